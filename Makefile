@@ -1,0 +1,47 @@
+# Pipeline provisioner. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+PY := $(VENV)/bin/python
+
+# Every target (and every script it runs) uses the project's own terraform CLI config, never ~/.terraformrc.
+export TF_CLI_CONFIG_FILE := $(CURDIR)/.provisioner/terraform.rc
+export CHECKPOINT_DISABLE := 1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
+export PATH := $(CURDIR)/node_modules/.bin:$(VENV)/bin:$(PATH)
+
+.PHONY: help setup synth test bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup: $(VENV)/.installed node_modules/.installed ## create .venv, install cdktf-cli, write the terraform CLI config
+	@$(PY) -m provisioner terraform-config
+
+$(VENV)/.installed: pyproject.toml
+	@echo "==> python virtualenv .venv (project + dev tools)"
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]' > $(VENV)/pip.log 2>&1 \
+		|| { tail -n 30 $(VENV)/pip.log; echo "pip install failed: full log in .venv/pip.log" >&2; exit 1; }
+	@$(PY) -c 'import cdktf, cdktf_cdktf_provider_aws, hcl2, pytest'
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	@echo "==> cdktf-cli from package-lock.json"
+	@npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+synth: setup ## synthesize every stack into cdktf.out/
+	@$(PY) main.py
+
+test: setup ## run the whole test suite (what CI runs)
+	@$(PY) -m pytest
+
+bench: setup ## synth time and peak memory: repo environments, 30 generated ones, empty app
+	@$(PY) -m tests.bench.synth_bench
+
+clean: ## remove generated output (keeps .venv and node_modules)
+	@rm -rf cdktf.out .cdktf.out.* .pytest_cache

@@ -1,0 +1,28 @@
+"""Entry point of the CDK for Terraform app (``cdktf.json`` runs it): environments/ -> cdktf.out/."""
+
+import os
+import sys
+from pathlib import Path
+
+from provisioner.app import synthesize
+from provisioner.config import load
+from provisioner.errors import UserError
+from provisioner.paths import ENVIRONMENTS_DIR, REPO_ROOT
+from provisioner.target import target_from_environment
+
+
+def main() -> int:
+    try:
+        project = load(ENVIRONMENTS_DIR)
+        target = target_from_environment()
+    except UserError as error:
+        for line in str(error).splitlines():
+            print(line, file=sys.stderr)
+        return error.exit_code
+    stacks = synthesize(project, Path(os.environ.get("CDKTF_OUTDIR", REPO_ROOT / "cdktf.out")), target)
+    print(f"synthesized {len(stacks)} stacks: {', '.join(stacks)}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

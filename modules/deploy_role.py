@@ -1,0 +1,94 @@
+"""``DeployRole``: the role a DevOps-account pipeline assumes to deploy into a workload account."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Sequence
+
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
+
+from modules import policy
+from modules.framework import Construct
+
+ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+@dataclass(frozen=True)
+class DeployRoleProps:
+    """Settings of a ``DeployRole``."""
+
+    role_name: str
+    """Name of the role in the workload account (at most 64 characters). Required."""
+    trusted_role_arns: Sequence[str]
+    """Exact role ARNs (in the DevOps account) allowed to assume it; no wildcards. Required, at least one."""
+    managed_policy_arns: Sequence[str] = ()
+    """Policies attached to the role: what deployments may do. Default: none (the role can do nothing)."""
+    permissions_boundary_arn: str | None = None
+    """Permissions boundary: the most the role may ever do, whatever is attached. Default: none."""
+    max_session_duration: int = 3600
+    """Longest session in seconds (3600-43200). Default: one hour."""
+    external_id: str | None = None
+    """``sts:ExternalId`` the caller must present. Default: none."""
+    description: str = "Assumed by the DevOps-account delivery pipeline to deploy this account's stacks"
+    """Shown in the IAM console."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.role_name) <= 64:
+            raise ValueError(f'DeployRoleProps.role_name "{self.role_name}" must be 1-64 characters')
+        if not self.trusted_role_arns:
+            raise ValueError("DeployRoleProps.trusted_role_arns needs at least one exact role ARN")
+        for arn in self.trusted_role_arns:
+            policy.account_of(arn)
+        if not 3600 <= self.max_session_duration <= 43200:
+            raise ValueError(f"DeployRoleProps.max_session_duration {self.max_session_duration} must be 3600-43200")
+        if ADMINISTRATOR_ACCESS in self.managed_policy_arns and not self.permissions_boundary_arn:
+            raise ValueError("DeployRoleProps: AdministratorAccess needs a permissions_boundary_arn")
+
+
+class DeployRole(Construct):
+    """A cross-account deployment role.
+
+    Default settings: trust limited to the accounts of ``trusted_role_arns`` *and* to those exact
+    roles through an ``ArnEquals aws:PrincipalArn`` condition (valid even before those roles exist,
+    unlike a role ARN as principal); ``sts:ExternalId`` required when set; optional permissions
+    boundary; only the managed policies named (never AdministratorAccess without a boundary).
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: DeployRoleProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        self.role = IamRole(
+            self,
+            "role",
+            name=props.role_name,
+            description=props.description,
+            assume_role_policy=policy.document([self.trust_statement()]),
+            max_session_duration=props.max_session_duration,
+            permissions_boundary=props.permissions_boundary_arn,
+        )
+        for arn in props.managed_policy_arns:
+            # The id comes from the policy name, not its position: reordering the list must not move addresses.
+            IamRolePolicyAttachment(self, f"policy-{_policy_id(arn)}", role=self.role.name, policy_arn=arn)
+
+    def trust_statement(self) -> policy.Statement:
+        statement = policy.allow_roles("TrustPipelineRolesOnly", self.props.trusted_role_arns, ["sts:AssumeRole"], None)
+        del statement["Resource"]  # trust policies have no Resource element
+        if self.props.external_id:
+            statement["Condition"]["StringEquals"] = {"sts:ExternalId": self.props.external_id}
+        return statement
+
+    @property
+    def role_arn(self) -> str:
+        return self.role.arn
+
+    @property
+    def role_name(self) -> str:
+        return self.role.name
+
+
+def _policy_id(policy_arn: str) -> str:
+    account = policy_arn.split(":")[4]
+    name = re.sub(r"[^A-Za-z0-9-]+", "-", policy_arn.split(":policy/", 1)[1]).strip("-")
+    return name if account == "aws" else f"{account}-{name}"

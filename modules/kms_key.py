@@ -1,0 +1,79 @@
+"""``KmsKey``: a customer-managed KMS key with rotation, an alias and an explicit key policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
+from cdktf_cdktf_provider_aws.kms_key import KmsKey as _KmsKeyResource
+
+from modules import policy
+from modules.framework import Construct
+
+
+@dataclass(frozen=True)
+class KmsKeyProps:
+    """Settings of a ``KmsKey``."""
+
+    alias: str
+    """Alias name, starting with ``alias/``. Required."""
+    account_id: str
+    """Account that owns the key; its root keeps full control (AWS's default key-policy statement). Required."""
+    description: str = "Managed by the pipeline provisioner"
+    """Shown in the KMS console."""
+    user_role_arns: Sequence[str] = ()
+    """Roles (any account) allowed to encrypt and decrypt with the key. Default: none."""
+    extra_statements: Sequence[policy.Statement] = ()
+    """More key-policy statements, for example for a service principal such as CloudWatch Logs. Default: none."""
+    deletion_window_in_days: int = 30
+    """Waiting period before a scheduled deletion completes (7-30). Default: 30, the maximum."""
+
+    def __post_init__(self) -> None:
+        if not self.alias.startswith("alias/") or self.alias.startswith("alias/aws/"):
+            raise ValueError(f'KmsKeyProps.alias "{self.alias}" must start with "alias/" (and not "alias/aws/")')
+        if not 7 <= self.deletion_window_in_days <= 30:
+            raise ValueError(f"KmsKeyProps.deletion_window_in_days {self.deletion_window_in_days} must be 7-30")
+        for arn in self.user_role_arns:
+            policy.account_of(arn)
+
+
+class KmsKey(Construct):
+    """A symmetric customer-managed key.
+
+    Default settings: automatic rotation on, 30-day deletion window, a key policy that gives the
+    owning account's root full control (so IAM policies in that account can grant use) and gives
+    each role in ``user_role_arns`` exactly the actions of ``policy.KMS_USE_ACTIONS``.
+    Always reference the key by ``key_arn``: aliases only resolve inside the owning account.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: KmsKeyProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        self.key = _KmsKeyResource(
+            self,
+            "key",
+            description=props.description,
+            enable_key_rotation=True,
+            deletion_window_in_days=props.deletion_window_in_days,
+            policy=policy.document(self.policy_statements()),
+        )
+        self.alias = KmsAlias(self, "alias", name=props.alias, target_key_id=self.key.key_id)
+
+    def policy_statements(self) -> list[policy.Statement]:
+        root = f"arn:aws:iam::{self.props.account_id}:root"
+        statements: list[policy.Statement] = [
+            {"Sid": "AccountRootFullControl", "Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"}
+        ]
+        if self.props.user_role_arns:
+            statements.append(policy.allow_roles("AllowUseByRoles", self.props.user_role_arns, policy.KMS_USE_ACTIONS, None))
+        statements.extend(self.props.extra_statements)
+        return statements
+
+    @property
+    def key_arn(self) -> str:
+        return self.key.arn
+
+    @property
+    def key_id(self) -> str:
+        return self.key.key_id

@@ -1,0 +1,80 @@
+"""IAM policy documents as plain data, shared by the constructs.
+
+Policies are built as dicts and rendered with ``json.dumps`` so that tests and policy checks read the
+exact text AWS receives.
+
+Cross-account principals: a resource or trust policy that names a role ARN as ``Principal`` is
+rejected by AWS while that role does not exist yet. The statements here name the role's *account*
+as principal and pin the exact role with an ``aws:PrincipalArn`` condition, which works in any order
+of creation and grants no one else in that account.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterable, Sequence
+
+Statement = dict[str, Any]
+
+_ROLE_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/.+$")
+
+
+def document(statements: Iterable[Statement]) -> str:
+    """A policy document as compact, stable JSON."""
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, separators=(",", ":"))
+
+
+def account_of(role_arn: str) -> tuple[str, str]:
+    """(partition, account id) of an IAM role ARN; ValueError for anything else (a wildcard included)."""
+    match = _ROLE_ARN.match(role_arn)
+    if not match or "*" in role_arn or "?" in role_arn:
+        raise ValueError(f'"{role_arn}" is not an exact IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)')
+    return match["partition"], match["account"]
+
+
+def allow_roles(sid: str, role_arns: Sequence[str], actions: Sequence[str], resources: Sequence[str] | None) -> Statement:
+    """Allow exactly ``role_arns``: their accounts as principals, pinned by ``aws:PrincipalArn``.
+
+    ``resources`` is None in a resource policy that applies to itself (a KMS key policy uses ``*``).
+    """
+    if not role_arns:
+        raise ValueError(f"statement {sid}: at least one role ARN is required")
+    roots = sorted({"arn:{}:iam::{}:root".format(*account_of(arn)) for arn in role_arns})
+    statement: Statement = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": roots if len(roots) > 1 else roots[0]},
+        "Action": list(actions),
+        "Resource": list(resources) if resources is not None else "*",
+        "Condition": {"ArnEquals": {"aws:PrincipalArn": sorted(set(role_arns))}},
+    }
+    return statement
+
+
+def deny_insecure_transport(bucket_arn: str) -> Statement:
+    """Deny every S3 call made without TLS."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def deny_unencrypted_puts(bucket_arn: str) -> Statement:
+    """Deny object uploads that do not ask for SSE-KMS (a missing header is denied too)."""
+    return {
+        "Sid": "DenyUnencryptedObjectUploads",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:PutObject",
+        "Resource": f"{bucket_arn}/*",
+        "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
+    }
+
+
+KMS_USE_ACTIONS = ("kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
+"""What a role needs to read and write data under a customer-managed key, across accounts too."""

@@ -1,0 +1,1 @@
+"""The pipeline provisioner: configuration, stacks and command line around ``modules/``."""

@@ -1,0 +1,67 @@
+"""The ``provisioner`` command line.
+
+Each sub-command lives in its own module under ``provisioner/commands/`` and exposes
+``register(subparsers)``, which adds its parser and sets ``func`` (``args -> exit code``).
+Heavy imports (the AWS provider bindings, boto3) happen inside the commands, so ``--help`` and
+config errors stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from provisioner.errors import UserError
+
+COMMAND_MODULES = (
+    "provisioner.commands.check",
+    "provisioner.commands.synth",
+    "provisioner.commands.terraform_config",
+    "provisioner.commands.bootstrap_state",
+    "provisioner.commands.plan_summary",
+    "provisioner.commands.plan",
+    "provisioner.commands.cost",
+    "provisioner.commands.doctor",
+    "provisioner.commands.status",
+    "provisioner.commands.local_aws",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="provisioner",
+        description=(
+            "Pipeline provisioner: turns environments/ into a DevOps-account delivery pipeline, "
+            "workload-account deployment roles and workload stacks (CDK for Terraform)."
+        ),
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as error:
+        for line in str(error).splitlines() or [type(error).__name__]:
+            print(f"provisioner: {line}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("provisioner: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the ``provisioner`` CLI, one module each."""

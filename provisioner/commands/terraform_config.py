@@ -1,0 +1,33 @@
+"""``provisioner terraform-config``: write the project's terraform CLI config."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from provisioner import terraform_cli
+from provisioner.paths import TERRAFORM_RC
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "terraform-config",
+        help="write .provisioner/terraform.rc (provider mirror when found, registry otherwise)",
+        description=(
+            "Write the terraform CLI config that every project script points TF_CLI_CONFIG_FILE at. "
+            f"Uses the provider filesystem mirror named by --mirror or ${terraform_cli.MIRROR_ENV}, "
+            "else the first mirror found in the usual places, else the public registry."
+        ),
+    )
+    parser.add_argument("--mirror", help="folder holding registry.terraform.io/hashicorp/aws/<version>/")
+    parser.add_argument("--output", type=Path, default=TERRAFORM_RC, help="where to write (default: %(default)s)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    mirror = terraform_cli.find_mirror(args.mirror or os.environ.get(terraform_cli.MIRROR_ENV))
+    changed = terraform_cli.write(args.output, mirror)
+    source = f"filesystem mirror {mirror}" if mirror else "public registry (no mirror found)"
+    print(f"terraform CLI config {args.output}: {'written' if changed else 'unchanged'}, providers from {source}")
+    return 0

@@ -1,0 +1,599 @@
+"""What the platform team declared: ``environments/`` parsed into frozen dataclasses.
+
+Nothing here imports cdktf or the provider bindings: a bad configuration is reported in well under a
+second, with every problem at once, each on one line naming the file (relative to the repository)
+and the field.
+
+Layout::
+
+    environments/
+      devops.hcl                 the DevOps account (DevOpsConfig)
+      <name>/environment.hcl     one workload environment per folder (EnvironmentConfig)
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Callable, Mapping
+
+from provisioner.errors import ConfigErrors
+from provisioner.naming import Naming, bootstrap_stack, workload_stack
+
+DEVOPS_FILE = "devops.hcl"
+ENVIRONMENT_FILE = "environment.hcl"
+
+# AWS region codes (commercial, China, GovCloud). A typo such as "eu-west-7" is caught at load time.
+AWS_REGIONS = frozenset(
+    {
+        "af-south-1", "ap-east-1", "ap-east-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+        "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+        "ap-southeast-4", "ap-southeast-5", "ap-southeast-6", "ap-southeast-7", "ca-central-1",
+        "ca-west-1", "cn-north-1", "cn-northwest-1", "eu-central-1", "eu-central-2", "eu-north-1",
+        "eu-south-1", "eu-south-2", "eu-west-1", "eu-west-2", "eu-west-3", "il-central-1",
+        "me-central-1", "me-south-1", "mx-central-1", "sa-east-1", "us-east-1", "us-east-2",
+        "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+    }
+)  # fmt: skip
+
+SOURCE_TYPES = ("codestar", "codecommit", "s3")
+CONNECTION_PROVIDERS = ("GitHub", "GitHubEnterpriseServer", "GitLab", "GitLabSelfManaged", "Bitbucket")
+CODEBUILD_COMPUTE_TYPES = (
+    "BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE", "BUILD_GENERAL1_XLARGE",
+    "BUILD_GENERAL1_2XLARGE",
+)  # fmt: skip
+# Retention values CloudWatch Logs accepts.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
+
+DEFAULT_MANAGED_POLICY_ARNS = ("arn:aws:iam::aws:policy/PowerUserAccess",)
+ADMIN_POLICY_ARN_SUFFIX = ":iam::aws:policy/AdministratorAccess"
+
+ACCOUNT_ID = re.compile(r"^\d{12}$")
+ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
+POLICY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$")
+ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]+$")
+CONNECTION_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[\w-]+$")
+SECRET_NAME = re.compile(r"^[\w/+=.@-]{1,512}$")
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
+EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+BRANCH = re.compile(r"^[^\s~^:?*\[\\]+$")
+BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+CODEBUILD_IMAGE = re.compile(r"^[\w./:@-]+$")
+
+
+# --------------------------------------------------------------------------------------------
+# What the configuration says
+# --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SourceConfig:
+    """Where the pipeline takes the repository from (``source {}`` in devops.hcl)."""
+
+    type: str
+    """``codestar`` (GitHub/GitLab/Bitbucket through a CodeStar connection), ``codecommit`` or ``s3``."""
+    repository: str
+    """``owner/name`` for codestar, the repository name for codecommit, the object key for s3."""
+    branch: str = "main"
+    """Branch that triggers a release (codestar, codecommit)."""
+    connection_arn: str | None = None
+    """Existing CodeStar connection; when omitted (codestar), the devops stack creates one."""
+    connection_provider: str = "GitHub"
+    """Provider of the connection the devops stack creates."""
+    bucket: str | None = None
+    """s3 only: versioned bucket holding the zipped repository."""
+    trigger_paths: tuple[str, ...] = ()
+    """codestar only: file-path globs a push must touch to start a release (empty: any change)."""
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """CodeBuild settings shared by every project (``build {}`` in devops.hcl)."""
+
+    compute_type: str = "BUILD_GENERAL1_SMALL"
+    image: str = "aws/codebuild/standard:7.0"
+    timeout_minutes: int = 60
+    log_retention_days: int = 90
+
+
+@dataclass(frozen=True)
+class DevOpsConfig:
+    """The DevOps account that runs the pipeline and holds remote state (``environments/devops.hcl``)."""
+
+    account_id: str
+    region: str
+    name_prefix: str
+    source: SourceConfig
+    notification_emails: tuple[str, ...] = ()
+    build: BuildConfig = field(default_factory=BuildConfig)
+    github_token_secret: str | None = None
+    """Secrets Manager secret holding a GitHub token for pull-request plan comments (optional)."""
+    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+
+@dataclass(frozen=True)
+class DeploymentRoleConfig:
+    """The role the pipeline assumes in the workload account (``deployment_role {}``)."""
+
+    name: str
+    managed_policy_arns: tuple[str, ...] = DEFAULT_MANAGED_POLICY_ARNS
+    permissions_boundary_arn: str | None = None
+    max_session_duration: int = 3600
+    external_id: str | None = None
+    extra_trusted_role_arns: tuple[str, ...] = ()
+    """More DevOps-account roles allowed to assume it (for example an operator role for local plans)."""
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    """One workload environment (``environments/<name>/environment.hcl``)."""
+
+    name: str
+    account_id: str
+    region: str
+    deployment_role: DeploymentRoleConfig
+    order: int = 1
+    requires_approval: bool = False
+    bootstrap_role_arn: str | None = None
+    """Admin role the ``bootstrap-<env>`` stack assumes; default: the account's OrganizationAccountAccessRole."""
+    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def bootstrap_stack(self) -> str:
+        return bootstrap_stack(self.name)
+
+    @property
+    def workload_stack(self) -> str:
+        return workload_stack(self.name)
+
+    @property
+    def effective_bootstrap_role_arn(self) -> str:
+        return self.bootstrap_role_arn or Naming.role_arn(self.account_id, "OrganizationAccountAccessRole")
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """Everything in ``environments/``: the DevOps account and the workload environments by order."""
+
+    devops: DevOpsConfig
+    environments: tuple[EnvironmentConfig, ...]
+
+    @property
+    def naming(self) -> Naming:
+        return Naming(self.devops.name_prefix, self.devops.account_id, self.devops.region)
+
+    def waves(self) -> list[tuple[EnvironmentConfig, ...]]:
+        """Environments grouped by ``order``, ascending; each group deploys in parallel."""
+        orders = sorted({env.order for env in self.environments})
+        return [tuple(env for env in self.environments if env.order == order) for order in orders]
+
+    def deployment_role_arn(self, environment: EnvironmentConfig) -> str:
+        return Naming.role_arn(environment.account_id, environment.deployment_role.name)
+
+
+# --------------------------------------------------------------------------------------------
+# Reading and checking
+# --------------------------------------------------------------------------------------------
+class _Problems:
+    """Collects one-line problems; each names the file relative to the repository."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.lines: list[str] = []
+
+    def rel(self, path: Path) -> str:
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return path.as_posix()
+
+    def add(self, path: Path, message: str) -> None:
+        self.lines.append(f"{self.rel(path)}: {message}")
+
+
+class _Fields:
+    """Typed access to one parsed HCL object; every mistake becomes a problem, never an exception."""
+
+    def __init__(self, data: Mapping[str, Any], path: Path, problems: _Problems, where: str = "") -> None:
+        self.data = data
+        self.path = path
+        self.problems = problems
+        self.where = where
+
+    def name(self, key: str) -> str:
+        return f"{self.where}{key}"
+
+    def problem(self, key: str, message: str) -> None:
+        self.problems.add(self.path, f"{self.name(key)} {message}")
+
+    def reject_unknown(self, allowed: tuple[str, ...]) -> None:
+        for key in self.data:
+            if key not in allowed:
+                close = difflib.get_close_matches(key, allowed, n=1)
+                hint = f' (did you mean "{close[0]}"?)' if close else f" (allowed: {', '.join(allowed)})"
+                self.problems.add(self.path, f"unknown field {self.name(key)}{hint}")
+
+    def _get(self, key: str, required: bool) -> Any:
+        if key not in self.data:
+            if required:
+                self.problems.add(self.path, f"{self.name(key)} is required")
+            return None
+        value = self.data[key]
+        if value is None and required:
+            self.problem(key, "is required and must not be null")
+        return value
+
+    def string(
+        self,
+        key: str,
+        *,
+        required: bool = False,
+        default: str | None = None,
+        pattern: re.Pattern[str] | None = None,
+        rule: str = "",
+        choices: tuple[str, ...] = (),
+    ) -> str | None:
+        value = self._get(key, required)
+        if value is None:
+            return default
+        if not isinstance(value, str):
+            self.problem(key, f"must be a quoted string, got {_describe(value)}")
+            return default
+        if "${" in value:
+            self.problem(key, f'"{value}": interpolation is not supported in environments/ files')
+            return default
+        if choices and value not in choices:
+            close = difflib.get_close_matches(value, choices, n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else ""
+            self.problem(key, f'"{value}" must be one of {", ".join(choices)}{hint}')
+            return default
+        if pattern is not None and not pattern.match(value):
+            self.problem(key, f'"{value}" {rule}')
+            return default
+        return value
+
+    def integer(self, key: str, *, default: int, minimum: int, maximum: int) -> int:
+        value = self._get(key, False)
+        if value is None:
+            return default
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.problem(key, f"must be a whole number, got {_describe(value)}")
+            return default
+        if not minimum <= value <= maximum:
+            self.problem(key, f"{value} must be between {minimum} and {maximum}")
+            return default
+        return value
+
+    def boolean(self, key: str, *, default: bool) -> bool:
+        value = self._get(key, False)
+        if value is None:
+            return default
+        if not isinstance(value, bool):
+            self.problem(key, f"must be true or false (unquoted), got {_describe(value)}")
+            return default
+        return value
+
+    def string_list(
+        self, key: str, *, default: tuple[str, ...] = (), check: Callable[[str], str | None] | None = None
+    ) -> tuple[str, ...]:
+        value = self._get(key, False)
+        if value is None:
+            return default
+        if not isinstance(value, list):
+            self.problem(key, f"must be a list of strings, got {_describe(value)}")
+            return default
+        items: list[str] = []
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                self.problem(f"{key}[{index}]", f"must be a quoted string, got {_describe(item)}")
+                continue
+            complaint = check(item) if check else None
+            if complaint:
+                self.problem(f"{key}[{index}]", f'"{item}" {complaint}')
+                continue
+            items.append(item)
+        if len(set(items)) != len(items):
+            self.problem(key, "lists the same value twice")
+        return tuple(items)
+
+    def tags(self, key: str = "tags") -> Mapping[str, str]:
+        value = self._get(key, False)
+        if value is None:
+            return MappingProxyType({})
+        if not isinstance(value, dict):
+            self.problem(key, f"must be a map of strings, got {_describe(value)}")
+            return MappingProxyType({})
+        tags: dict[str, str] = {}
+        for tag, tag_value in value.items():
+            if not isinstance(tag_value, str):
+                self.problem(f"{key}.{tag}", f"must be a quoted string, got {_describe(tag_value)}")
+            elif not 1 <= len(tag) <= 128 or tag.lower().startswith("aws:"):
+                self.problem(f"{key}.{tag}", "tag keys must be 1-128 characters and must not start with aws:")
+            elif len(tag_value) > 256:
+                self.problem(f"{key}.{tag}", "tag values must be at most 256 characters")
+            else:
+                tags[tag] = tag_value
+        return MappingProxyType(tags)
+
+    def block(self, key: str, *, required: bool = False) -> _Fields | None:
+        """A nested block (``key { ... }``) or object (``key = { ... }``), given at most once."""
+        value = self._get(key, required)
+        if value is None:
+            return None
+        if isinstance(value, list) and len(value) == 1 and isinstance(value[0], dict):
+            value = value[0]
+        elif isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            self.problem(key, f"block is given {len(value)} times; give it once")
+            return None
+        if not isinstance(value, dict):
+            self.problem(key, f"must be a block ({key} {{ ... }}), got {_describe(value)}")
+            return None
+        return _Fields(value, self.path, self.problems, f"{self.name(key)}.")
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"bool {str(value).lower()}"
+    if isinstance(value, (int, float)):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f'string "{value}"'
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a block/map"
+    return type(value).__name__
+
+
+def _parse_hcl(path: Path, problems: _Problems) -> dict[str, Any] | None:
+    import hcl2  # imported here: lark grammar loading is the slowest part of config loading
+    from hcl2 import SerializationOptions
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
+
+    options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        problems.add(path, f"cannot read: {error.strerror if isinstance(error, OSError) else 'not UTF-8 text'}")
+        return None
+    try:
+        data = hcl2.loads(text, serialization_options=options)
+    except UnexpectedEOF:
+        problems.add(path, "HCL syntax error: unexpected end of file (an unclosed block, string or bracket?)")
+        return None
+    except UnexpectedCharacters as error:
+        problems.add(
+            path, f"HCL syntax error at line {error.line}, column {error.column}: unexpected character {text[error.pos_in_stream]!r}"
+        )
+        return None
+    except UnexpectedInput as error:
+        token = getattr(error, "token", None)
+        shown = repr(str(token)) if token is not None and str(token).strip() else "end of line"
+        problems.add(path, f"HCL syntax error at line {error.line}, column {error.column}: unexpected {shown}")
+        return None
+    except Exception as error:  # python-hcl2 raises plain exceptions for some semantic errors
+        problems.add(path, f"HCL error: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
+        return None
+    return data
+
+
+def _arn_check(pattern: re.Pattern[str], what: str) -> Callable[[str], str | None]:
+    return lambda value: None if pattern.match(value) else f"is not {what}"
+
+
+def _check_bucket_name(name: str) -> str | None:
+    """S3's naming rules; None when ``name`` is valid, else the broken rule."""
+    if not 3 <= len(name) <= 63:
+        return f"is {len(name)} characters; S3 bucket names must be 3-63"
+    if not BUCKET.match(name):
+        return "may hold only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit"
+    if ".." in name or ".-" in name or "-." in name:
+        return "must not contain two adjacent periods or a period next to a hyphen"
+    try:
+        ipaddress.IPv4Address(name)
+        return "must not be formatted as an IP address"
+    except ValueError:
+        pass
+    if name.startswith(("xn--", "sthree-", "amzn-s3-demo-")) or name.endswith(("-s3alias", "--ol-s3", "--x-s3", ".mrap")):
+        return "uses a prefix or suffix that S3 reserves"
+    return None
+
+
+def _load_devops(path: Path, problems: _Problems) -> DevOpsConfig | None:
+    if not path.is_file():
+        problems.add(path, "is missing: it describes the DevOps account (see README, 'Environment format')")
+        return None
+    data = _parse_hcl(path, problems)
+    if data is None:
+        return None
+    f = _Fields(data, path, problems)
+    f.reject_unknown(("account_id", "region", "name_prefix", "source", "notification_emails", "build", "github_token_secret", "tags"))
+    account_id = f.string("account_id", required=True, pattern=ACCOUNT_ID, rule="must be 12 digits")
+    region = f.string("region", required=True, choices=tuple(sorted(AWS_REGIONS)))
+    prefix = f.string(
+        "name_prefix", required=True, pattern=PREFIX,
+        rule="must be 2-20 characters: lowercase letters, digits and hyphens, starting with a letter",
+    )  # fmt: skip
+    emails = f.string_list("notification_emails", check=lambda v: None if EMAIL.match(v) else "is not an email address")
+    secret = f.string("github_token_secret", pattern=SECRET_NAME, rule="is not a valid Secrets Manager secret name")
+    tags = f.tags()
+    source = _load_source(f.block("source", required=True), f)
+    build = _load_build(f.block("build"))
+    if None in (account_id, region, prefix, source):
+        return None
+    return DevOpsConfig(
+        account_id=account_id, region=region, name_prefix=prefix, source=source,
+        notification_emails=emails, build=build, github_token_secret=secret, tags=tags,
+    )  # fmt: skip
+
+
+def _load_source(f: _Fields | None, parent: _Fields) -> SourceConfig | None:
+    if f is None:
+        return None
+    f.reject_unknown(("type", "repository", "branch", "connection_arn", "connection_provider", "bucket", "trigger_paths"))
+    kind = f.string("type", required=True, choices=SOURCE_TYPES)
+    repository = f.string("repository", required=True)
+    branch = f.string("branch", default="main", pattern=BRANCH, rule="is not a valid git branch name")
+    connection_arn = f.string("connection_arn", pattern=CONNECTION_ARN, rule="is not a CodeStar/CodeConnections connection ARN")
+    provider = f.string("connection_provider", default="GitHub", choices=CONNECTION_PROVIDERS)
+    bucket = f.string("bucket")
+    trigger_paths = f.string_list("trigger_paths")
+    if kind is None or repository is None:
+        return None
+    if kind == "codestar" and not re.match(r"^[\w.-]+(/[\w.-]+)+$", repository):
+        f.problem("repository", f'"{repository}" must be owner/name for a codestar source')
+    if kind == "codecommit" and not re.match(r"^[\w.-]{1,100}$", repository):
+        f.problem("repository", f'"{repository}" is not a CodeCommit repository name')
+    if kind == "s3":
+        if bucket is None:
+            f.problem("bucket", "is required when type is s3")
+        elif complaint := _check_bucket_name(bucket):
+            f.problem("bucket", f'"{bucket}" {complaint}')
+    elif bucket is not None:
+        f.problem("bucket", 'is only used when type is "s3"')
+    if kind != "codestar":
+        for key in ("connection_arn", "trigger_paths"):
+            if key in f.data:
+                f.problem(key, 'is only used when type is "codestar"')
+    return SourceConfig(
+        type=kind, repository=repository, branch=branch or "main", connection_arn=connection_arn,
+        connection_provider=provider or "GitHub", bucket=bucket, trigger_paths=trigger_paths,
+    )  # fmt: skip
+
+
+def _load_build(f: _Fields | None) -> BuildConfig:
+    if f is None:
+        return BuildConfig()
+    defaults = BuildConfig()
+    f.reject_unknown(("compute_type", "image", "timeout_minutes", "log_retention_days"))
+    compute = f.string("compute_type", default=defaults.compute_type, choices=CODEBUILD_COMPUTE_TYPES)
+    image = f.string("image", default=defaults.image, pattern=CODEBUILD_IMAGE, rule="is not a container image name")
+    timeout = f.integer("timeout_minutes", default=defaults.timeout_minutes, minimum=5, maximum=2160)
+    retention = f.integer("log_retention_days", default=defaults.log_retention_days, minimum=1, maximum=3653)
+    if retention not in LOG_RETENTION_DAYS:
+        f.problem("log_retention_days", f"{retention} is not a CloudWatch Logs retention ({', '.join(map(str, LOG_RETENTION_DAYS))})")
+        retention = defaults.log_retention_days
+    return BuildConfig(compute_type=compute, image=image, timeout_minutes=timeout, log_retention_days=retention)
+
+
+def _load_environment(name: str, path: Path, prefix: str | None, problems: _Problems) -> EnvironmentConfig | None:
+    data = _parse_hcl(path, problems)
+    if data is None:
+        return None
+    f = _Fields(data, path, problems)
+    f.reject_unknown(("account_id", "region", "order", "requires_approval", "deployment_role", "bootstrap_role_arn", "tags"))
+    account_id = f.string("account_id", required=True, pattern=ACCOUNT_ID, rule="must be 12 digits")
+    region = f.string("region", required=True, choices=tuple(sorted(AWS_REGIONS)))
+    order = f.integer("order", default=1, minimum=0, maximum=1000)
+    approval = f.boolean("requires_approval", default=False)
+    bootstrap_role = f.string("bootstrap_role_arn", pattern=ROLE_ARN, rule="is not an IAM role ARN")
+    tags = f.tags()
+    role = _load_deployment_role(f.block("deployment_role"), name, prefix)
+    if None in (account_id, region, role):
+        return None
+    return EnvironmentConfig(
+        name=name, account_id=account_id, region=region, deployment_role=role, order=order,
+        requires_approval=approval, bootstrap_role_arn=bootstrap_role, tags=tags,
+    )  # fmt: skip
+
+
+def _load_deployment_role(f: _Fields | None, environment: str, prefix: str | None) -> DeploymentRoleConfig | None:
+    default_name = Naming(prefix, "", "").default_deployment_role(environment) if prefix else None
+    if f is None:
+        return DeploymentRoleConfig(name=default_name) if default_name else None
+    f.reject_unknown(("name", "managed_policy_arns", "permissions_boundary_arn", "max_session_duration", "external_id", "extra_trusted_role_arns"))
+    name = f.string("name", default=default_name, pattern=ROLE_NAME, rule="must be 1-64 characters of letters, digits and +=,.@_-")
+    policies = f.string_list(
+        "managed_policy_arns", default=DEFAULT_MANAGED_POLICY_ARNS, check=_arn_check(POLICY_ARN, "an IAM policy ARN")
+    )
+    boundary = f.string("permissions_boundary_arn", pattern=POLICY_ARN, rule="is not an IAM policy ARN")
+    duration = f.integer("max_session_duration", default=3600, minimum=3600, maximum=43200)
+    external_id = f.string("external_id", pattern=EXTERNAL_ID, rule="must be 2-1224 characters of letters, digits and +=,.@:/-_")
+    trusted = f.string_list("extra_trusted_role_arns", check=_arn_check(ROLE_ARN, "an IAM role ARN"))
+    if name is None:
+        return None
+    return DeploymentRoleConfig(
+        name=name, managed_policy_arns=policies, permissions_boundary_arn=boundary,
+        max_session_duration=duration, external_id=external_id, extra_trusted_role_arns=trusted,
+    )  # fmt: skip
+
+
+def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: dict[str, Path], problems: _Problems) -> None:
+    """Names the stacks will derive must be names AWS accepts; check them before synthesis."""
+    naming = project.naming
+    for bucket, what in ((naming.state_bucket, "state bucket"), (naming.artifact_bucket, "artifact bucket")):
+        if complaint := _check_bucket_name(bucket):
+            problems.add(devops_path, f'name_prefix makes the {what} name "{bucket}", which {complaint}')
+    seen: dict[tuple[str, str], str] = {}
+    for env in project.environments:
+        path = env_paths[env.name]
+        role = env.deployment_role.name
+        if len(role) > 64:
+            problems.add(path, f'deployment_role.name "{role}" is {len(role)} characters; IAM role names must be at most 64')
+        bucket = naming.workload_bucket(env.name, env.account_id, env.region)
+        if complaint := _check_bucket_name(bucket):
+            problems.add(path, f'the folder name makes the workload bucket name "{bucket}", which {complaint}')
+        other = seen.setdefault((env.account_id, role), env.name)
+        if other != env.name:
+            problems.add(
+                path,
+                f'deployment_role.name "{role}" is also used by environment "{other}" in account {env.account_id}; '
+                "give one of them another name",
+            )
+        if any(arn.endswith(ADMIN_POLICY_ARN_SUFFIX) for arn in env.deployment_role.managed_policy_arns) and (
+            env.deployment_role.permissions_boundary_arn is None
+        ):
+            problems.add(
+                path,
+                "deployment_role.managed_policy_arns grants AdministratorAccess without a permissions_boundary_arn; "
+                "set a boundary or use narrower policies",
+            )
+
+
+def load(environments_dir: Path, *, repo_root: Path | None = None) -> ProjectConfig:
+    """Read and check ``environments/``; raise ``ConfigErrors`` with every problem found."""
+    environments_dir = Path(environments_dir)
+    problems = _Problems((repo_root or environments_dir.parent).resolve())
+    environments_dir = environments_dir.resolve()
+    if not environments_dir.is_dir():
+        problems.add(environments_dir, "is not a folder: it should hold devops.hcl and one folder per environment")
+        raise ConfigErrors(problems.lines)
+
+    devops_path = environments_dir / DEVOPS_FILE
+    devops = _load_devops(devops_path, problems)
+    prefix = devops.name_prefix if devops else None
+
+    environments: list[EnvironmentConfig] = []
+    env_paths: dict[str, Path] = {}
+    folders = sorted(p for p in environments_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    for folder in folders:
+        if not ENVIRONMENT_NAME.match(folder.name):
+            problems.add(
+                folder,
+                "folder name must be 1-20 characters: lowercase letters, digits and hyphens, starting with a letter "
+                "(it becomes part of stack and resource names)",
+            )
+            continue
+        path = folder / ENVIRONMENT_FILE
+        if not path.is_file():
+            problems.add(folder, f"has no {ENVIRONMENT_FILE}: every environment folder needs one")
+            continue
+        env = _load_environment(folder.name, path, prefix, problems)
+        if env is not None:
+            environments.append(env)
+            env_paths[env.name] = path
+    if not folders:
+        problems.add(environments_dir, "holds no environment folder: add environments/<name>/environment.hcl")
+
+    if devops is None:
+        raise ConfigErrors(problems.lines)
+    environments.sort(key=lambda env: (env.order, env.name))
+    project = ProjectConfig(devops=devops, environments=tuple(environments))
+    _check_derived_names(project, devops_path, env_paths, problems)
+    if problems.lines:
+        raise ConfigErrors(problems.lines)
+    return project

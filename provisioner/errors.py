@@ -1,0 +1,24 @@
+"""Errors meant for users: one line, no traceback, exit code 2."""
+
+from __future__ import annotations
+
+
+class UserError(Exception):
+    """A problem with the user's input; ``str(error)`` is the whole message.
+
+    Raised anywhere in the provisioner; the CLI prints it on one line and exits with ``exit_code``.
+    """
+
+    exit_code = 2
+
+    def __init__(self, message: str, *, exit_code: int = 2) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class ConfigErrors(UserError):
+    """Every problem found in ``environments/``, reported together."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))

@@ -1,0 +1,110 @@
+"""The one place where the product derives AWS names, ARNs and tags.
+
+Every stack and the config validator use these functions, so a name checked at load time is exactly
+the name that is synthesized, and stacks in different accounts agree on ARNs of resources they
+cannot reference directly (a workload account's trust policy names the DevOps build role by ARN).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PARTITION = "aws"
+
+
+@dataclass(frozen=True)
+class Naming:
+    """Names for one product installation: ``<prefix>-<what>[-<environment>]``."""
+
+    prefix: str
+    devops_account_id: str
+    devops_region: str
+
+    # --- DevOps account -----------------------------------------------------------------------
+    @property
+    def state_bucket(self) -> str:
+        return f"{self.prefix}-tfstate-{self.devops_account_id}-{self.devops_region}"
+
+    @property
+    def state_key_alias(self) -> str:
+        return f"alias/{self.prefix}-tfstate"
+
+    @property
+    def state_key_alias_arn(self) -> str:
+        return f"arn:{PARTITION}:kms:{self.devops_region}:{self.devops_account_id}:{self.state_key_alias}"
+
+    @property
+    def artifact_bucket(self) -> str:
+        return f"{self.prefix}-artifacts-{self.devops_account_id}-{self.devops_region}"
+
+    @property
+    def artifact_key_alias(self) -> str:
+        return f"alias/{self.prefix}-artifacts"
+
+    @property
+    def pipeline(self) -> str:
+        return f"{self.prefix}-delivery"
+
+    @property
+    def pr_pipeline(self) -> str:
+        return f"{self.prefix}-pr-plan"
+
+    @property
+    def pipeline_role(self) -> str:
+        return f"{self.prefix}-codepipeline"
+
+    @property
+    def synth_build_role(self) -> str:
+        return f"{self.prefix}-synth-build"
+
+    @property
+    def deploy_build_role(self) -> str:
+        return f"{self.prefix}-deploy-build"
+
+    def deploy_build_role_arn(self) -> str:
+        """The role every plan/apply CodeBuild project runs as: the one deployment roles trust."""
+        return self.role_arn(self.devops_account_id, self.deploy_build_role)
+
+    def build_project(self, step: str, environment: str | None = None) -> str:
+        return f"{self.prefix}-{step}" if environment is None else f"{self.prefix}-{step}-{environment}"
+
+    @property
+    def notifications_topic(self) -> str:
+        return f"{self.prefix}-delivery-events"
+
+    # --- workload accounts --------------------------------------------------------------------
+    def default_deployment_role(self, environment: str) -> str:
+        return f"{self.prefix}-deploy-{environment}"
+
+    def workload_bucket(self, environment: str, account_id: str, region: str) -> str:
+        return f"{self.prefix}-{environment}-data-{account_id}-{region}"
+
+    # --- stacks ------------------------------------------------------------------------------
+    @staticmethod
+    def state_key(stack: str) -> str:
+        return f"stacks/{stack}/terraform.tfstate"
+
+    # --- ARNs --------------------------------------------------------------------------------
+    @staticmethod
+    def role_arn(account_id: str, role_name: str) -> str:
+        return f"arn:{PARTITION}:iam::{account_id}:role/{role_name}"
+
+    @staticmethod
+    def account_root_arn(account_id: str) -> str:
+        return f"arn:{PARTITION}:iam::{account_id}:root"
+
+
+DEVOPS_STACK = "devops"
+
+
+def bootstrap_stack(environment: str) -> str:
+    return f"bootstrap-{environment}"
+
+
+def workload_stack(environment: str) -> str:
+    return f"workload-{environment}"
+
+
+def standard_tags(prefix: str, environment: str, extra: dict[str, str]) -> dict[str, str]:
+    """Tags on every resource (provider ``default_tags``); config tags win over the defaults."""
+    return {"ManagedBy": "pipeline-provisioner", "Project": prefix, "Environment": environment, **extra}

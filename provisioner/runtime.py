@@ -1,0 +1,29 @@
+"""Process environment for the CDK framework and terraform: quiet, no telemetry, project CLI config."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from provisioner.paths import NODE_BIN, TERRAFORM_RC
+
+
+def node_major_version() -> str | None:
+    node = shutil.which("node")
+    if node is None:
+        return None
+    result = subprocess.run([node, "-p", "process.versions.node.split('.')[0]"], capture_output=True, text=True, check=False)
+    return result.stdout.strip() or None
+
+
+def prepare_environment(env: dict[str, str] | os._Environ[str] = os.environ) -> dict[str, str] | os._Environ[str]:
+    """Set what every run needs (before importing cdktf); the user's own jsii and telemetry settings win."""
+    env.setdefault("CHECKPOINT_DISABLE", "1")
+    if "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION" not in env and (major := node_major_version()):
+        # jsii prints a large end-of-life banner for old Node.js releases on every run.
+        env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = major
+    if TERRAFORM_RC.is_file():
+        env["TF_CLI_CONFIG_FILE"] = str(TERRAFORM_RC)  # the project's scripts never read ~/.terraformrc
+    env["PATH"] = os.pathsep.join([str(NODE_BIN), env.get("PATH", "")])
+    return env

@@ -1,0 +1,1 @@
+"""The product's stacks: ``devops``, ``bootstrap-<env>`` and ``workload-<env>``."""

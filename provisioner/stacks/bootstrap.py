@@ -1,0 +1,40 @@
+"""``bootstrap-<env>``: what an admin of a workload account applies once, like ``cdk bootstrap``."""
+
+from __future__ import annotations
+
+from modules.deploy_role import DeployRole, DeployRoleProps
+from modules.framework import Construct, TerraformOutput, TerraformStack
+from provisioner.config import EnvironmentConfig, ProjectConfig
+from provisioner.naming import standard_tags
+from provisioner.stacks.common import Target, aws_provider, use_remote_state
+
+
+class BootstrapStack(TerraformStack):
+    """The deployment role the pipeline assumes in ``environment``'s account."""
+
+    def __init__(self, scope: Construct, project: ProjectConfig, environment: EnvironmentConfig, target: Target) -> None:
+        super().__init__(scope, environment.bootstrap_stack)
+        role = environment.deployment_role
+        use_remote_state(self, project, environment.bootstrap_stack, target)
+        aws_provider(
+            self,
+            account_id=environment.account_id,
+            region=environment.region,
+            tags=standard_tags(project.devops.name_prefix, environment.name, dict(environment.tags)),
+            target=target,
+            assume_role_arn=environment.effective_bootstrap_role_arn,
+            session_name=f"bootstrap-{environment.name}",
+        )
+        self.deploy_role = DeployRole(
+            self,
+            "deployment-role",
+            DeployRoleProps(
+                role_name=role.name,
+                trusted_role_arns=[project.naming.deploy_build_role_arn(), *role.extra_trusted_role_arns],
+                managed_policy_arns=role.managed_policy_arns,
+                permissions_boundary_arn=role.permissions_boundary_arn,
+                max_session_duration=role.max_session_duration,
+                external_id=role.external_id,
+            ),
+        )
+        TerraformOutput(self, "deployment_role_arn", value=self.deploy_role.role_arn)

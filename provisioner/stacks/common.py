@@ -1,0 +1,92 @@
+"""What every stack shares: where its state lives and how its AWS provider reaches its account."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags, AwsProviderEndpoints
+
+from modules.framework import LocalBackend, S3Backend, TerraformStack
+from provisioner.config import ProjectConfig
+from provisioner.naming import Naming
+from provisioner.target import Target
+
+# Services the stacks call; the local target points each of them at the emulator.
+EMULATED_SERVICES = (
+    "cloudwatch", "cloudwatchlogs", "codebuild", "codecommit", "codepipeline", "codestarconnections",
+    "codestarnotifications", "events", "iam", "kms", "s3", "secretsmanager", "sns", "ssm", "sts",
+)  # fmt: skip
+
+
+def use_remote_state(stack: TerraformStack, project: ProjectConfig, stack_name: str, target: Target) -> None:
+    """Keep ``stack_name``'s state in the DevOps state bucket under its own key, locked natively by S3."""
+    naming = project.naming
+    if stack_name == "devops" and target.devops_local_state is not None:
+        LocalBackend(stack, path=str(target.devops_local_state))
+        return
+    S3Backend(
+        stack,
+        bucket=naming.state_bucket,
+        key=Naming.state_key(stack_name),
+        region=project.devops.region,
+        encrypt=True,
+        kms_key_id=naming.state_key_alias_arn,
+    )
+    # cdktf 0.21's S3Backend has no field for S3-native locking (terraform >= 1.10).
+    stack.add_override("terraform.backend.s3.use_lockfile", True)
+    if target.is_local:
+        for key, value in _local_backend_settings(target.endpoint).items():
+            stack.add_override(f"terraform.backend.s3.{key}", value)
+
+
+def aws_provider(
+    stack: TerraformStack,
+    *,
+    account_id: str,
+    region: str,
+    tags: Mapping[str, str],
+    target: Target,
+    assume_role_arn: str | None = None,
+    external_id: str | None = None,
+    session_name: str = "pipeline-provisioner",
+) -> AwsProvider:
+    """The stack's AWS provider, refusing any account but ``account_id``."""
+    assume_role = (
+        [AwsProviderAssumeRole(role_arn=assume_role_arn, external_id=external_id, session_name=session_name)]
+        if assume_role_arn
+        else None
+    )
+    local = _local_provider_settings(target.endpoint) if target.is_local else {}
+    return AwsProvider(
+        stack,
+        "aws",
+        region=region,
+        allowed_account_ids=[account_id],
+        assume_role=assume_role,
+        default_tags=[AwsProviderDefaultTags(tags=dict(tags))],
+        **local,
+    )
+
+
+def _local_provider_settings(endpoint: str) -> dict:
+    return {
+        "access_key": "test",
+        "secret_key": "test",
+        "skip_credentials_validation": True,
+        "skip_metadata_api_check": "true",
+        "skip_requesting_account_id": False,
+        "s3_use_path_style": True,
+        "endpoints": [AwsProviderEndpoints(**{service: endpoint for service in EMULATED_SERVICES})],
+    }
+
+
+def _local_backend_settings(endpoint: str) -> dict:
+    return {
+        "access_key": "test",
+        "secret_key": "test",
+        "skip_credentials_validation": True,
+        "skip_metadata_api_check": True,
+        "skip_requesting_account_id": True,
+        "use_path_style": True,
+        "endpoints": {"s3": endpoint, "sts": endpoint, "iam": endpoint},
+    }
