@@ -236,6 +236,7 @@ class _Fields:
         pattern: re.Pattern[str] | None = None,
         rule: str = "",
         choices: tuple[str, ...] = (),
+        choice_name: str = "an allowed value",
     ) -> str | None:
         value = self._get(key, required)
         if value is None:
@@ -249,7 +250,8 @@ class _Fields:
         if choices and value not in choices:
             close = difflib.get_close_matches(value, choices, n=1)
             hint = f' (did you mean "{close[0]}"?)' if close else ""
-            self.problem(key, f'"{value}" must be one of {", ".join(choices)}{hint}')
+            allowed = f"must be one of {', '.join(choices)}" if len(choices) <= 8 else f"is not {choice_name}"
+            self.problem(key, f'"{value}" {allowed}{hint}')
             return default
         if pattern is not None and not pattern.match(value):
             self.problem(key, f'"{value}" {rule}')
@@ -413,7 +415,7 @@ def _load_devops(path: Path, problems: _Problems) -> DevOpsConfig | None:
     f = _Fields(data, path, problems)
     f.reject_unknown(("account_id", "region", "name_prefix", "source", "notification_emails", "build", "github_token_secret", "tags"))
     account_id = f.string("account_id", required=True, pattern=ACCOUNT_ID, rule="must be 12 digits")
-    region = f.string("region", required=True, choices=tuple(sorted(AWS_REGIONS)))
+    region = f.string("region", required=True, choices=tuple(sorted(AWS_REGIONS)), choice_name="an AWS region code")
     prefix = f.string(
         "name_prefix", required=True, pattern=PREFIX,
         rule="must be 2-20 characters: lowercase letters, digits and hyphens, starting with a letter",
@@ -487,7 +489,7 @@ def _load_environment(name: str, path: Path, prefix: str | None, problems: _Prob
     f = _Fields(data, path, problems)
     f.reject_unknown(("account_id", "region", "order", "requires_approval", "deployment_role", "bootstrap_role_arn", "tags"))
     account_id = f.string("account_id", required=True, pattern=ACCOUNT_ID, rule="must be 12 digits")
-    region = f.string("region", required=True, choices=tuple(sorted(AWS_REGIONS)))
+    region = f.string("region", required=True, choices=tuple(sorted(AWS_REGIONS)), choice_name="an AWS region code")
     order = f.integer("order", default=1, minimum=0, maximum=1000)
     approval = f.boolean("requires_approval", default=False)
     bootstrap_role = f.string("bootstrap_role_arn", pattern=ROLE_ARN, rule="is not an IAM role ARN")

@@ -1,0 +1,32 @@
+"""``provisioner check``: validate environments/ without loading the provider bindings."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from provisioner.config import load
+from provisioner.paths import ENVIRONMENTS_DIR
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "check",
+        help="validate environments/ (fast: no synthesis)",
+        description=(
+            "Read environments/devops.hcl and every environments/<name>/environment.hcl and report every "
+            "problem at once, one line each (file and field). Exit 0 when valid, 2 otherwise."
+        ),
+    )
+    parser.add_argument("--environments", type=Path, default=ENVIRONMENTS_DIR, help="folder to read (default: %(default)s)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    project = load(args.environments)
+    print(f"{args.environments}: DevOps account {project.devops.account_id} ({project.devops.region}), prefix {project.devops.name_prefix}")
+    for wave, environments in enumerate(project.waves(), start=1):
+        for env in environments:
+            approval = ", approval required" if env.requires_approval else ""
+            print(f"  wave {wave} (order {env.order}): {env.name} -> account {env.account_id} {env.region}{approval}")
+    return 0
