@@ -1,0 +1,105 @@
+"""``ArtifactStore``: the pipeline's KMS key and artifact bucket, shared across accounts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from modules import policy
+from modules.encrypted_bucket import EncryptedBucket, EncryptedBucketProps
+from modules.framework import Construct
+from modules.kms_key import KmsKey, KmsKeyProps
+
+
+@dataclass(frozen=True)
+class ArtifactStoreProps:
+    """Settings of an ``ArtifactStore``."""
+
+    bucket_name: str
+    """Artifact bucket name. Required."""
+    key_alias: str
+    """Alias of the pipeline key (``alias/...``). Required."""
+    account_id: str
+    """The DevOps account. Required."""
+    region: str
+    """The DevOps region (scopes the CloudWatch Logs grant on the key). Required."""
+    pipeline_role_arns: Sequence[str]
+    """The pipeline and build roles: read/write artifacts, use the key. Required."""
+    deployment_role_arns: Sequence[str] = ()
+    """Workload-account deployment roles: read artifacts, use the key. Default: none."""
+    log_group_prefix: str = "/aws/codebuild/"
+    """Log groups (name prefix) that CloudWatch Logs may encrypt with the key."""
+    noncurrent_version_expiration_days: int = 30
+    """Old artifact versions expire after this many days. Default: 30."""
+
+
+class ArtifactStore(Construct):
+    """Where pipeline artifacts live, encrypted with a customer-managed key referenced by ARN.
+
+    Default settings: key rotation on, 30-day deletion window; the key policy lets every pipeline,
+    build and deployment role use the key (``kms:Decrypt``, ``kms:DescribeKey``, ``kms:Encrypt``,
+    ``kms:ReEncrypt*``, ``kms:GenerateDataKey*``), lets CloudWatch Logs encrypt the build log
+    groups (limited by encryption context), and lets EventBridge and CloudWatch alarms publish to
+    an SNS topic encrypted with it. The bucket is an ``EncryptedBucket`` (TLS only, SSE-KMS uploads
+    only, versioned, private) that the pipeline roles read and write and the deployment roles read.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: ArtifactStoreProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        roles = [*props.pipeline_role_arns, *props.deployment_role_arns]
+        self.key = KmsKey(
+            self,
+            "key",
+            KmsKeyProps(
+                alias=props.key_alias,
+                account_id=props.account_id,
+                description="Encrypts pipeline artifacts, build logs and pipeline notifications",
+                user_role_arns=roles,
+                extra_statements=self.service_statements(),
+            ),
+        )
+        self.bucket = EncryptedBucket(
+            self,
+            "bucket",
+            EncryptedBucketProps(
+                bucket_name=props.bucket_name,
+                kms_key_arn=self.key.key_arn,
+                read_write_role_arns=props.pipeline_role_arns,
+                read_role_arns=props.deployment_role_arns,
+                noncurrent_version_expiration_days=props.noncurrent_version_expiration_days,
+            ),
+        )
+
+    def service_statements(self) -> list[policy.Statement]:
+        p = self.props
+        log_groups = f"arn:aws:logs:{p.region}:{p.account_id}:log-group:{p.log_group_prefix}*"
+        return [
+            {
+                "Sid": "AllowCloudWatchLogsForBuildLogGroups",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{p.region}.amazonaws.com"},
+                "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+                "Resource": "*",
+                "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},
+            },
+            {
+                "Sid": "AllowEventsAndAlarmsToPublishEncryptedNotifications",
+                "Effect": "Allow",
+                "Principal": {"Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+            },
+        ]
+
+    @property
+    def key_arn(self) -> str:
+        return self.key.key_arn
+
+    @property
+    def bucket_name(self) -> str:
+        return self.bucket.bucket_name
+
+    @property
+    def bucket_arn(self) -> str:
+        return self.bucket.bucket_arn

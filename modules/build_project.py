@@ -1,0 +1,105 @@
+"""``BuildProject``: a CodeBuild project run by CodePipeline, with encrypted, retained logs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
+from cdktf_cdktf_provider_aws.codebuild_project import (
+    CodebuildProject,
+    CodebuildProjectArtifacts,
+    CodebuildProjectCache,
+    CodebuildProjectEnvironment,
+    CodebuildProjectEnvironmentEnvironmentVariable,
+    CodebuildProjectLogsConfig,
+    CodebuildProjectLogsConfigCloudwatchLogs,
+    CodebuildProjectSource,
+)
+
+from modules.framework import Construct, Fn
+
+
+@dataclass(frozen=True)
+class BuildProjectProps:
+    """Settings of a ``BuildProject``."""
+
+    project_name: str
+    """CodeBuild project name. Required."""
+    service_role_arn: str
+    """Role the build runs as. Required."""
+    kms_key_arn: str
+    """Customer-managed key for build artifacts and the log group. Required."""
+    buildspec: str
+    """Inline buildspec (YAML). Required."""
+    description: str = ""
+    compute_type: str = "BUILD_GENERAL1_SMALL"
+    image: str = "aws/codebuild/standard:7.0"
+    timeout_minutes: int = 60
+    log_retention_days: int = 90
+    """CloudWatch Logs retention of the build logs. Default: 90 days."""
+    environment_variables: Mapping[str, str] = field(default_factory=dict)
+    """Plaintext variables (never secrets: use Secrets Manager references in the buildspec)."""
+    cache_location: str | None = None
+    """``bucket/prefix`` for the S3 build cache. Default: no cache."""
+    privileged_mode: bool = False
+    """Docker-in-Docker. Default: off; turn on only for builds that must build images."""
+
+    def __post_init__(self) -> None:
+        if not 5 <= self.timeout_minutes <= 2160:
+            raise ValueError(f"BuildProjectProps.timeout_minutes {self.timeout_minutes} must be 5-2160")
+
+
+class BuildProject(Construct):
+    """A CodeBuild project for a pipeline action.
+
+    Default settings: source and artifacts come from CodePipeline; artifacts encrypted with the
+    given customer-managed key; logs in a KMS-encrypted log group ``/aws/codebuild/<name>`` with
+    retention; no privileged mode; Linux container with the given image.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: BuildProjectProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        self.log_group = CloudwatchLogGroup(
+            self,
+            "logs",
+            name=f"/aws/codebuild/{props.project_name}",
+            retention_in_days=props.log_retention_days,
+            kms_key_id=props.kms_key_arn,
+        )
+        self.project = CodebuildProject(
+            self,
+            "project",
+            name=props.project_name,
+            description=props.description,
+            service_role=props.service_role_arn,
+            encryption_key=props.kms_key_arn,
+            build_timeout=props.timeout_minutes,
+            # raw_string: shell ${VAR} in a buildspec is not a Terraform interpolation.
+            source=CodebuildProjectSource(type="CODEPIPELINE", buildspec=Fn.raw_string(props.buildspec)),
+            artifacts=CodebuildProjectArtifacts(type="CODEPIPELINE"),
+            cache=CodebuildProjectCache(type="S3", location=props.cache_location) if props.cache_location else None,
+            environment=CodebuildProjectEnvironment(
+                type="LINUX_CONTAINER",
+                compute_type=props.compute_type,
+                image=props.image,
+                image_pull_credentials_type="CODEBUILD",
+                privileged_mode=props.privileged_mode,
+                environment_variable=[
+                    CodebuildProjectEnvironmentEnvironmentVariable(name=name, value=value, type="PLAINTEXT")
+                    for name, value in sorted(props.environment_variables.items())
+                ],
+            ),
+            logs_config=CodebuildProjectLogsConfig(
+                cloudwatch_logs=CodebuildProjectLogsConfigCloudwatchLogs(status="ENABLED", group_name=self.log_group.name)
+            ),
+        )
+
+    @property
+    def project_name(self) -> str:
+        return self.project.name
+
+    @property
+    def project_arn(self) -> str:
+        return self.project.arn

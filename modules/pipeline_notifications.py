@@ -1,0 +1,176 @@
+"""``PipelineNotifications``: an encrypted SNS topic fed by pipeline events and a failure alarm."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Sequence
+
+from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
+from cdktf_cdktf_provider_aws.cloudwatch_event_target import (
+    CloudwatchEventTarget,
+    CloudwatchEventTargetInputTransformer,
+)
+from cdktf_cdktf_provider_aws.cloudwatch_metric_alarm import CloudwatchMetricAlarm
+from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
+from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
+from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
+
+from modules import policy
+from modules.framework import Construct
+
+PIPELINE_EVENT = "CodePipeline Pipeline Execution State Change"
+STAGE_EVENT = "CodePipeline Stage Execution State Change"
+ACTION_EVENT = "CodePipeline Action Execution State Change"
+
+
+@dataclass(frozen=True)
+class EventRule:
+    """One EventBridge rule: which pipeline events reach the topic, and how the message reads."""
+
+    id: str
+    detail_type: str
+    detail: dict
+    message: str
+    """Template; ``<pipeline>``, ``<stage>``, ``<action>``, ``<execution>``, ``<state>`` are filled in."""
+
+
+RULES = (
+    EventRule("pipeline-failed", PIPELINE_EVENT, {"state": ["FAILED"]},
+              "FAILED: pipeline <pipeline>, execution <execution>."),
+    EventRule("pipeline-succeeded", PIPELINE_EVENT, {"state": ["SUCCEEDED"]},
+              "SUCCEEDED: pipeline <pipeline>, execution <execution>."),
+    EventRule("stage-failed", STAGE_EVENT, {"state": ["FAILED"]},
+              "FAILED: pipeline <pipeline>, stage <stage>, execution <execution>."),
+    EventRule("action-failed", ACTION_EVENT, {"state": ["FAILED"]},
+              "FAILED: pipeline <pipeline>, stage <stage>, action <action>, execution <execution>."),
+    EventRule("approval-waiting", ACTION_EVENT, {"state": ["STARTED"], "type": {"category": ["Approval"]}},
+              "APPROVAL NEEDED: pipeline <pipeline>, stage <stage>, action <action>, execution <execution>. "
+              "Review the plan summary, then approve or reject in the CodePipeline console."),
+)  # fmt: skip
+
+INPUT_PATHS = {
+    "pipeline": "$.detail.pipeline",
+    "stage": "$.detail.stage",
+    "action": "$.detail.action",
+    "execution": "$.detail.execution-id",
+    "state": "$.detail.state",
+}
+
+
+@dataclass(frozen=True)
+class PipelineNotificationsProps:
+    """Settings of ``PipelineNotifications``."""
+
+    topic_name: str
+    """SNS topic name. Required."""
+    kms_key_arn: str
+    """Customer-managed key that encrypts the topic (its policy must let events and cloudwatch use it). Required."""
+    pipeline_names: Sequence[str]
+    """Pipelines whose events are reported. Required."""
+    account_id: str
+    region: str
+    emails: Sequence[str] = ()
+    """Email subscriptions (each address must confirm once). Default: none."""
+    alarm_pipeline_name: str | None = None
+    """Pipeline watched by the ``FailedPipelineExecutions`` alarm. Default: the first of ``pipeline_names``."""
+
+    def __post_init__(self) -> None:
+        if not self.pipeline_names:
+            raise ValueError("PipelineNotificationsProps.pipeline_names needs at least one pipeline")
+
+
+class PipelineNotifications(Construct):
+    """Tells people when a release fails, succeeds or waits for them.
+
+    Default settings: a KMS-encrypted topic whose policy lets only EventBridge rules and CloudWatch
+    alarms of this account publish; EventBridge rules for failed pipeline, stage and action
+    executions, succeeded pipeline executions and approvals waiting, each with a one-line message
+    naming the pipeline, stage, action and execution id; an alarm on ``AWS/CodePipeline``
+    ``FailedPipelineExecutions`` (dimension ``PipelineName``) that notifies the topic.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: PipelineNotificationsProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        self.topic = SnsTopic(self, "topic", name=props.topic_name, kms_master_key_id=props.kms_key_arn)
+        SnsTopicPolicy(self, "topic-policy", arn=self.topic.arn, policy=policy.document(self.topic_statements()))
+        for email in props.emails:
+            SnsTopicSubscription(self, f"email-{email}", topic_arn=self.topic.arn, protocol="email", endpoint=email)
+        for rule in RULES:
+            self._rule(rule)
+        watched = props.alarm_pipeline_name or props.pipeline_names[0]
+        self.alarm = CloudwatchMetricAlarm(
+            self,
+            "failed-executions-alarm",
+            alarm_name=f"{watched}-failed-executions",
+            alarm_description=f"A release of {watched} failed; see the pipeline's execution history",
+            namespace="AWS/CodePipeline",
+            metric_name="FailedPipelineExecutions",
+            dimensions={"PipelineName": watched},
+            statistic="Sum",
+            period=300,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+        )
+
+    def _rule(self, rule: EventRule) -> None:
+        p = self.props
+        event_rule = CloudwatchEventRule(
+            self,
+            rule.id,
+            name=f"{p.topic_name}-{rule.id}"[:64],
+            description=f"{rule.detail_type}: {json.dumps(rule.detail)}"[:512],
+            event_pattern=json.dumps(
+                {
+                    "source": ["aws.codepipeline"],
+                    "detail-type": [rule.detail_type],
+                    "detail": {"pipeline": list(p.pipeline_names), **rule.detail},
+                }
+            ),
+        )
+        paths = {name: path for name, path in INPUT_PATHS.items() if f"<{name}>" in rule.message}
+        CloudwatchEventTarget(
+            self,
+            f"{rule.id}-target",
+            rule=event_rule.name,
+            arn=self.topic.arn,
+            input_transformer=CloudwatchEventTargetInputTransformer(input_paths=paths, input_template=json.dumps(rule.message)),
+        )
+
+    def topic_statements(self) -> list[policy.Statement]:
+        p = self.props
+        return [
+            {
+                "Sid": "AllowThisAccountsEventRules",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": self.topic.arn,
+                "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:events:{p.region}:{p.account_id}:rule/{p.topic_name}-*"}},
+            },
+            {
+                "Sid": "AllowThisAccountsAlarms",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": self.topic.arn,
+                "Condition": {"StringEquals": {"aws:SourceAccount": p.account_id}},
+            },
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sns:Publish",
+                "Resource": self.topic.arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            },
+        ]
+
+    @property
+    def topic_arn(self) -> str:
+        return self.topic.arn

@@ -1,0 +1,87 @@
+"""``ServiceRole``: an IAM role an AWS service assumes, limited to this account's own resources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+
+from modules import policy
+from modules.framework import Construct
+
+
+@dataclass(frozen=True)
+class ServiceRoleProps:
+    """Settings of a ``ServiceRole``."""
+
+    role_name: str
+    """Role name (at most 64 characters). Required."""
+    service: str
+    """Service principal, for example ``codebuild.amazonaws.com``. Required."""
+    account_id: str
+    """The only account whose resources may make the service assume the role (``aws:SourceAccount``). Required."""
+    source_arns: Sequence[str]
+    """ARNs (wildcards allowed) of the resources allowed to use the role (``aws:SourceArn``). Required."""
+    statements: Sequence[policy.Statement]
+    """What the role may do (inline policy). Statements with ``*`` actions on ``*`` resources are refused."""
+    description: str = "Managed by the pipeline provisioner"
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.role_name) <= 64:
+            raise ValueError(f'ServiceRoleProps.role_name "{self.role_name}" must be 1-64 characters')
+        if not self.source_arns:
+            raise ValueError(f"ServiceRoleProps({self.role_name}).source_arns needs at least one ARN")
+        for statement in self.statements:
+            actions = _as_list(statement.get("Action"))
+            resources = _as_list(statement.get("Resource"))
+            if statement.get("Effect") == "Allow" and "*" in resources and any(a == "*" or a.endswith(":*") for a in actions):
+                raise ValueError(f"ServiceRoleProps({self.role_name}): statement {statement.get('Sid')} allows * actions on * resources")
+
+
+class ServiceRole(Construct):
+    """A service role.
+
+    Default settings: trust only ``service``, and only on behalf of ``account_id`` and the resources in
+    ``source_arns`` (confused-deputy protection via ``aws:SourceAccount`` and ``aws:SourceArn``); one
+    inline policy with exactly the statements given.
+    """
+
+    def __init__(self, scope: Construct, id_: str, props: ServiceRoleProps) -> None:
+        super().__init__(scope, id_)
+        self.props = props
+        self.role = IamRole(
+            self,
+            "role",
+            name=props.role_name,
+            description=props.description,
+            assume_role_policy=policy.document([self.trust_statement()]),
+        )
+        self.policy = IamRolePolicy(self, "policy", name="least-privilege", role=self.role.id, policy=policy.document(props.statements))
+
+    def trust_statement(self) -> policy.Statement:
+        return {
+            "Sid": "TrustServiceForThisAccountOnly",
+            "Effect": "Allow",
+            "Principal": {"Service": self.props.service},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": self.props.account_id},
+                "ArnLike": {"aws:SourceArn": list(self.props.source_arns)},
+            },
+        }
+
+    @property
+    def role_arn(self) -> str:
+        return self.role.arn
+
+    @property
+    def role_name(self) -> str:
+        return self.role.name
+
+
+def _as_list(value: object) -> list[str]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)  # type: ignore[arg-type]

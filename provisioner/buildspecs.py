@@ -1,0 +1,130 @@
+"""Every CodeBuild buildspec the pipeline runs, generated from one place.
+
+- synth: installs the pinned toolchain (cached), checks ``environments/``, synthesizes every stack,
+  runs the policy gate, and passes the repository with ``cdktf.out/`` on as the ``synth`` artifact.
+- plan-<env>: ``terraform init`` + ``terraform plan -out tfplan`` for ``workload-<env>`` (the provider
+  assumes the deployment role), ``terraform show -json``, the plan summary; the saved plan, the
+  summary and the commit id it was made for become the ``plan_<env>`` artifact.
+- apply-<env>: applies exactly that saved plan. It refuses a plan made for another commit, and
+  terraform refuses a stale plan (state changed since the plan), so nobody applies what they did not
+  review.
+"""
+
+from __future__ import annotations
+
+import yaml
+
+TERRAFORM_VERSION = "1.11.4"
+PYTHON_VERSION = "3.11"
+NODE_VERSION = "20"
+
+PLAN_FILE = "tfplan"
+PLAN_SUMMARY = "plan-summary.md"
+PLAN_COMMIT = "plan-commit-id"
+EXPORTED_PLAN_VARIABLES = ("PLAN_HEADLINE", "PLAN_BUILD_URL")
+
+_COMMON_ENV = {
+    "TERRAFORM_VERSION": TERRAFORM_VERSION,
+    "CHECKPOINT_DISABLE": "1",
+    "TF_IN_AUTOMATION": "1",
+    "TF_INPUT": "0",
+}
+
+# Terraform from HashiCorp's release site, checked against the release's SHA256SUMS.
+_INSTALL_TERRAFORM = [
+    'if ! terraform version 2>/dev/null | grep -q "v${TERRAFORM_VERSION}$"; then '
+    "cd /tmp "
+    '&& curl -fsSLO "https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_linux_amd64.zip" '
+    '&& curl -fsSLO "https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_SHA256SUMS" '
+    '&& grep "_linux_amd64.zip" "terraform_${TERRAFORM_VERSION}_SHA256SUMS" | sha256sum -c - '
+    '&& unzip -oq "terraform_${TERRAFORM_VERSION}_linux_amd64.zip" -d /usr/local/bin && cd -; fi',
+    "terraform version",
+]
+
+
+def _render(spec: dict) -> str:
+    return yaml.safe_dump(spec, sort_keys=False, width=1000)
+
+
+def synth(gate_command: str) -> str:
+    """Synthesize every stack and run the policy gate ``gate_command``; fails the pipeline on findings."""
+    return _render(
+        {
+            "version": 0.2,
+            "env": {"variables": dict(_COMMON_ENV)},
+            "phases": {
+                "install": {
+                    "runtime-versions": {"python": PYTHON_VERSION, "nodejs": NODE_VERSION},
+                    "commands": [*_INSTALL_TERRAFORM, "make setup"],
+                },
+                "build": {
+                    "commands": [
+                        'echo "release of commit ${COMMIT_ID} (${RELEASE_REASON})"',
+                        ".venv/bin/python -m provisioner check",
+                        "make synth",
+                        gate_command,
+                    ]
+                },
+            },
+            "artifacts": {
+                "files": ["**/*"],
+                "exclude-paths": [".venv/**/*", "node_modules/**/*", ".git/**/*", "**/.terraform/**/*"],
+            },
+            "cache": {"paths": ["/root/.cache/pip/**/*", "/root/.npm/**/*", "/root/.cache/aws/jsii/**/*"]},
+        }
+    )
+
+
+def plan(stack: str) -> str:
+    """Plan ``stack`` to a saved file and summarize it."""
+    stack_dir = f"cdktf.out/stacks/{stack}"
+    return _render(
+        {
+            "version": 0.2,
+            "env": {"variables": {**_COMMON_ENV, "STACK": stack}, "exported-variables": list(EXPORTED_PLAN_VARIABLES)},
+            "phases": {
+                "install": {"runtime-versions": {"python": PYTHON_VERSION}, "commands": list(_INSTALL_TERRAFORM)},
+                "build": {
+                    "commands": [
+                        f'cd "{stack_dir}"',
+                        "terraform init -input=false -no-color",
+                        f"terraform plan -input=false -no-color -lock-timeout=5m -out={PLAN_FILE}",
+                        f"terraform show -json {PLAN_FILE} > plan.json",
+                        f'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --name "$STACK" plan.json | tee {PLAN_SUMMARY}',
+                        'PLAN_HEADLINE="$(PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --headline --name "$STACK" plan.json)"',
+                        'export PLAN_HEADLINE PLAN_BUILD_URL="$CODEBUILD_BUILD_URL"',
+                        f'printf "%s" "$COMMIT_ID" > {PLAN_COMMIT}',
+                        # plan.json repeats every variable value in clear text; the saved plan is enough downstream.
+                        "rm -f plan.json",
+                    ]
+                },
+            },
+            "artifacts": {
+                "base-directory": stack_dir,
+                "files": ["cdk.tf.json", ".terraform.lock.hcl", PLAN_FILE, PLAN_SUMMARY, PLAN_COMMIT],
+            },
+        }
+    )
+
+
+def apply(stack: str) -> str:
+    """Apply the saved plan from the plan artifact, refusing a plan made for another commit."""
+    return _render(
+        {
+            "version": 0.2,
+            "env": {"variables": {**_COMMON_ENV, "STACK": stack}},
+            "phases": {
+                "install": {"runtime-versions": {"python": PYTHON_VERSION}, "commands": list(_INSTALL_TERRAFORM)},
+                "build": {
+                    "commands": [
+                        f'planned="$(cat {PLAN_COMMIT})"; if [ "$planned" != "$COMMIT_ID" ]; then '
+                        'echo "refusing to apply: the plan was made for commit $planned, this release is $COMMIT_ID" >&2; exit 1; fi',
+                        f"cat {PLAN_SUMMARY}",
+                        "terraform init -input=false -no-color -lockfile=readonly",
+                        # A saved plan applies exactly what was reviewed; terraform fails if state moved since.
+                        f"terraform apply -input=false -no-color -lock-timeout=5m {PLAN_FILE}",
+                    ]
+                },
+            },
+        }
+    )
