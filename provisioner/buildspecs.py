@@ -91,7 +91,7 @@ def plan(stack: str) -> str:
                         f"terraform plan -input=false -no-color -lock-timeout=5m -out={PLAN_FILE}",
                         f"terraform show -json {PLAN_FILE} > plan.json",
                         f'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --name "$STACK" plan.json | tee {PLAN_SUMMARY}',
-                        'PLAN_HEADLINE="$(PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --headline --name "$STACK" plan.json)"',
+                        'PLAN_HEADLINE="$(PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --format headline --name "$STACK" plan.json)"',
                         'export PLAN_HEADLINE PLAN_BUILD_URL="$CODEBUILD_BUILD_URL"',
                         f'printf "%s" "$COMMIT_ID" > {PLAN_COMMIT}',
                         # plan.json repeats every variable value in clear text; the saved plan is enough downstream.

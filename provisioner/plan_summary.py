@@ -1,0 +1,687 @@
+"""Summaries of terraform plans, for a pull-request comment or a pipeline gate.
+
+Reads what ``terraform show -json <planfile>`` prints (plan format 1.x), one file per stack, reduces
+each to a :class:`StackPlan`, and renders the lot as GitHub Markdown (:func:`render_markdown`) or
+JSON (:func:`render_json`).
+
+Counting rules
+    - The whole ``actions`` list is read: ``["delete", "create"]`` and ``["create", "delete"]`` are
+      both one *replace* (counting ``actions[0]`` would call the second a create).
+    - *import* (``change.importing`` is set) and *move* (``previous_address`` differs from
+      ``address``) are counted on top of the action: a resource that is imported and updated counts
+      once in ``import`` and once in ``update``, so the counts do not add up to the resources.
+    - *read* (a data source whose read waits for apply) changes nothing: it has its own count, stays
+      out of the verdict and is not listed.
+    - *forget* (a ``removed`` block with ``destroy = false``) takes the resource out of the state and
+      leaves the real object running. It has its own count and section and is not destructive, so
+      ``--fail-on-destroy`` ignores it. ``["create", "forget"]`` (replaced, old object left
+      running) counts as a forget too.
+    - *Destructive* means delete or replace, deposed objects included.
+    - *Security-sensitive* means a managed resource whose type is in :data:`SECURITY_TYPES` or
+      starts with one of :data:`SECURITY_TYPE_PREFIXES`, with any action but no-op and read.
+    - An actions list terraform 1.x does not write is an error, never a guess.
+
+Secrets
+    No attribute value ever reaches the summary: only addresses, types, actions, reasons, output
+    names and attribute *paths*. Sensitive variables, sensitive attributes and sensitive outputs
+    therefore cannot leak, however (or whether) terraform marked them. ``variables`` is never read.
+
+Recognising a plan
+    A plan has ``format_version`` 1.x and ``planned_values`` or ``resource_changes``. A plan of a
+    configuration without resources has no ``resource_changes`` at all, so that key cannot be required.
+    ``terraform show -json`` of a *state* has ``values`` instead and is rejected with that explanation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from provisioner.errors import UserError
+
+MARKER = "<!-- pipeline-provisioner:plan-summary -->"
+"""First line of every Markdown summary, so a bot can find and update its own PR comment."""
+
+DEFAULT_MAX_CHARS = 65_000
+"""GitHub caps a comment at 65,536 characters; this leaves room for a bot's own footer."""
+
+SECURITY_TYPE_PREFIXES = (
+    "aws_iam_",  # roles, policies, attachments, users, access keys, OIDC providers
+    "aws_kms_",  # keys, aliases, grants, key policies
+    "aws_codepipeline",  # pipelines, webhooks, custom action types
+    "aws_codebuild_",  # projects, source credentials, webhooks, resource policies
+    "aws_codestarconnections_",  # connections grant access to source repositories
+    "aws_security_group",  # groups and aws_security_group_rule
+    "aws_vpc_security_group_",  # ingress and egress rules (aws provider 5.x)
+)
+SECURITY_TYPES = frozenset(
+    {
+        "aws_default_security_group",
+        "aws_s3_bucket_policy",
+        "aws_s3_bucket_public_access_block",
+        "aws_s3_account_public_access_block",
+        "aws_s3_bucket_acl",
+        "aws_s3_bucket_ownership_controls",
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "aws_sns_topic_policy",
+        "aws_sqs_queue_policy",
+        "aws_secretsmanager_secret_policy",
+        "aws_lambda_permission",
+    }
+)
+
+
+class Kind(StrEnum):
+    """What a change does to one object; the value is its key in :meth:`StackPlan.counts`."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    REPLACE = "replace"
+    DELETE = "delete"
+    FORGET = "forget"
+    READ = "read"
+    NO_OP = "no-op"
+
+
+ACTIONS: dict[tuple[str, ...], tuple[Kind, str]] = {
+    ("no-op",): (Kind.NO_OP, "no-op"),
+    ("create",): (Kind.CREATE, "create"),
+    ("read",): (Kind.READ, "read"),
+    ("update",): (Kind.UPDATE, "update"),
+    ("delete", "create"): (Kind.REPLACE, "replace (delete, then create)"),
+    ("create", "delete"): (Kind.REPLACE, "replace (create, then delete)"),
+    ("delete",): (Kind.DELETE, "delete"),
+    ("forget",): (Kind.FORGET, "forget (left running, removed from state)"),
+    ("create", "forget"): (Kind.FORGET, "replace (create, then forget the old object)"),
+}
+"""Every actions list terraform 1.x writes, with its kind and how the summary says it."""
+
+COUNT_KEYS = ("create", "update", "replace", "delete", "import", "move", "forget", "read", "no-op")
+
+REASONS = {
+    "replace_because_tainted": "tainted",
+    "replace_because_cannot_update": "cannot update in place",
+    "replace_by_request": "-replace requested",
+    "replace_by_triggers": "replace_triggered_by",
+    "delete_because_no_resource_config": "removed from configuration",
+    "delete_because_no_module": "module removed",
+    "delete_because_wrong_repetition": "count/for_each added or removed",
+    "delete_because_count_index": "count index out of range",
+    "delete_because_each_key": "for_each key removed",
+    "delete_because_no_move_target": "moved to an address not in configuration",
+    "read_because_config_unknown": "configuration known only at apply",
+    "read_because_dependency_pending": "depends on pending changes",
+    "read_because_check_nested": "check block",
+}
+"""``action_reason`` codes in words; an unknown code is shown as it is."""
+
+GENERIC_PLAN_FILE_NAMES = frozenset({"plan", "tfplan", "terraform", "show"})
+
+# Most important first: when the comment is too long, later kinds lose rows first.
+_DETAIL_ORDER = (Kind.DELETE, Kind.REPLACE, Kind.FORGET, Kind.UPDATE, Kind.CREATE, Kind.NO_OP)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+class _Malformed(ValueError):
+    """A part of a plan document that is not what terraform writes; the message says which."""
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    """One entry of ``resource_changes`` or ``resource_drift``, without any attribute value.
+
+    ``actions`` is a key of :data:`ACTIONS`; ``previous_address`` is set by a ``moved`` block;
+    ``importing`` is True when an ``import`` block brings the object in; ``deposed`` is the key of
+    an old object left over from a create-before-destroy replace; ``replace_paths`` are the
+    attributes forcing a replace, as ``ingress[0].cidr_blocks``.
+    """
+
+    address: str
+    resource_type: str
+    actions: tuple[str, ...]
+    mode: str = "managed"
+    previous_address: str | None = None
+    importing: bool = False
+    deposed: str | None = None
+    action_reason: str | None = None
+    replace_paths: tuple[str, ...] = ()
+
+    @property
+    def kind(self) -> Kind:
+        return ACTIONS[self.actions][0]
+
+    @property
+    def label(self) -> str:
+        return ACTIONS[self.actions][1]
+
+    @property
+    def moved(self) -> bool:
+        return self.previous_address is not None and self.previous_address != self.address
+
+    @property
+    def destructive(self) -> bool:
+        return self.kind in (Kind.DELETE, Kind.REPLACE)
+
+    @property
+    def security_sensitive(self) -> bool:
+        return self.mode == "managed" and self.kind not in (Kind.NO_OP, Kind.READ) and is_security_type(self.resource_type)
+
+    @property
+    def reason(self) -> str:
+        return REASONS.get(self.action_reason, self.action_reason) if self.action_reason else ""
+
+
+@dataclass(frozen=True)
+class OutputChange:
+    """One entry of ``output_changes``: the output's name and actions, never its value."""
+
+    name: str
+    actions: tuple[str, ...]
+    sensitive: bool = False
+
+    @property
+    def kind(self) -> Kind:
+        return ACTIONS[self.actions][0]
+
+
+@dataclass(frozen=True)
+class StackPlan:
+    """The summary of one stack's plan.
+
+    ``source`` is the file it was read from; ``errored`` and ``applyable`` are terraform's own flags
+    (an errored plan is incomplete); ``outputs`` holds every output, no-ops included.
+    """
+
+    name: str
+    source: str
+    terraform_version: str
+    errored: bool
+    applyable: bool
+    changes: tuple[ResourceChange, ...]
+    outputs: tuple[OutputChange, ...] = ()
+    drift: tuple[ResourceChange, ...] = ()
+
+    def counts(self) -> dict[str, int]:
+        """Resources per :data:`COUNT_KEYS` key (see the module docstring for the rules)."""
+        counts = dict.fromkeys(COUNT_KEYS, 0)
+        for change in self.changes:
+            counts[change.kind.value] += 1
+            counts["import"] += change.importing
+            counts["move"] += change.moved
+        return counts
+
+    @property
+    def destructive(self) -> tuple[ResourceChange, ...]:
+        return tuple(change for change in self.changes if change.destructive)
+
+    @property
+    def security(self) -> tuple[ResourceChange, ...]:
+        return tuple(change for change in self.changes if change.security_sensitive)
+
+    @property
+    def forgotten(self) -> tuple[ResourceChange, ...]:
+        return tuple(change for change in self.changes if change.kind is Kind.FORGET)
+
+    @property
+    def changed_outputs(self) -> tuple[OutputChange, ...]:
+        return tuple(output for output in self.outputs if output.kind is not Kind.NO_OP)
+
+    @property
+    def listed_changes(self) -> tuple[ResourceChange, ...]:
+        """The details list: every change but plain no-ops and reads, most destructive first."""
+        listed = [c for c in self.changes if c.kind is not Kind.READ and (c.kind is not Kind.NO_OP or c.moved or c.importing)]
+        return tuple(sorted(listed, key=lambda change: _DETAIL_ORDER.index(change.kind)))
+
+    @property
+    def has_changes(self) -> bool:
+        counts = self.counts()
+        resource_keys = ("create", "update", "replace", "delete", "import", "move", "forget")
+        return any(counts[key] for key in resource_keys) or bool(self.changed_outputs)
+
+
+def is_security_type(resource_type: str) -> bool:
+    """True for resource types whose changes a security reviewer should see (module constants)."""
+    return resource_type in SECURITY_TYPES or resource_type.startswith(SECURITY_TYPE_PREFIXES)
+
+
+# ---------------------------------------------------------------------------------------- reading
+
+
+def stack_name(path: Path) -> str:
+    """The stack a plan file belongs to: its file name, or its folder's for a generic file name.
+
+    ``workload-dev.plan.json`` -> ``workload-dev``; ``cdktf.out/stacks/workload-dev/plan.json``
+    -> ``workload-dev``.
+    """
+    name = path.name.removesuffix(".json")
+    for suffix in (".plan", ".tfplan"):
+        name = name.removesuffix(suffix)
+    if name and name.lower() not in GENERIC_PLAN_FILE_NAMES:
+        return name
+    return path.parent.name or path.resolve().parent.name
+
+
+def stack_names(paths: Sequence[Path], names: Sequence[str] | None = None) -> list[str]:
+    """One distinct stack name per plan file: ``names`` (once per file, in order) or derived ones."""
+    if names:
+        if len(names) != len(paths):
+            raise UserError(f"--name given {len(names)} times for {len(paths)} plan files: give it once per file, in order")
+        chosen = list(names)
+    else:
+        chosen = [stack_name(path) for path in paths]
+    first_file: dict[str, Path] = {}
+    for path, name in zip(paths, chosen):
+        if name in first_file:
+            raise UserError(
+                f"{first_file[name]} and {path}: both are stack \"{name}\"; name the stacks with --name, once per file in order"
+            )
+        first_file[name] = path
+    return chosen
+
+
+def load_plan(path: Path, name: str) -> StackPlan:
+    """Read and summarize one ``terraform show -json`` file; a :class:`UserError` names what is wrong."""
+    return parse_plan(read_json(path), name=name, source=str(path))
+
+
+def read_json(path: Path) -> object:
+    """The JSON document in ``path``; a one-line :class:`UserError` when there is none."""
+    expected = "expected the output of `terraform show -json <planfile>`"
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UserError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UserError(f"{path}: is a directory; {expected}") from None
+    except OSError as error:
+        raise UserError(f"{path}: cannot read ({error.strerror})") from None
+    if not data.strip():
+        raise UserError(f"{path}: empty file; {expected} (did terraform show fail?)")
+    if data.startswith(b"PK\x03\x04"):
+        raise UserError(f"{path}: a binary plan file, not JSON; convert it with `terraform show -json {path} > plan.json`")
+    try:
+        return json.loads(data)
+    except UnicodeDecodeError:
+        raise UserError(f"{path}: not UTF-8 text; {expected}") from None
+    except json.JSONDecodeError as error:
+        raise UserError(f"{path}: not JSON ({error.msg} at line {error.lineno} column {error.colno}); {expected}") from None
+
+
+def parse_plan(document: object, *, name: str, source: str) -> StackPlan:
+    """Summarize a decoded ``terraform show -json`` plan; ``source`` names it in errors."""
+    try:
+        plan = _plan_object(document)
+        errored = _optional(plan, "errored", bool, "plan", False)
+        return StackPlan(
+            name=name,
+            source=source,
+            terraform_version=_optional(plan, "terraform_version", str, "plan", ""),
+            errored=errored,
+            applyable=_optional(plan, "applyable", bool, "plan", not errored),
+            changes=_parse_resource_list(plan, "resource_changes"),
+            outputs=_parse_outputs(_optional(plan, "output_changes", dict, "plan", {})),
+            drift=_parse_resource_list(plan, "resource_drift"),
+        )
+    except _Malformed as error:
+        raise UserError(f"{source}: {error}") from None
+
+
+def _plan_object(document: object) -> dict:
+    show = "`terraform show -json <planfile>`"
+    if not isinstance(document, dict):
+        raise _Malformed(f"a JSON {_json_type(document)}, not a terraform plan; expected the object {show} prints")
+    version = document.get("format_version")
+    if not isinstance(version, str):
+        raise _Malformed(f'not a terraform plan: no "format_version" string; expected the output of {show}')
+    if version.split(".")[0] != "1":
+        raise _Malformed(f'plan format_version "{version}" is not supported: this summary reads format 1.x')
+    if "planned_values" not in document and "resource_changes" not in document:
+        if "values" in document:
+            raise _Malformed(
+                f'terraform state, not a plan (it has "values", no "planned_values"); run {show} on the saved plan'
+            )
+        raise _Malformed(f'not a terraform plan: no "planned_values" or "resource_changes"; expected the output of {show}')
+    return document
+
+
+def _parse_resource_list(document: dict, key: str) -> tuple[ResourceChange, ...]:
+    entries = _optional(document, key, list, "plan", [])
+    return tuple(_parse_resource_change(entry, f"{key}[{index}]") for index, entry in enumerate(entries))
+
+
+def _parse_resource_change(entry: object, where: str) -> ResourceChange:
+    if not isinstance(entry, dict):
+        raise _Malformed(f"{where}: a JSON {_json_type(entry)}, expected an object")
+    address = _required(entry, "address", str, where)
+    where = f"{where} ({address})"
+    change = _required(entry, "change", dict, where)
+    deposed = _optional(entry, "deposed", str, where, None)
+    return ResourceChange(
+        address=address,
+        resource_type=_required(entry, "type", str, where),
+        actions=_parse_actions(change.get("actions"), f"{where} change.actions"),
+        mode=_optional(entry, "mode", str, where, "managed"),
+        previous_address=_optional(entry, "previous_address", str, where, None),
+        importing=change.get("importing") is not None,
+        deposed=deposed,
+        action_reason=_optional(entry, "action_reason", str, where, None),
+        replace_paths=tuple(_format_path(path, f"{where} change.replace_paths") for path in change.get("replace_paths") or []),
+    )
+
+
+def _parse_outputs(output_changes: dict) -> tuple[OutputChange, ...]:
+    outputs = []
+    for name, change in output_changes.items():
+        where = f"output_changes.{name}"
+        if not isinstance(change, dict):
+            raise _Malformed(f"{where}: a JSON {_json_type(change)}, expected an object")
+        sensitive = change.get("before_sensitive") is True or change.get("after_sensitive") is True
+        outputs.append(OutputChange(name, _parse_actions(change.get("actions"), f"{where}.actions"), sensitive))
+    return tuple(outputs)
+
+
+def _parse_actions(actions: object, where: str) -> tuple[str, ...]:
+    if not isinstance(actions, list) or not all(isinstance(action, str) for action in actions):
+        raise _Malformed(f"{where}: expected a list of strings, found {json.dumps(actions)}")
+    if tuple(actions) not in ACTIONS:
+        raise _Malformed(f"{where}: unknown actions {json.dumps(actions)} (terraform 1.x writes {_known_actions()})")
+    return tuple(actions)
+
+
+def _format_path(steps: object, where: str) -> str:
+    """``["ingress", 0, "cidr_blocks"]`` -> ``ingress[0].cidr_blocks``: attribute names, never values."""
+    if not isinstance(steps, list) or not all(isinstance(step, (str, int)) for step in steps):
+        raise _Malformed(f"{where}: expected lists of attribute names and indexes, found {json.dumps(steps)}")
+    text = ""
+    for step in steps:
+        if isinstance(step, int):
+            text += f"[{step}]"
+        elif _IDENTIFIER.fullmatch(step):
+            text += f".{step}" if text else step
+        else:
+            text += f"[{json.dumps(step)}]"
+    return text
+
+
+def _required(entry: dict, key: str, kind: type, where: str) -> Any:
+    if not isinstance(entry.get(key), kind):
+        found = "nothing" if key not in entry else f"a JSON {_json_type(entry[key])}"
+        raise _Malformed(f'{where}: "{key}" must be a JSON {_json_type(kind())}, found {found}')
+    return entry[key]
+
+
+def _optional(entry: dict, key: str, kind: type, where: str, default: Any) -> Any:
+    if entry.get(key) is None:
+        return default
+    return _required(entry, key, kind, where)
+
+
+def _json_type(value: object) -> str:
+    names = {dict: "object", list: "array", str: "string", bool: "boolean", int: "number", float: "number"}
+    return "null" if value is None else names.get(type(value), type(value).__name__)
+
+
+def _known_actions() -> str:
+    return ", ".join(json.dumps(list(actions)) for actions in ACTIONS)
+
+
+# ------------------------------------------------------------------------------------------- JSON
+
+
+def render_json(stacks: Iterable[StackPlan]) -> str:
+    """The machine-readable summary: ``{"stacks": [...]}`` (see :func:`stack_to_json`)."""
+    return json.dumps({"stacks": [stack_to_json(stack) for stack in stacks]}, indent=2) + "\n"
+
+
+def stack_to_json(stack: StackPlan) -> dict:
+    """One stack: name, file, errored/applyable, verdict line, counts, and addresses worth a look."""
+    return {
+        "name": stack.name,
+        "file": stack.source,
+        "terraform_version": stack.terraform_version,
+        "errored": stack.errored,
+        "applyable": stack.applyable,
+        "verdict": verdict(stack),
+        "counts": stack.counts(),
+        "destructive": [change.address for change in stack.destructive],
+        "security": [change.address for change in stack.security],
+        "forgotten": [change.address for change in stack.forgotten],
+        "outputs": [{"name": output.name, "action": output.kind.value} for output in stack.changed_outputs],
+        "drift": [{"address": change.address, "action": change.kind.value} for change in stack.drift],
+    }
+
+
+# --------------------------------------------------------------------------------------- Markdown
+
+
+@dataclass(frozen=True)
+class _Table:
+    """A Markdown table whose rows may be cut; ``priority`` 0 keeps its rows the longest."""
+
+    title: str
+    header: str
+    rows: tuple[str, ...]
+    priority: int
+
+    def render(self, shown: int) -> str:
+        total = len(self.rows)
+        title = f"{self.title}\n\n" if self.title else ""
+        if shown == 0:
+            return f"{title}_All {total:,} rows cut to fit the size limit._"
+        text = title + self.header + "".join(f"\n{row}" for row in self.rows[:shown])
+        if shown < total:
+            text += f"\n\n_{total - shown:,} more rows cut to fit the size limit._"
+        return text
+
+
+def render_markdown(stacks: Sequence[StackPlan], max_chars: int = DEFAULT_MAX_CHARS) -> str:
+    """A GitHub comment of at most ``max_chars`` characters, trailing newline included.
+
+    When the whole text is longer, table rows are cut, the per-resource details first; headings,
+    verdicts, the counts table and a note stating the cut always stay. A :class:`UserError` says
+    when even those do not fit.
+    """
+    head = _summary_blocks(stacks)
+    body = [block for stack in stacks for block in _stack_blocks(stack)]
+    return _fit(head, body, max_chars) + "\n"
+
+
+def verdict(stack: StackPlan) -> str:
+    """One plain-text line, e.g. ``workload-prod: 2 to create, 0 to update, 1 to replace, 0 to delete``."""
+    errored = "ERRORED, plan incomplete and cannot be applied; " if stack.errored else ""
+    return f"{stack.name}: {errored}{_verdict_counts(stack)}"
+
+
+def _verdict_counts(stack: StackPlan) -> str:
+    counts = stack.counts()
+    if stack.has_changes:
+        parts = [f"{counts[key]:,} to {key}" for key in ("create", "update", "replace", "delete")]
+        parts += [f"{counts[key]:,} to {key}" for key in ("import", "move", "forget") if counts[key]]
+        if stack.changed_outputs:
+            parts.append(_plural(len(stack.changed_outputs), "output change"))
+        text = ", ".join(parts)
+    else:
+        text = "no changes"
+    if stack.drift:
+        text += f"; {_plural(len(stack.drift), 'resource')} changed outside Terraform"
+    return text
+
+
+def _summary_blocks(stacks: Sequence[StackPlan]) -> list[str]:
+    columns = ("Create", "Update", "Replace", "Delete", "Import", "Move", "Forget", "No-op")
+    table = ["| Stack | " + " | ".join(columns) + " |", "|:--" + "|--:" * len(columns) + "|"]
+    for stack in stacks:
+        counts = stack.counts()
+        table.append(f"| {_escape_text(stack.name)} | " + " | ".join(f"{counts[c.lower()]:,}" for c in columns) + " |")
+    verdicts = [
+        f"- **{_escape_text(stack.name)}**: "
+        + ("**ERRORED: plan incomplete, cannot be applied**; " if stack.errored else "")
+        + _escape_text(_verdict_counts(stack))
+        for stack in stacks
+    ]
+    return [
+        f"{MARKER}\n## Terraform plan summary",
+        "\n".join(verdicts),
+        "\n".join(table),
+        "_Attribute values are never shown here (some may be secrets): `terraform show <planfile>` has them._",
+    ]
+
+
+def _stack_blocks(stack: StackPlan) -> list[str | _Table]:
+    if not stack.has_changes and not stack.drift and not stack.errored:
+        return []
+    blocks: list[str | _Table] = [f"### {_escape_text(stack.name)}"]
+    if stack.errored:
+        blocks.append(
+            "> [!CAUTION]\n> **Terraform reported errors while planning this stack.** The plan is incomplete "
+            "and cannot be applied: the changes below may be only part of it. The plan job's log has the errors."
+        )
+    sections = (
+        (stack.destructive, "Destroyed or replaced", ("Resource", "Action", "Reason", "Forced by"), _destructive_row),
+        (stack.security, "Security-sensitive", ("Resource", "Type", "Action"), _security_row),
+        (stack.forgotten, "Removed from state, left running", ("Resource", "Action"), _forgotten_row),
+        (stack.drift, "Changed outside Terraform (drift)", ("Resource", "Found"), _drift_row),
+        (stack.changed_outputs, "Output changes", ("Output", "Action"), _output_row),
+    )
+    for priority, (items, title, columns, row) in enumerate(sections):
+        if items:
+            rows = tuple(row(item) for item in items)
+            blocks.append(_Table(f"#### {title} ({len(items):,})", _header(columns), rows, priority))
+    listed = stack.listed_changes
+    if listed:
+        unlisted = len(stack.changes) - len(listed)
+        blocks.append(
+            f"<details>\n<summary>Per-resource changes in {_escape_html(stack.name)} ({len(listed):,}"
+            + (f"; {unlisted:,} unchanged or read-only not listed" if unlisted else "")
+            + ")</summary>"
+        )
+        rows = tuple(_detail_row(change) for change in listed)
+        blocks.append(_Table("", _header(("Resource", "Action", "Notes")), rows, len(sections)))
+        blocks.append("</details>")
+    return blocks
+
+
+def _destructive_row(change: ResourceChange) -> str:
+    paths = ", ".join(_code(path) for path in change.replace_paths)
+    return _row(_address_cell(change), change.label, change.reason, paths)
+
+
+def _security_row(change: ResourceChange) -> str:
+    return _row(_address_cell(change), _code(change.resource_type), change.label)
+
+
+def _forgotten_row(change: ResourceChange) -> str:
+    return _row(_address_cell(change), change.label)
+
+
+def _drift_row(change: ResourceChange) -> str:
+    found = {Kind.DELETE: "deleted outside Terraform", Kind.UPDATE: "changed outside Terraform"}
+    return _row(_address_cell(change), found.get(change.kind, change.label))
+
+
+def _output_row(output: OutputChange) -> str:
+    return _row(_code(output.name), output.kind.value + (" (sensitive)" if output.sensitive else ""))
+
+
+def _detail_row(change: ResourceChange) -> str:
+    notes = []
+    if change.moved:
+        notes.append(f"moved from {_code(change.previous_address or '')}")
+    if change.importing:
+        notes.append("imported")
+    if change.security_sensitive:
+        notes.append("security-sensitive")
+    if change.reason:
+        notes.append(change.reason)
+    return _row(_address_cell(change), change.label, "; ".join(notes))
+
+
+def _address_cell(change: ResourceChange) -> str:
+    return _code(change.address) + (f" (deposed object {_code(change.deposed)})" if change.deposed else "")
+
+
+def _fit(head: list[str], body: list[str | _Table], max_chars: int) -> str:
+    """Join the blocks into at most ``max_chars - 1`` characters (room for the final newline).
+
+    Table rows are cut, from the tables with the highest priority number up; the summary never is.
+    """
+    budget = max_chars - 1
+    tables = sorted((block for block in body if isinstance(block, _Table)), key=lambda table: table.priority)
+    full = _join([*head, *body], {id(table): len(table.rows) for table in tables})
+    if len(full) <= budget:
+        return full
+    total_rows = sum(len(table.rows) for table in tables)
+    shown = {id(table): 0 for table in tables}
+    # The note is written last; with every row omitted it is at its longest, so reserve that.
+    used = len(_join([*head, _cut_note(total_rows, total_rows, max_chars), *body], shown))
+    if used > budget:
+        raise UserError(
+            f"--max-chars {max_chars} is too small for these plans: the summary alone needs {used + 1:,} characters"
+        )
+    for table in tables:
+        rest = used - len(table.render(0))
+        shown[id(table)] = _rows_that_fit(table, budget - rest)
+        used = rest + len(table.render(shown[id(table)]))
+        if shown[id(table)] < len(table.rows):
+            break  # a less important table never keeps rows that a more important one lost
+    omitted = total_rows - sum(shown.values())
+    return _join([*head, _cut_note(omitted, total_rows, max_chars), *body], shown)
+
+
+def _rows_that_fit(table: _Table, room: int) -> int:
+    """The most rows of ``table`` whose rendering is at most ``room`` characters (0 always fits)."""
+    if len(table.render(len(table.rows))) <= room:
+        return len(table.rows)
+    fits, too_many = 0, len(table.rows)
+    while too_many - fits > 1:
+        middle = (fits + too_many) // 2
+        if len(table.render(middle)) <= room:
+            fits = middle
+        else:
+            too_many = middle
+    return fits
+
+
+def _cut_note(omitted: int, total: int, max_chars: int) -> str:
+    return (
+        f"> [!NOTE]\n> Cut to fit {max_chars:,} characters: {omitted:,} of {total:,} table rows are not shown, "
+        "the per-resource details first. `terraform show <planfile>` has the full plan."
+    )
+
+
+def _join(blocks: Sequence[str | _Table], shown: dict[int, int]) -> str:
+    return "\n\n".join(block.render(shown[id(block)]) if isinstance(block, _Table) else block for block in blocks)
+
+
+def _header(columns: Sequence[str]) -> str:
+    return "| " + " | ".join(columns) + " |\n" + "|:--" * len(columns) + "|"
+
+
+def _row(*cells: str) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _code(text: str) -> str:
+    """``text`` as an inline code span that survives a table cell (pipes, backticks, newlines)."""
+    text = text.replace("\r", "\\r").replace("\n", "\\n").replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _escape_text(text: str) -> str:
+    """Plain text for Markdown and table cells: characters that could start markup are escaped."""
+    return re.sub(r"([\\`*_\[\]<>|#~])", r"\\\1", text.replace("\r", " ").replace("\n", " "))
+
+
+def _escape_html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"

@@ -1,0 +1,633 @@
+"""``provisioner plan-summary`` on real plans written by terraform with ``terraform_data``.
+
+One module-scoped fixture runs terraform a handful of times (init, apply, four plans) and keeps
+the ``terraform show -json`` files; the tests read those. Entries terraform_data cannot produce
+(drift, AWS resource types, odd addresses) are made from a real entry with one field changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provisioner import plan_summary
+from provisioner.commands import plan_summary as plan_summary_command
+from provisioner.errors import UserError
+from provisioner.paths import REPO_ROOT, TERRAFORM_RC
+from tests.bench.plan_summary_bench import replicate_plan
+
+SECRET_V1 = "var-secret-Qx7-v1"
+SECRET_V2 = "var-secret-Qx7-v2"
+INLINE_SECRET = "inline-secret-Zk4"
+SECRETS = (SECRET_V1, SECRET_V2, INLINE_SECRET)
+
+FIRST_CONFIG = """
+variable "secret" {
+  type      = string
+  sensitive = true
+}
+resource "terraform_data" "updated" { input = "a" }
+resource "terraform_data" "replaced" { triggers_replace = "1" }
+resource "terraform_data" "replaced_cbd" {
+  triggers_replace = "1"
+  lifecycle { create_before_destroy = true }
+}
+resource "terraform_data" "old_name" { input = "x" }
+resource "terraform_data" "deleted" { input = "x" }
+resource "terraform_data" "unchanged" { input = "x" }
+resource "terraform_data" "kept" { input = "x" }
+resource "terraform_data" "with_secret" { input = var.secret }
+output "changed" { value = "a" }
+output "removed" { value = "a" }
+output "token" {
+  value     = var.secret
+  sensitive = true
+}
+"""
+
+SECOND_CONFIG = f"""
+variable "secret" {{
+  type      = string
+  sensitive = true
+}}
+resource "terraform_data" "updated" {{ input = "b" }}
+resource "terraform_data" "replaced" {{ triggers_replace = "2" }}
+resource "terraform_data" "replaced_cbd" {{
+  triggers_replace = "2"
+  lifecycle {{ create_before_destroy = true }}
+}}
+moved {{
+  from = terraform_data.old_name
+  to   = terraform_data.new_name
+}}
+resource "terraform_data" "new_name" {{ input = "x" }}
+resource "terraform_data" "unchanged" {{ input = "x" }}
+removed {{
+  from = terraform_data.kept
+  lifecycle {{ destroy = false }}
+}}
+resource "terraform_data" "with_secret" {{ input = var.secret }}
+resource "terraform_data" "created" {{ input = "x" }}
+resource "terraform_data" "inline_secret" {{ input = sensitive("{INLINE_SECRET}") }}
+import {{
+  to = terraform_data.imported
+  id = "imported-id"
+}}
+resource "terraform_data" "imported" {{}}
+# The path is known only after apply, so terraform defers the read: a ["read"] action.
+data "terraform_remote_state" "later" {{
+  backend = "local"
+  config  = {{ path = terraform_data.created.output }}
+}}
+output "changed" {{ value = "b" }}
+output "added" {{ value = "b" }}
+output "token" {{
+  value     = var.secret
+  sensitive = true
+}}
+"""
+
+ERRORED_CONFIG = """
+resource "terraform_data" "created" { input = "x" }
+resource "terraform_data" "checked" {
+  input = "x"
+  lifecycle {
+    precondition {
+      condition     = terraform_data.created.input == "something else"
+      error_message = "The precondition fails on purpose."
+    }
+  }
+}
+"""
+
+EXPECTED_COUNTS = {
+    "create": 2,  # created, inline_secret
+    "update": 2,  # updated, with_secret
+    "replace": 2,  # replaced ["delete","create"], replaced_cbd ["create","delete"]
+    "delete": 1,  # deleted
+    "import": 1,  # imported
+    "move": 1,  # old_name -> new_name
+    "forget": 1,  # kept
+    "read": 1,  # data.terraform_remote_state.later
+    "no-op": 3,  # unchanged, new_name, imported
+}
+
+
+def terraform(folder: Path, *args: str, expect_error: bool = False) -> None:
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(TERRAFORM_RC), "CHECKPOINT_DISABLE": "1", "TF_IN_AUTOMATION": "1"}
+    result = subprocess.run(["terraform", *args, "-no-color"], cwd=folder, env=env, capture_output=True, text=True)
+    if (result.returncode != 0) != expect_error:
+        raise AssertionError(f"terraform {' '.join(args)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
+
+
+def save_plan_json(folder: Path, target: Path, *plan_args: str, expect_error: bool = False) -> Path:
+    terraform(folder, "plan", "-input=false", "-out=current.tfplan", *plan_args, expect_error=expect_error)
+    env = {**os.environ, "TF_CLI_CONFIG_FILE": str(TERRAFORM_RC), "CHECKPOINT_DISABLE": "1"}
+    command = ["terraform", "show", "-json", "current.tfplan"]
+    target.write_text(subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=True).stdout)
+    return target
+
+
+@pytest.fixture(scope="module")
+def plans(tmp_path_factory) -> dict[str, Path]:
+    """Real ``terraform show -json`` files: no-changes, destroy, changes, errored, and a binary plan."""
+    if shutil.which("terraform") is None:
+        pytest.skip("terraform is not on the PATH")
+    work = tmp_path_factory.mktemp("terraform")
+    out = tmp_path_factory.mktemp("plans")
+    (work / "main.tf").write_text(FIRST_CONFIG)
+    terraform(work, "init", "-input=false")
+    terraform(work, "apply", "-input=false", "-auto-approve", f"-var=secret={SECRET_V1}")
+    found = {
+        "no-changes": save_plan_json(work, out / "workload-same.plan.json", f"-var=secret={SECRET_V1}"),
+        "destroy": save_plan_json(work, out / "workload-destroy.plan.json", "-destroy", f"-var=secret={SECRET_V1}"),
+    }
+    (work / "main.tf").write_text(SECOND_CONFIG)
+    found["changes"] = save_plan_json(work, out / "workload-dev.plan.json", f"-var=secret={SECRET_V2}")
+    found["binary"] = shutil.copy(work / "current.tfplan", out / "binary.tfplan")
+    (work / "main.tf").write_text(ERRORED_CONFIG)
+    found["errored"] = save_plan_json(work, out / "workload-broken.plan.json", expect_error=True)
+    return {name: Path(path) for name, path in found.items()}
+
+
+@pytest.fixture(scope="module")
+def changes(plans) -> plan_summary.StackPlan:
+    return plan_summary.load_plan(plans["changes"], "workload-dev")
+
+
+def summarize(*argv: str, capsys) -> tuple[int, str]:
+    """Run the command in process (only this command's parser) and return (exit code, stdout)."""
+    parser = argparse.ArgumentParser()
+    plan_summary_command.register(parser.add_subparsers())
+    args = parser.parse_args(["plan-summary", *map(str, argv)])
+    code = args.func(args)
+    return code, capsys.readouterr().out
+
+
+def run_cli(*argv: str) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "provisioner", "plan-summary", *map(str, argv)]
+    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+
+
+def change_named(stack: plan_summary.StackPlan, address: str) -> plan_summary.ResourceChange:
+    return next(change for change in stack.changes if change.address == address)
+
+
+def table_rows(markdown: str, title_start: str) -> list[str]:
+    """The rows of the first table after the line starting with ``title_start``."""
+    lines = markdown.splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith(title_start))
+    rows = []
+    for line in lines[start + 1 :]:
+        if rows and not line.startswith("|"):
+            break
+        if line.startswith("|"):
+            rows.append(line)
+    return rows[2:]
+
+
+# ------------------------------------------------------------------------------ counting
+
+
+def test_counts_read_the_whole_actions_list(changes):
+    assert changes.counts() == EXPECTED_COUNTS
+
+
+def test_replacements_in_both_orders_are_replaces_with_their_paths(changes):
+    delete_first = change_named(changes, "terraform_data.replaced")
+    create_first = change_named(changes, "terraform_data.replaced_cbd")
+    assert delete_first.actions == ("delete", "create")
+    assert create_first.actions == ("create", "delete")
+    for change in (delete_first, create_first):
+        assert change.kind is plan_summary.Kind.REPLACE
+        assert change.replace_paths == ("triggers_replace",)
+        assert change.reason == "cannot update in place"
+    assert [change.address for change in changes.destructive] == [
+        "terraform_data.deleted",
+        "terraform_data.replaced",
+        "terraform_data.replaced_cbd",
+    ]
+
+
+def test_destructive_table_shows_order_reason_and_replace_paths(changes):
+    rows = table_rows(plan_summary.render_markdown([changes]), "#### Destroyed or replaced (3)")
+    assert rows == [
+        "| `terraform_data.deleted` | delete | removed from configuration |  |",
+        "| `terraform_data.replaced` | replace (delete, then create) | cannot update in place | `triggers_replace` |",
+        "| `terraform_data.replaced_cbd` | replace (create, then delete) | cannot update in place | `triggers_replace` |",
+    ]
+
+
+def test_move_and_import_are_noted_in_the_details(changes):
+    details = table_rows(plan_summary.render_markdown([changes]), "<summary>")
+    assert "| `terraform_data.new_name` | no-op | moved from `terraform_data.old_name` |" in details
+    assert "| `terraform_data.imported` | no-op | imported |" in details
+    assert not any("terraform_data.unchanged" in row for row in details)
+
+
+def test_details_list_the_most_destructive_first(changes):
+    details = table_rows(plan_summary.render_markdown([changes]), "<summary>")
+    actions = [row.split(" | ")[1] for row in details]
+    assert actions[0] == "delete"
+    assert actions.index("create") > actions.index("update") > actions.index("replace (delete, then create)")
+
+
+def test_forget_is_its_own_section_and_not_destructive(changes):
+    kept = change_named(changes, "terraform_data.kept")
+    assert kept.actions == ("forget",)
+    assert kept not in changes.destructive
+    markdown = plan_summary.render_markdown([changes])
+    assert table_rows(markdown, "#### Removed from state, left running (1)") == [
+        "| `terraform_data.kept` | forget (left running, removed from state) |"
+    ]
+    assert "1 to forget" in plan_summary.verdict(changes)
+
+
+def test_deferred_read_is_counted_but_not_a_change(changes):
+    read = change_named(changes, "data.terraform_remote_state.later")
+    assert read.actions == ("read",)
+    assert read.reason == "configuration known only at apply"
+    assert "data.terraform_remote_state.later" not in plan_summary.render_markdown([changes])
+
+
+def test_verdict_line(changes):
+    assert plan_summary.verdict(changes) == (
+        "workload-dev: 2 to create, 2 to update, 2 to replace, 1 to delete, 1 to import, 1 to move, 1 to forget, "
+        "4 output changes"
+    )
+
+
+def test_output_changes_are_listed_without_values(changes):
+    assert [(output.name, output.kind.value, output.sensitive) for output in changes.changed_outputs] == [
+        ("added", "create", False),
+        ("changed", "update", False),
+        ("removed", "delete", False),
+        ("token", "update", True),
+    ]
+    rows = table_rows(plan_summary.render_markdown([changes]), "#### Output changes (4)")
+    assert rows == [
+        "| `added` | create |",
+        "| `changed` | update |",
+        "| `removed` | delete |",
+        "| `token` | update (sensitive) |",
+    ]
+
+
+# ------------------------------------------------------------------------------ secrets
+
+
+def test_the_plan_json_does_hold_the_secrets(plans):
+    # Guards the next test: if terraform stopped writing them, it would pass for the wrong reason.
+    text = plans["changes"].read_text()
+    assert all(secret in text for secret in SECRETS)
+
+
+@pytest.mark.parametrize("output_format", ["markdown", "json"])
+def test_secrets_never_reach_the_summary(plans, output_format, capsys):
+    files = [plans[name] for name in ("changes", "no-changes", "destroy", "errored")]
+    code, out = summarize("--format", output_format, *files, capsys=capsys)
+    assert code == 0
+    assert "workload-dev" in out
+    for secret in SECRETS:
+        assert secret not in out
+
+
+# ------------------------------------------------------------------------------ whole plans
+
+
+def test_no_changes_plan(plans, capsys):
+    stack = plan_summary.load_plan(plans["no-changes"], "workload-same")
+    assert stack.counts() == {**dict.fromkeys(plan_summary.COUNT_KEYS, 0), "no-op": 8}
+    assert plan_summary.verdict(stack) == "workload-same: no changes"
+    code, out = summarize("--fail-on-destroy", plans["no-changes"], capsys=capsys)
+    assert code == 0
+    assert "- **workload-same**: no changes" in out
+    assert "### workload-same" not in out
+
+
+def test_destroy_plan_counts_every_resource_as_delete(plans):
+    stack = plan_summary.load_plan(plans["destroy"], "workload-destroy")
+    assert stack.counts()["delete"] == 8
+    assert sum(stack.counts().values()) == 8
+    assert len(stack.destructive) == 8
+
+
+def test_errored_plan_is_marked_loudly(plans, capsys):
+    stack = plan_summary.load_plan(plans["errored"], "workload-broken")
+    assert stack.errored and not stack.applyable
+    code, out = summarize(plans["errored"], capsys=capsys)
+    assert code == 0
+    assert "- **workload-broken**: **ERRORED: plan incomplete, cannot be applied**;" in out
+    assert "> [!CAUTION]" in out
+    _, json_out = summarize("--format", "json", plans["errored"], capsys=capsys)
+    assert json.loads(json_out)["stacks"][0]["errored"] is True
+
+
+def test_markdown_layout(plans, capsys):
+    _, out = summarize(plans["changes"], plans["no-changes"], capsys=capsys)
+    lines = out.splitlines()
+    assert lines[0] == plan_summary.MARKER
+    assert lines[1] == "## Terraform plan summary"
+    assert "| workload-dev | 2 | 2 | 2 | 1 | 1 | 1 | 1 | 3 |" in lines
+    assert "| workload-same | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 8 |" in lines
+    assert out.count("<details>") == out.count("</details>") == 1
+
+
+def test_json_output(plans, capsys):
+    names = ("--name", "dev", "--name", "same")
+    _, out = summarize("--format", "json", *names, plans["changes"], plans["no-changes"], capsys=capsys)
+    stacks = json.loads(out)["stacks"]
+    assert [stack["name"] for stack in stacks] == ["dev", "same"]
+    dev = stacks[0]
+    assert dev["counts"] == EXPECTED_COUNTS
+    assert dev["verdict"].startswith("dev: 2 to create, 2 to update, 2 to replace, 1 to delete")
+    assert dev["destructive"] == ["terraform_data.deleted", "terraform_data.replaced", "terraform_data.replaced_cbd"]
+    assert dev["security"] == []
+    assert dev["forgotten"] == ["terraform_data.kept"]
+    assert {"name": "token", "action": "update"} in dev["outputs"]
+    assert stacks[1]["destructive"] == []
+
+
+@pytest.mark.parametrize(
+    ("plan", "flags", "expected"),
+    [
+        ("destroy", ["--fail-on-destroy"], 3),
+        ("changes", ["--fail-on-destroy"], 3),
+        ("destroy", [], 0),
+        ("no-changes", ["--fail-on-destroy"], 0),
+    ],
+)
+def test_fail_on_destroy_exit_codes(plans, plan, flags, expected):
+    result = run_cli(*flags, plans[plan])
+    assert result.returncode == expected, result.stderr
+    assert result.stdout.startswith(plan_summary.MARKER)
+    assert result.stderr == ""
+
+
+def test_forget_alone_does_not_fail_on_destroy(plans, tmp_path):
+    document = json.loads(plans["changes"].read_text())
+    document["resource_changes"] = [e for e in document["resource_changes"] if e["change"]["actions"] == ["forget"]]
+    plan = tmp_path / "workload-forget.plan.json"
+    plan.write_text(json.dumps(document))
+    result = run_cli("--fail-on-destroy", plan)
+    assert result.returncode == 0, result.stderr
+    assert "- **workload-forget**: 0 to create, 0 to update, 0 to replace, 0 to delete, 1 to forget" in result.stdout
+
+
+# ------------------------------------------------------------------------------ made from a real entry
+
+
+def retyped(stack: plan_summary.StackPlan, address: str, resource_type: str, mode: str = "managed"):
+    return dataclasses.replace(change_named(stack, address), resource_type=resource_type, mode=mode)
+
+
+@pytest.mark.parametrize(
+    ("resource_type", "address", "sensitive"),
+    [
+        ("aws_iam_role", "terraform_data.updated", True),
+        ("aws_iam_role_policy_attachment", "terraform_data.created", True),
+        ("aws_kms_key", "terraform_data.replaced", True),
+        ("aws_s3_bucket_policy", "terraform_data.updated", True),
+        ("aws_s3_bucket_public_access_block", "terraform_data.deleted", True),
+        ("aws_codepipeline", "terraform_data.updated", True),
+        ("aws_codebuild_project", "terraform_data.created", True),
+        ("aws_security_group_rule", "terraform_data.created", True),
+        ("aws_vpc_security_group_ingress_rule", "terraform_data.kept", True),
+        ("aws_iam_role", "terraform_data.unchanged", False),  # no-op
+        ("aws_iam_role", "terraform_data.new_name", False),  # moved, but no-op
+        ("aws_s3_bucket", "terraform_data.updated", False),
+        ("aws_cloudwatch_log_group", "terraform_data.created", False),
+    ],
+)
+def test_security_sensitive_changes(changes, resource_type, address, sensitive):
+    assert retyped(changes, address, resource_type).security_sensitive is sensitive
+
+
+def test_a_deferred_data_read_is_never_security_sensitive(changes):
+    assert not retyped(changes, "data.terraform_remote_state.later", "aws_iam_policy_document", mode="data").security_sensitive
+
+
+def test_security_section_in_markdown_and_json(plans, tmp_path, capsys):
+    document = json.loads(plans["changes"].read_text())
+    for entry in document["resource_changes"]:
+        if entry["address"] == "terraform_data.updated":
+            entry["type"], entry["address"] = "aws_iam_role", "aws_iam_role.deploy"
+    plan = tmp_path / "workload-sec.plan.json"
+    plan.write_text(json.dumps(document))
+    _, out = summarize(plan, capsys=capsys)
+    assert table_rows(out, "#### Security-sensitive (1)") == ["| `aws_iam_role.deploy` | `aws_iam_role` | update |"]
+    _, json_out = summarize("--format", "json", plan, capsys=capsys)
+    assert json.loads(json_out)["stacks"][0]["security"] == ["aws_iam_role.deploy"]
+
+
+def test_drift_is_reported(plans, tmp_path, capsys):
+    # terraform_data cannot drift (its refresh returns the stored state), so the resource_drift
+    # entries are real resource_changes entries with the actions terraform writes for drift.
+    document = json.loads(plans["changes"].read_text())
+    entries = {entry["address"]: copy.deepcopy(entry) for entry in document["resource_changes"]}
+    deleted, updated = entries["terraform_data.unchanged"], entries["terraform_data.updated"]
+    deleted["change"]["actions"], updated["change"]["actions"] = ["delete"], ["update"]
+    document["resource_drift"] = [deleted, updated]
+    plan = tmp_path / "workload-drift.plan.json"
+    plan.write_text(json.dumps(document))
+    stack = plan_summary.load_plan(plan, "workload-drift")
+    assert plan_summary.verdict(stack).endswith("; 2 resources changed outside Terraform")
+    _, out = summarize(plan, capsys=capsys)
+    assert table_rows(out, "#### Changed outside Terraform (drift) (2)") == [
+        "| `terraform_data.unchanged` | deleted outside Terraform |",
+        "| `terraform_data.updated` | changed outside Terraform |",
+    ]
+    _, json_out = summarize("--format", "json", plan, capsys=capsys)
+    assert json.loads(json_out)["stacks"][0]["drift"][0] == {"address": "terraform_data.unchanged", "action": "delete"}
+
+
+def test_create_then_forget_counts_as_forget(changes):
+    # ["create","forget"] needs a replace of an object that must not be destroyed; terraform_data
+    # cannot be set up for it, so a real replace entry gets those actions.
+    change = dataclasses.replace(change_named(changes, "terraform_data.replaced"), actions=("create", "forget"))
+    assert change.kind is plan_summary.Kind.FORGET
+    assert not change.destructive
+
+
+def test_addresses_with_pipes_and_backticks_keep_the_table_intact(changes):
+    odd = dataclasses.replace(change_named(changes, "terraform_data.deleted"), address='terraform_data.x["a|b`c"]')
+    stack = plan_summary.StackPlan("odd|name", "odd.json", "1.11.4", False, True, (odd,))
+    markdown = plan_summary.render_markdown([stack])
+    row = table_rows(markdown, "#### Destroyed or replaced (1)")[0]
+    assert row == '| ``terraform_data.x["a\\|b`c"]`` | delete | removed from configuration |  |'
+    assert len(re.split(r"(?<!\\)\|", row)) == 6  # 4 cells between 5 unescaped pipes
+    assert "| odd\\|name | 0 | 0 | 0 | 1 |" in markdown
+
+
+# ------------------------------------------------------------------------------ size limit
+
+
+@pytest.fixture(scope="module")
+def huge_plan(plans, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("huge") / "workload-huge.plan.json"
+    path.write_text(json.dumps(replicate_plan(json.loads(plans["changes"].read_text()), 6_000)))
+    return path
+
+
+def test_a_huge_plan_is_cut_to_the_limit_and_keeps_its_summary(huge_plan, capsys):
+    code, out = summarize(huge_plan, capsys=capsys)
+    assert code == 0
+    assert len(out) <= plan_summary.DEFAULT_MAX_CHARS
+    assert out.startswith(plan_summary.MARKER + "\n## Terraform plan summary")
+    stack = plan_summary.load_plan(huge_plan, "workload-huge")
+    counts = stack.counts()
+    assert sum(counts[key] for key in ("create", "update", "replace", "delete", "forget", "read", "no-op")) == 6_000
+    assert f"- **workload-huge**: {counts['create']:,} to create, {counts['update']:,} to update" in out
+    assert f"| workload-huge | {counts['create']:,} | {counts['update']:,} | {counts['replace']:,} |" in out
+    cut = re.search(r"> Cut to fit 65,000 characters: ([\d,]+) of ([\d,]+) table rows are not shown", out)
+    assert cut and 0 < int(cut[1].replace(",", "")) < int(cut[2].replace(",", ""))
+    assert "_All " in out and "rows cut to fit the size limit._" in out
+    assert out.count("<details>") == out.count("</details>") == 1
+
+
+def test_details_are_cut_before_the_destructive_list(huge_plan, capsys):
+    _, out = summarize(huge_plan, capsys=capsys)
+    destructive = table_rows(out, "#### Destroyed or replaced")
+    assert destructive, "the destructive list lost every row"
+    assert re.search(r"\n\n_[\d,]+ more rows cut to fit the size limit._", out)
+    # Once the destructive list is cut, less important tables keep no rows, even short ones.
+    assert "#### Output changes (4)\n\n_All 4 rows cut to fit the size limit._" in out
+    assert re.search(r"<summary>.*</summary>\n\n_All [\d,]+ rows cut", out)
+
+
+@pytest.mark.parametrize("max_chars", [2_000, 10_000, 30_000])
+def test_smaller_limits_are_respected(huge_plan, max_chars, capsys):
+    _, out = summarize("--max-chars", max_chars, huge_plan, capsys=capsys)
+    assert len(out) <= max_chars
+    assert "| workload-huge |" in out
+    assert f"Cut to fit {max_chars:,} characters" in out
+
+
+def test_a_limit_below_the_summary_is_a_user_error(plans):
+    result = run_cli("--max-chars", "200", plans["changes"])
+    assert result.returncode == 2
+    assert result.stderr.startswith("provisioner: --max-chars 200 is too small for these plans: the summary alone needs")
+    assert result.stdout == ""
+
+
+def test_a_plan_that_fits_is_not_cut(changes):
+    markdown = plan_summary.render_markdown([changes])
+    assert "Cut to fit" not in markdown and "rows cut" not in markdown
+
+
+# ------------------------------------------------------------------------------ names
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("cdktf.out/stacks/workload-dev/plan.json", "workload-dev"),
+        ("workload-dev.plan.json", "workload-dev"),
+        ("plans/workload-prod.tfplan.json", "workload-prod"),
+        ("plans/workload-prod.json", "workload-prod"),
+        ("stacks/devops/tfplan.json", "devops"),
+    ],
+)
+def test_stack_name_from_path(path, name):
+    assert plan_summary.stack_name(Path(path)) == name
+
+
+def test_two_files_with_one_stack_name_need_names():
+    paths = [Path("a/workload/plan.json"), Path("b/workload/plan.json")]
+    with pytest.raises(UserError, match=r"^a/workload/plan.json and b/workload/plan.json: both are stack \"workload\""):
+        plan_summary.stack_names(paths)
+    assert plan_summary.stack_names(paths, ["one", "two"]) == ["one", "two"]
+
+
+def test_names_must_match_the_files():
+    with pytest.raises(UserError, match="--name given 1 times for 2 plan files"):
+        plan_summary.stack_names([Path("a.json"), Path("b.json")], ["a"])
+
+
+# ------------------------------------------------------------------------------ bad files
+
+
+def plan_with(**changes) -> str:
+    return json.dumps({"format_version": "1.2", "planned_values": {}, **changes})
+
+
+BAD_FILES = [
+    ("missing", None, "no such file"),
+    ("empty", "", "empty file; expected the output of `terraform show -json <planfile>`"),
+    ("text", "Terraform will perform the following actions:", "not JSON (Expecting value at line 1 column 1)"),
+    ("list", "[]", "a JSON array, not a terraform plan"),
+    ("no-version", json.dumps({"resource_changes": []}), 'not a terraform plan: no "format_version" string'),
+    (
+        "state",
+        json.dumps({"format_version": "1.0", "values": {}}),
+        'terraform state, not a plan (it has "values", no "planned_values")',
+    ),
+    (
+        "other-json",
+        json.dumps({"format_version": "1.0", "name": "x"}),
+        'not a terraform plan: no "planned_values" or "resource_changes"',
+    ),
+    ("format-2", plan_with(format_version="2.0"), 'plan format_version "2.0" is not supported'),
+    ("changes-object", plan_with(resource_changes={}), 'plan: "resource_changes" must be a JSON array, found a JSON object'),
+    (
+        "no-actions",
+        plan_with(resource_changes=[{"address": "a.b", "type": "a", "change": {}}]),
+        "resource_changes[0] (a.b) change.actions: expected a list of strings, found null",
+    ),
+    (
+        "unknown-actions",
+        plan_with(resource_changes=[{"address": "a.b", "type": "a", "change": {"actions": ["delete", "explode"]}}]),
+        'resource_changes[0] (a.b) change.actions: unknown actions ["delete", "explode"]',
+    ),
+    (
+        "no-address",
+        plan_with(resource_changes=[{"type": "a", "change": {"actions": ["create"]}}]),
+        'resource_changes[0]: "address" must be a JSON string, found nothing',
+    ),
+    (
+        "bad-output",
+        plan_with(output_changes={"x": {"actions": "update"}}),
+        'output_changes.x.actions: expected a list of strings, found "update"',
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "content", "message"), BAD_FILES, ids=[case[0] for case in BAD_FILES])
+def test_bad_files_exit_2_with_one_line_naming_the_file(tmp_path, kind, content, message):
+    path = tmp_path / f"{kind}.json"
+    if content is not None:
+        path.write_text(content)
+    result = run_cli(path)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    assert result.stderr.startswith(f"provisioner: {path}: ")
+    assert message in result.stderr
+
+
+def test_a_binary_plan_file_gets_the_command_to_convert_it(plans):
+    result = run_cli(plans["binary"])
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"provisioner: {plans['binary']}: a binary plan file, not JSON; convert it with "
+        f"`terraform show -json {plans['binary']} > plan.json`\n"
+    )
+
+
+def test_one_bad_file_among_good_ones_names_the_bad_one(plans, tmp_path):
+    bad = tmp_path / "workload-bad.plan.json"
+    bad.write_text("{")
+    result = run_cli(plans["changes"], bad)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"provisioner: {bad}: not JSON")
+    assert result.stdout == ""
