@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(os.environ.get("PROVISIONER_ROOT", Path(__file__).resolve().parent.parent))
-ENVIRONMENTS_DIR = REPO_ROOT / "environments"
+ENVIRONMENTS_DIR = Path(os.environ.get("PROVISIONER_ENVIRONMENTS", REPO_ROOT / "environments"))
+"""The environments folder; ``PROVISIONER_ENVIRONMENTS`` points the app at another one (the demo does)."""
 STATE_DIR = REPO_ROOT / ".provisioner"
 TERRAFORM_RC = STATE_DIR / "terraform.rc"
 CDKTF_OUT = REPO_ROOT / "cdktf.out"
