@@ -52,19 +52,23 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
 DEFAULT_MANAGED_POLICY_ARNS = ("arn:aws:iam::aws:policy/PowerUserAccess",)
 ADMIN_POLICY_ARN_SUFFIX = ":iam::aws:policy/AdministratorAccess"
 
-ACCOUNT_ID = re.compile(r"^\d{12}$")
+ACCOUNT_ID = re.compile(r"^\d{12}$", re.ASCII)
 ENVIRONMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 PREFIX = re.compile(r"^[a-z][a-z0-9-]{1,19}$")
-POLICY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$")
-ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]+$")
-CONNECTION_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[\w-]+$")
-SECRET_NAME = re.compile(r"^[\w/+=.@-]{1,512}$")
-ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
-EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+POLICY_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::(aws|\d{12}):policy/[\w+=,.@/-]+$", re.ASCII)
+ROLE_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:role/[\w+=,.@/-]+$", re.ASCII)
+CONNECTION_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:(codestar-connections|codeconnections):[a-z0-9-]+:\d{12}:connection/[\w-]+$", re.ASCII)
+SECRET_NAME = re.compile(r"^[\w/+=.@-]{1,512}$", re.ASCII)
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
+EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$", re.ASCII)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BRANCH = re.compile(r"^[^\s~^:?*\[\\]+$")
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-CODEBUILD_IMAGE = re.compile(r"^[\w./:@-]+$")
+CODEBUILD_IMAGE = re.compile(r"^[\w./:@-]+$", re.ASCII)
+# Besides letters and digits, the characters IAM accepts in tags (tags go on the deployment role too).
+TAG_PUNCTUATION = frozenset(" _.:/=+-@")
+# Every character str.splitlines() breaks on, written as its escape instead.
+LINE_BREAK_ESCAPES = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,7 +196,9 @@ class _Problems:
             return path.as_posix()
 
     def add(self, path: Path, message: str) -> None:
-        self.lines.append(f"{self.rel(path)}: {message}")
+        # Values, keys and folder names are quoted as written; a line break in one (a "\n" escape,
+        # a heredoc) must not split the problem over several lines.
+        self.lines.append(f"{self.rel(path)}: {message}".translate(LINE_BREAK_ESCAPES))
 
 
 class _Fields:
@@ -253,7 +259,7 @@ class _Fields:
             allowed = f"must be one of {', '.join(choices)}" if len(choices) <= 8 else f"is not {choice_name}"
             self.problem(key, f'"{value}" {allowed}{hint}')
             return default
-        if pattern is not None and not pattern.match(value):
+        if pattern is not None and not pattern.fullmatch(value):
             self.problem(key, f'"{value}" {rule}')
             return default
         return value
@@ -293,6 +299,9 @@ class _Fields:
             if not isinstance(item, str):
                 self.problem(f"{key}[{index}]", f"must be a quoted string, got {_describe(item)}")
                 continue
+            if "${" in item:
+                self.problem(f"{key}[{index}]", f'"{item}": interpolation is not supported in environments/ files')
+                continue
             complaint = check(item) if check else None
             if complaint:
                 self.problem(f"{key}[{index}]", f'"{item}" {complaint}')
@@ -317,6 +326,10 @@ class _Fields:
                 self.problem(f"{key}.{tag}", "tag keys must be 1-128 characters and must not start with aws:")
             elif len(tag_value) > 256:
                 self.problem(f"{key}.{tag}", "tag values must be at most 256 characters")
+            elif "${" in tag or "${" in tag_value:
+                self.problem(f"{key}.{tag}", f'"{tag_value}": interpolation is not supported in environments/ files')
+            elif not all(c.isalnum() or c in TAG_PUNCTUATION for c in tag + tag_value):
+                self.problem(f"{key}.{tag}", f'"{tag_value}": tag keys and values may hold only letters, digits, spaces and _.:/=+-@')
             else:
                 tags[tag] = tag_value
         return MappingProxyType(tags)
@@ -352,30 +365,38 @@ def _describe(value: Any) -> str:
 
 
 def _parse_hcl(path: Path, problems: _Problems) -> dict[str, Any] | None:
-    import hcl2  # imported here: lark grammar loading is the slowest part of config loading
+    # imported here: lark grammar loading is the slowest part of config loading
     from hcl2 import SerializationOptions
+    from hcl2.api import parses_to_tree, serialize, transform
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
     options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: editors on Windows may start the file with a byte-order mark.
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         problems.add(path, f"cannot read: {error.strerror if isinstance(error, OSError) else 'not UTF-8 text'}")
         return None
+    unclosed = "unexpected end of file (an unclosed block, string or bracket?)"
     try:
-        data = hcl2.loads(text, serialization_options=options)
+        tree = parses_to_tree(text)
+        _report_redefined(tree, path, problems)
+        data = serialize(transform(tree), serialization_options=options)
     except UnexpectedEOF:
-        problems.add(path, "HCL syntax error: unexpected end of file (an unclosed block, string or bracket?)")
+        problems.add(path, f"HCL syntax error: {unclosed}")
         return None
     except UnexpectedCharacters as error:
-        problems.add(
-            path, f"HCL syntax error at line {error.line}, column {error.column}: unexpected character {text[error.pos_in_stream]!r}"
-        )
+        problems.add(path, f"HCL syntax error at line {error.line}, column {error.column}: unexpected character {error.char!r}")
         return None
     except UnexpectedInput as error:
         token = getattr(error, "token", None)
-        shown = repr(str(token)) if token is not None and str(token).strip() else "end of line"
-        problems.add(path, f"HCL syntax error at line {error.line}, column {error.column}: unexpected {shown}")
+        if token is not None and token.type == "$END":
+            shown = unclosed
+        elif token is not None and str(token).strip():
+            shown = f"unexpected {str(token).strip().splitlines()[0][:40]!r}"
+        else:
+            shown = "unexpected end of line"
+        problems.add(path, f"HCL syntax error at line {error.line}, column {error.column}: {shown}")
         return None
     except Exception as error:  # python-hcl2 raises plain exceptions for some semantic errors
         problems.add(path, f"HCL error: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
@@ -383,15 +404,36 @@ def _parse_hcl(path: Path, problems: _Problems) -> dict[str, Any] | None:
     return data
 
 
+def _report_redefined(tree: Any, path: Path, problems: _Problems, where: str = "") -> None:
+    """python-hcl2 keeps the last of two same-named attributes; HCL forbids them, so report each one.
+
+    Two blocks of one name are reported by ``_Fields.block`` instead, which knows which blocks may repeat.
+    """
+    from lark import Tree
+
+    seen: dict[str, tuple[str, int]] = {}
+    for node in tree.children[0].children if tree.data == "start" else tree.children:
+        if not isinstance(node, Tree) or node.data not in ("attribute", "block"):
+            continue
+        token = node.children[0].children[0]
+        name, line = str(token), token.line
+        if name in seen and "attribute" in (node.data, seen[name][0]):
+            problems.add(path, f"{where}{name} is set twice (lines {seen[name][1]} and {line}); keep one")
+        seen.setdefault(name, (node.data, line))
+        if node.data == "block":
+            body = next(child for child in node.children if isinstance(child, Tree) and child.data == "body")
+            _report_redefined(body, path, problems, f"{where}{name}.")
+
+
 def _arn_check(pattern: re.Pattern[str], what: str) -> Callable[[str], str | None]:
-    return lambda value: None if pattern.match(value) else f"is not {what}"
+    return lambda value: None if pattern.fullmatch(value) else f"is not {what}"
 
 
 def _check_bucket_name(name: str) -> str | None:
     """S3's naming rules; None when ``name`` is valid, else the broken rule."""
     if not 3 <= len(name) <= 63:
         return f"is {len(name)} characters; S3 bucket names must be 3-63"
-    if not BUCKET.match(name):
+    if not BUCKET.fullmatch(name):
         return "may hold only lowercase letters, digits, dots and hyphens, and must start and end with a letter or digit"
     if ".." in name or ".-" in name or "-." in name:
         return "must not contain two adjacent periods or a period next to a hyphen"
@@ -420,7 +462,7 @@ def _load_devops(path: Path, problems: _Problems) -> DevOpsConfig | None:
         "name_prefix", required=True, pattern=PREFIX,
         rule="must be 2-20 characters: lowercase letters, digits and hyphens, starting with a letter",
     )  # fmt: skip
-    emails = f.string_list("notification_emails", check=lambda v: None if EMAIL.match(v) else "is not an email address")
+    emails = f.string_list("notification_emails", check=lambda v: None if EMAIL.fullmatch(v) else "is not an email address")
     secret = f.string("github_token_secret", pattern=SECRET_NAME, rule="is not a valid Secrets Manager secret name")
     tags = f.tags()
     source = _load_source(f.block("source", required=True), f)
@@ -446,9 +488,9 @@ def _load_source(f: _Fields | None, parent: _Fields) -> SourceConfig | None:
     trigger_paths = f.string_list("trigger_paths")
     if kind is None or repository is None:
         return None
-    if kind == "codestar" and not re.match(r"^[\w.-]+(/[\w.-]+)+$", repository):
+    if kind == "codestar" and not re.fullmatch(r"[\w.-]+(/[\w.-]+)+", repository, re.ASCII):
         f.problem("repository", f'"{repository}" must be owner/name for a codestar source')
-    if kind == "codecommit" and not re.match(r"^[\w.-]{1,100}$", repository):
+    if kind == "codecommit" and not re.fullmatch(r"[\w.-]{1,100}", repository, re.ASCII):
         f.problem("repository", f'"{repository}" is not a CodeCommit repository name')
     if kind == "s3":
         if bucket is None:
@@ -573,7 +615,7 @@ def load(environments_dir: Path, *, repo_root: Path | None = None) -> ProjectCon
     env_paths: dict[str, Path] = {}
     folders = sorted(p for p in environments_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
     for folder in folders:
-        if not ENVIRONMENT_NAME.match(folder.name):
+        if not ENVIRONMENT_NAME.fullmatch(folder.name):
             problems.add(
                 folder,
                 "folder name must be 1-20 characters: lowercase letters, digits and hyphens, starting with a letter "

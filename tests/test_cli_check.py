@@ -1,0 +1,141 @@
+"""``provisioner check`` as users run it: a subprocess, its exit code, stdout and stderr."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+REPO_ENVIRONMENTS = REPO / "environments"
+
+DEVOPS = """\
+account_id  = "111111111111"
+region      = "eu-west-7"
+name_prefix = "acme"
+
+source {
+  type       = "codestar"
+  repository = "acme/infra"
+}
+"""
+
+
+def check(environments: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "provisioner", "check", "--environments", str(environments)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def bad_environments(root: Path) -> Path:
+    """Problems in three files and one folder; two of the values hold line breaks."""
+    environments = root / "environments"
+    (environments / "dev").mkdir(parents=True)
+    (environments / "staging").mkdir()
+    (environments / "qa").mkdir()
+    (environments / "devops.hcl").write_text(DEVOPS)
+    (environments / "dev" / "environment.hcl").write_text(
+        'account_id = "1234\\n5678"\nregion = "eu-west-1"\nrequires_approval = "true"\n'
+    )
+    (environments / "staging" / "environment.hcl").write_text(
+        'account_id = "333333333333"\nregion = "eu-west-1"\ndeployment_role {\n  nmae = "x"\n}\ntags = {\n  team = <<EOT\na\nEOT\n}\n'
+    )
+    return environments
+
+
+BAD_PROBLEMS = [
+    'environments/devops.hcl: region "eu-west-7" is not an AWS region code (did you mean "eu-west-3"?)',
+    'environments/dev/environment.hcl: account_id "1234\\n5678" must be 12 digits',
+    'environments/dev/environment.hcl: requires_approval must be true or false (unquoted), got string "true"',
+    "environments/qa: has no environment.hcl: every environment folder needs one",
+    'environments/staging/environment.hcl: unknown field deployment_role.nmae (did you mean "name"?)',
+    'environments/staging/environment.hcl: tags.team "<<EOT\\na\\nEOT": tag keys and values may hold only letters, digits, spaces and _.:/=+-@',
+]
+
+
+def test_check_accepts_the_repository_environments() -> None:
+    result = check(REPO_ENVIRONMENTS)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[0].endswith(": DevOps account 111111111111 (eu-west-1), prefix acme-platform")
+    assert lines[1:] == [
+        "  wave 1 (order 1): dev -> account 222222222222 eu-west-1",
+        "  wave 2 (order 2): staging -> account 333333333333 eu-west-1",
+        "  wave 3 (order 3): prod -> account 444444444444 eu-west-1, approval required",
+    ]
+
+
+def test_check_lists_parallel_environments_in_one_wave(tmp_path: Path) -> None:
+    environments = tmp_path / "environments"
+    environments.mkdir()
+    (environments / "devops.hcl").write_text(DEVOPS.replace("eu-west-7", "eu-west-1"))
+    for name, account, order in (("dev", "222222222222", 1), ("qa", "333333333333", 1), ("prod", "444444444444", 2)):
+        (environments / name).mkdir()
+        (environments / name / "environment.hcl").write_text(f'account_id = "{account}"\nregion = "us-east-1"\norder = {order}\n')
+    result = check(environments)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1:] == [
+        "  wave 1 (order 1): dev -> account 222222222222 us-east-1",
+        "  wave 1 (order 1): qa -> account 333333333333 us-east-1",
+        "  wave 2 (order 2): prod -> account 444444444444 us-east-1",
+    ]
+
+
+def test_check_reports_every_problem_on_stderr_and_exits_2(tmp_path: Path) -> None:
+    result = check(bad_environments(tmp_path))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert all(line.startswith("provisioner: ") for line in lines), lines
+    assert sorted(line.removeprefix("provisioner: ") for line in lines) == sorted(BAD_PROBLEMS)
+
+
+def test_check_reports_a_syntax_error_with_line_and_column(tmp_path: Path) -> None:
+    environments = tmp_path / "environments"
+    (environments / "dev").mkdir(parents=True)
+    (environments / "devops.hcl").write_text(DEVOPS.replace("eu-west-7", "eu-west-1"))
+    (environments / "dev" / "environment.hcl").write_text('account_id = "222222222222"\nregion = = "eu-west-1"\n')
+    result = check(environments)
+    assert result.returncode == 2
+    assert result.stderr == "provisioner: environments/dev/environment.hcl: HCL syntax error at line 2, column 10: unexpected '='\n"
+
+
+def test_check_reports_a_missing_folder(tmp_path: Path) -> None:
+    result = check(tmp_path / "environments")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("provisioner: environments: is not a folder")
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_loading_the_config_does_not_import_the_provider_bindings() -> None:
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from provisioner.config import load\n"
+        f"project = load(Path({str(REPO_ENVIRONMENTS)!r}))\n"
+        "assert len(project.environments) == 3\n"
+        "print('cdktf' in sys.modules, 'cdktf_cdktf_provider_aws' in sys.modules, 'constructs' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False", "False"]
+
+
+def test_the_check_command_does_not_import_the_provider_bindings(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from provisioner.cli import main\n"
+        f"codes = [main(['check', '--environments', {str(REPO_ENVIRONMENTS)!r}]), "
+        f"main(['check', '--environments', {str(bad_environments(tmp_path))!r}])]\n"
+        "print(codes, 'cdktf' in sys.modules, 'cdktf_cdktf_provider_aws' in sys.modules, file=sys.stderr)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.splitlines()[-1] == "[0, 2] False False"

@@ -1,0 +1,1000 @@
+"""``provisioner.config.load``: the repository's own environments/ and every kind of bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from provisioner.config import (
+    DEFAULT_MANAGED_POLICY_ARNS,
+    BuildConfig,
+    ProjectConfig,
+    load,
+)
+from provisioner.errors import ConfigErrors, UserError
+from provisioner.naming import Naming
+
+REPO_ENVIRONMENTS = Path(__file__).resolve().parent.parent / "environments"
+
+DEVOPS = """\
+account_id  = "111111111111"
+region      = "eu-west-1"
+name_prefix = "acme"
+
+source {
+  type       = "codestar"
+  repository = "acme/infra"
+}
+"""
+
+DEV = """\
+account_id = "222222222222"
+region     = "eu-west-1"
+"""
+
+DEV_FILE = "environments/dev/environment.hcl"
+DEVOPS_FILE = "environments/devops.hcl"
+
+
+def env_hcl(account_id: str = "222222222222", region: str = "eu-west-1", extra: str = "") -> str:
+    return f'account_id = "{account_id}"\nregion     = "{region}"\n{extra}'
+
+
+def write_config(root: Path, devops: str | bytes | None = DEVOPS, envs: dict[str, str | bytes | None] | None = None) -> Path:
+    """Lay out ``root/environments``: devops.hcl (None: left out) and one folder per entry of ``envs``.
+
+    An environment whose text is None gets a folder without environment.hcl.
+    """
+    environments = root / "environments"
+    environments.mkdir(parents=True)
+    if devops is not None:
+        _write(environments / "devops.hcl", devops)
+    for name, text in ({"dev": DEV} if envs is None else envs).items():
+        folder = environments / name
+        folder.mkdir()
+        if text is not None:
+            _write(folder / "environment.hcl", text)
+    return environments
+
+
+def _write(path: Path, text: str | bytes) -> None:
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    else:
+        path.write_text(text, encoding="utf-8")
+
+
+def problems(environments: Path) -> list[str]:
+    """The problems ``load`` reports; each must be one line naming a file under environments/."""
+    with pytest.raises(ConfigErrors) as caught:
+        load(environments)
+    lines = caught.value.problems
+    assert lines, "ConfigErrors without problems"
+    for line in lines:
+        assert len(line.splitlines()) == 1, f"not one line: {line!r}"
+        assert line.startswith("environments"), line
+    assert str(caught.value).splitlines() == lines
+    return lines
+
+
+def only_problem(environments: Path) -> str:
+    lines = problems(environments)
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+# --------------------------------------------------------------------------------------------
+# The repository's own environments/
+# --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def repo_project() -> ProjectConfig:
+    return load(REPO_ENVIRONMENTS)
+
+
+def test_repo_environments_load_in_order(repo_project: ProjectConfig) -> None:
+    assert [env.name for env in repo_project.environments] == ["dev", "staging", "prod"]
+    assert [env.order for env in repo_project.environments] == [1, 2, 3]
+    assert [env.account_id for env in repo_project.environments] == ["222222222222", "333333333333", "444444444444"]
+
+
+def test_repo_devops_account(repo_project: ProjectConfig) -> None:
+    devops = repo_project.devops
+    assert (devops.account_id, devops.region, devops.name_prefix) == ("111111111111", "eu-west-1", "acme-platform")
+    assert devops.source.type == "codestar"
+    assert devops.source.repository == "acme/platform-infrastructure"
+    assert devops.source.branch == "main"
+    assert devops.source.connection_arn is None
+    assert devops.notification_emails == ("platform-team@example.com",)
+    assert devops.build == BuildConfig(compute_type="BUILD_GENERAL1_SMALL", log_retention_days=90)
+    assert dict(devops.tags) == {"team": "platform"}
+
+
+def test_repo_only_prod_requires_approval(repo_project: ProjectConfig) -> None:
+    assert {env.name: env.requires_approval for env in repo_project.environments} == {
+        "dev": False,
+        "staging": False,
+        "prod": True,
+    }
+
+
+def test_repo_deployment_role_defaults(repo_project: ProjectConfig) -> None:
+    for env in repo_project.environments:
+        role = env.deployment_role
+        assert role.name == f"acme-platform-deploy-{env.name}"
+        assert role.managed_policy_arns == ("arn:aws:iam::aws:policy/PowerUserAccess",)
+        assert role.max_session_duration == 3600
+        assert role.permissions_boundary_arn is None
+    by_name = {env.name: env for env in repo_project.environments}
+    assert by_name["prod"].deployment_role.external_id == "acme-platform-prod"
+    assert by_name["dev"].deployment_role.external_id is None
+    assert dict(by_name["prod"].tags) == {"cost-center": "prod", "criticality": "high"}
+    assert repo_project.deployment_role_arn(by_name["dev"]) == "arn:aws:iam::222222222222:role/acme-platform-deploy-dev"
+
+
+def test_repo_waves_one_environment_each(repo_project: ProjectConfig) -> None:
+    assert [[env.name for env in wave] for wave in repo_project.waves()] == [["dev"], ["staging"], ["prod"]]
+
+
+# --------------------------------------------------------------------------------------------
+# Valid configurations
+# --------------------------------------------------------------------------------------------
+def test_minimal_environment_gets_documented_defaults(tmp_path: Path) -> None:
+    project = load(write_config(tmp_path))
+    (env,) = project.environments
+    assert env.name == "dev"
+    assert env.order == 1
+    assert env.requires_approval is False
+    assert env.bootstrap_role_arn is None
+    assert env.effective_bootstrap_role_arn == "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"
+    assert dict(env.tags) == {}
+    role = env.deployment_role
+    assert role.name == "acme-deploy-dev"
+    assert role.managed_policy_arns == DEFAULT_MANAGED_POLICY_ARNS == ("arn:aws:iam::aws:policy/PowerUserAccess",)
+    assert role.permissions_boundary_arn is None
+    assert role.max_session_duration == 3600
+    assert role.external_id is None
+    assert role.extra_trusted_role_arns == ()
+    devops = project.devops
+    assert devops.source.branch == "main"
+    assert devops.source.connection_provider == "GitHub"
+    assert devops.source.trigger_paths == ()
+    assert devops.notification_emails == ()
+    assert devops.github_token_secret is None
+    assert devops.build == BuildConfig()
+    assert (devops.build.compute_type, devops.build.timeout_minutes, devops.build.log_retention_days) == (
+        "BUILD_GENERAL1_SMALL",
+        60,
+        90,
+    )
+
+
+def test_every_field_set(tmp_path: Path) -> None:
+    devops = """\
+account_id  = "111111111111"
+region      = "us-east-1"
+name_prefix = "plat"
+source {
+  type                = "codestar"
+  repository          = "acme/infra"
+  branch              = "release"
+  connection_arn      = "arn:aws:codeconnections:us-east-1:111111111111:connection/abc-123"
+  connection_provider = "GitLab"
+  trigger_paths       = ["environments/**", "stacks/**"]
+}
+notification_emails = ["a@example.com", "b@example.com"]
+build {
+  compute_type       = "BUILD_GENERAL1_MEDIUM"
+  image              = "aws/codebuild/standard:7.0"
+  timeout_minutes    = 120
+  log_retention_days = 30
+}
+github_token_secret = "ci/github-token"
+tags = {
+  team = "platform"
+}
+"""
+    prod = env_hcl(
+        "444444444444",
+        "us-west-2",
+        """\
+order             = 5
+requires_approval = true
+bootstrap_role_arn = "arn:aws:iam::444444444444:role/Admin"
+deployment_role {
+  name                     = "deployer"
+  managed_policy_arns      = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+  permissions_boundary_arn = "arn:aws:iam::444444444444:policy/boundary"
+  max_session_duration     = 7200
+  external_id              = "secret-id"
+  extra_trusted_role_arns  = ["arn:aws:iam::111111111111:role/operator"]
+}
+tags = {
+  "cost-center" = "prod"
+}
+""",
+    )
+    project = load(write_config(tmp_path, devops, {"prod": prod}))
+    source = project.devops.source
+    assert (source.branch, source.connection_provider) == ("release", "GitLab")
+    assert source.connection_arn == "arn:aws:codeconnections:us-east-1:111111111111:connection/abc-123"
+    assert source.trigger_paths == ("environments/**", "stacks/**")
+    assert project.devops.notification_emails == ("a@example.com", "b@example.com")
+    assert project.devops.build == BuildConfig("BUILD_GENERAL1_MEDIUM", "aws/codebuild/standard:7.0", 120, 30)
+    assert project.devops.github_token_secret == "ci/github-token"
+    (env,) = project.environments
+    assert (env.order, env.requires_approval, env.region) == (5, True, "us-west-2")
+    assert env.effective_bootstrap_role_arn == "arn:aws:iam::444444444444:role/Admin"
+    role = env.deployment_role
+    assert role.name == "deployer"
+    assert role.managed_policy_arns == ("arn:aws:iam::aws:policy/AdministratorAccess",)
+    assert role.permissions_boundary_arn == "arn:aws:iam::444444444444:policy/boundary"
+    assert role.max_session_duration == 7200
+    assert role.external_id == "secret-id"
+    assert role.extra_trusted_role_arns == ("arn:aws:iam::111111111111:role/operator",)
+    assert dict(env.tags) == {"cost-center": "prod"}
+
+
+def test_codecommit_and_s3_sources(tmp_path: Path) -> None:
+    codecommit = DEVOPS.replace('"codestar"', '"codecommit"').replace('"acme/infra"', '"infra"')
+    assert load(write_config(tmp_path / "cc", codecommit)).devops.source.type == "codecommit"
+    s3 = DEVOPS.replace('"codestar"', '"s3"').replace('"acme/infra"', '"infra.zip"\n  bucket = "acme-source-bucket"')
+    source = load(write_config(tmp_path / "s3", s3)).devops.source
+    assert (source.type, source.repository, source.bucket) == ("s3", "infra.zip", "acme-source-bucket")
+
+
+def test_waves_group_equal_orders_in_ascending_order(tmp_path: Path) -> None:
+    envs = {
+        "alpha": env_hcl("222222222222", extra="order = 2\n"),
+        "beta": env_hcl("333333333333", extra="order = 1\n"),
+        "gamma": env_hcl("444444444444", extra="order = 2\n"),
+        "delta": env_hcl("555555555555", extra="order = 0\n"),
+        "epsilon": env_hcl("666666666666", extra="order = 10\n"),
+    }
+    project = load(write_config(tmp_path, envs=envs))
+    assert [[env.name for env in wave] for wave in project.waves()] == [
+        ["delta"],
+        ["beta"],
+        ["alpha", "gamma"],
+        ["epsilon"],
+    ]
+    assert [env.name for env in project.environments] == ["delta", "beta", "alpha", "gamma", "epsilon"]
+
+
+def test_hidden_and_underscore_folders_and_stray_files_are_ignored(tmp_path: Path) -> None:
+    environments = write_config(tmp_path)
+    (environments / ".terraform").mkdir()
+    (environments / "_shared").mkdir()
+    (environments / "README.md").write_text("notes\n")
+    assert [env.name for env in load(environments).environments] == ["dev"]
+
+
+def test_byte_order_mark_and_crlf_are_accepted(tmp_path: Path) -> None:
+    text = b"\xef\xbb\xbf" + DEV.replace("\n", "\r\n").encode()
+    (env,) = load(write_config(tmp_path, envs={"dev": text})).environments
+    assert (env.account_id, env.region) == ("222222222222", "eu-west-1")
+
+
+def test_tag_values_may_hold_unicode_letters(tmp_path: Path) -> None:
+    env = load(write_config(tmp_path, envs={"dev": env_hcl(extra='tags = {\n  owner = "Zoë Müller"\n}\n')})).environments[0]
+    assert dict(env.tags) == {"owner": "Zoë Müller"}
+
+
+def test_dataclasses_are_frozen(tmp_path: Path) -> None:
+    project = load(write_config(tmp_path))
+    env = project.environments[0]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        project.devops.account_id = "999999999999"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        project.devops.source.branch = "other"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        env.order = 7  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        env.deployment_role.name = "other"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        project.environments = ()  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        env.tags["team"] = "x"  # type: ignore[index]
+    assert isinstance(project.environments, tuple)
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: unknown keys
+# --------------------------------------------------------------------------------------------
+def test_config_errors_are_user_errors_with_exit_code_2(tmp_path: Path) -> None:
+    with pytest.raises(ConfigErrors) as caught:
+        load(write_config(tmp_path, envs={"dev": env_hcl(account_id="1234")}))
+    assert isinstance(caught.value, UserError)
+    assert caught.value.exit_code == 2
+
+
+def test_unknown_key_suggests_the_closest_field(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra="requires_aproval = true\n")}))
+    assert line == f'{DEV_FILE}: unknown field requires_aproval (did you mean "requires_approval"?)'
+
+
+def test_unknown_key_without_close_match_lists_allowed_fields(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra='colour = "blue"\n')}))
+    assert line.startswith(f"{DEV_FILE}: unknown field colour (allowed: account_id, region, order, requires_approval,")
+
+
+def test_unknown_key_in_devops_file(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, DEVOPS + 'notification_email = ["a@example.com"]\n'))
+    assert line == f'{DEVOPS_FILE}: unknown field notification_email (did you mean "notification_emails"?)'
+
+
+@pytest.mark.parametrize(
+    ("block", "typo", "field"),
+    [
+        ("deployment_role", "max_session", "max_session_duration"),
+        ("deployment_role", "nam", "name"),
+    ],
+)
+def test_unknown_key_inside_deployment_role(tmp_path: Path, block: str, typo: str, field: str) -> None:
+    extra = f"{block} {{\n  {typo} = 1\n}}\n"
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=extra)}))
+    assert line == f'{DEV_FILE}: unknown field {block}.{typo} (did you mean "{field}"?)'
+
+
+def test_unknown_key_inside_source_and_build(tmp_path: Path) -> None:
+    devops = DEVOPS.replace('repository = "acme/infra"', 'repository = "acme/infra"\n  branches = ["main"]')
+    devops += "build {\n  compute = \"BUILD_GENERAL1_SMALL\"\n}\n"
+    assert problems(write_config(tmp_path, devops)) == [
+        f'{DEVOPS_FILE}: unknown field source.branches (did you mean "branch"?)',
+        f'{DEVOPS_FILE}: unknown field build.compute (did you mean "compute_type"?)',
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: wrong types
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ('requires_approval = "true"\n', 'requires_approval must be true or false (unquoted), got string "true"'),
+        ("requires_approval = 1\n", "requires_approval must be true or false (unquoted), got number 1"),
+        ('order = "2"\n', 'order must be a whole number, got string "2"'),
+        ("order = 1.5\n", "order must be a whole number, got number 1.5"),
+        ("order = true\n", "order must be a whole number, got bool true"),
+        ("order = -1\n", "order -1 must be between 0 and 1000"),
+        ("order = 1001\n", "order 1001 must be between 0 and 1000"),
+        ('tags = ["a"]\n', "tags must be a map of strings, got a list"),
+        ('tags = "team"\n', 'tags must be a map of strings, got string "team"'),
+        ("tags = {\n  count = 1\n}\n", "tags.count must be a quoted string, got number 1"),
+        ("tags = {\n  on = true\n}\n", "tags.on must be a quoted string, got bool true"),
+        ('tags = {\n  list = ["a"]\n}\n', "tags.list must be a quoted string, got a list"),
+        ('tags = {\n  "aws:team" = "x"\n}\n', "tags.aws:team tag keys must be 1-128 characters and must not start with aws:"),
+        ("deployment_role = [1, 2]\n", "deployment_role must be a block (deployment_role { ... }), got a list"),
+        (
+            'deployment_role = "acme-deploy"\n',
+            'deployment_role must be a block (deployment_role { ... }), got string "acme-deploy"',
+        ),
+        ("deployment_role {\n  name = true\n}\n", "deployment_role.name must be a quoted string, got bool true"),
+        (
+            "deployment_role {\n  max_session_duration = \"3600\"\n}\n",
+            'deployment_role.max_session_duration must be a whole number, got string "3600"',
+        ),
+        (
+            "deployment_role {\n  max_session_duration = 600\n}\n",
+            "deployment_role.max_session_duration 600 must be between 3600 and 43200",
+        ),
+        (
+            'deployment_role {\n  managed_policy_arns = "arn:aws:iam::aws:policy/ReadOnlyAccess"\n}\n',
+            'deployment_role.managed_policy_arns must be a list of strings, got string "arn:aws:iam::aws:policy/ReadOnlyAccess"',
+        ),
+        (
+            "deployment_role {\n  managed_policy_arns = [1]\n}\n",
+            "deployment_role.managed_policy_arns[0] must be a quoted string, got number 1",
+        ),
+    ],
+)
+def test_wrong_type_in_environment(tmp_path: Path, extra: str, expected: str) -> None:
+    assert only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=extra)})) == f"{DEV_FILE}: {expected}"
+
+
+def test_account_id_given_as_a_number(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": 'account_id = 222222222222\nregion = "eu-west-1"\n'}))
+    assert line == f"{DEV_FILE}: account_id must be a quoted string, got number 222222222222"
+
+
+def test_bool_where_a_string_is_expected(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": 'account_id = "222222222222"\nregion = true\n'}))
+    assert line == f"{DEV_FILE}: region must be a quoted string, got bool true"
+
+
+def test_null_for_a_required_field(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": 'account_id = null\nregion = "eu-west-1"\n'}))
+    assert line == f"{DEV_FILE}: account_id is required and must not be null"
+
+
+def test_empty_environment_file_lists_required_fields(tmp_path: Path) -> None:
+    assert problems(write_config(tmp_path, envs={"dev": ""})) == [
+        f"{DEV_FILE}: account_id is required",
+        f"{DEV_FILE}: region is required",
+    ]
+
+
+def test_empty_devops_file_lists_required_fields(tmp_path: Path) -> None:
+    assert problems(write_config(tmp_path, "# nothing yet\n")) == [
+        f"{DEVOPS_FILE}: account_id is required",
+        f"{DEVOPS_FILE}: region is required",
+        f"{DEVOPS_FILE}: name_prefix is required",
+        f"{DEVOPS_FILE}: source is required",
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: formats
+# --------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("account_id", "region", "expected"),
+    [
+        ("1234", "eu-west-1", 'account_id "1234" must be 12 digits'),
+        ("22222222222a", "eu-west-1", 'account_id "22222222222a" must be 12 digits'),
+        ("222222222222\\n", "eu-west-1", 'account_id "222222222222\\n" must be 12 digits'),
+        ("١١١١١١١١١١١١", "eu-west-1", 'account_id "١١١١١١١١١١١١" must be 12 digits'),
+        ("222222222222", "eu-west-7", 'region "eu-west-7" is not an AWS region code (did you mean "eu-west-3"?)'),
+        ("222222222222", "eu-wset-1", 'region "eu-wset-1" is not an AWS region code (did you mean "eu-west-1"?)'),
+        ("222222222222", "EU-WEST-1", 'region "EU-WEST-1" is not an AWS region code'),
+    ],
+)
+def test_bad_account_id_or_region(tmp_path: Path, account_id: str, region: str, expected: str) -> None:
+    assert only_problem(write_config(tmp_path, envs={"dev": env_hcl(account_id, region)})) == f"{DEV_FILE}: {expected}"
+
+
+def test_region_typo_in_devops_file(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, DEVOPS.replace('"eu-west-1"', '"us-east-3"')))
+    assert line == f'{DEVOPS_FILE}: region "us-east-3" is not an AWS region code (did you mean "us-east-2"?)'
+
+
+@pytest.mark.parametrize(
+    ("role_block", "expected"),
+    [
+        (
+            'managed_policy_arns = ["PowerUserAccess"]',
+            'deployment_role.managed_policy_arns[0] "PowerUserAccess" is not an IAM policy ARN',
+        ),
+        (
+            'managed_policy_arns = ["arn:aws:iam::aws:policy/PowerUserAccess", "arn:aws:iam::aws:policy/PowerUserAccess"]',
+            "deployment_role.managed_policy_arns lists the same value twice",
+        ),
+        (
+            'permissions_boundary_arn = "arn:aws:iam::222222222222:role/x"',
+            'deployment_role.permissions_boundary_arn "arn:aws:iam::222222222222:role/x" is not an IAM policy ARN',
+        ),
+        ('external_id = "x"', 'deployment_role.external_id "x" must be 2-1224 characters of letters, digits and +=,.@:/-_'),
+        (
+            'extra_trusted_role_arns = ["arn:aws:iam::111111111111:user/bob"]',
+            'deployment_role.extra_trusted_role_arns[0] "arn:aws:iam::111111111111:user/bob" is not an IAM role ARN',
+        ),
+        ('name = "deploy role"', 'deployment_role.name "deploy role" must be 1-64 characters of letters, digits and +=,.@_-'),
+        ('name = "rôle"', 'deployment_role.name "rôle" must be 1-64 characters of letters, digits and +=,.@_-'),
+    ],
+)
+def test_bad_deployment_role_formats(tmp_path: Path, role_block: str, expected: str) -> None:
+    extra = f"deployment_role {{\n  {role_block}\n}}\n"
+    assert only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=extra)})) == f"{DEV_FILE}: {expected}"
+
+
+def test_bad_bootstrap_role_arn(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra='bootstrap_role_arn = "Admin"\n')}))
+    assert line == f'{DEV_FILE}: bootstrap_role_arn "Admin" is not an IAM role ARN'
+
+
+@pytest.mark.parametrize(
+    ("devops_extra", "expected"),
+    [
+        ('notification_emails = ["not-an-email"]\n', 'notification_emails[0] "not-an-email" is not an email address'),
+        ('notification_emails = "a@example.com"\n', 'notification_emails must be a list of strings, got string "a@example.com"'),
+        ('github_token_secret = "my secret"\n', 'github_token_secret "my secret" is not a valid Secrets Manager secret name'),
+        (
+            'build {\n  compute_type = "BUILD_GENERAL1_SMAL"\n}\n',
+            'build.compute_type "BUILD_GENERAL1_SMAL" must be one of BUILD_GENERAL1_SMALL, '
+            'BUILD_GENERAL1_MEDIUM, BUILD_GENERAL1_LARGE, BUILD_GENERAL1_XLARGE, BUILD_GENERAL1_2XLARGE (did you mean "BUILD_GENERAL1_SMALL"?)',
+        ),
+        ("build {\n  timeout_minutes = 3\n}\n", "build.timeout_minutes 3 must be between 5 and 2160"),
+        (
+            "build {\n  log_retention_days = 91\n}\n",
+            "build.log_retention_days 91 is not a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, 120, "
+            "150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)",
+        ),
+        ('build {\n  image = "my image"\n}\n', 'build.image "my image" is not a container image name'),
+        ("build = 1\n", "build must be a block (build { ... }), got number 1"),
+    ],
+)
+def test_bad_devops_fields(tmp_path: Path, devops_extra: str, expected: str) -> None:
+    assert only_problem(write_config(tmp_path, DEVOPS + devops_extra)) == f"{DEVOPS_FILE}: {expected}"
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        ("Acme", '"Acme" must be 2-20 characters: lowercase letters, digits and hyphens, starting with a letter'),
+        ("a", '"a" must be 2-20 characters: lowercase letters, digits and hyphens, starting with a letter'),
+        ("a" * 21, f'"{"a" * 21}" must be 2-20 characters: lowercase letters, digits and hyphens, starting with a letter'),
+        (
+            "acme_platform",
+            '"acme_platform" must be 2-20 characters: lowercase letters, digits and hyphens, starting with a letter',
+        ),
+    ],
+)
+def test_bad_name_prefix(tmp_path: Path, prefix: str, expected: str) -> None:
+    line = only_problem(write_config(tmp_path, DEVOPS.replace('"acme"', f'"{prefix}"')))
+    assert line == f"{DEVOPS_FILE}: name_prefix {expected}"
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: source {}
+# --------------------------------------------------------------------------------------------
+def source_devops(body: str) -> str:
+    return f'account_id = "111111111111"\nregion = "eu-west-1"\nname_prefix = "acme"\nsource {{\n{body}\n}}\n'
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ('type = "github"\nrepository = "acme/infra"', 'source.type "github" must be one of codestar, codecommit, s3'),
+        (
+            'type = "codecomit"\nrepository = "infra"',
+            'source.type "codecomit" must be one of codestar, codecommit, s3 (did you mean "codecommit"?)',
+        ),
+        ('type = "codestar"\nrepository = "infra"', 'source.repository "infra" must be owner/name for a codestar source'),
+        ('type = "codestar"\nrepository = "acme/"', 'source.repository "acme/" must be owner/name for a codestar source'),
+        ('type = "codecommit"\nrepository = "acme/infra"', 'source.repository "acme/infra" is not a CodeCommit repository name'),
+        ('type = "s3"\nrepository = "infra.zip"', "source.bucket is required when type is s3"),
+        (
+            'type = "s3"\nrepository = "infra.zip"\nbucket = "Acme_Bucket"',
+            'source.bucket "Acme_Bucket" may hold only lowercase letters, digits, dots and hyphens, and must '
+            'start and end with a letter or digit',
+        ),
+        (
+            'type = "s3"\nrepository = "infra.zip"\nbucket = "ab"',
+            'source.bucket "ab" is 2 characters; S3 bucket names must be 3-63',
+        ),
+        (
+            'type = "s3"\nrepository = "infra.zip"\nbucket = "192.168.1.1"',
+            'source.bucket "192.168.1.1" must not be formatted as an IP address',
+        ),
+        (
+            'type = "s3"\nrepository = "infra.zip"\nbucket = "acme..source"',
+            'source.bucket "acme..source" must not contain two adjacent periods or a period next to a hyphen',
+        ),
+        (
+            'type = "s3"\nrepository = "infra.zip"\nbucket = "xn--source"',
+            'source.bucket "xn--source" uses a prefix or suffix that S3 reserves',
+        ),
+        ('type = "codestar"\nrepository = "acme/infra"\nbucket = "acme-source"', 'source.bucket is only used when type is "s3"'),
+        (
+            'type = "codecommit"\nrepository = "infra"\ntrigger_paths = ["a/**"]',
+            'source.trigger_paths is only used when type is "codestar"',
+        ),
+        (
+            'type = "codestar"\nrepository = "acme/infra"\nconnection_arn = "arn:aws:iam::111111111111:role/x"',
+            'source.connection_arn "arn:aws:iam::111111111111:role/x" is not a CodeStar/CodeConnections connection ARN',
+        ),
+        (
+            'type = "codestar"\nrepository = "acme/infra"\nconnection_provider = "github"',
+            'source.connection_provider "github" must be one of GitHub, GitHubEnterpriseServer, GitLab, '
+            'GitLabSelfManaged, Bitbucket (did you mean "GitHub"?)',
+        ),
+        (
+            'type = "codestar"\nrepository = "acme/infra"\nbranch = "feature branch"',
+            'source.branch "feature branch" is not a valid git branch name',
+        ),
+        ('repository = "acme/infra"', "source.type is required"),
+    ],
+)
+def test_bad_source(tmp_path: Path, body: str, expected: str) -> None:
+    assert only_problem(write_config(tmp_path, source_devops(body))) == f"{DEVOPS_FILE}: {expected}"
+
+
+def test_source_given_as_a_list(tmp_path: Path) -> None:
+    devops = 'account_id = "111111111111"\nregion = "eu-west-1"\nname_prefix = "acme"\nsource = ["acme/infra"]\n'
+    assert only_problem(write_config(tmp_path, devops)) == f"{DEVOPS_FILE}: source must be a block (source {{ ... }}), got a list"
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: duplicates and interpolation
+# --------------------------------------------------------------------------------------------
+def test_duplicate_source_block(tmp_path: Path) -> None:
+    devops = DEVOPS + 'source {\n  type = "codecommit"\n  repository = "infra"\n}\n'
+    assert only_problem(write_config(tmp_path, devops)) == f"{DEVOPS_FILE}: source block is given 2 times; give it once"
+
+
+def test_duplicate_deployment_role_block(tmp_path: Path) -> None:
+    extra = 'deployment_role {\n  name = "a"\n}\ndeployment_role {\n  name = "b"\n}\n'
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=extra)}))
+    assert line == f"{DEV_FILE}: deployment_role block is given 2 times; give it once"
+
+
+def test_attribute_set_twice(tmp_path: Path) -> None:
+    text = 'account_id = "222222222222"\nregion = "eu-west-1"\norder = 1\norder = 2\n'
+    assert only_problem(write_config(tmp_path, envs={"dev": text})) == f"{DEV_FILE}: order is set twice (lines 3 and 4); keep one"
+
+
+def test_attribute_set_twice_inside_a_block(tmp_path: Path) -> None:
+    extra = 'deployment_role {\n  name = "a"\n  name = "b"\n}\n'
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=extra)}))
+    assert line == f"{DEV_FILE}: deployment_role.name is set twice (lines 4 and 5); keep one"
+
+
+def test_block_and_attribute_of_the_same_name(tmp_path: Path) -> None:
+    extra = 'deployment_role {\n  name = "a"\n}\ndeployment_role = {\n  name = "b"\n}\n'
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=extra)}))
+    assert line == f"{DEV_FILE}: deployment_role is set twice (lines 3 and 6); keep one"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (
+            'tags = {\n  team = "${var.team}"\n}\n',
+            'tags.team "${var.team}": interpolation is not supported in environments/ files',
+        ),
+        (
+            'deployment_role {\n  managed_policy_arns = ["arn:aws:iam::${local.account}:policy/x"]\n}\n',
+            'deployment_role.managed_policy_arns[0] "arn:aws:iam::${local.account}:policy/x": interpolation is not supported in environments/ files',
+        ),
+        (
+            'deployment_role {\n  name = "deploy-${var.env}"\n}\n',
+            'deployment_role.name "deploy-${var.env}": interpolation is not supported in environments/ files',
+        ),
+        ("order = 1 + 1\n", 'order must be a whole number, got string "${1 + 1}"'),
+    ],
+)
+def test_interpolation_is_rejected(tmp_path: Path, extra: str, expected: str) -> None:
+    assert only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=extra)})) == f"{DEV_FILE}: {expected}"
+
+
+def test_interpolation_in_region_and_trigger_paths(tmp_path: Path) -> None:
+    devops = DEVOPS.replace('repository = "acme/infra"', 'repository = "acme/infra"\n  trigger_paths = ["${var.path}"]')
+    environments = write_config(tmp_path, devops, {"dev": env_hcl(region="${var.region}")})
+    assert problems(environments) == [
+        f'{DEVOPS_FILE}: source.trigger_paths[0] "${{var.path}}": interpolation is not supported in environments/ files',
+        f'{DEV_FILE}: region "${{var.region}}": interpolation is not supported in environments/ files',
+    ]
+
+
+def test_tag_with_characters_iam_refuses(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra='tags = {\n  team = "a;b"\n}\n')}))
+    assert line == f'{DEV_FILE}: tags.team "a;b": tag keys and values may hold only letters, digits, spaces and _.:/=+-@'
+
+
+def test_tag_value_too_long(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=f'tags = {{\n  team = "{"x" * 257}"\n}}\n')}))
+    assert line == f"{DEV_FILE}: tags.team tag values must be at most 256 characters"
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: layout
+# --------------------------------------------------------------------------------------------
+def test_folder_without_environment_file(tmp_path: Path) -> None:
+    environments = write_config(tmp_path, envs={"dev": DEV, "qa": None})
+    assert only_problem(environments) == "environments/qa: has no environment.hcl: every environment folder needs one"
+
+
+def test_environment_file_with_another_name(tmp_path: Path) -> None:
+    environments = write_config(tmp_path, envs={"dev": DEV, "qa": None})
+    (environments / "qa" / "environments.hcl").write_text(DEV)
+    assert only_problem(environments) == "environments/qa: has no environment.hcl: every environment folder needs one"
+
+
+def test_no_environments(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={}))
+    assert line == "environments: holds no environment folder: add environments/<name>/environment.hcl"
+
+
+def test_missing_devops_file(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, devops=None))
+    assert line == "environments/devops.hcl: is missing: it describes the DevOps account (see README, 'Environment format')"
+
+
+def test_missing_environments_folder(tmp_path: Path) -> None:
+    assert only_problem(tmp_path / "environments").startswith("environments: is not a folder")
+
+
+@pytest.mark.parametrize("folder", ["Prod", "1dev", "my_env", "dev.eu", "a" * 21, "dév"])
+def test_invalid_folder_name(tmp_path: Path, folder: str) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": DEV, folder: DEV}))
+    assert line == (
+        f"environments/{folder}: folder name must be 1-20 characters: lowercase letters, digits and hyphens, "
+        "starting with a letter (it becomes part of stack and resource names)"
+    )
+
+
+def test_valid_folder_names_at_the_limits(tmp_path: Path) -> None:
+    envs = {"a": env_hcl("222222222222"), "b" * 20: env_hcl("333333333333"), "eu-1": env_hcl("444444444444")}
+    assert sorted(env.name for env in load(write_config(tmp_path, envs=envs)).environments) == ["a", "b" * 20, "eu-1"]
+
+
+# --------------------------------------------------------------------------------------------
+# Bad input: HCL syntax and odd files
+# --------------------------------------------------------------------------------------------
+def test_syntax_error_reports_line_and_column(tmp_path: Path) -> None:
+    text = 'account_id = "222222222222"\nregion = = "eu-west-1"\n'
+    line = only_problem(write_config(tmp_path, envs={"dev": text}))
+    assert line == f"{DEV_FILE}: HCL syntax error at line 2, column 10: unexpected '='"
+
+
+def test_syntax_error_unexpected_character(tmp_path: Path) -> None:
+    text = 'account_id = "222222222222"\nregion = "eu-west-1"\n  order ~ 1\n'
+    line = only_problem(write_config(tmp_path, envs={"dev": text}))
+    assert line.startswith(f"{DEV_FILE}: HCL syntax error at line 3, column ")
+    assert "'~'" in line
+
+
+def test_unclosed_block(tmp_path: Path) -> None:
+    text = 'account_id = "222222222222"\nregion = "eu-west-1"\ndeployment_role {\n  name = "x"\n'
+    line = only_problem(write_config(tmp_path, envs={"dev": text}))
+    assert line == f"{DEV_FILE}: HCL syntax error at line 5, column 1: unexpected end of file (an unclosed block, string or bracket?)"
+
+
+def test_unclosed_string(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": 'account_id = "2222'}))
+    assert line.startswith(f"{DEV_FILE}: HCL syntax error at line 1, column ")
+    assert line.endswith("unexpected end of file (an unclosed block, string or bracket?)")
+
+
+def test_file_that_is_a_list(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": '["a", "b"]\n'}))
+    assert line.startswith(f"{DEV_FILE}: HCL syntax error at line 1, column 1: unexpected ")
+
+
+def test_json_file(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": '{"account_id": "222222222222"}\n'}))
+    assert line.startswith(f"{DEV_FILE}: HCL syntax error at line 1, column 1")
+
+
+def test_not_utf8(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": b'account_id = "\xff\xfe"\nregion = "eu-west-1"\n'}))
+    assert line == f"{DEV_FILE}: cannot read: not UTF-8 text"
+
+
+def test_nul_byte(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": b'account_id = "222222222222"\x00\nregion = "eu-west-1"\n'}))
+    assert line == f"{DEV_FILE}: HCL syntax error at line 1, column 28: unexpected '\\x00'"
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ('"22\\n22"', '"22\\n22"'),
+        ("<<EOT\n2222\nEOT", '"<<EOT\\n2222\\nEOT"'),
+        ('"22\u202822"', '"22\\u202822"'),
+    ],
+)
+def test_line_breaks_in_values_stay_on_one_line(tmp_path: Path, value: str, shown: str) -> None:
+    text = f'account_id = {value}\nregion = "eu-west-1"\n'
+    line = only_problem(write_config(tmp_path, envs={"dev": text}))
+    assert line == f"{DEV_FILE}: account_id {shown} must be 12 digits"
+
+
+def test_line_break_in_tag_key_stays_on_one_line(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra='tags = {\n  "a\\nb" = 1\n}\n')}))
+    assert line == f"{DEV_FILE}: tags.a\\nb must be a quoted string, got number 1"
+
+
+# --------------------------------------------------------------------------------------------
+# Names AWS would refuse
+# --------------------------------------------------------------------------------------------
+def test_explicit_role_name_longer_than_64(tmp_path: Path) -> None:
+    name = "r" * 65
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=f'deployment_role {{\n  name = "{name}"\n}}\n')}))
+    assert line == f'{DEV_FILE}: deployment_role.name "{name}" must be 1-64 characters of letters, digits and +=,.@_-'
+
+
+def test_role_name_of_64_is_accepted(tmp_path: Path) -> None:
+    name = "r" * 64
+    project = load(write_config(tmp_path, envs={"dev": env_hcl(extra=f'deployment_role {{\n  name = "{name}"\n}}\n')}))
+    assert project.environments[0].deployment_role.name == name
+
+
+def test_long_prefix_and_folder_make_the_workload_bucket_too_long(tmp_path: Path) -> None:
+    prefix, env = "p" * 20, "e" * 20
+    devops = DEVOPS.replace('"acme"', f'"{prefix}"')
+    bucket = Naming(prefix, "111111111111", "eu-west-1").workload_bucket(env, "222222222222", "eu-west-1")
+    assert len(bucket) > 63
+    line = only_problem(write_config(tmp_path, devops, {env: DEV}))
+    assert line == (
+        f'environments/{env}/environment.hcl: the folder name makes the workload bucket name "{bucket}", '
+        f"which is {len(bucket)} characters; S3 bucket names must be 3-63"
+    )
+
+
+def test_name_prefix_that_makes_reserved_bucket_names(tmp_path: Path) -> None:
+    devops = DEVOPS.replace('"acme"', '"xn--acme"')
+    lines = problems(write_config(tmp_path, devops))
+    assert lines == [
+        f'{DEVOPS_FILE}: name_prefix makes the state bucket name "xn--acme-tfstate-111111111111-eu-west-1", '
+        "which uses a prefix or suffix that S3 reserves",
+        f'{DEVOPS_FILE}: name_prefix makes the artifact bucket name "xn--acme-artifacts-111111111111-eu-west-1", '
+        "which uses a prefix or suffix that S3 reserves",
+        f'{DEV_FILE}: the folder name makes the workload bucket name "xn--acme-dev-data-222222222222-eu-west-1", '
+        "which uses a prefix or suffix that S3 reserves",
+    ]
+
+
+def test_name_prefix_ending_in_hyphen_is_still_a_valid_bucket(tmp_path: Path) -> None:
+    project = load(write_config(tmp_path, DEVOPS.replace('"acme"', '"acme-"')))
+    assert project.naming.state_bucket == "acme--tfstate-111111111111-eu-west-1"
+
+
+def test_same_role_name_in_the_same_account(tmp_path: Path) -> None:
+    role = 'deployment_role {\n  name = "shared-deploy"\n}\n'
+    envs = {"dev": env_hcl(extra=role), "test": env_hcl(extra=role)}
+    line = only_problem(write_config(tmp_path, envs=envs))
+    assert line == (
+        'environments/test/environment.hcl: deployment_role.name "shared-deploy" is also used by environment "dev" '
+        "in account 222222222222; give one of them another name"
+    )
+
+
+def test_explicit_name_clashing_with_a_default_name(tmp_path: Path) -> None:
+    envs = {"dev": env_hcl(), "test": env_hcl(extra='order = 2\ndeployment_role {\n  name = "acme-deploy-dev"\n}\n')}
+    line = only_problem(write_config(tmp_path, envs=envs))
+    assert line.startswith('environments/test/environment.hcl: deployment_role.name "acme-deploy-dev" is also used by environment "dev"')
+
+
+def test_same_role_name_in_different_accounts_is_fine(tmp_path: Path) -> None:
+    role = 'deployment_role {\n  name = "shared-deploy"\n}\n'
+    envs = {"dev": env_hcl("222222222222", extra=role), "test": env_hcl("333333333333", extra=role)}
+    project = load(write_config(tmp_path, envs=envs))
+    assert [env.deployment_role.name for env in project.environments] == ["shared-deploy", "shared-deploy"]
+
+
+def test_default_role_names_in_one_account_do_not_clash(tmp_path: Path) -> None:
+    project = load(write_config(tmp_path, envs={"dev": env_hcl(), "test": env_hcl()}))
+    assert [env.deployment_role.name for env in project.environments] == ["acme-deploy-dev", "acme-deploy-test"]
+
+
+def test_administrator_access_without_boundary_is_rejected(tmp_path: Path) -> None:
+    role = 'deployment_role {\n  managed_policy_arns = ["arn:aws:iam::aws:policy/AdministratorAccess"]\n}\n'
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=role)}))
+    assert line == (
+        f"{DEV_FILE}: deployment_role.managed_policy_arns grants AdministratorAccess without a permissions_boundary_arn; "
+        "set a boundary or use narrower policies"
+    )
+
+
+def test_administrator_access_with_boundary_is_accepted(tmp_path: Path) -> None:
+    role = (
+        "deployment_role {\n"
+        '  managed_policy_arns      = ["arn:aws-us-gov:iam::aws:policy/AdministratorAccess"]\n'
+        '  permissions_boundary_arn = "arn:aws-us-gov:iam::222222222222:policy/boundary"\n'
+        "}\n"
+    )
+    project = load(write_config(tmp_path, envs={"dev": env_hcl(region="us-gov-west-1", extra=role)}))
+    assert project.environments[0].deployment_role.permissions_boundary_arn == "arn:aws-us-gov:iam::222222222222:policy/boundary"
+
+
+# --------------------------------------------------------------------------------------------
+# Every problem at once
+# --------------------------------------------------------------------------------------------
+def test_every_problem_in_every_file_is_reported_together(tmp_path: Path) -> None:
+    envs = {
+        "dev": env_hcl(account_id="1234"),
+        "staging": env_hcl("333333333333", extra="requires_approval = \"yes\"\nordr = 2\n"),
+        "prod": 'account_id = "444444444444"\nregion = = "eu-west-1"\n',
+        "qa": None,
+        "Bad_Name": DEV,
+    }
+    lines = problems(write_config(tmp_path, DEVOPS.replace('"eu-west-1"', '"eu-west-7"'), envs))
+    expected = [
+        'environments/devops.hcl: region "eu-west-7" is not an AWS region code (did you mean "eu-west-3"?)',
+        'environments/dev/environment.hcl: account_id "1234" must be 12 digits',
+        'environments/staging/environment.hcl: unknown field ordr (did you mean "order"?)',
+        'environments/staging/environment.hcl: requires_approval must be true or false (unquoted), got string "yes"',
+        "environments/prod/environment.hcl: HCL syntax error at line 2, column 10: unexpected '='",
+        "environments/qa: has no environment.hcl: every environment folder needs one",
+        "environments/Bad_Name: folder name must be 1-20 characters: lowercase letters, digits and hyphens, "
+        "starting with a letter (it becomes part of stack and resource names)",
+    ]
+    assert sorted(lines) == sorted(expected)
+
+
+def test_environment_problems_are_reported_even_when_devops_is_broken(tmp_path: Path) -> None:
+    environments = write_config(tmp_path, "account_id = 1\n", {"dev": env_hcl(region="mars-1")})
+    lines = problems(environments)
+    assert f"{DEVOPS_FILE}: account_id must be a quoted string, got number 1" in lines
+    assert f'{DEV_FILE}: region "mars-1" is not an AWS region code' in lines
+
+
+# --------------------------------------------------------------------------------------------
+# Odd input never crashes
+# --------------------------------------------------------------------------------------------
+VALID_ENV = """\
+account_id        = "222222222222"
+region            = "eu-west-1"
+order             = 2
+requires_approval = true
+deployment_role {
+  name                 = "deployer"
+  managed_policy_arns  = ["arn:aws:iam::aws:policy/PowerUserAccess"]
+  max_session_duration = 3600
+  external_id          = "ext-id"
+}
+tags = {
+  team = "platform"
+}
+"""
+
+ODD_VALUES = ("true", "1", "-1", "1.5", "null", "[]", "{}", '["a"]', "[[1]]", '{ a = 1 }', '"x"', '"${x}"', '"a\\nb"', "<<EOT\nx\nEOT", "foo", "upper(x)")  # fmt: skip
+
+ODD_SNIPPETS = (
+    "",
+    "\n\n\n",
+    "# only a comment\n",
+    "[1, 2]\n",
+    "{}\n",
+    '"account_id" = "1"\n',
+    "account_id\n",
+    "= 1\n",
+    "}\n",
+    "{\n",
+    "deployment_role {\n}\n",
+    "deployment_role \"label\" {\n  name = \"x\"\n}\n",
+    "deployment_role {\n  deployment_role {\n    name = 1\n  }\n}\n",
+    "deployment_role = null\n",
+    "deployment_role = [{}, {}]\n",
+    "deployment_role = [{ name = \"a\" }, 1]\n",
+    "tags = {\n  (var.k) = \"v\"\n}\n",
+    "tags = { for k in [] : k => k }\n",
+    "locals {\n  a = 1\n}\n",
+    "order = 99999999999999999999999999\n",
+    "order = 1e3\n",
+    "region.x = 1\n",
+    "in {\n}\n",
+    "null = 1\n",
+)
+
+
+def mutations() -> list[str]:
+    texts = list(ODD_SNIPPETS)
+    texts += [VALID_ENV + snippet for snippet in ODD_SNIPPETS]
+    lines = VALID_ENV.splitlines(keepends=True)
+    texts += ["".join(lines[:index] + lines[index + 1 :]) for index in range(len(lines))]
+    texts += [VALID_ENV[:cut] for cut in range(0, len(VALID_ENV), 23)]
+    for key in ("account_id", "region", "order", "requires_approval", "name", "managed_policy_arns", "max_session_duration", "external_id", "team"):  # fmt: skip
+        line = next(line for line in lines if line.strip().startswith(key))
+        texts += [VALID_ENV.replace(line, f"{line.split('=')[0]}= {value}\n") for value in ODD_VALUES]
+    texts += [VALID_ENV.replace("deployment_role {", f"deployment_role = {value}\ndeployment_role_old {{") for value in ODD_VALUES]
+    texts += [VALID_ENV.replace("tags = {", f"tags = {value}\ntags_old = {{") for value in ODD_VALUES]
+    return texts
+
+
+def test_odd_environment_files_give_config_errors_or_load(tmp_path: Path) -> None:
+    outcomes = {"loaded": 0, "rejected": 0}
+    for index, text in enumerate(mutations()):
+        try:
+            project = load(write_config(tmp_path / str(index), envs={"dev": text}))
+        except ConfigErrors as error:
+            outcomes["rejected"] += 1
+            assert error.problems, text
+            for line in error.problems:
+                assert len(line.splitlines()) == 1, (text, line)
+                assert line.startswith(("environments/dev/environment.hcl: ", "environments/devops.hcl: ")), (text, line)
+        else:
+            outcomes["loaded"] += 1
+            assert project.environments[0].name == "dev"
+    assert outcomes["rejected"] > 100
+    assert outcomes["loaded"] > 0
+
+
+def test_odd_devops_files_give_config_errors_or_load(tmp_path: Path) -> None:
+    lines = DEVOPS.splitlines(keepends=True)
+    texts = list(ODD_SNIPPETS) + [DEVOPS + snippet.replace("deployment_role", "source") for snippet in ODD_SNIPPETS]
+    texts += ["".join(lines[:index] + lines[index + 1 :]) for index in range(len(lines))]
+    texts += [DEVOPS.replace('"codestar"', value) for value in ODD_VALUES]
+    texts += [DEVOPS + f"build = {value}\n" for value in ODD_VALUES]
+    texts += [DEVOPS + f"notification_emails = {value}\n" for value in ODD_VALUES]
+    rejected = 0
+    for index, text in enumerate(texts):
+        try:
+            load(write_config(tmp_path / str(index), text))
+        except ConfigErrors as error:
+            rejected += 1
+            for line in error.problems:
+                assert len(line.splitlines()) == 1, (text, line)
+                assert line.startswith("environments/"), (text, line)
+    assert rejected >= len(texts) - 8  # the few harmless ones: empty additions, null or empty optional fields
