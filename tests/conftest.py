@@ -1,0 +1,116 @@
+"""Shared fixtures. Loading the AWS provider bindings costs ~10 s per process, so every synthesis
+here is session-scoped: the repository's environments once, and one alternative project once."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from provisioner import config
+from provisioner.paths import REPO_ROOT, TERRAFORM_RC
+from provisioner.runtime import prepare_environment
+
+prepare_environment()
+
+ALT_DEVOPS = """
+account_id  = "123456789012"
+region      = "us-east-1"
+name_prefix = "alt"
+source {
+  type       = "codecommit"
+  repository = "platform-infra"
+  branch     = "release"
+}
+notification_emails = ["a@example.com", "b@example.com"]
+"""
+ALT_ENVIRONMENTS = {
+    "qa": 'account_id = "210987654321"\nregion = "us-east-1"\norder = 1\n',
+    "perf": 'account_id = "210987654322"\nregion = "us-west-2"\norder = 1\n',
+    "live": """
+account_id        = "210987654323"
+region            = "eu-central-1"
+order             = 5
+requires_approval = true
+deployment_role {
+  name                     = "live-deployer"
+  managed_policy_arns      = ["arn:aws:iam::aws:policy/AdministratorAccess"]
+  permissions_boundary_arn = "arn:aws:iam::210987654323:policy/deploy-boundary"
+  max_session_duration     = 7200
+  external_id              = "live-external-id"
+  extra_trusted_role_arns  = ["arn:aws:iam::123456789012:role/operator"]
+}
+""",
+}
+
+
+def write_environments(root: Path, devops: str, environments: dict[str, str]) -> Path:
+    folder = root / "environments"
+    folder.mkdir(parents=True)
+    (folder / "devops.hcl").write_text(devops)
+    for name, text in environments.items():
+        (folder / name).mkdir()
+        (folder / name / "environment.hcl").write_text(text)
+    return folder
+
+
+class Synthesized:
+    """One synthesized app: its project config and each stack's JSON."""
+
+    def __init__(self, project: config.ProjectConfig, outdir: Path) -> None:
+        self.project = project
+        self.outdir = outdir
+        self.stacks = {
+            path.name: json.loads((path / "cdk.tf.json").read_text()) for path in sorted((outdir / "stacks").iterdir())
+        }
+
+    def resources(self, stack: str, resource_type: str) -> dict[str, dict]:
+        return self.stacks[stack].get("resource", {}).get(resource_type, {})
+
+    def only(self, stack: str, resource_type: str) -> dict:
+        found = self.resources(stack, resource_type)
+        assert len(found) == 1, f"{stack}: expected one {resource_type}, found {sorted(found)}"
+        return next(iter(found.values()))
+
+
+def _synthesize(project: config.ProjectConfig, outdir: Path) -> Synthesized:
+    from provisioner.app import synthesize
+
+    synthesize(project, outdir)
+    return Synthesized(project, outdir)
+
+
+@pytest.fixture(scope="session")
+def repo_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The repository's own environments/, synthesized once."""
+    project = config.load(REPO_ROOT / "environments")
+    return _synthesize(project, tmp_path_factory.mktemp("repo-synth") / "cdktf.out")
+
+
+@pytest.fixture(scope="session")
+def alt_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """A second shape: CodeCommit source, two environments sharing an order, every role option set."""
+    root = tmp_path_factory.mktemp("alt")
+    project = config.load(write_environments(root, ALT_DEVOPS, ALT_ENVIRONMENTS))
+    return _synthesize(project, root / "cdktf.out")
+
+
+@pytest.fixture(scope="session")
+def terraform_env() -> dict[str, str]:
+    """Environment for running terraform offline against the project's CLI config."""
+    if shutil.which("terraform") is None:
+        pytest.fail("terraform is not on the PATH; install terraform 1.11.x (see README, Setup)")
+    if not TERRAFORM_RC.is_file():
+        pytest.fail(f"{TERRAFORM_RC} is missing: run `make setup` first")
+    env = dict(os.environ, TF_CLI_CONFIG_FILE=str(TERRAFORM_RC), CHECKPOINT_DISABLE="1", TF_IN_AUTOMATION="1")
+    return env
+
+
+def run_terraform(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(["terraform", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"terraform {' '.join(args)} in {cwd} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    return result

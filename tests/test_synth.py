@@ -1,0 +1,80 @@
+"""Synthesis never damages earlier output, and bad configuration fails fast through main.py."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from provisioner import app as app_module
+from provisioner.config import load
+from provisioner.paths import REPO_ROOT
+from tests.conftest import Synthesized
+
+
+def _fingerprint(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_failed_synthesis_leaves_earlier_output_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    outdir = tmp_path / "cdktf.out"
+    (outdir / "stacks" / "devops").mkdir(parents=True)
+    (outdir / "stacks" / "devops" / "cdk.tf.json").write_text('{"earlier": true}')
+    before = _fingerprint(outdir)
+
+    def broken_app(*args, **kwargs):
+        raise RuntimeError("synthesis blew up")
+
+    monkeypatch.setattr(app_module, "build_app", broken_app)
+    with pytest.raises(RuntimeError, match="blew up"):
+        app_module.synthesize(load(REPO_ROOT / "environments"), outdir)
+    assert _fingerprint(outdir) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"], "scratch folders must be cleaned up"
+
+
+def test_resynthesis_keeps_terraform_working_files(repo_synth: Synthesized, tmp_path: Path) -> None:
+    """A new synth swaps cdk.tf.json but keeps .terraform/ and saved plans, so no re-init is needed."""
+    outdir = tmp_path / "cdktf.out"
+    stack = outdir / "stacks" / "workload-dev"
+    stack.mkdir(parents=True)
+    (stack / "cdk.tf.json").write_text("{}")
+    (stack / ".terraform").mkdir()
+    (stack / ".terraform" / "marker").write_text("kept")
+    (stack / "tfplan").write_text("saved plan")
+    (outdir / "stacks" / "removed-stack").mkdir()
+
+    app_module.synthesize(repo_synth.project, outdir)
+
+    assert (stack / ".terraform" / "marker").read_text() == "kept"
+    assert (stack / "tfplan").read_text() == "saved plan"
+    assert (stack / "cdk.tf.json").read_text() != "{}"
+    assert not (outdir / "stacks" / "removed-stack").exists()
+    assert sorted(p.name for p in (outdir / "stacks").iterdir()) == sorted(repo_synth.stacks)
+
+
+def _run_main(environments: Path, outdir: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PROVISIONER_ENVIRONMENTS=str(environments), CDKTF_OUTDIR=str(outdir))
+    return subprocess.run([sys.executable, str(REPO_ROOT / "main.py")], env=env, capture_output=True, text=True, check=False)
+
+
+def test_main_rejects_bad_config_with_one_line_errors_and_keeps_output(tmp_path: Path) -> None:
+    environments = tmp_path / "environments"
+    (environments / "dev").mkdir(parents=True)
+    (environments / "devops.hcl").write_text((REPO_ROOT / "environments" / "devops.hcl").read_text())
+    (environments / "dev" / "environment.hcl").write_text('account_id = "12"\nregion = "eu-west-1"\nrequires_aproval = true\n')
+    outdir = tmp_path / "cdktf.out"
+    outdir.mkdir()
+    (outdir / "keep.txt").write_text("earlier output")
+
+    result = _run_main(environments, outdir)
+
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert 'environments/dev/environment.hcl: account_id "12" must be 12 digits' in lines
+    assert any('unknown field requires_aproval (did you mean "requires_approval"?)' in line for line in lines)
+    assert (outdir / "keep.txt").read_text() == "earlier output"
