@@ -40,8 +40,9 @@ synth: setup ## synthesize every stack into cdktf.out/
 test: setup ## run the whole test suite (what CI runs)
 	@$(PY) -m pytest
 
-bench: setup ## synth time and peak memory: repo environments, 30 generated ones, empty app
+bench: setup ## benchmarks: synth time/peak memory (repo, 30 envs, empty app), plan-summary on 6,000 resources
 	@$(PY) -m tests.bench.synth_bench
+	@$(PY) -m tests.bench.plan_summary_bench
 
 clean: ## remove generated output (keeps .venv and node_modules)
 	@rm -rf cdktf.out .cdktf.out.* .pytest_cache

@@ -6,7 +6,9 @@ import os
 import shutil
 import subprocess
 
-from provisioner.paths import NODE_BIN, TERRAFORM_RC
+from provisioner.paths import NODE_BIN, REPO_ROOT, STATE_DIR, TERRAFORM_RC
+
+ENV_SCRIPT = STATE_DIR / "env.sh"
 
 
 def node_major_version() -> str | None:
@@ -27,3 +29,23 @@ def prepare_environment(env: dict[str, str] | os._Environ[str] = os.environ) -> 
         env["TF_CLI_CONFIG_FILE"] = str(TERRAFORM_RC)  # the project's scripts never read ~/.terraformrc
     env["PATH"] = os.pathsep.join([str(NODE_BIN), env.get("PATH", "")])
     return env
+
+
+def write_env_script() -> bool:
+    """``.provisioner/env.sh``: ``source`` it to run ``cdktf`` and ``terraform`` by hand as the scripts do."""
+    major = node_major_version()
+    lines = [
+        "# Written by `make setup`. Usage: source .provisioner/env.sh",
+        f'export TF_CLI_CONFIG_FILE="{TERRAFORM_RC}"',
+        "export CHECKPOINT_DISABLE=1",
+        *([f"export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION={major}"] if major else []),
+        f'export PATH="{NODE_BIN}:{REPO_ROOT / ".venv" / "bin"}:$PATH"',
+    ]
+    text = "\n".join(lines) + "\n"
+    if ENV_SCRIPT.exists() and ENV_SCRIPT.read_text() == text:
+        return False
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    scratch = ENV_SCRIPT.with_suffix(".tmp")
+    scratch.write_text(text)
+    os.replace(scratch, ENV_SCRIPT)
+    return True

@@ -7,13 +7,14 @@ import os
 from pathlib import Path
 
 from provisioner import terraform_cli
+from provisioner.runtime import ENV_SCRIPT, write_env_script
 from provisioner.paths import TERRAFORM_RC
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "terraform-config",
-        help="write .provisioner/terraform.rc (provider mirror when found, registry otherwise)",
+        help="write .provisioner/terraform.rc (provider mirror when found, registry otherwise) and .provisioner/env.sh",
         description=(
             "Write the terraform CLI config that every project script points TF_CLI_CONFIG_FILE at. "
             f"Uses the provider filesystem mirror named by --mirror or ${terraform_cli.MIRROR_ENV}, "
@@ -30,4 +31,6 @@ def run(args: argparse.Namespace) -> int:
     changed = terraform_cli.write(args.output, mirror)
     source = f"filesystem mirror {mirror}" if mirror else "public registry (no mirror found)"
     print(f"terraform CLI config {args.output}: {'written' if changed else 'unchanged'}, providers from {source}")
+    write_env_script()
+    print(f"shell environment for cdktf/terraform by hand: source {ENV_SCRIPT.relative_to(ENV_SCRIPT.parent.parent)}")
     return 0
