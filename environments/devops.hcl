@@ -13,6 +13,9 @@ source {
 
 notification_emails = ["platform-team@example.com"]
 
+# Secrets Manager secret holding a GitHub token: pull-request plans then post their summary as a PR comment.
+# github_token_secret = "acme-platform/github-token"
+
 build {
   compute_type       = "BUILD_GENERAL1_SMALL"
   log_retention_days = 90

@@ -5,6 +5,7 @@
 - plan-<env>: ``terraform init`` + ``terraform plan -out tfplan`` for ``workload-<env>`` (the provider
   assumes the deployment role), ``terraform show -json``, the plan summary; the saved plan, the
   summary and the commit id it was made for become the ``plan_<env>`` artifact.
+- pr-plan: for pull requests, plans every workload stack (never applies) and publishes one summary.
 - apply-<env>: applies exactly that saved plan. It refuses a plan made for another commit, and
   terraform refuses a stale plan (state changed since the plan), so nobody applies what they did not
   review.
@@ -126,5 +127,43 @@ def apply(stack: str) -> str:
                     ]
                 },
             },
+        }
+    )
+
+
+def pr_plan(stacks: list[str], repository: str | None, token_secret: str | None) -> str:
+    """Plan every workload stack of a pull request (never apply) and publish one combined summary.
+
+    The summary is printed in the build log, kept as the ``pr_plan`` artifact and, for GitHub sources
+    with ``github_token_secret`` set, posted as one pull-request comment that later pushes update.
+    """
+    plan_each = [
+        f'(cd "cdktf.out/stacks/{stack}" && terraform init -input=false -no-color '
+        f"&& terraform plan -input=false -no-color -lock-timeout=5m -out={PLAN_FILE} "
+        f"&& terraform show -json {PLAN_FILE} > plan.json)"
+        for stack in stacks
+    ]
+    plans = " ".join(f"cdktf.out/stacks/{stack}/plan.json" for stack in stacks)
+    commands = [
+        *plan_each,
+        f"PYTHONPATH=\"$CODEBUILD_SRC_DIR\" python3 -m provisioner plan-summary {plans} | tee {PLAN_SUMMARY}",
+    ]
+    env: dict = {"variables": dict(_COMMON_ENV)}
+    if repository and token_secret:
+        env["secrets-manager"] = {"GITHUB_TOKEN": token_secret}
+        commands.append(
+            f'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner pr-comment --repository {repository} '
+            f'--commit "$COMMIT_ID" --file {PLAN_SUMMARY}'
+        )
+    commands.append(f"rm -f {plans}")
+    return _render(
+        {
+            "version": 0.2,
+            "env": env,
+            "phases": {
+                "install": {"runtime-versions": {"python": PYTHON_VERSION}, "commands": list(_INSTALL_TERRAFORM)},
+                "build": {"commands": commands},
+            },
+            "artifacts": {"files": [PLAN_SUMMARY]},
         }
     )

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "provisioner.commands.bootstrap_state",
     "provisioner.commands.plan_summary",
     "provisioner.commands.plan",
+    "provisioner.commands.pr_comment",
     "provisioner.commands.cost",
     "provisioner.commands.doctor",
     "provisioner.commands.status",

@@ -31,22 +31,20 @@ def stage_name(wave: tuple[EnvironmentConfig, ...]) -> str:
     return f"Deploy-order-{wave[0].order}"
 
 
+def synth_stage(project: ProjectConfig) -> Stage:
+    """Check, synthesize and run the policy gate; the repository with cdktf.out/ becomes ``synth``."""
+    action = BuildAction(
+        name="Synth",
+        project_name=project.naming.build_project(SYNTH_PROJECT_STEP),
+        inputs=[SOURCE_ARTIFACT],
+        outputs=[SYNTH_ARTIFACT],
+    )
+    return Stage(name="Synth", actions=[action])
+
+
 def delivery_stages(project: ProjectConfig, notification_topic_arn: str) -> list[Stage]:
     """Every stage after Source, in order."""
-    naming = project.naming
-    stages = [
-        Stage(
-            name="Synth",
-            actions=[
-                BuildAction(
-                    name="Synth",
-                    project_name=naming.build_project(SYNTH_PROJECT_STEP),
-                    inputs=[SOURCE_ARTIFACT],
-                    outputs=[SYNTH_ARTIFACT],
-                )
-            ],
-        )
-    ]
+    stages = [synth_stage(project)]
     for wave in project.waves():
         actions: list = []
         for env in wave:
@@ -94,3 +92,17 @@ def environment_actions(project: ProjectConfig, env: EnvironmentConfig, notifica
         )
     )
     return actions
+
+
+PR_PLAN_PROJECT_STEP = "pr-plan"
+
+
+def pull_request_stages(project: ProjectConfig) -> list[Stage]:
+    """The pull-request pipeline: the same synth (and policy gate), then one plan of every workload stack."""
+    plan = BuildAction(
+        name="Plan-all-environments",
+        project_name=project.naming.build_project(PR_PLAN_PROJECT_STEP),
+        inputs=[SYNTH_ARTIFACT],
+        outputs=["pr_plan"],
+    )
+    return [synth_stage(project), Stage(name="Plan", actions=[plan])]

@@ -16,7 +16,7 @@ from modules.pipeline_notifications import PipelineNotifications, PipelineNotifi
 from modules.service_role import ServiceRole, ServiceRoleProps
 from provisioner import buildspecs
 from provisioner.config import ProjectConfig
-from provisioner.delivery import SYNTH_PROJECT_STEP, delivery_stages
+from provisioner.delivery import PR_PLAN_PROJECT_STEP, SYNTH_PROJECT_STEP, delivery_stages, pull_request_stages
 from provisioner.naming import DEVOPS_STACK, standard_tags, workload_stack
 from provisioner.stacks.common import Target, aws_provider, use_remote_state
 
@@ -93,8 +93,11 @@ class DevOpsStack(TerraformStack):
             ),
         )
         source = self._source()
+        # Pull requests get their own plan-only pipeline where the source can trigger on them (CodeStar).
+        self.plans_pull_requests = isinstance(source, CodeStarSource)
         topic_arn = f"arn:aws:sns:{region}:{account}:{naming.notifications_topic}"
-        pipeline_arn = f"arn:aws:codepipeline:{region}:{account}:{naming.pipeline}"
+        pipeline_names = [naming.pipeline, *([naming.pr_pipeline] if self.plans_pull_requests else [])]
+        pipeline_arns = [f"arn:aws:codepipeline:{region}:{account}:{name}" for name in pipeline_names]
         projects_arn = f"arn:aws:codebuild:{region}:{account}:project/{devops.name_prefix}-*"
 
         artifact_access = self._artifact_statements()
@@ -119,7 +122,12 @@ class DevOpsStack(TerraformStack):
                 service="codebuild.amazonaws.com",
                 account_id=account,
                 source_arns=[projects_arn],
-                statements=[*build_common, *self._state_statements(), self._assume_deployment_roles(deployment_roles)],
+                statements=[
+                    *build_common,
+                    *self._state_statements(),
+                    self._assume_deployment_roles(deployment_roles),
+                    *self._token_statements(),
+                ],
                 description="CodeBuild: plans and applies workload stacks by assuming each environment's deployment role",
             ),
         )
@@ -131,7 +139,7 @@ class DevOpsStack(TerraformStack):
                 role_name=naming.pipeline_role,
                 service="codepipeline.amazonaws.com",
                 account_id=account,
-                source_arns=[pipeline_arn],
+                source_arns=pipeline_arns,
                 statements=[
                     *artifact_access,
                     {
@@ -172,6 +180,25 @@ class DevOpsStack(TerraformStack):
                 emails=devops.notification_emails,
             ),
         )
+        if self.plans_pull_requests:
+            self.pr_pipeline = DeliveryPipeline(
+                self,
+                "pr-pipeline",
+                DeliveryPipelineProps(
+                    pipeline_name=naming.pr_pipeline,
+                    role_arn=pipeline_role.role_arn,
+                    artifact_bucket_name=self.artifacts.bucket_name,
+                    kms_key_arn=self.artifacts.key_arn,
+                    account_id=account,
+                    region=region,
+                    source=source,
+                    stages=pull_request_stages(project),
+                    trigger="pull_request",
+                    # A newer push to the same pull request makes an older plan worthless.
+                    execution_mode="SUPERSEDED",
+                ),
+            )
+            TerraformOutput(self, "pr_pipeline_name", value=self.pr_pipeline.pipeline_name)
         TerraformOutput(self, "pipeline_name", value=self.pipeline.pipeline_name)
         TerraformOutput(self, "artifact_bucket_name", value=self.artifacts.bucket_name)
         TerraformOutput(self, "artifact_kms_key_arn", value=self.artifacts.key_arn)
@@ -237,6 +264,18 @@ class DevOpsStack(TerraformStack):
             projects[f"apply-{env.name}"] = make(
                 "apply", env.name, deploy_role_arn, buildspecs.apply(stack), f"Applies the reviewed saved plan of {stack}"
             )
+        if self.plans_pull_requests:
+            source = devops.source
+            github = source.connection_provider in ("GitHub", "GitHubEnterpriseServer")
+            projects[PR_PLAN_PROJECT_STEP] = make(
+                PR_PLAN_PROJECT_STEP, None, deploy_role_arn,
+                buildspecs.pr_plan(
+                    [workload_stack(env.name) for env in project.environments],
+                    source.repository if github else None,
+                    devops.github_token_secret if github else None,
+                ),
+                "Plans every workload stack of a pull request (never applies) and publishes the summary",
+            )  # fmt: skip
         return projects
 
     def projects_arns(self) -> list[str]:
@@ -244,6 +283,8 @@ class DevOpsStack(TerraformStack):
         names = [naming.build_project(SYNTH_PROJECT_STEP)]
         for env in self.project.environments:
             names += [naming.build_project("plan", env.name), naming.build_project("apply", env.name)]
+        if self.plans_pull_requests:
+            names.append(naming.build_project(PR_PLAN_PROJECT_STEP))
         return [f"arn:aws:codebuild:{devops.region}:{devops.account_id}:project/{name}" for name in names]
 
     # -- IAM statements --------------------------------------------------------------------------
@@ -307,6 +348,14 @@ class DevOpsStack(TerraformStack):
                 "Resource": self.state_key.key_arn,
             },
         ]
+
+    def _token_statements(self) -> list[policy.Statement]:
+        devops = self.project.devops
+        if not (self.plans_pull_requests and devops.github_token_secret):
+            return []
+        # Secrets Manager appends a random 6-character suffix to secret ARNs.
+        arn = f"arn:aws:secretsmanager:{devops.region}:{devops.account_id}:secret:{devops.github_token_secret}-??????"
+        return [{"Sid": "ReadPullRequestCommentToken", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": arn}]
 
     @staticmethod
     def _assume_deployment_roles(role_arns: list[str]) -> policy.Statement:
