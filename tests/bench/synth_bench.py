@@ -15,13 +15,14 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from provisioner.paths import REPO_ROOT
 
 CHILD = """
-import resource, sys, time, os
+import sys, time
 started = time.perf_counter()
 case, outdir, environments = sys.argv[1], sys.argv[2], sys.argv[3]
 from provisioner.runtime import prepare_environment
@@ -36,9 +37,47 @@ else:
     from provisioner.app import synthesize
     from provisioner.config import load
     synthesize(load(Path(environments)), Path(outdir))
-elapsed = time.perf_counter() - started
-print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(time.perf_counter() - started)
 """
+
+
+def _tree_rss_kib(pid: int) -> int:
+    """Resident memory of a process and all its descendants (the jsii runtime is a Node.js child)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:")))
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total
+
+
+def _run_sampled(command: list[str]) -> tuple[str, float, float]:
+    """Run ``command``; return its stdout, wall seconds and peak tree RSS in MiB (sampled every 20 ms)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_kib(process.pid))
+            done.wait(0.02)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    wall = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise RuntimeError(f"benchmark child failed:\n{stderr[-2000:]}")
+    return stdout, wall, peak / 1024
 
 
 def generated_environments(folder: Path, count: int) -> Path:
@@ -59,15 +98,10 @@ def run_case(case: str, environments: Path, runs: int) -> tuple[float, float, fl
     walls, peaks, inner = [], [], []
     for _ in range(runs):
         with tempfile.TemporaryDirectory() as scratch:
-            started = time.perf_counter()
-            result = subprocess.run(
-                [sys.executable, "-c", CHILD, case, str(Path(scratch) / "cdktf.out"), str(environments)],
-                capture_output=True, text=True, check=True, cwd=REPO_ROOT,
-            )  # fmt: skip
-            walls.append(time.perf_counter() - started)
-            in_process, peak_kib = result.stdout.split()
-            inner.append(float(in_process))
-            peaks.append(int(peak_kib) / 1024)
+            stdout, wall, peak = _run_sampled([sys.executable, "-c", CHILD, case, str(Path(scratch) / "cdktf.out"), str(environments)])
+            walls.append(wall)
+            inner.append(float(stdout.split()[-1]))
+            peaks.append(peak)
     return statistics.median(walls), statistics.median(inner), statistics.median(peaks)
 
 
@@ -87,7 +121,7 @@ def main() -> int:
         for label, (case, environments) in cases.items():
             results[label] = run_case(case, environments, args.runs)
             wall, inner, peak = results[label]
-            print(f"  {label:<28} wall {wall:6.2f} s   in-process {inner:6.2f} s   peak RSS {peak:7.1f} MiB", flush=True)
+            print(f"  {label:<28} wall {wall:6.2f} s   in-process {inner:6.2f} s   peak RSS (python + node) {peak:7.1f} MiB", flush=True)
     if args.json:
         print(json.dumps({k: {"wall_s": w, "in_process_s": i, "peak_mib": p} for k, (w, i, p) in results.items()}))
     return 0
