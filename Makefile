@@ -6,6 +6,9 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := $(CURDIR)/.venv
 PY := $(VENV)/bin/python
+# checkov lives apart from .venv (its bc-python-hcl2 replaces python-hcl2's `hcl2` module); `make .venv-checkov/.installed` builds it.
+CHECKOV_VENV := .venv-checkov
+CHECKOV_REQUIREMENTS := policy/checkov-requirements.txt
 
 # Every target (and every script it runs) uses the project's own terraform CLI config, never ~/.terraformrc.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.provisioner/terraform.rc
@@ -13,7 +16,7 @@ export CHECKPOINT_DISABLE := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 export PATH := $(CURDIR)/node_modules/.bin:$(VENV)/bin:$(PATH)
 
-.PHONY: help setup synth test bench clean
+.PHONY: help setup synth scan plan test bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -36,6 +39,21 @@ node_modules/.installed: package.json package-lock.json
 
 synth: setup ## synthesize every stack into cdktf.out/
 	@$(PY) main.py
+
+scan: synth $(CHECKOV_VENV)/.installed ## policy gate: checkov + own rules over cdktf.out/ (report in reports/)
+	@$(PY) -m provisioner scan
+
+$(CHECKOV_VENV)/.installed: $(CHECKOV_REQUIREMENTS)
+	@echo "==> checkov virtualenv .venv-checkov (pinned by $(CHECKOV_REQUIREMENTS))"
+	@rm -rf $(CHECKOV_VENV)
+	@$(PYTHON) -m venv $(CHECKOV_VENV)
+	@$(CHECKOV_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r $(CHECKOV_REQUIREMENTS) > $(CHECKOV_VENV)/pip.log 2>&1 \
+		|| { tail -n 30 $(CHECKOV_VENV)/pip.log; echo "pip install failed: full log in .venv-checkov/pip.log" >&2; exit 1; }
+	@CKV_SKIP_PACKAGE_UPDATE_CHECK=true $(CHECKOV_VENV)/bin/checkov --version > /dev/null
+	@touch $@
+
+plan: setup ## synth + plan every workload stack, one combined summary (cdktf.out/plan-summary.md)
+	@$(PY) -m provisioner plan --output cdktf.out/plan-summary.md
 
 test: setup ## run the whole test suite (what CI runs)
 	@$(PY) -m pytest
