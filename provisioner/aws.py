@@ -1,0 +1,155 @@
+"""boto3 clients for the provisioner's own AWS calls (``doctor``, ``status``), and what their errors mean.
+
+- Short timeouts and one retry: a command that asks AWS answers within seconds or says why; it never hangs
+  on an unreachable endpoint.
+- ``PROVISIONER_TARGET=local`` sends every call to the emulator (``provisioner.target.local_endpoint()``)
+  with its test credentials, so the commands work against ``provisioner local-aws`` as against AWS.
+- One boto3 session per ``client_factory()``: credentials are resolved once per command run, so a
+  profile that assumes a role or asks for an MFA code does it once, not once per client.
+
+boto3 is imported on first use: ``provisioner --help`` and config errors stay fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Protocol
+
+from provisioner.target import TARGET_ENV, target_from_environment
+
+CONNECT_TIMEOUT_SECONDS = 5
+READ_TIMEOUT_SECONDS = 15
+MAX_ATTEMPTS = 2
+"""Attempts per call, the first included (botocore's "standard" retry mode)."""
+LOCAL_CREDENTIALS = {"AccessKeyId": "test", "SecretAccessKey": "test"}
+
+Credentials = Mapping[str, str]
+"""As STS returns them: ``AccessKeyId``, ``SecretAccessKey`` and, when temporary, ``SessionToken``."""
+
+CREDENTIALS_FIX = (
+    "set AWS_PROFILE to a profile for the DevOps account (run `aws sso login --profile <profile>` first if it "
+    "uses IAM Identity Center), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+)
+EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
+REJECTED_CODES = frozenset({"InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch", "InvalidAccessKeyId", "AuthFailure"})
+ACCESS_DENIED_CODES = frozenset({"AccessDenied", "AccessDeniedException", "403", "Forbidden"})
+
+
+class ClientFactory(Protocol):
+    def __call__(self, service: str, region: str, credentials: Credentials | None = None) -> Any: ...
+
+
+def client_factory() -> ClientFactory:
+    """A ``client(service, region, credentials=None)`` whose clients share one boto3 session.
+
+    ``credentials`` (for example from ``sts.assume_role``) replace the session's own for that client.
+    Raises ``UserError`` when ``PROVISIONER_TARGET`` is invalid or names an emulator that is not running.
+    """
+    target = target_from_environment()
+    session = None
+
+    def client(service: str, region: str, credentials: Credentials | None = None) -> Any:
+        nonlocal session
+        import boto3
+        from botocore.config import Config
+
+        if session is None:
+            session = boto3.session.Session()
+        options: dict[str, Any] = {
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "read_timeout": READ_TIMEOUT_SECONDS,
+            "retries": {"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
+        }
+        if target.is_local:
+            options["s3"] = {"addressing_style": "path"}  # the emulator has no per-bucket host names
+        keys = credentials or (LOCAL_CREDENTIALS if target.is_local else None)
+        explicit = (
+            {
+                "aws_access_key_id": keys["AccessKeyId"],
+                "aws_secret_access_key": keys["SecretAccessKey"],
+                "aws_session_token": keys.get("SessionToken"),
+            }
+            if keys
+            else {}
+        )
+        return session.client(service, region_name=region, endpoint_url=target.endpoint, config=Config(**options), **explicit)
+
+    return client
+
+
+def client(service: str, region: str, credentials: Credentials | None = None) -> Any:
+    """One client; for several in one run, call one ``client_factory()`` instead."""
+    return client_factory()(service, region, credentials)
+
+
+# --- what an error means ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An AWS error in words: what happened (``message``) and, when known, what to do (``fix``)."""
+
+    message: str
+    fix: str = ""
+
+
+def api_errors() -> tuple[type[Exception], ...]:
+    """What a boto3 call raises for AWS's and the network's reasons (``except aws.api_errors() as error``)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (BotoCoreError, ClientError)
+
+
+def error_code(error: BaseException) -> str:
+    """The AWS error code of a botocore ``ClientError`` (``"AccessDenied"``, ``"404"``...), else ``""``."""
+    response = getattr(error, "response", None)
+    if not isinstance(response, dict):
+        return ""
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def error_message(error: BaseException) -> str:
+    response = getattr(error, "response", None)
+    message = response.get("Error", {}).get("Message", "") if isinstance(response, dict) else ""
+    return _one_line(message or str(error))
+
+
+def explain(error: BaseException) -> Problem:
+    """Credentials, network and unknown errors; callers handle the codes their call expects first."""
+    from botocore import exceptions as boto
+
+    code = error_code(error)
+    if isinstance(error, boto.NoCredentialsError):
+        return Problem("no AWS credentials found", CREDENTIALS_FIX)
+    if isinstance(error, boto.PartialCredentialsError):
+        return Problem(f"incomplete AWS credentials: {_one_line(str(error))}", CREDENTIALS_FIX)
+    if isinstance(error, (boto.SSOError, boto.TokenRetrievalError)):
+        return Problem("the IAM Identity Center (SSO) session has expired or is missing", "run `aws sso login --profile <profile>`")
+    if isinstance(error, boto.ProfileNotFound):
+        return Problem(_one_line(str(error)), "set AWS_PROFILE to a profile in ~/.aws/config (`aws configure list-profiles`)")
+    if isinstance(error, (boto.CredentialRetrievalError, boto.InvalidConfigError)):
+        return Problem(_one_line(str(error)), CREDENTIALS_FIX)
+    if isinstance(error, (boto.ConnectionError, boto.HTTPClientError)):
+        return Problem(
+            _one_line(str(error)),
+            f"check the network, HTTPS_PROXY and the region; with {TARGET_ENV}=local, check that the emulator runs "
+            "(`provisioner local-aws start`)",
+        )
+    if code in EXPIRED_CODES:
+        return Problem(f"the AWS credentials have expired ({code})", "refresh them (`aws sso login --profile <profile>`, or new keys)")
+    if code in REJECTED_CODES:
+        return Problem(f"AWS rejected the credentials ({code}: {error_message(error)})", CREDENTIALS_FIX)
+    if code and error_message(error).startswith("<"):  # a web server's error page, not an AWS error
+        operation = getattr(error, "operation_name", "the call")
+        status = getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", code)
+        return Problem(
+            f"{operation} failed with HTTP {status}",
+            f"retry later; with {TARGET_ENV}=local, the emulator may not implement {operation}",
+        )
+    if code:
+        return Problem(f"{code}: {error_message(error)}")
+    return Problem(_one_line(str(error)) or type(error).__name__)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

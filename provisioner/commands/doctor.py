@@ -1,0 +1,75 @@
+"""``provisioner doctor``: check credentials, state bucket, pipeline and deployment roles; print the fixes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from provisioner import aws, doctor
+from provisioner.config import AWS_REGIONS, load
+from provisioner.doctor import FAIL, PASS, SKIP, Diagnosis
+from provisioner.errors import UserError
+from provisioner.paths import ENVIRONMENTS_DIR
+from provisioner.tables import table
+
+EPILOG = """\
+checks: credentials (the DevOps account of devops.hcl), state bucket (exists, versioning,
+SSE-KMS), pipeline (exists, V2), and per environment: stack bootstrap-<env> (its state names
+the deployment role) and deployment role <env> (assumed, with the external id; tried only
+when the caller is a role it trusts, skipped otherwise).
+
+exit codes: 0 no check failed (some may be skipped), 1 a check failed, 2 bad configuration
+or arguments (one line on stderr)"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "doctor",
+        help="check credentials, state bucket, pipeline and deployment roles against AWS",
+        description=(
+            "Check, with your AWS credentials, that the DevOps account, its state bucket and pipeline and each "
+            "environment's deployment role are as environments/ says, and print the fix for every failure."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--environments", type=Path, default=ENVIRONMENTS_DIR, help="folder to read (default: %(default)s)")
+    parser.add_argument("--region", metavar="R", help="region of the DevOps account's API calls (default: region in devops.hcl)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    project = load(args.environments)
+    if args.region is not None and args.region not in AWS_REGIONS:
+        raise UserError(f"--region {args.region!r}: not an AWS region code")
+    diagnosis = doctor.diagnose(project, aws.client_factory(), args.region)
+    print(json.dumps(diagnosis_json(diagnosis), indent=2) if args.json else diagnosis_text(diagnosis))
+    return 0 if diagnosis.ok else 1
+
+
+def diagnosis_text(diagnosis: Diagnosis) -> str:
+    lines = [f"provisioner doctor: DevOps account {diagnosis.account_id}, region {diagnosis.region}", ""]
+    rows: list[tuple[str, ...]] = [("", "check", "target", "result", "fix")]
+    rows += [(check.status.upper(), check.check, check.target, check.result, check.fix) for check in diagnosis.checks]
+    lines += table(rows)
+    counts = ", ".join(f"{diagnosis.count(status)} {word}" for status, word in ((PASS, "passed"), (FAIL, "failed"), (SKIP, "skipped")))
+    verdict = "all checks that could run passed" if diagnosis.ok else "fix the failures from the top: later checks may depend on earlier ones"
+    lines += ["", f"{counts}: {verdict}"]
+    return "\n".join(lines)
+
+
+def diagnosis_json(diagnosis: Diagnosis) -> dict:
+    return {
+        "account_id": diagnosis.account_id,
+        "region": diagnosis.region,
+        "caller": diagnosis.caller,
+        "ok": diagnosis.ok,
+        "passed": diagnosis.count(PASS),
+        "failed": diagnosis.count(FAIL),
+        "skipped": diagnosis.count(SKIP),
+        "checks": [
+            {"check": c.check, "target": c.target, "status": c.status, "result": c.result, "fix": c.fix} for c in diagnosis.checks
+        ],
+    }

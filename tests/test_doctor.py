@@ -1,0 +1,348 @@
+"""``provisioner doctor``: each check against moto (Stubber where moto cannot answer), and the CLI's exit codes."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from provisioner import aws, cli, doctor
+from provisioner.aws import CREDENTIALS_FIX
+from provisioner.commands.doctor import diagnosis_text
+from provisioner.config import ProjectConfig
+from provisioner.doctor import FAIL, PASS, SKIP, Diagnosis, trusted_role
+from tests.aws_fixtures import (  # noqa: F401 (fixtures)
+    DEVOPS,
+    MOTO_ACCOUNT,
+    OPERATOR_ROLE_ARN,
+    REGION,
+    act_as,
+    aws_env,
+    create_pipeline,
+    create_state_bucket,
+    healthy,
+    make_project,
+    moto_aws,
+    moto_server,
+    project,
+    put_bootstrap_state,
+    run_cli,
+)
+
+DEPLOY_BUILD_ROLE_ARN = f"arn:aws:iam::{MOTO_ACCOUNT}:role/acme-deploy-build"
+DEV_ROLE = "arn:aws:iam::210987654321:role/acme-deploy-dev"
+PROD_ROLE = "arn:aws:iam::210987654322:role/acme-deploy-prod"
+CHECKS = [
+    "credentials", "state bucket", "state versioning", "state encryption", "pipeline",
+    "stack bootstrap-dev", "deployment role dev", "stack bootstrap-prod", "deployment role prod",
+]  # fmt: skip
+
+
+def run_doctor(project: ProjectConfig, clients: aws.ClientFactory | None = None) -> Diagnosis:
+    return doctor.diagnose(project, clients or aws.client_factory())
+
+
+def by_check(diagnosis: Diagnosis) -> dict[str, doctor.Check]:
+    return {check.check: check for check in diagnosis.checks}
+
+
+def statuses(diagnosis: Diagnosis) -> dict[str, str]:
+    return {check.check: check.status for check in diagnosis.checks}
+
+
+# --- all is well ---------------------------------------------------------------------------------
+
+
+def test_every_check_passes_for_the_pipelines_deploy_build_role(moto_aws, project, monkeypatch):
+    healthy(project)
+    act_as(monkeypatch, DEPLOY_BUILD_ROLE_ARN)
+    diagnosis = run_doctor(project)
+    assert [check.check for check in diagnosis.checks] == CHECKS
+    assert set(statuses(diagnosis).values()) == {PASS}
+    assert diagnosis.ok
+    checks = by_check(diagnosis)
+    assert checks["credentials"].result == f"arn:aws:sts::{MOTO_ACCOUNT}:assumed-role/acme-deploy-build/tests"
+    assert checks["deployment role dev"].result == "assumed as acme-deploy-build"
+    assert checks["deployment role prod"].result == "assumed as acme-deploy-build with the external id"
+    assert checks["deployment role prod"].target == PROD_ROLE
+    assert checks["pipeline"].result == "V2, version 1, 2 stages"
+    assert checks["state encryption"].result.startswith(f"aws:kms with arn:aws:kms:{REGION}:{MOTO_ACCOUNT}:key/")
+
+
+def test_an_operator_gets_the_bootstrap_checks_and_skips_assumes_that_aws_would_refuse(moto_aws, project):
+    healthy(project)
+    diagnosis = run_doctor(project)  # moto's default caller: arn:aws:sts::123456789012:user/moto
+    assert statuses(diagnosis) == {
+        **{check: PASS for check in CHECKS},
+        "deployment role dev": SKIP,
+        "deployment role prod": SKIP,
+    }
+    assert diagnosis.ok, "a skipped check must not fail the run"
+    skipped = by_check(diagnosis)["deployment role prod"]
+    assert skipped.result == "not tried: it does not trust the caller (AWS would refuse)"
+    assert skipped.fix == "to test it, run doctor as acme-deploy-build or a role in deployment_role.extra_trusted_role_arns of prod"
+    assert by_check(diagnosis)["stack bootstrap-dev"].result == "deployed; its state names the deployment role"
+
+
+def test_a_role_in_extra_trusted_role_arns_assumes_only_the_environments_that_trust_it(moto_aws, project, monkeypatch):
+    healthy(project)
+    act_as(monkeypatch, OPERATOR_ROLE_ARN)
+    diagnosis = run_doctor(project)
+    assert statuses(diagnosis)["deployment role prod"] == PASS
+    assert by_check(diagnosis)["deployment role prod"].result == "assumed as platform-operator with the external id"
+    assert statuses(diagnosis)["deployment role dev"] == SKIP
+
+
+@pytest.mark.parametrize(
+    ("caller", "expected"),
+    [
+        ("arn:aws:sts::123456789012:assumed-role/acme-deploy-build/1a2b", DEPLOY_BUILD_ROLE_ARN),
+        # an assumed-role ARN drops the role's path: the name and account decide
+        ("arn:aws:sts::123456789012:assumed-role/operator/alice", "arn:aws:iam::123456789012:role/team/operator"),
+        ("arn:aws:sts::999999999999:assumed-role/acme-deploy-build/1a2b", None),
+        ("arn:aws:sts::123456789012:assumed-role/acme-deploy-build-old/1a2b", None),
+        ("arn:aws:iam::123456789012:user/acme-deploy-build", None),
+        ("arn:aws:iam::123456789012:root", None),
+    ],
+)
+def test_the_caller_is_trusted_only_as_one_of_the_trusted_roles(caller, expected):
+    trusted = (DEPLOY_BUILD_ROLE_ARN, "arn:aws:iam::123456789012:role/team/operator")
+    assert trusted_role(caller, trusted) == expected
+
+
+# --- credentials -------------------------------------------------------------------------------
+
+
+def test_credentials_for_another_account_fail_and_skip_the_rest(moto_aws, tmp_path):
+    _, other = make_project(tmp_path, DEVOPS.replace(MOTO_ACCOUNT, "111111111111"))
+    healthy(other)
+    diagnosis = run_doctor(other)
+    credentials = by_check(diagnosis)["credentials"]
+    assert credentials.status == FAIL
+    assert credentials.result == f"the caller arn:aws:sts::{MOTO_ACCOUNT}:user/moto is in account {MOTO_ACCOUNT}"
+    assert "use credentials for account 111111111111" in credentials.fix
+    assert {check.status for check in diagnosis.checks[1:]} == {SKIP}
+    assert not diagnosis.ok
+
+
+def test_no_credentials_is_a_failed_check_with_a_fix(aws_env, project):
+    diagnosis = run_doctor(project)  # no moto: botocore finds no credentials anywhere
+    credentials = by_check(diagnosis)["credentials"]
+    assert (credentials.status, credentials.result, credentials.fix) == (FAIL, "no AWS credentials found", CREDENTIALS_FIX)
+    assert [check.status for check in diagnosis.checks] == [FAIL] + [SKIP] * (len(CHECKS) - 1)
+    assert diagnosis.checks[-1].result == "not run: the credentials check failed"
+
+
+def test_expired_credentials_are_a_failed_check_with_a_fix(project):
+    sts = boto3.client("sts", region_name=REGION, aws_access_key_id="x", aws_secret_access_key="x")
+    with Stubber(sts) as stub:
+        stub.add_client_error("get_caller_identity", "ExpiredToken", "The security token included in the request is expired", 403)
+        diagnosis = run_doctor(project, lambda service, region, credentials=None: sts)
+    credentials = by_check(diagnosis)["credentials"]
+    assert credentials.status == FAIL
+    assert credentials.result == "the AWS credentials have expired (ExpiredToken)"
+    assert "aws sso login" in credentials.fix
+
+
+def test_an_unreachable_endpoint_fails_fast_instead_of_hanging(aws_env, project, monkeypatch):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again when the block ends: connections are refused
+    monkeypatch.setenv("PROVISIONER_TARGET", "local")
+    monkeypatch.setenv("PROVISIONER_AWS_ENDPOINT", f"http://127.0.0.1:{port}")
+    started = time.monotonic()
+    diagnosis = run_doctor(project)
+    assert time.monotonic() - started < 10
+    credentials = by_check(diagnosis)["credentials"]
+    assert credentials.status == FAIL
+    assert credentials.result == f'Could not connect to the endpoint URL: "http://127.0.0.1:{port}/"'
+    assert "provisioner local-aws start" in credentials.fix
+
+
+# --- state bucket ------------------------------------------------------------------------------
+
+
+def test_a_missing_state_bucket_fails_and_skips_what_lives_in_it(moto_aws, project):
+    create_pipeline(project)
+    diagnosis = run_doctor(project)
+    bucket = by_check(diagnosis)["state bucket"]
+    assert (bucket.status, bucket.result) == (FAIL, "does not exist")
+    assert bucket.fix.startswith("create it with `provisioner bootstrap-state`")
+    for check in ("state versioning", "state encryption", "stack bootstrap-dev", "stack bootstrap-prod"):
+        assert statuses(diagnosis)[check] == SKIP, check
+    assert statuses(diagnosis)["pipeline"] == PASS
+    assert not diagnosis.ok
+
+
+def test_a_state_bucket_without_versioning_fails(moto_aws, project):
+    create_state_bucket(project, versioning=False)
+    diagnosis = run_doctor(project)
+    versioning = by_check(diagnosis)["state versioning"]
+    assert versioning.status == FAIL
+    assert versioning.result == "never enabled: an overwritten or deleted state cannot be restored"
+    assert f"aws s3api put-bucket-versioning --bucket {project.naming.state_bucket}" in versioning.fix
+    assert statuses(diagnosis)["state encryption"] == PASS
+
+
+@pytest.mark.parametrize(
+    ("encryption", "result"),
+    [(None, "no default encryption"), ("AES256", "AES256 (S3-managed keys), not SSE-KMS")],
+)
+def test_a_state_bucket_without_sse_kms_fails(moto_aws, project, encryption, result):
+    create_state_bucket(project, encryption=encryption)
+    check = by_check(run_doctor(project))["state encryption"]
+    assert (check.status, check.result) == (FAIL, result)
+    assert check.fix == "deploy the devops stack: it sets SSE-KMS with the state key (alias/acme-tfstate)"
+
+
+# --- pipeline ----------------------------------------------------------------------------------
+
+
+def test_a_missing_pipeline_fails_with_deploy_the_devops_stack(moto_aws, project):
+    create_state_bucket(project)
+    check = by_check(run_doctor(project))["pipeline"]
+    assert (check.status, check.target) == (FAIL, "acme-delivery")
+    assert check.result == f"does not exist in account {MOTO_ACCOUNT} ({REGION})"
+    assert check.fix == "deploy the devops stack (it creates the pipeline)"
+
+
+@pytest.mark.parametrize("pipeline_type", ["V1", None], ids=["V1", "no-type-means-V1"])
+def test_a_v1_pipeline_fails(moto_aws, project, pipeline_type):
+    create_pipeline(project, pipeline_type)
+    check = by_check(run_doctor(project))["pipeline"]
+    assert check.status == FAIL
+    assert check.result.startswith("V1, version 1, 2 stages")
+    assert "V2" in check.fix
+
+
+# --- deployment roles --------------------------------------------------------------------------
+
+
+def test_an_environment_never_bootstrapped_fails_with_who_must_deploy_it(moto_aws, project):
+    create_state_bucket(project)
+    put_bootstrap_state(project, "prod", PROD_ROLE)
+    checks = by_check(run_doctor(project))
+    assert (checks["stack bootstrap-dev"].status, checks["stack bootstrap-dev"].result) == (FAIL, "no state: never deployed")
+    assert checks["stack bootstrap-dev"].fix.startswith("an admin of account 210987654321 deploys the bootstrap-dev stack")
+    assert checks["stack bootstrap-dev"].target == "stacks/bootstrap-dev/terraform.tfstate"
+    assert checks["stack bootstrap-prod"].status == PASS
+
+
+@pytest.mark.parametrize(
+    ("named", "result"),
+    [
+        ("arn:aws:iam::210987654321:role/old-deployer", f"the state names arn:aws:iam::210987654321:role/old-deployer, environment.hcl names {DEV_ROLE}"),
+        (None, "the state has no deployment_role_arn output (destroyed, or never applied)"),
+    ],
+)
+def test_a_bootstrap_state_naming_another_role_or_none_fails(moto_aws, project, named, result):
+    create_state_bucket(project)
+    put_bootstrap_state(project, "dev", named)
+    check = by_check(run_doctor(project))["stack bootstrap-dev"]
+    assert (check.status, check.result) == (FAIL, result)
+
+
+def test_a_trusted_caller_refused_by_a_role_fails_and_the_external_id_is_sent(moto_aws, project):
+    """moto never refuses an assume: the refusal, and the exact AssumeRole parameters, come from a Stubber."""
+    healthy(project)
+    sts = boto3.client("sts", region_name=REGION)
+    with Stubber(sts) as stub:
+        stub.add_response(
+            "get_caller_identity",
+            {"UserId": "AROAEXAMPLE:build", "Account": MOTO_ACCOUNT, "Arn": f"arn:aws:sts::{MOTO_ACCOUNT}:assumed-role/acme-deploy-build/build"},
+        )
+        stub.add_client_error(
+            "assume_role", "AccessDenied", "User is not authorized to perform: sts:AssumeRole", 403,
+            expected_params={"RoleArn": DEV_ROLE, "RoleSessionName": "provisioner-doctor", "DurationSeconds": 900},
+        )  # fmt: skip
+        stub.add_response(
+            "assume_role",
+            {"Credentials": {"AccessKeyId": "ASIAEXAMPLEEXAMPLE", "SecretAccessKey": "secret", "SessionToken": "token", "Expiration": "2030-01-01T00:00:00Z"}},
+            expected_params={"RoleArn": PROD_ROLE, "RoleSessionName": "provisioner-doctor", "DurationSeconds": 900, "ExternalId": "acme-prod"},
+        )
+        real = aws.client_factory()
+        diagnosis = run_doctor(project, lambda service, region, credentials=None: sts if service == "sts" else real(service, region, credentials))
+        stub.assert_no_pending_responses()
+    dev = by_check(diagnosis)["deployment role dev"]
+    assert dev.status == FAIL
+    assert dev.result == "acme-deploy-build may not assume it (User is not authorized to perform: sts:AssumeRole)"
+    assert dev.fix == "check that bootstrap-dev is deployed in account 210987654321 (an admin deploys it)"
+    assert statuses(diagnosis)["deployment role prod"] == PASS
+    assert not diagnosis.ok
+
+
+# --- the command -------------------------------------------------------------------------------
+
+
+def test_doctor_checks_the_local_emulator_when_the_switch_is_on(moto_server, tmp_path, capsys):
+    folder, project = make_project(tmp_path)
+    healthy(project, client=lambda service: aws.client(service, REGION))
+    assert cli.main(["doctor", "--environments", str(folder), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert {check["check"]: check["status"] for check in report["checks"]} == {
+        **{check: PASS for check in CHECKS},
+        "deployment role dev": SKIP,
+        "deployment role prod": SKIP,
+    }
+    assert report["caller"] == f"arn:aws:sts::{MOTO_ACCOUNT}:user/moto"
+
+
+def test_doctor_prints_the_table_and_exits_0_when_nothing_fails(moto_aws, tmp_path, capsys):
+    folder, project = make_project(tmp_path)
+    healthy(project)
+    assert cli.main(["doctor", "--environments", str(folder)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"provisioner doctor: DevOps account {MOTO_ACCOUNT}, region {REGION}"
+    assert out[2].split() == ["check", "target", "result", "fix"]
+    assert [line.split()[0] for line in out[3:12]] == ["PASS"] * 5 + ["PASS", "SKIP", "PASS", "SKIP"]
+    assert out[-1] == "7 passed, 0 failed, 2 skipped: all checks that could run passed"
+
+
+def test_doctor_json_lists_every_check_and_exits_1_on_a_failure(moto_aws, tmp_path, capsys):
+    folder, project = make_project(tmp_path)
+    create_state_bucket(project, versioning=False)
+    assert cli.main(["doctor", "--environments", str(folder), "--json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert (report["ok"], report["account_id"], report["caller"]) == (False, MOTO_ACCOUNT, f"arn:aws:sts::{MOTO_ACCOUNT}:user/moto")
+    failed = [check["check"] for check in report["checks"] if check["status"] == "fail"]
+    assert failed == ["state versioning", "pipeline", "stack bootstrap-dev", "stack bootstrap-prod"]
+    assert report["failed"] == 4
+    assert all(check["fix"] for check in report["checks"] if check["status"] == "fail")
+
+
+def test_doctor_without_credentials_exits_1_with_the_table_and_no_traceback(tmp_path):
+    folder, _ = make_project(tmp_path)
+    result = run_cli("doctor", "--environments", str(folder))
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == ""
+    credentials = result.stdout.splitlines()[3]
+    assert credentials.split()[:2] == ["FAIL", "credentials"]
+    assert "no AWS credentials found" in credentials and "AWS_PROFILE" in credentials
+
+
+def test_doctor_with_a_config_error_exits_2_on_one_line(tmp_path):
+    folder, _ = make_project(tmp_path)
+    (folder / "devops.hcl").write_text(DEVOPS.replace(MOTO_ACCOUNT, "1234"))
+    result = run_cli("doctor", "--environments", str(folder))
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == 'provisioner: environments/devops.hcl: account_id "1234" must be 12 digits\n'
+
+
+def test_doctor_rejects_an_unknown_region_on_one_line(aws_env, tmp_path, capsys):
+    folder, _ = make_project(tmp_path)
+    assert cli.main(["doctor", "--environments", str(folder), "--region", "mars-1"]) == 2
+    assert capsys.readouterr().err == "provisioner: --region 'mars-1': not an AWS region code\n"
+
+
+def test_the_text_table_puts_the_fix_on_the_failing_row(moto_aws, project):
+    create_state_bucket(project)
+    create_pipeline(project, "V1")
+    text = diagnosis_text(run_doctor(project))
+    pipeline_row = next(line for line in text.splitlines() if line.startswith("FAIL  pipeline"))
+    assert pipeline_row.endswith("deploy the devops stack: it declares a V2 pipeline (terraform updates the type in place)")
+    assert "fix the failures from the top" in text.splitlines()[-1]
