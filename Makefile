@@ -16,7 +16,7 @@ export CHECKPOINT_DISABLE := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 export PATH := $(CURDIR)/node_modules/.bin:$(VENV)/bin:$(PATH)
 
-.PHONY: help setup synth scan plan test bench clean
+.PHONY: help setup synth scan plan demo test bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -55,6 +55,9 @@ $(CHECKOV_VENV)/.installed: $(CHECKOV_REQUIREMENTS)
 plan: setup ## synth + plan every workload stack, one combined summary (cdktf.out/plan-summary.md)
 	@$(PY) -m provisioner plan --output cdktf.out/plan-summary.md
 
+demo: setup ## everything end to end on a local multi-account AWS (moto): state, cdktf deploy, the pipeline's steps
+	@$(PY) -m provisioner.demo
+
 test: setup ## run the whole test suite (what CI runs)
 	@$(PY) -m pytest
 
@@ -62,5 +65,5 @@ bench: setup ## benchmarks: synth time/peak memory (repo, 30 envs, empty app), p
 	@$(PY) -m tests.bench.synth_bench
 	@$(PY) -m tests.bench.plan_summary_bench
 
-clean: ## remove generated output (keeps .venv and node_modules)
-	@rm -rf cdktf.out .cdktf.out.* .pytest_cache
+clean: ## remove generated output (keeps .venv, .venv-checkov and node_modules)
+	@rm -rf cdktf.out .cdktf.out.* .pytest_cache reports

@@ -18,7 +18,7 @@ notification_emails = ["platform-team@example.com"]
 
 build {
   compute_type       = "BUILD_GENERAL1_SMALL"
-  log_retention_days = 90
+  log_retention_days = 365
 }
 
 tags = {

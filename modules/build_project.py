@@ -36,8 +36,8 @@ class BuildProjectProps:
     compute_type: str = "BUILD_GENERAL1_SMALL"
     image: str = "aws/codebuild/standard:7.0"
     timeout_minutes: int = 60
-    log_retention_days: int = 90
-    """CloudWatch Logs retention of the build logs. Default: 90 days."""
+    log_retention_days: int = 365
+    """CloudWatch Logs retention of the build logs. Default: 365 days."""
     environment_variables: Mapping[str, str] = field(default_factory=dict)
     """Plaintext variables (never secrets: use Secrets Manager references in the buildspec)."""
     cache_location: str | None = None

@@ -18,6 +18,7 @@ from provisioner.errors import UserError
 COMMAND_MODULES = (
     "provisioner.commands.check",
     "provisioner.commands.synth",
+    "provisioner.commands.scan",
     "provisioner.commands.terraform_config",
     "provisioner.commands.bootstrap_state",
     "provisioner.commands.plan_summary",

@@ -101,7 +101,8 @@ class BuildConfig:
     compute_type: str = "BUILD_GENERAL1_SMALL"
     image: str = "aws/codebuild/standard:7.0"
     timeout_minutes: int = 60
-    log_retention_days: int = 90
+    log_retention_days: int = 365
+    """Build logs are an audit trail of every release: one year by default."""
 
 
 @dataclass(frozen=True)

@@ -107,7 +107,7 @@ def test_repo_devops_account(repo_project: ProjectConfig) -> None:
     assert devops.source.branch == "main"
     assert devops.source.connection_arn is None
     assert devops.notification_emails == ("platform-team@example.com",)
-    assert devops.build == BuildConfig(compute_type="BUILD_GENERAL1_SMALL", log_retention_days=90)
+    assert devops.build == BuildConfig(compute_type="BUILD_GENERAL1_SMALL", log_retention_days=365)
     assert dict(devops.tags) == {"team": "platform"}
 
 
@@ -166,7 +166,7 @@ def test_minimal_environment_gets_documented_defaults(tmp_path: Path) -> None:
     assert (devops.build.compute_type, devops.build.timeout_minutes, devops.build.log_retention_days) == (
         "BUILD_GENERAL1_SMALL",
         60,
-        90,
+        365,
     )
 
 
