@@ -17,7 +17,7 @@ from cdktf_cdktf_provider_aws.codebuild_project import (
     CodebuildProjectSource,
 )
 
-from modules.framework import Construct, Fn
+from modules.framework import Construct
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,7 @@ class BuildProject(Construct):
             service_role=props.service_role_arn,
             encryption_key=props.kms_key_arn,
             build_timeout=props.timeout_minutes,
-            # raw_string: shell ${VAR} in a buildspec is not a Terraform interpolation.
-            source=CodebuildProjectSource(type="CODEPIPELINE", buildspec=Fn.raw_string(props.buildspec)),
+            source=CodebuildProjectSource(type="CODEPIPELINE", buildspec=terraform_literal(props.buildspec)),
             artifacts=CodebuildProjectArtifacts(type="CODEPIPELINE"),
             cache=CodebuildProjectCache(type="S3", location=props.cache_location) if props.cache_location else None,
             environment=CodebuildProjectEnvironment(
@@ -103,3 +102,11 @@ class BuildProject(Construct):
     @property
     def project_arn(self) -> str:
         return self.project.arn
+
+
+def terraform_literal(text: str) -> str:
+    """``text`` as Terraform reads it back: shell ``${VAR}`` and ``%{`` are not Terraform templates.
+
+    (``Fn.raw_string`` is not an option: it also escapes newlines, and CodeBuild would get one line.)
+    """
+    return text.replace("${", "$${").replace("%{", "%%{")

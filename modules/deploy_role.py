@@ -12,7 +12,8 @@ from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAtt
 from modules import policy
 from modules.framework import Construct
 
-ADMINISTRATOR_ACCESS = "arn:aws:iam::aws:policy/AdministratorAccess"
+ADMINISTRATOR_ACCESS = ":iam::aws:policy/AdministratorAccess"
+"""AWS's AdministratorAccess in any partition (aws, aws-cn, aws-us-gov) ends with this."""
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class DeployRoleProps:
             policy.account_of(arn)
         if not 3600 <= self.max_session_duration <= 43200:
             raise ValueError(f"DeployRoleProps.max_session_duration {self.max_session_duration} must be 3600-43200")
-        if ADMINISTRATOR_ACCESS in self.managed_policy_arns and not self.permissions_boundary_arn:
+        if any(arn.endswith(ADMINISTRATOR_ACCESS) for arn in self.managed_policy_arns) and not self.permissions_boundary_arn:
             raise ValueError("DeployRoleProps: AdministratorAccess needs a permissions_boundary_arn")
 
 

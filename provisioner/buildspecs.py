@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import yaml
 
 TERRAFORM_VERSION = "1.11.4"
@@ -22,7 +24,19 @@ NODE_VERSION = "20"
 PLAN_FILE = "tfplan"
 PLAN_SUMMARY = "plan-summary.md"
 PLAN_COMMIT = "plan-commit-id"
+PLAN_JSON = "plan.json"
 EXPORTED_PLAN_VARIABLES = ("PLAN_HEADLINE", "PLAN_BUILD_URL")
+
+# The terraform commands of the plan and apply projects, run in the stack's folder. They are data so
+# that `make demo` runs exactly the pipeline's steps (provisioner.demo) and the two cannot drift.
+TERRAFORM_INIT = ("terraform", "init", "-input=false", "-no-color")
+TERRAFORM_PLAN = ("terraform", "plan", "-input=false", "-no-color", "-lock-timeout=5m", f"-out={PLAN_FILE}")
+TERRAFORM_SHOW_PLAN = ("terraform", "show", "-json", PLAN_FILE)
+"""Its standard output is ``PLAN_JSON``, the input of ``provisioner plan-summary``."""
+TERRAFORM_INIT_LOCKED = (*TERRAFORM_INIT, "-lockfile=readonly")
+"""Apply installs exactly the providers the plan was made with (the lock file travels with the plan)."""
+TERRAFORM_APPLY_PLAN = ("terraform", "apply", "-input=false", "-no-color", "-lock-timeout=5m", PLAN_FILE)
+"""A saved plan applies exactly what was reviewed; terraform fails if state moved since."""
 
 _COMMON_ENV = {
     "TERRAFORM_VERSION": TERRAFORM_VERSION,
@@ -48,7 +62,10 @@ def _render(spec: dict) -> str:
 
 
 def synth(gate_command: str) -> str:
-    """Synthesize every stack and run the policy gate ``gate_command``; fails the pipeline on findings."""
+    """Synthesize every stack and run the policy gate; ``gate_command`` (``make scan``) synthesizes first.
+
+    Fails the pipeline on findings; the gate's JUnit report shows up as the build's test report.
+    """
     return _render(
         {
             "version": 0.2,
@@ -62,15 +79,15 @@ def synth(gate_command: str) -> str:
                     "commands": [
                         'echo "release of commit ${COMMIT_ID} (${RELEASE_REASON})"',
                         ".venv/bin/python -m provisioner check",
-                        "make synth",
                         gate_command,
                     ]
                 },
             },
             "artifacts": {
                 "files": ["**/*"],
-                "exclude-paths": [".venv/**/*", "node_modules/**/*", ".git/**/*", "**/.terraform/**/*"],
+                "exclude-paths": [".venv/**/*", ".venv-checkov/**/*", "node_modules/**/*", ".git/**/*", "**/.terraform/**/*"],
             },
+            "reports": {"policy-gate": {"files": ["reports/policy-gate.xml"], "file-format": "JUNITXML"}},
             "cache": {"paths": ["/root/.cache/pip/**/*", "/root/.npm/**/*", "/root/.cache/aws/jsii/**/*"]},
         }
     )
@@ -88,15 +105,15 @@ def plan(stack: str) -> str:
                 "build": {
                     "commands": [
                         f'cd "{stack_dir}"',
-                        "terraform init -input=false -no-color",
-                        f"terraform plan -input=false -no-color -lock-timeout=5m -out={PLAN_FILE}",
-                        f"terraform show -json {PLAN_FILE} > plan.json",
-                        f'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --name "$STACK" plan.json | tee {PLAN_SUMMARY}',
-                        'PLAN_HEADLINE="$(PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --format headline --name "$STACK" plan.json)"',
+                        shlex.join(TERRAFORM_INIT),
+                        shlex.join(TERRAFORM_PLAN),
+                        f"{shlex.join(TERRAFORM_SHOW_PLAN)} > {PLAN_JSON}",
+                        f'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --name "$STACK" {PLAN_JSON} | tee {PLAN_SUMMARY}',
+                        f'PLAN_HEADLINE="$(PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --format headline --name "$STACK" {PLAN_JSON})"',
                         'export PLAN_HEADLINE PLAN_BUILD_URL="$CODEBUILD_BUILD_URL"',
                         f'printf "%s" "$COMMIT_ID" > {PLAN_COMMIT}',
                         # plan.json repeats every variable value in clear text; the saved plan is enough downstream.
-                        "rm -f plan.json",
+                        f"rm -f {PLAN_JSON}",
                     ]
                 },
             },
@@ -121,9 +138,8 @@ def apply(stack: str) -> str:
                         f'planned="$(cat {PLAN_COMMIT})"; if [ "$planned" != "$COMMIT_ID" ]; then '
                         'echo "refusing to apply: the plan was made for commit $planned, this release is $COMMIT_ID" >&2; exit 1; fi',
                         f"cat {PLAN_SUMMARY}",
-                        "terraform init -input=false -no-color -lockfile=readonly",
-                        # A saved plan applies exactly what was reviewed; terraform fails if state moved since.
-                        f"terraform apply -input=false -no-color -lock-timeout=5m {PLAN_FILE}",
+                        shlex.join(TERRAFORM_INIT_LOCKED),
+                        shlex.join(TERRAFORM_APPLY_PLAN),
                     ]
                 },
             },

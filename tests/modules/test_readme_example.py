@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -19,8 +20,11 @@ def example_code() -> str:
 
 
 def test_readme_example_synthesizes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("CDKTF_OUTDIR", str(tmp_path / "cdktf.out"))
+    import modules.framework
+
+    # The jsii node process reads CDKTF_OUTDIR and its working folder once, when the first test of the
+    # session starts it; only an explicit outdir keeps this example out of the repository's cdktf.out/.
+    monkeypatch.setattr(modules.framework, "App", functools.partial(modules.framework.App, outdir=str(tmp_path / "cdktf.out")))
     exec(compile(example_code(), str(README), "exec"), {"__name__": "readme_example"})
 
     stack = json.loads((tmp_path / "cdktf.out" / "stacks" / "reporting" / "cdk.tf.json").read_text())

@@ -1,0 +1,231 @@
+"""``modules.delivery_pipeline.DeliveryPipeline``: the synthesized release pipeline of the devops stack."""
+
+from __future__ import annotations
+
+import json
+
+from tests.modules.helpers import at_path, by_sid, ref, statements
+
+COMMIT_ID = "#{SourceVariables.CommitId}"
+APPROVING = {"acme-platform": ["prod"], "alt": ["live"]}
+"""Environments that require approval, by project prefix (repo_synth, alt_synth)."""
+
+
+def pipeline(synth) -> tuple[str, dict]:
+    return at_path(synth.stacks["devops"], "aws_codepipeline", "devops/pipeline/pipeline")
+
+
+def stages(synth) -> dict[str, dict]:
+    return {stage["name"]: stage for stage in pipeline(synth)[1]["stage"]}
+
+
+def actions(stage: dict) -> dict[str, dict]:
+    return {action["name"]: action for action in stage["action"]}
+
+
+def build_actions(synth):
+    for stage in pipeline(synth)[1]["stage"]:
+        for action in stage["action"]:
+            if action["category"] == "Build":
+                yield stage["name"], action
+
+
+def environment_stage(synth, env_name: str) -> dict:
+    for stage in pipeline(synth)[1]["stage"]:
+        if f"Plan-{env_name}" in actions(stage):
+            return stage
+    raise AssertionError(f"no stage plans {env_name}")
+
+
+def test_pipeline_is_v2_queued_and_named_from_the_prefix(synth) -> None:
+    _, found = pipeline(synth)
+    assert found["pipeline_type"] == "V2"
+    assert found["execution_mode"] == "QUEUED"
+    assert found["name"] == f"{synth.project.devops.name_prefix}-delivery"
+    role_id, _ = at_path(synth.stacks["devops"], "aws_iam_role", "devops/pipeline-role/role")
+    assert found["role_arn"] == ref("aws_iam_role", role_id, "arn")
+
+
+def test_artifact_store_is_the_artifact_bucket_encrypted_by_key_arn(synth) -> None:
+    devops = synth.stacks["devops"]
+    key_id, _ = at_path(devops, "aws_kms_key", "devops/artifacts/key/key")
+    bucket_id, _ = at_path(devops, "aws_s3_bucket", "devops/artifacts/bucket/bucket")
+    (store,) = pipeline(synth)[1]["artifact_store"]
+    assert store == {
+        "encryption_key": {"id": ref("aws_kms_key", key_id, "arn"), "type": "KMS"},
+        "location": ref("aws_s3_bucket", bucket_id, "bucket"),
+        "type": "S3",
+    }
+    assert "alias" not in json.dumps(store), "aliases do not resolve across accounts"
+
+
+def test_repo_stages_follow_the_environment_order(repo_synth) -> None:
+    assert list(stages(repo_synth)) == ["Source", "Synth", "Deploy-dev", "Deploy-staging", "Deploy-prod"]
+
+
+def test_alt_stages_group_environments_of_the_same_order(alt_synth) -> None:
+    assert list(stages(alt_synth)) == ["Source", "Synth", "Deploy-order-1", "Deploy-live"]
+
+
+def test_environments_of_the_same_order_plan_and_apply_in_parallel(alt_synth) -> None:
+    wave = actions(stages(alt_synth)["Deploy-order-1"])
+    assert sorted(wave) == ["Apply-perf", "Apply-qa", "Plan-perf", "Plan-qa"]
+    assert wave["Plan-qa"]["run_order"] == wave["Plan-perf"]["run_order"] == 1
+    assert wave["Apply-qa"]["run_order"] == wave["Apply-perf"]["run_order"] == 2
+
+
+def test_artifacts_flow_source_synth_plan_apply(synth) -> None:
+    all_stages = stages(synth)
+    (source,) = all_stages["Source"]["action"]
+    assert source["output_artifacts"] == ["source"] and source["namespace"] == "SourceVariables"
+    (synth_action,) = all_stages["Synth"]["action"]
+    assert synth_action["input_artifacts"] == ["source"] and synth_action["output_artifacts"] == ["synth"]
+    for env in synth.project.environments:
+        found = actions(environment_stage(synth, env.name))
+        plan, apply = found[f"Plan-{env.name}"], found[f"Apply-{env.name}"]
+        assert plan["input_artifacts"] == ["synth"]
+        assert plan["output_artifacts"] == [f"plan_{env.name}"]
+        assert plan["namespace"] == f"Plan-{env.name}"
+        assert apply["input_artifacts"] == plan["output_artifacts"], "Apply must apply this environment's saved plan"
+        assert "output_artifacts" not in apply
+
+
+def test_approval_sits_between_plan_and_apply_and_shows_the_plan(synth) -> None:
+    approving = [env for env in synth.project.environments if env.requires_approval]
+    assert [env.name for env in approving] == APPROVING[synth.project.devops.name_prefix]
+    devops = synth.project.devops
+    for env in approving:
+        found = actions(environment_stage(synth, env.name))
+        approval = found[f"Approve-{env.name}"]
+        assert (approval["category"], approval["owner"], approval["provider"], approval["version"]) == ("Approval", "AWS", "Manual", "1")
+        assert found[f"Plan-{env.name}"]["run_order"] == 1
+        assert approval["run_order"] == 2
+        assert found[f"Apply-{env.name}"]["run_order"] == 3
+        configuration = approval["configuration"]
+        assert f"#{{Plan-{env.name}.PLAN_HEADLINE}}" in configuration["CustomData"]
+        assert COMMIT_ID in configuration["CustomData"]
+        assert len(configuration["CustomData"]) <= 500, "CodePipeline limits CustomData to 500 characters"
+        assert configuration["ExternalEntityLink"] == f"#{{Plan-{env.name}.PLAN_BUILD_URL}}"
+        assert configuration["NotificationArn"] == f"arn:aws:sns:{devops.region}:{devops.account_id}:{devops.name_prefix}-delivery-events"
+
+
+def test_approval_variables_are_ones_the_plan_build_exports(synth) -> None:
+    from provisioner.buildspecs import EXPORTED_PLAN_VARIABLES
+
+    for env in synth.project.environments:
+        for action in environment_stage(synth, env.name)["action"]:
+            if action["category"] == "Approval":
+                text = json.dumps(action["configuration"])
+                used = {v for v in ("PLAN_HEADLINE", "PLAN_BUILD_URL") if f"Plan-{env.name}.{v}" in text}
+                assert used == set(EXPORTED_PLAN_VARIABLES)
+
+
+def test_no_approval_for_environments_that_do_not_require_one(synth) -> None:
+    for env in synth.project.environments:
+        if env.requires_approval:
+            continue
+        found = actions(environment_stage(synth, env.name))
+        assert f"Approve-{env.name}" not in found
+        assert found[f"Apply-{env.name}"]["run_order"] == 2
+    approvals = [a for s in pipeline(synth)[1]["stage"] for a in s["action"] if a["category"] == "Approval"]
+    assert len(approvals) == sum(env.requires_approval for env in synth.project.environments)
+
+
+def test_only_stages_without_approval_retry_failed_actions(synth) -> None:
+    for stage in pipeline(synth)[1]["stage"]:
+        has_approval = any(action["category"] == "Approval" for action in stage["action"])
+        if stage["name"] == "Source" or has_approval:
+            assert "on_failure" not in stage, stage["name"]
+        else:
+            assert stage["on_failure"] == {"result": "RETRY", "retry_configuration": {"retry_mode": "FAILED_ACTIONS"}}, stage["name"]
+
+
+def test_every_build_action_gets_the_commit_id_and_release_reason(synth) -> None:
+    count = 0
+    for stage_name, action in build_actions(synth):
+        variables = {v["name"]: v for v in json.loads(action["configuration"]["EnvironmentVariables"])}
+        assert variables["COMMIT_ID"] == {"name": "COMMIT_ID", "value": COMMIT_ID, "type": "PLAINTEXT"}, action["name"]
+        assert variables["RELEASE_REASON"]["value"] == "#{variables.RELEASE_REASON}"
+        count += 1
+    assert count == 1 + 2 * len(synth.project.environments)
+
+
+def test_build_actions_run_existing_projects(synth) -> None:
+    names = {p["name"] for p in synth.stacks["devops"]["resource"]["aws_codebuild_project"].values()}
+    prefix = synth.project.devops.name_prefix
+    for _, action in build_actions(synth):
+        assert action["provider"] == "CodeBuild"
+        assert action["configuration"]["ProjectName"] in names
+        step = action["name"].split("-", 1)
+        expected = f"{prefix}-synth" if action["name"] == "Synth" else f"{prefix}-{step[0].lower()}-{step[1]}"
+        assert action["configuration"]["ProjectName"] == expected
+
+
+def test_release_reason_is_a_pipeline_variable(synth) -> None:
+    (variable,) = pipeline(synth)[1]["variable"]
+    assert variable["name"] == "RELEASE_REASON"
+    assert variable["default_value"]
+
+
+# --- triggers ------------------------------------------------------------------------------------
+def test_codestar_source_triggers_on_pushes_to_the_branch(repo_synth) -> None:
+    devops = repo_synth.stacks["devops"]
+    _, found = pipeline(repo_synth)
+    (source,) = stages(repo_synth)["Source"]["action"]
+    connection_id, _ = at_path(devops, "aws_codestarconnections_connection", "devops/source-connection")
+    assert source["provider"] == "CodeStarSourceConnection"
+    assert source["configuration"]["ConnectionArn"] == ref("aws_codestarconnections_connection", connection_id, "arn")
+    assert source["configuration"]["FullRepositoryId"] == "acme/platform-infrastructure"
+    assert source["configuration"]["BranchName"] == "main"
+    assert found["trigger"] == [
+        {
+            "provider_type": "CodeStarSourceConnection",
+            "git_configuration": {"source_action_name": "Source", "push": [{"branches": {"includes": ["main"]}}]},
+        }
+    ]
+
+
+def test_codecommit_source_starts_through_an_eventbridge_rule(alt_synth) -> None:
+    devops = alt_synth.stacks["devops"]
+    pipeline_id, found = pipeline(alt_synth)
+    assert "trigger" not in found
+    (source,) = stages(alt_synth)["Source"]["action"]
+    assert source["provider"] == "CodeCommit"
+    assert source["configuration"]["RepositoryName"] == "platform-infra"
+    assert source["configuration"]["BranchName"] == "release"
+    assert source["configuration"]["PollForSourceChanges"] == "false"
+
+    rule_id, rule = at_path(devops, "aws_cloudwatch_event_rule", "devops/pipeline/on-push")
+    assert rule["name"] == "alt-delivery-on-push"
+    assert json.loads(rule["event_pattern"]) == {
+        "source": ["aws.codecommit"],
+        "detail-type": ["CodeCommit Repository State Change"],
+        "resources": ["arn:aws:codecommit:us-east-1:123456789012:platform-infra"],
+        "detail": {"event": ["referenceCreated", "referenceUpdated"], "referenceType": ["branch"], "referenceName": ["release"]},
+    }
+    role_id, role = at_path(devops, "aws_iam_role", "devops/pipeline/start-role/role")
+    _, target = at_path(devops, "aws_cloudwatch_event_target", "devops/pipeline/on-push-target")
+    assert target == {
+        "//": target["//"],
+        "rule": ref("aws_cloudwatch_event_rule", rule_id, "name"),
+        "arn": ref("aws_codepipeline", pipeline_id, "arn"),
+        "role_arn": ref("aws_iam_role", role_id, "arn"),
+    }
+    (trust,) = statements(role, "assume_role_policy")
+    assert trust["Principal"] == {"Service": "events.amazonaws.com"}
+    assert trust["Condition"]["ArnLike"] == {"aws:SourceArn": ["arn:aws:events:us-east-1:123456789012:rule/alt-delivery-on-push"]}
+    _, inline = at_path(devops, "aws_iam_role_policy", "devops/pipeline/start-role/policy")
+    assert list(by_sid(inline).values()) == [
+        {
+            "Sid": "StartThisPipeline",
+            "Effect": "Allow",
+            "Action": "codepipeline:StartPipelineExecution",
+            "Resource": "arn:aws:codepipeline:us-east-1:123456789012:alt-delivery",
+        }
+    ]
+
+
+def test_codestar_source_has_no_eventbridge_start_rule(repo_synth) -> None:
+    rules = repo_synth.stacks["devops"]["resource"]["aws_cloudwatch_event_rule"].values()
+    assert not [r for r in rules if r["name"].endswith("-on-push")]
+

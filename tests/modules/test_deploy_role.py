@@ -1,0 +1,193 @@
+"""``modules.deploy_role.DeployRole`` in every ``bootstrap-<env>`` stack: who may assume it, and what it may do."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from modules.deploy_role import DeployRoleProps
+from tests.modules.helpers import (
+    EXAMPLE_PIPELINE_ROLE,
+    READER_A,
+    deploy_build_role_arn,
+    environment,
+    ref,
+    root_arn,
+    statements,
+    where,
+)
+
+POWER_USER = "arn:aws:iam::aws:policy/PowerUserAccess"
+ADMINISTRATOR = "arn:aws:iam::aws:policy/AdministratorAccess"
+
+
+def deployment_role(synth, env) -> tuple[str, dict]:
+    ((lid, role),) = synth.stacks[env.bootstrap_stack]["resource"]["aws_iam_role"].items()
+    return lid, role
+
+
+def trust(role: dict) -> dict:
+    (statement,) = statements(role, "assume_role_policy")
+    return statement
+
+
+def test_role_name_is_the_configured_one(synth) -> None:
+    for env in synth.project.environments:
+        expected = "live-deployer" if env.name == "live" else f"{synth.project.devops.name_prefix}-deploy-{env.name}"
+        assert deployment_role(synth, env)[1]["name"] == expected
+
+
+def test_trust_is_the_devops_root_pinned_to_the_exact_deploy_build_role(synth) -> None:
+    devops = synth.project.devops
+    for env in synth.project.environments:
+        statement = trust(deployment_role(synth, env)[1])
+        assert statement["Effect"] == "Allow"
+        assert statement["Principal"] == {"AWS": root_arn(devops.account_id)}
+        assert statement["Action"] == ["sts:AssumeRole"]
+        assert "Resource" not in statement, "a trust policy has no Resource element"
+        assert statement["Condition"]["ArnEquals"] == {
+            "aws:PrincipalArn": sorted([f"arn:aws:iam::{devops.account_id}:role/{devops.name_prefix}-deploy-build", *env.deployment_role.extra_trusted_role_arns])
+        }
+
+
+def test_repo_roles_trust_only_the_acme_deploy_build_role(repo_synth) -> None:
+    for env in repo_synth.project.environments:
+        condition = trust(deployment_role(repo_synth, env)[1])["Condition"]["ArnEquals"]
+        assert condition == {"aws:PrincipalArn": ["arn:aws:iam::111111111111:role/acme-platform-deploy-build"]}
+
+
+def test_extra_trusted_roles_are_added_to_the_condition(alt_synth) -> None:
+    live = environment(alt_synth.project, "live")
+    condition = trust(deployment_role(alt_synth, live)[1])["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+    assert condition == ["arn:aws:iam::123456789012:role/alt-deploy-build", "arn:aws:iam::123456789012:role/operator"]
+    assert deploy_build_role_arn(alt_synth.project) in condition
+
+
+def test_trusted_roles_in_several_accounts_name_each_root(examples) -> None:
+    _, role = where(examples, "aws_iam_role", name="example-bare")
+    statement = trust(role)
+    assert statement["Principal"] == {"AWS": [root_arn("111111111111"), root_arn("222222222222")]}
+    assert statement["Condition"] == {"ArnEquals": {"aws:PrincipalArn": sorted([READER_A, EXAMPLE_PIPELINE_ROLE])}}
+
+
+@pytest.mark.parametrize(
+    ("synth_name", "env_name", "external_id"),
+    [
+        ("repo_synth", "dev", None),
+        ("repo_synth", "staging", None),
+        ("repo_synth", "prod", "acme-platform-prod"),
+        ("alt_synth", "qa", None),
+        ("alt_synth", "perf", None),
+        ("alt_synth", "live", "live-external-id"),
+    ],
+)
+def test_external_id_is_required_exactly_when_configured(request, synth_name: str, env_name: str, external_id: str | None) -> None:
+    synth = request.getfixturevalue(synth_name)
+    role = deployment_role(synth, environment(synth.project, env_name))[1]
+    condition = trust(role)["Condition"]
+    if external_id is None:
+        assert set(condition) == {"ArnEquals"}
+        assert "ExternalId" not in role["assume_role_policy"]
+    else:
+        assert condition["StringEquals"] == {"sts:ExternalId": external_id}
+
+
+def test_permissions_boundary_and_session_duration(synth) -> None:
+    for env in synth.project.environments:
+        role = deployment_role(synth, env)[1]
+        if env.name == "live":
+            assert role["permissions_boundary"] == "arn:aws:iam::210987654323:policy/deploy-boundary"
+            assert role["max_session_duration"] == 7200
+        else:
+            assert "permissions_boundary" not in role
+            assert role["max_session_duration"] == 3600
+
+
+def attachments(synth, env) -> dict[str, dict]:
+    return synth.stacks[env.bootstrap_stack]["resource"].get("aws_iam_role_policy_attachment", {})
+
+
+def test_power_user_access_is_the_default_policy(repo_synth) -> None:
+    for env in repo_synth.project.environments:
+        lid, _ = deployment_role(repo_synth, env)
+        found = attachments(repo_synth, env)
+        assert [a["policy_arn"] for a in found.values()] == [POWER_USER], env.name
+        assert all(a["role"] == ref("aws_iam_role", lid, "name") for a in found.values())
+
+
+def test_administrator_access_is_never_attached_without_a_boundary(synth) -> None:
+    for env in synth.project.environments:
+        role = deployment_role(synth, env)[1]
+        if ADMINISTRATOR in {a["policy_arn"] for a in attachments(synth, env).values()}:
+            assert role.get("permissions_boundary"), f"{env.name}: AdministratorAccess without a permissions boundary"
+
+
+def test_configured_policies_replace_the_default(alt_synth) -> None:
+    live = environment(alt_synth.project, "live")
+    assert [a["policy_arn"] for a in attachments(alt_synth, live).values()] == [ADMINISTRATOR]
+
+
+def test_role_without_policies_has_no_attachment(examples) -> None:
+    assert "aws_iam_role_policy_attachment" not in examples["resource"]
+    _, role = where(examples, "aws_iam_role", name="example-bare")
+    assert role["max_session_duration"] == 3600
+    assert "permissions_boundary" not in role
+
+
+def test_bootstrap_stack_outputs_the_role_arn(synth) -> None:
+    for env in synth.project.environments:
+        lid, _ = deployment_role(synth, env)
+        assert synth.stacks[env.bootstrap_stack]["output"]["deployment_role_arn"] == {"value": ref("aws_iam_role", lid, "arn")}
+
+
+# --- props validation --------------------------------------------------------------------------
+def props(**overrides) -> DeployRoleProps:
+    return DeployRoleProps(**{"role_name": "deployer", "trusted_role_arns": [EXAMPLE_PIPELINE_ROLE], **overrides})
+
+
+def test_administrator_access_without_boundary_is_refused() -> None:
+    with pytest.raises(ValueError) as error:
+        props(managed_policy_arns=[POWER_USER, ADMINISTRATOR])
+    assert str(error.value) == "DeployRoleProps: AdministratorAccess needs a permissions_boundary_arn"
+
+
+def test_administrator_access_with_boundary_is_accepted() -> None:
+    boundary = "arn:aws:iam::222222222222:policy/boundary"
+    assert props(managed_policy_arns=[ADMINISTRATOR], permissions_boundary_arn=boundary).permissions_boundary_arn == boundary
+
+
+@pytest.mark.parametrize("partition", ["aws-us-gov", "aws-cn"])
+def test_administrator_access_is_refused_in_every_partition(partition: str) -> None:
+    with pytest.raises(ValueError, match="AdministratorAccess needs a permissions_boundary_arn"):
+        props(trusted_role_arns=[f"arn:{partition}:iam::111111111111:role/deploy-build"], managed_policy_arns=[f"arn:{partition}:iam::aws:policy/AdministratorAccess"])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"trusted_role_arns": []}, "DeployRoleProps.trusted_role_arns needs at least one exact role ARN"),
+        (
+            {"trusted_role_arns": ["arn:aws:iam::111111111111:role/*"]},
+            '"arn:aws:iam::111111111111:role/*" is not an exact IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)',
+        ),
+        (
+            {"trusted_role_arns": ["arn:aws:iam::111111111111:root"]},
+            '"arn:aws:iam::111111111111:root" is not an exact IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)',
+        ),
+        ({"max_session_duration": 3599}, "DeployRoleProps.max_session_duration 3599 must be 3600-43200"),
+        ({"max_session_duration": 43201}, "DeployRoleProps.max_session_duration 43201 must be 3600-43200"),
+        ({"role_name": "r" * 65}, f'DeployRoleProps.role_name "{"r" * 65}" must be 1-64 characters'),
+    ],
+)
+def test_invalid_props_are_refused_with_the_rule(overrides: dict, message: str) -> None:
+    with pytest.raises(ValueError) as error:
+        props(**overrides)
+    assert str(error.value) == message
+
+
+def test_trust_policy_is_valid_json_without_interpolation(synth) -> None:
+    for env in synth.project.environments:
+        text = deployment_role(synth, env)[1]["assume_role_policy"]
+        assert "${" not in text, "the trust policy must not depend on another stack"
+        json.loads(text)

@@ -1,0 +1,182 @@
+"""``provisioner.stacks``: where every stack keeps its state, which account its provider may touch, and its names."""
+
+from __future__ import annotations
+
+import pytest
+
+from provisioner.naming import Naming, standard_tags
+from tests.modules.helpers import at_path, deployment_role_arn, environment, where
+
+LOCAL_ONLY_SETTINGS = ("endpoints", "access_key", "secret_key", "skip_credentials_validation", "s3_use_path_style")
+
+
+def expected_stacks(project) -> list[str]:
+    return sorted(["devops", *(f"bootstrap-{env.name}" for env in project.environments), *(f"workload-{env.name}" for env in project.environments)])
+
+
+def provider(synth, stack: str) -> dict:
+    (aws,) = synth.stacks[stack]["provider"]["aws"]
+    return aws
+
+
+def test_the_app_holds_devops_and_one_bootstrap_and_workload_stack_per_environment(synth) -> None:
+    assert sorted(synth.stacks) == expected_stacks(synth.project)
+
+
+def test_every_stack_keeps_its_state_in_the_devops_state_bucket_under_its_own_key(synth) -> None:
+    devops = synth.project.devops
+    keys = []
+    for stack, doc in synth.stacks.items():
+        assert list(doc["terraform"]["backend"]) == ["s3"], stack
+        backend = doc["terraform"]["backend"]["s3"]
+        assert backend == {
+            "bucket": f"{devops.name_prefix}-tfstate-{devops.account_id}-{devops.region}",
+            "key": f"stacks/{stack}/terraform.tfstate",
+            "region": devops.region,
+            "encrypt": True,
+            "kms_key_id": f"arn:aws:kms:{devops.region}:{devops.account_id}:alias/{devops.name_prefix}-tfstate",
+            "use_lockfile": True,
+        }, stack
+        keys.append(backend["key"])
+    assert len(set(keys)) == len(keys)
+
+
+def test_backend_names_the_bucket_and_key_alias_the_devops_stack_creates(synth) -> None:
+    devops = synth.stacks["devops"]
+    backend = devops["terraform"]["backend"]["s3"]
+    _, bucket = at_path(devops, "aws_s3_bucket", "devops/state-bucket/bucket")
+    _, alias = at_path(devops, "aws_kms_alias", "devops/state-key/alias")
+    assert bucket["bucket"] == backend["bucket"]
+    assert backend["kms_key_id"].endswith(f":{alias['name']}")
+
+
+def test_repo_backend_is_written_out(repo_synth) -> None:
+    backend = repo_synth.stacks["workload-prod"]["terraform"]["backend"]["s3"]
+    assert backend["bucket"] == "acme-platform-tfstate-111111111111-eu-west-1"
+    assert backend["key"] == "stacks/workload-prod/terraform.tfstate"
+    assert backend["kms_key_id"] == "arn:aws:kms:eu-west-1:111111111111:alias/acme-platform-tfstate"
+
+
+def test_providers_refuse_every_account_but_their_own(synth) -> None:
+    project = synth.project
+    assert provider(synth, "devops")["allowed_account_ids"] == [project.devops.account_id]
+    assert provider(synth, "devops")["region"] == project.devops.region
+    for env in project.environments:
+        for stack in (env.bootstrap_stack, env.workload_stack):
+            assert provider(synth, stack)["allowed_account_ids"] == [env.account_id], stack
+            assert provider(synth, stack)["region"] == env.region, stack
+
+
+def test_providers_tag_everything_with_the_standard_and_configured_tags(synth) -> None:
+    project = synth.project
+    prefix = project.devops.name_prefix
+    expected = {"devops": {"ManagedBy": "pipeline-provisioner", "Project": prefix, "Environment": "devops", **project.devops.tags}}
+    for env in project.environments:
+        tags = {"ManagedBy": "pipeline-provisioner", "Project": prefix, "Environment": env.name, **env.tags}
+        expected[env.bootstrap_stack] = expected[env.workload_stack] = tags
+    for stack, tags in expected.items():
+        assert provider(synth, stack)["default_tags"] == [{"tags": tags}], stack
+
+
+def test_repo_tags_are_written_out(repo_synth) -> None:
+    assert provider(repo_synth, "devops")["default_tags"] == [
+        {"tags": {"Environment": "devops", "ManagedBy": "pipeline-provisioner", "Project": "acme-platform", "team": "platform"}}
+    ]
+    assert provider(repo_synth, "workload-prod")["default_tags"][0]["tags"] == {
+        "Environment": "prod",
+        "ManagedBy": "pipeline-provisioner",
+        "Project": "acme-platform",
+        "cost-center": "prod",
+        "criticality": "high",
+    }
+
+
+def test_devops_provider_uses_the_callers_credentials(synth) -> None:
+    assert "assume_role" not in provider(synth, "devops")
+
+
+def test_bootstrap_provider_assumes_the_bootstrap_role(synth) -> None:
+    for env in synth.project.environments:
+        assert env.bootstrap_role_arn is None
+        assert provider(synth, env.bootstrap_stack)["assume_role"] == [
+            {"role_arn": f"arn:aws:iam::{env.account_id}:role/OrganizationAccountAccessRole", "session_name": f"bootstrap-{env.name}"}
+        ], env.name
+
+
+def test_workload_provider_assumes_the_deployment_role_with_its_external_id(synth) -> None:
+    for env in synth.project.environments:
+        (assume,) = provider(synth, env.workload_stack)["assume_role"]
+        assert assume["role_arn"] == deployment_role_arn(env)
+        assert assume["session_name"] == f"deploy-{env.name}"
+        if env.deployment_role.external_id:
+            assert assume["external_id"] == env.deployment_role.external_id
+        else:
+            assert "external_id" not in assume
+
+
+@pytest.mark.parametrize(("synth_name", "env_name", "external_id"), [("repo_synth", "prod", "acme-platform-prod"), ("alt_synth", "live", "live-external-id")])
+def test_external_ids_reach_the_workload_provider(request, synth_name: str, env_name: str, external_id: str) -> None:
+    synth = request.getfixturevalue(synth_name)
+    env = environment(synth.project, env_name)
+    assert provider(synth, env.workload_stack)["assume_role"][0]["external_id"] == external_id
+
+
+def test_workload_provider_assumes_the_role_the_bootstrap_stack_creates(synth) -> None:
+    for env in synth.project.environments:
+        (role,) = synth.stacks[env.bootstrap_stack]["resource"]["aws_iam_role"].values()
+        assert provider(synth, env.workload_stack)["assume_role"][0]["role_arn"] == f"arn:aws:iam::{env.account_id}:role/{role['name']}"
+
+
+def test_real_aws_output_has_no_emulator_settings(synth) -> None:
+    for stack, doc in synth.stacks.items():
+        aws = provider(synth, stack)
+        assert not [key for key in LOCAL_ONLY_SETTINGS if key in aws], stack
+        assert "endpoints" not in doc["terraform"]["backend"]["s3"], stack
+
+
+# --- one naming helper ---------------------------------------------------------------------------
+def test_devops_names_come_from_the_naming_helper(synth) -> None:
+    naming: Naming = synth.project.naming
+    devops = synth.stacks["devops"]
+    assert at_path(devops, "aws_s3_bucket", "devops/state-bucket/bucket")[1]["bucket"] == naming.state_bucket
+    assert at_path(devops, "aws_s3_bucket", "devops/artifacts/bucket/bucket")[1]["bucket"] == naming.artifact_bucket
+    assert at_path(devops, "aws_kms_alias", "devops/state-key/alias")[1]["name"] == naming.state_key_alias
+    assert at_path(devops, "aws_kms_alias", "devops/artifacts/key/alias")[1]["name"] == naming.artifact_key_alias
+    assert at_path(devops, "aws_codepipeline", "devops/pipeline/pipeline")[1]["name"] == naming.pipeline
+    assert at_path(devops, "aws_sns_topic", "devops/notifications/topic")[1]["name"] == naming.notifications_topic
+    roles = {
+        "devops/pipeline-role/role": naming.pipeline_role,
+        "devops/synth-build-role/role": naming.synth_build_role,
+        "devops/deploy-build-role/role": naming.deploy_build_role,
+    }
+    for path, name in roles.items():
+        assert at_path(devops, "aws_iam_role", path)[1]["name"] == name
+    assert naming.deploy_build_role_arn() == Naming.role_arn(synth.project.devops.account_id, naming.deploy_build_role)
+    projects = {p["name"] for p in devops["resource"]["aws_codebuild_project"].values()}
+    assert naming.build_project("synth") in projects
+    for env in synth.project.environments:
+        assert {naming.build_project("plan", env.name), naming.build_project("apply", env.name)} <= projects
+
+
+def test_workload_account_names_come_from_the_naming_helper(synth) -> None:
+    project = synth.project
+    naming = project.naming
+    for env in project.environments:
+        (role,) = synth.stacks[env.bootstrap_stack]["resource"]["aws_iam_role"].values()
+        assert Naming.role_arn(env.account_id, role["name"]) == project.deployment_role_arn(env)
+        if env.name != "live":
+            assert role["name"] == naming.default_deployment_role(env.name)
+        where(synth.stacks[env.workload_stack], "aws_s3_bucket", bucket=naming.workload_bucket(env.name, env.account_id, env.region))
+        for stack in (env.bootstrap_stack, env.workload_stack):
+            assert synth.stacks[stack]["terraform"]["backend"]["s3"]["key"] == Naming.state_key(stack)
+            assert provider(synth, stack)["default_tags"] == [{"tags": standard_tags(project.devops.name_prefix, env.name, dict(env.tags))}]
+
+
+def test_repo_names_are_written_out(repo_synth) -> None:
+    naming = repo_synth.project.naming
+    assert (naming.state_bucket, naming.artifact_bucket, naming.pipeline, naming.deploy_build_role_arn()) == (
+        "acme-platform-tfstate-111111111111-eu-west-1",
+        "acme-platform-artifacts-111111111111-eu-west-1",
+        "acme-platform-delivery",
+        "arn:aws:iam::111111111111:role/acme-platform-deploy-build",
+    )
