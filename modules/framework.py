@@ -12,6 +12,7 @@ from cdktf import (
     S3Backend,
     TerraformOutput,
     TerraformStack,
+    TerraformVariable,
     Testing,
     Token,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "S3Backend",
     "TerraformOutput",
     "TerraformStack",
+    "TerraformVariable",
     "Testing",
     "Token",
 ]

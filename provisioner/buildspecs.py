@@ -147,17 +147,21 @@ def apply(stack: str) -> str:
     )
 
 
-def pr_plan(stacks: list[str], repository: str | None, token_secret: str | None) -> str:
+def pr_plan(plan_roles: dict[str, str], repository: str | None, token_secret: str | None) -> str:
     """Plan every workload stack of a pull request (never apply) and publish one combined summary.
 
-    The summary is printed in the build log, kept as the ``pr_plan`` artifact and, for GitHub sources
-    with ``github_token_secret`` set, posted as one pull-request comment that later pushes update.
+    ``plan_roles`` maps each stack to the read-only role its plan assumes (the stack's
+    ``deployment_role_arn`` variable). Plans take no state lock: they write nothing, and the
+    read-only build role could not write the lock file. The summary is printed in the build log,
+    kept as the ``pr_plan`` artifact and, for GitHub sources with ``github_token_secret`` set,
+    posted as one pull-request comment that later pushes update.
     """
+    stacks = list(plan_roles)
     plan_each = [
         f'(cd "cdktf.out/stacks/{stack}" && terraform init -input=false -no-color '
-        f"&& terraform plan -input=false -no-color -lock-timeout=5m -out={PLAN_FILE} "
+        f"&& terraform plan -input=false -no-color -lock=false -var deployment_role_arn={role} -out={PLAN_FILE} "
         f"&& terraform show -json {PLAN_FILE} > plan.json)"
-        for stack in stacks
+        for stack, role in plan_roles.items()
     ]
     plans = " ".join(f"cdktf.out/stacks/{stack}/plan.json" for stack in stacks)
     commands = [

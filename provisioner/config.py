@@ -179,6 +179,9 @@ class ProjectConfig:
     def deployment_role_arn(self, environment: EnvironmentConfig) -> str:
         return Naming.role_arn(environment.account_id, environment.deployment_role.name)
 
+    def plan_role_arn(self, environment: EnvironmentConfig) -> str:
+        return Naming.role_arn(environment.account_id, self.naming.plan_role(environment.name))
+
 
 # --------------------------------------------------------------------------------------------
 # Reading and checking
@@ -573,6 +576,8 @@ def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: d
     for bucket, what in ((naming.state_bucket, "state bucket"), (naming.artifact_bucket, "artifact bucket")):
         if complaint := _check_bucket_name(bucket):
             problems.add(devops_path, f'name_prefix makes the {what} name "{bucket}", which {complaint}')
+    # Role names each environment creates in its account: the deployment role and the read-only plan role.
+    plan_roles = {(env.account_id, naming.plan_role(env.name)): env.name for env in project.environments}
     seen: dict[tuple[str, str], str] = {}
     for env in project.environments:
         path = env_paths[env.name]
@@ -588,6 +593,12 @@ def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: d
                 path,
                 f'deployment_role.name "{role}" is also used by environment "{other}" in account {env.account_id}; '
                 "give one of them another name",
+            )
+        if (env.account_id, role) in plan_roles:
+            problems.add(
+                path,
+                f'deployment_role.name "{role}" is the name of the read-only plan role of environment '
+                f'"{plan_roles[(env.account_id, role)]}" in account {env.account_id}; choose another name',
             )
         if any(arn.endswith(ADMIN_POLICY_ARN_SUFFIX) for arn in env.deployment_role.managed_policy_arns) and (
             env.deployment_role.permissions_boundary_arn is None

@@ -61,6 +61,14 @@ class Naming:
     def deploy_build_role(self) -> str:
         return f"{self.prefix}-deploy-build"
 
+    @property
+    def pr_plan_build_role(self) -> str:
+        return f"{self.prefix}-pr-plan-build"
+
+    def pr_plan_build_role_arn(self) -> str:
+        """The role pull-request plans run as: it may assume only the read-only plan roles."""
+        return self.role_arn(self.devops_account_id, self.pr_plan_build_role)
+
     def deploy_build_role_arn(self) -> str:
         """The role every plan/apply CodeBuild project runs as: the one deployment roles trust."""
         return self.role_arn(self.devops_account_id, self.deploy_build_role)
@@ -75,6 +83,10 @@ class Naming:
     # --- workload accounts --------------------------------------------------------------------
     def default_deployment_role(self, environment: str) -> str:
         return f"{self.prefix}-deploy-{environment}"
+
+    def plan_role(self, environment: str) -> str:
+        """Read-only role in the workload account for plans of unreviewed code (pull requests)."""
+        return f"{self.prefix}-plan-{environment}"
 
     def workload_bucket(self, environment: str, account_id: str, region: str) -> str:
         return f"{self.prefix}-{environment}-data-{account_id}-{region}"

@@ -133,6 +133,14 @@ def test_repo_deployment_role_defaults(repo_project: ProjectConfig) -> None:
     assert repo_project.deployment_role_arn(by_name["dev"]) == "arn:aws:iam::222222222222:role/acme-platform-deploy-dev"
 
 
+def test_repo_plan_role_arns(repo_project: ProjectConfig) -> None:
+    assert [repo_project.plan_role_arn(env) for env in repo_project.environments] == [
+        "arn:aws:iam::222222222222:role/acme-platform-plan-dev",
+        "arn:aws:iam::333333333333:role/acme-platform-plan-staging",
+        "arn:aws:iam::444444444444:role/acme-platform-plan-prod",
+    ]
+
+
 def test_repo_waves_one_environment_each(repo_project: ProjectConfig) -> None:
     assert [[env.name for env in wave] for wave in repo_project.waves()] == [["dev"], ["staging"], ["prod"]]
 
@@ -834,6 +842,34 @@ def test_explicit_name_clashing_with_a_default_name(tmp_path: Path) -> None:
     envs = {"dev": env_hcl(), "test": env_hcl(extra='order = 2\ndeployment_role {\n  name = "acme-deploy-dev"\n}\n')}
     line = only_problem(write_config(tmp_path, envs=envs))
     assert line.startswith('environments/test/environment.hcl: deployment_role.name "acme-deploy-dev" is also used by environment "dev"')
+
+
+def test_deployment_role_named_like_another_environments_plan_role(tmp_path: Path) -> None:
+    """Both roles live in the same account: the read-only plan role and a deployment role cannot share a name."""
+    envs = {"dev": env_hcl(), "test": env_hcl(extra='order = 2\ndeployment_role {\n  name = "acme-plan-dev"\n}\n')}
+    line = only_problem(write_config(tmp_path, envs=envs))
+    assert line == (
+        'environments/test/environment.hcl: deployment_role.name "acme-plan-dev" is the name of the read-only plan role '
+        'of environment "dev" in account 222222222222; choose another name'
+    )
+
+
+def test_deployment_role_named_like_its_own_plan_role(tmp_path: Path) -> None:
+    role = 'deployment_role {\n  name = "acme-plan-dev"\n}\n'
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=role)}))
+    assert line == (
+        f'{DEV_FILE}: deployment_role.name "acme-plan-dev" is the name of the read-only plan role '
+        'of environment "dev" in account 222222222222; choose another name'
+    )
+
+
+def test_plan_role_name_in_another_account_is_fine(tmp_path: Path) -> None:
+    envs = {"dev": env_hcl("222222222222"), "test": env_hcl("333333333333", extra='deployment_role {\n  name = "acme-plan-dev"\n}\n')}
+    project = load(write_config(tmp_path, envs=envs))
+    by_name = {env.name: env for env in project.environments}
+    assert by_name["test"].deployment_role.name == "acme-plan-dev"
+    assert project.plan_role_arn(by_name["dev"]) == "arn:aws:iam::222222222222:role/acme-plan-dev"
+    assert project.deployment_role_arn(by_name["test"]) == "arn:aws:iam::333333333333:role/acme-plan-dev"
 
 
 def test_same_role_name_in_different_accounts_is_fine(tmp_path: Path) -> None:

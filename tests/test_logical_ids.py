@@ -41,6 +41,17 @@ def test_resource_addresses_match_the_snapshot(repo_synth: Synthesized) -> None:
 def test_policy_attachment_ids_come_from_policy_names_not_positions(alt_synth: Synthesized) -> None:
     """Reordering managed_policy_arns must not move attachments."""
     live = addresses(alt_synth)["bootstrap-live"]
-    attachments = [a for a in live if a.startswith("aws_iam_role_policy_attachment.")]
-    assert len(attachments) == 1
-    assert attachments[0].startswith("aws_iam_role_policy_attachment.deployment-role_policy-AdministratorAccess_")
+    attachments = sorted(a for a in live if a.startswith("aws_iam_role_policy_attachment."))
+    assert len(attachments) == 2, attachments
+    deployer, planner = attachments
+    assert deployer.startswith("aws_iam_role_policy_attachment.deployment-role_policy-AdministratorAccess_")
+    assert planner.startswith("aws_iam_role_policy_attachment.plan-role_policy-ReadOnlyAccess_")
+
+
+def test_adding_the_plan_role_kept_the_deployment_role_address(repo_synth: Synthesized) -> None:
+    """The plan role was added beside the deployment role: the existing role must not be destroyed and recreated."""
+    for env in repo_synth.project.environments:
+        found = addresses(repo_synth)[env.bootstrap_stack]
+        assert "aws_iam_role.deployment-role_28519DEA" in found, env.name
+        assert "aws_iam_role_policy_attachment.deployment-role_policy-PowerUserAccess_0F2FA34A" in found, env.name
+        assert sorted(a for a in found if a.startswith("aws_iam_role.")) == ["aws_iam_role.deployment-role_28519DEA", "aws_iam_role.plan-role_E487355C"]

@@ -21,8 +21,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Synthesize, then `terraform init` + `terraform plan -out tfplan` + `terraform show -json` for each "
             "workload-<env> stack (or those given with --environment), and print the same summary the pull-request "
-            "pipeline posts. Needs credentials for the DevOps account (state) that may assume the deployment roles "
-            "(list your role in deployment_role.extra_trusted_role_arns). Never applies anything. "
+            "pipeline posts. Plans assume each environment's read-only plan role (<prefix>-plan-<env>), so they need "
+            "credentials for the DevOps account (to read state) listed in deployment_role.extra_trusted_role_arns. "
+            "Never applies anything. "
             "Exit 0; 3 with --fail-on-destroy when a plan deletes or replaces; 1 when terraform fails; 2 on bad input."
         ),
     )
@@ -48,9 +49,10 @@ def run(args: argparse.Namespace) -> int:
     for env in selected:
         stack_dir = CDKTF_OUT / "stacks" / env.workload_stack
         run_step(f"{env.workload_stack}: terraform init", ["terraform", "init", "-input=false", "-no-color"], stack_dir)
+        # Read-only: the plan role can change nothing, and a plan that writes nothing needs no state lock.
         run_step(
-            f"{env.workload_stack}: terraform plan",
-            ["terraform", "plan", "-input=false", "-no-color", "-lock-timeout=5m", "-out=tfplan"],
+            f"{env.workload_stack}: terraform plan (read-only role)",
+            ["terraform", "plan", "-input=false", "-no-color", "-lock=false", f"-var=deployment_role_arn={project.plan_role_arn(env)}", "-out=tfplan"],
             stack_dir,
         )
         shown = run_step(f"{env.workload_stack}: terraform show -json", ["terraform", "show", "-json", "tfplan"], stack_dir)

@@ -9,8 +9,11 @@ from provisioner.naming import standard_tags
 from provisioner.stacks.common import Target, aws_provider, use_remote_state
 
 
+READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+
+
 class BootstrapStack(TerraformStack):
-    """The deployment role the pipeline assumes in ``environment``'s account."""
+    """The deployment role the pipeline assumes in ``environment``'s account, and its read-only twin for plans."""
 
     def __init__(self, scope: Construct, project: ProjectConfig, environment: EnvironmentConfig, target: Target) -> None:
         super().__init__(scope, environment.bootstrap_stack)
@@ -37,4 +40,20 @@ class BootstrapStack(TerraformStack):
                 external_id=role.external_id,
             ),
         )
+        # Plans of code nobody has reviewed yet (pull requests) run terraform with this role instead:
+        # it can read what terraform refreshes, and change nothing.
+        self.plan_role = DeployRole(
+            self,
+            "plan-role",
+            DeployRoleProps(
+                role_name=project.naming.plan_role(environment.name),
+                trusted_role_arns=[project.naming.pr_plan_build_role_arn(), *role.extra_trusted_role_arns],
+                managed_policy_arns=[READ_ONLY_ACCESS],
+                permissions_boundary_arn=role.permissions_boundary_arn,
+                max_session_duration=role.max_session_duration,
+                external_id=role.external_id,
+                description="Read-only: assumed by pull-request plans of the DevOps-account pipeline; never applies",
+            ),
+        )
         TerraformOutput(self, "deployment_role_arn", value=self.deploy_role.role_arn)
+        TerraformOutput(self, "plan_role_arn", value=self.plan_role.role_arn)

@@ -78,6 +78,9 @@ class DevOpsStack(TerraformStack):
         pipeline_role_arn = naming.role_arn(account, naming.pipeline_role)
         synth_role_arn = naming.role_arn(account, naming.synth_build_role)
         deploy_role_arn = naming.deploy_build_role_arn()
+        # Pull requests get their own plan-only pipeline where the source can trigger on them (CodeStar).
+        self.plans_pull_requests = devops.source.type == "codestar"
+        pr_role_arns = [naming.pr_plan_build_role_arn()] if self.plans_pull_requests else []
 
         self.artifacts = ArtifactStore(
             self,
@@ -87,14 +90,12 @@ class DevOpsStack(TerraformStack):
                 key_alias=naming.artifact_key_alias,
                 account_id=account,
                 region=region,
-                pipeline_role_arns=[pipeline_role_arn, synth_role_arn, deploy_role_arn],
+                pipeline_role_arns=[pipeline_role_arn, synth_role_arn, deploy_role_arn, *pr_role_arns],
                 deployment_role_arns=deployment_roles,
                 log_group_prefix=f"/aws/codebuild/{devops.name_prefix}-",
             ),
         )
         source = self._source()
-        # Pull requests get their own plan-only pipeline where the source can trigger on them (CodeStar).
-        self.plans_pull_requests = isinstance(source, CodeStarSource)
         topic_arn = f"arn:aws:sns:{region}:{account}:{naming.notifications_topic}"
         pipeline_names = [naming.pipeline, *([naming.pr_pipeline] if self.plans_pull_requests else [])]
         pipeline_arns = [f"arn:aws:codepipeline:{region}:{account}:{name}" for name in pipeline_names]
@@ -122,16 +123,33 @@ class DevOpsStack(TerraformStack):
                 service="codebuild.amazonaws.com",
                 account_id=account,
                 source_arns=[projects_arn],
-                statements=[
-                    *build_common,
-                    *self._state_statements(),
-                    self._assume_deployment_roles(deployment_roles),
-                    *self._token_statements(),
-                ],
+                statements=[*build_common, *self._state_statements(), self._assume_deployment_roles(deployment_roles)],
                 description="CodeBuild: plans and applies workload stacks by assuming each environment's deployment role",
             ),
         )
-        self.projects = self._build_projects(synth_role.role_arn, deploy_role.role_arn)
+        pr_plan_role_arn = None
+        if self.plans_pull_requests:
+            # Pull requests carry code nobody has reviewed yet: their plans read state and assume only the
+            # read-only plan roles, so a hostile change cannot use the pipeline's write access.
+            pr_plan_role = ServiceRole(
+                self,
+                "pr-plan-build-role",
+                ServiceRoleProps(
+                    role_name=naming.pr_plan_build_role,
+                    service="codebuild.amazonaws.com",
+                    account_id=account,
+                    source_arns=[projects_arn],
+                    statements=[
+                        *build_common,
+                        *self._state_statements(read_only=True),
+                        self._assume_deployment_roles([project.plan_role_arn(env) for env in project.environments]),
+                        *self._token_statements(),
+                    ],
+                    description="CodeBuild: plans pull requests through the read-only plan roles; cannot change anything",
+                ),
+            )
+            pr_plan_role_arn = pr_plan_role.role_arn
+        self.projects = self._build_projects(synth_role.role_arn, deploy_role.role_arn, pr_plan_role_arn)
         pipeline_role = ServiceRole(
             self,
             "pipeline-role",
@@ -226,7 +244,7 @@ class DevOpsStack(TerraformStack):
             connection_arn=connection_arn, repository=config.repository, branch=config.branch, trigger_paths=config.trigger_paths
         )
 
-    def _build_projects(self, synth_role_arn: str, deploy_role_arn: str) -> dict[str, BuildProject]:
+    def _build_projects(self, synth_role_arn: str, deploy_role_arn: str, pr_plan_role_arn: str | None) -> dict[str, BuildProject]:
         project, devops, naming = self.project, self.project.devops, self.project.naming
         build = devops.build
         key_arn = self.artifacts.key_arn
@@ -264,13 +282,13 @@ class DevOpsStack(TerraformStack):
             projects[f"apply-{env.name}"] = make(
                 "apply", env.name, deploy_role_arn, buildspecs.apply(stack), f"Applies the reviewed saved plan of {stack}"
             )
-        if self.plans_pull_requests:
+        if pr_plan_role_arn is not None:
             source = devops.source
             github = source.connection_provider in ("GitHub", "GitHubEnterpriseServer")
             projects[PR_PLAN_PROJECT_STEP] = make(
-                PR_PLAN_PROJECT_STEP, None, deploy_role_arn,
+                PR_PLAN_PROJECT_STEP, None, pr_plan_role_arn,
                 buildspecs.pr_plan(
-                    [workload_stack(env.name) for env in project.environments],
+                    {workload_stack(env.name): project.plan_role_arn(env) for env in project.environments},
                     source.repository if github else None,
                     devops.github_token_secret if github else None,
                 ),
@@ -324,9 +342,21 @@ class DevOpsStack(TerraformStack):
             },
         ]
 
-    def _state_statements(self) -> list[policy.Statement]:
+    def _state_statements(self, read_only: bool = False) -> list[policy.Statement]:
         bucket = self.state_bucket.bucket_arn
         workload_keys = "stacks/workload-*"
+        if read_only:
+            return [
+                {
+                    "Sid": "ListWorkloadState",
+                    "Effect": "Allow",
+                    "Action": "s3:ListBucket",
+                    "Resource": bucket,
+                    "Condition": {"StringLike": {"s3:prefix": [workload_keys]}},
+                },
+                {"Sid": "ReadWorkloadState", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket}/{workload_keys}"},
+                {"Sid": "StateKeyDecrypt", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": self.state_key.key_arn},
+            ]
         return [
             {
                 "Sid": "ListWorkloadState",

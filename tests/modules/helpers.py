@@ -102,12 +102,21 @@ def deploy_build_role_arn(project: ProjectConfig) -> str:
     return role_arn(project.devops.account_id, f"{project.devops.name_prefix}-deploy-build")
 
 
+def plan_role_arn(project: ProjectConfig, env: EnvironmentConfig) -> str:
+    """The read-only role pull-request plans assume in ``env``'s account: ``<prefix>-plan-<env>``."""
+    return role_arn(env.account_id, f"{project.devops.name_prefix}-plan-{env.name}")
+
+
+def pr_plan_build_role_arn(project: ProjectConfig) -> str:
+    return role_arn(project.devops.account_id, f"{project.devops.name_prefix}-pr-plan-build")
+
+
 def pipeline_role_arns(project: ProjectConfig) -> list[str]:
-    """The DevOps-account roles that read and write artifacts: CodePipeline, synth build, deploy build."""
+    """The DevOps-account roles that read and write artifacts: CodePipeline, synth build, deploy build, and
+    the pull-request plan build where the source has pull requests (CodeStar)."""
     devops = project.devops
-    return sorted(
-        role_arn(devops.account_id, f"{devops.name_prefix}-{suffix}") for suffix in ("codepipeline", "synth-build", "deploy-build")
-    )
+    suffixes = ["codepipeline", "synth-build", "deploy-build", *(["pr-plan-build"] if devops.source.type == "codestar" else [])]
+    return sorted(role_arn(devops.account_id, f"{devops.name_prefix}-{suffix}") for suffix in suffixes)
 
 
 def environment(project: ProjectConfig, name: str) -> EnvironmentConfig:

@@ -9,6 +9,7 @@ from tests.modules.helpers import (
     by_sid,
     deployment_role_arn,
     pipeline_role_arns,
+    plan_role_arn,
     ref,
     root_arn,
     statements,
@@ -38,6 +39,7 @@ def test_repo_key_users_are_written_out(repo_synth) -> None:
     assert roles == [
         "arn:aws:iam::111111111111:role/acme-platform-codepipeline",
         "arn:aws:iam::111111111111:role/acme-platform-deploy-build",
+        "arn:aws:iam::111111111111:role/acme-platform-pr-plan-build",
         "arn:aws:iam::111111111111:role/acme-platform-synth-build",
         "arn:aws:iam::222222222222:role/acme-platform-deploy-dev",
         "arn:aws:iam::333333333333:role/acme-platform-deploy-staging",
@@ -125,3 +127,11 @@ def test_no_resource_policy_names_an_account_without_a_principal_arn_condition(s
             assert pinned and not any("*" in arn for arn in pinned), statement["Sid"]
             pinned_accounts = {arn.split(":")[4] for arn in pinned}
             assert {p.split(":")[4] for p in principals} == pinned_accounts, statement["Sid"]
+
+
+def test_plan_roles_get_no_artifact_access(synth) -> None:
+    """Plans of pull requests read state through the pr-plan build; the workload-account plan roles never touch artifacts."""
+    devops = synth.stacks["devops"]
+    policies = [at_path(devops, "aws_s3_bucket_policy", ARTIFACT_BUCKET_POLICY)[1]["policy"], at_path(devops, "aws_kms_key", ARTIFACT_KEY)[1]["policy"]]
+    for env in synth.project.environments:
+        assert all(plan_role_arn(synth.project, env) not in text for text in policies), env.name

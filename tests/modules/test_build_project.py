@@ -13,7 +13,7 @@ import yaml
 
 from modules.build_project import BuildProjectProps
 from provisioner import buildspecs
-from tests.modules.helpers import EXAMPLE_BUILDSPEC, REFERENCE, at_path, ref, terraform_string, where
+from tests.modules.helpers import EXAMPLE_BUILDSPEC, REFERENCE, at_path, plan_role_arn, ref, terraform_string, where
 
 def projects(synth) -> dict[str, dict]:
     return synth.stacks["devops"]["resource"]["aws_codebuild_project"]
@@ -28,8 +28,9 @@ def expected_projects(synth) -> dict[str, tuple[str, str]]:
         expected[f"{prefix}-plan-{env.name}"] = ("deploy-build-role", buildspecs.plan(env.workload_stack))
         expected[f"{prefix}-apply-{env.name}"] = ("deploy-build-role", buildspecs.apply(env.workload_stack))
     if devops.source.type == "codestar":
-        stacks = [env.workload_stack for env in synth.project.environments]
-        expected[f"{prefix}-pr-plan"] = ("deploy-build-role", buildspecs.pr_plan(stacks, devops.source.repository, devops.github_token_secret))
+        plan_roles = {env.workload_stack: plan_role_arn(synth.project, env) for env in synth.project.environments}
+        pr_plan = buildspecs.pr_plan(plan_roles, devops.source.repository, devops.github_token_secret)
+        expected[f"{prefix}-pr-plan"] = ("pr-plan-build-role", pr_plan)
     return expected
 
 
@@ -133,3 +134,38 @@ def test_timeout_must_be_5_to_2160_minutes(minutes: int) -> None:
     with pytest.raises(ValueError) as error:
         BuildProjectProps(project_name="p", service_role_arn="r", kms_key_arn="k", buildspec="b", timeout_minutes=minutes)
     assert str(error.value) == f"BuildProjectProps.timeout_minutes {minutes} must be 5-2160"
+
+
+def test_repo_pull_request_plans_run_as_the_read_only_build_role_with_each_plan_role(repo_synth) -> None:
+    devops = repo_synth.stacks["devops"]
+    (project,) = [p for p in projects(repo_synth).values() if p["name"] == "acme-platform-pr-plan"]
+    role_id, role = at_path(devops, "aws_iam_role", "devops/pr-plan-build-role/role")
+    assert role["name"] == "acme-platform-pr-plan-build"
+    assert project["service_role"] == ref("aws_iam_role", role_id, "arn")
+    commands = yaml.safe_load(terraform_string(project["source"]["buildspec"]))["phases"]["build"]["commands"]
+    plans = [c for c in commands if "terraform plan" in c]
+    assert plans == [
+        f'(cd "cdktf.out/stacks/workload-{env}" && terraform init -input=false -no-color '
+        f"&& terraform plan -input=false -no-color -lock=false -var deployment_role_arn=arn:aws:iam::{account}:role/acme-platform-plan-{env} "
+        "-out=tfplan && terraform show -json tfplan > plan.json)"
+        for env, account in (("dev", "222222222222"), ("staging", "333333333333"), ("prod", "444444444444"))
+    ]
+
+
+def test_release_projects_never_pass_another_role(synth) -> None:
+    """The release pipeline's plans and applies keep the variable's default: the deployment role."""
+    for project in projects(synth).values():
+        if not project["name"].endswith("-pr-plan"):
+            assert "deployment_role_arn" not in project["source"]["buildspec"], project["name"]
+            assert "-lock=false" not in project["source"]["buildspec"], project["name"]
+
+
+def test_token_source_comments_with_the_read_only_build_role(token_synth) -> None:
+    devops = token_synth.stacks["devops"]
+    (project,) = [p for p in projects(token_synth).values() if p["name"] == "tok-pr-plan"]
+    role_id, _ = at_path(devops, "aws_iam_role", "devops/pr-plan-build-role/role")
+    assert project["service_role"] == ref("aws_iam_role", role_id, "arn")
+    expected = buildspecs.pr_plan({"workload-dev": "arn:aws:iam::666666666666:role/tok-plan-dev"}, "tok/infra", "tok/github-token")
+    received = terraform_string(project["source"]["buildspec"])
+    assert received == expected
+    assert yaml.safe_load(received)["env"]["secrets-manager"] == {"GITHUB_TOKEN": "tok/github-token"}

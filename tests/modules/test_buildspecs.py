@@ -150,10 +150,45 @@ def test_terraform_is_pinned_and_checked_against_its_checksums(text: str) -> Non
     assert "sha256sum -c" in install and "SHA256SUMS" in install
 
 
+PLAN_ROLES = {
+    "workload-dev": "arn:aws:iam::222222222222:role/acme-plan-dev",
+    "workload-prod": "arn:aws:iam::444444444444:role/acme-plan-prod",
+}
+
+
 def test_pull_request_plans_never_apply() -> None:
-    text = buildspecs.pr_plan(["workload-dev", "workload-prod"], "acme/infra", None)
-    assert "terraform apply" not in text
+    text = buildspecs.pr_plan(PLAN_ROLES, "acme/infra", None)
+    assert "terraform apply" not in text and "apply" not in " ".join(build_commands(text)).split()
     commands = build_commands(text)
-    for stack in ("workload-dev", "workload-prod"):
+    for stack in PLAN_ROLES:
         index_of(commands, rf'^\(cd "cdktf\.out/stacks/{stack}" && terraform init .*terraform plan .*terraform show -json tfplan > plan\.json\)$')
     assert load(text)["artifacts"]["files"] == ["plan-summary.md"]
+
+
+def test_pull_request_plans_assume_each_stacks_plan_role_without_a_lock() -> None:
+    """The read-only build role can neither write a lock file nor assume a deployment role."""
+    commands = build_commands(buildspecs.pr_plan(PLAN_ROLES, "acme/infra", None))
+    for stack, role in PLAN_ROLES.items():
+        plan = commands[index_of(commands, rf'^\(cd "cdktf\.out/stacks/{stack}" && ')]
+        terraform_plan = plan.split(" && ")[2]
+        assert terraform_plan.startswith("terraform plan ")
+        arguments = terraform_plan.split()
+        assert "-lock=false" in arguments, stack
+        assert not any(a.startswith("-lock-timeout") or a == "-lock=true" for a in arguments), stack
+        assert arguments[arguments.index("-var") + 1] == f"deployment_role_arn={role}", stack
+        assert arguments.count("-var") == 1 and not any(a.startswith("-var=") or a.startswith("-var-file") for a in arguments), stack
+        others = [r for s, r in PLAN_ROLES.items() if s != stack]
+        assert not any(other in plan for other in others), f"{stack} must not plan with another environment's role"
+
+
+def test_pull_request_plan_buildspec_names_only_plan_roles() -> None:
+    text = buildspecs.pr_plan(PLAN_ROLES, "acme/infra", "acme/github-token")
+    assert re.findall(r"arn:aws:iam::\d{12}:role/[\w+=,.@-]+", text) == list(PLAN_ROLES.values())
+    assert "deploy-" not in text
+
+
+def test_release_plans_keep_the_deployment_role_and_the_lock() -> None:
+    """Only pull-request plans swap roles: the release plan must use the variable's default and lock the state."""
+    command = build_commands(buildspecs.plan(STACK))[index_of(build_commands(buildspecs.plan(STACK)), r"^terraform plan\b")]
+    assert "deployment_role_arn" not in command
+    assert "-lock=false" not in command.split()

@@ -1,4 +1,8 @@
-"""``modules.deploy_role.DeployRole`` in every ``bootstrap-<env>`` stack: who may assume it, and what it may do."""
+"""``modules.deploy_role.DeployRole`` in every ``bootstrap-<env>`` stack: who may assume it, and what it may do.
+
+Each bootstrap stack holds two: the write-capable ``deployment-role`` (assumed by the deploy build) and
+the read-only ``plan-role`` (assumed by pull-request plans of unreviewed code).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,13 @@ from modules.deploy_role import DeployRoleProps
 from tests.modules.helpers import (
     EXAMPLE_PIPELINE_ROLE,
     READER_A,
+    as_list,
+    at_path,
     deploy_build_role_arn,
     environment,
+    path_of,
+    plan_role_arn,
+    pr_plan_build_role_arn,
     ref,
     root_arn,
     statements,
@@ -20,11 +29,22 @@ from tests.modules.helpers import (
 
 POWER_USER = "arn:aws:iam::aws:policy/PowerUserAccess"
 ADMINISTRATOR = "arn:aws:iam::aws:policy/AdministratorAccess"
+READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+CONSTRUCTS = ("deployment-role", "plan-role")
 
 
 def deployment_role(synth, env) -> tuple[str, dict]:
-    ((lid, role),) = synth.stacks[env.bootstrap_stack]["resource"]["aws_iam_role"].items()
-    return lid, role
+    return at_path(synth.stacks[env.bootstrap_stack], "aws_iam_role", f"{env.bootstrap_stack}/deployment-role/role")
+
+
+def plan_role(synth, env) -> tuple[str, dict]:
+    return at_path(synth.stacks[env.bootstrap_stack], "aws_iam_role", f"{env.bootstrap_stack}/plan-role/role")
+
+
+def test_each_bootstrap_stack_holds_exactly_the_deployment_role_and_the_plan_role(synth) -> None:
+    for env in synth.project.environments:
+        roles = synth.stacks[env.bootstrap_stack]["resource"]["aws_iam_role"].values()
+        assert sorted(path_of(r) for r in roles) == [f"{env.bootstrap_stack}/{c}/role" for c in CONSTRUCTS], env.name
 
 
 def trust(role: dict) -> dict:
@@ -104,8 +124,20 @@ def test_permissions_boundary_and_session_duration(synth) -> None:
             assert role["max_session_duration"] == 3600
 
 
-def attachments(synth, env) -> dict[str, dict]:
+def all_attachments(synth, env) -> dict[str, dict]:
     return synth.stacks[env.bootstrap_stack]["resource"].get("aws_iam_role_policy_attachment", {})
+
+
+def attachments(synth, env, construct: str = "deployment-role") -> dict[str, dict]:
+    """The policy attachments of one role of the bootstrap stack, chosen by construct path."""
+    prefix = f"{env.bootstrap_stack}/{construct}/"
+    return {lid: a for lid, a in all_attachments(synth, env).items() if path_of(a).startswith(prefix)}
+
+
+def test_every_attachment_belongs_to_one_of_the_two_roles(synth) -> None:
+    for env in synth.project.environments:
+        owned = {lid for construct in CONSTRUCTS for lid in attachments(synth, env, construct)}
+        assert owned == set(all_attachments(synth, env)), env.name
 
 
 def test_power_user_access_is_the_default_policy(repo_synth) -> None:
@@ -114,13 +146,15 @@ def test_power_user_access_is_the_default_policy(repo_synth) -> None:
         found = attachments(repo_synth, env)
         assert [a["policy_arn"] for a in found.values()] == [POWER_USER], env.name
         assert all(a["role"] == ref("aws_iam_role", lid, "name") for a in found.values())
+        # ... and nothing else in the stack carries it: the only other attachment is the plan role's ReadOnlyAccess.
+        assert sorted(a["policy_arn"] for a in all_attachments(repo_synth, env).values()) == [POWER_USER, READ_ONLY], env.name
 
 
 def test_administrator_access_is_never_attached_without_a_boundary(synth) -> None:
     for env in synth.project.environments:
-        role = deployment_role(synth, env)[1]
-        if ADMINISTRATOR in {a["policy_arn"] for a in attachments(synth, env).values()}:
-            assert role.get("permissions_boundary"), f"{env.name}: AdministratorAccess without a permissions boundary"
+        for construct, (_, role) in (("deployment-role", deployment_role(synth, env)), ("plan-role", plan_role(synth, env))):
+            if ADMINISTRATOR in {a["policy_arn"] for a in attachments(synth, env, construct).values()}:
+                assert role.get("permissions_boundary"), f"{env.name} {construct}: AdministratorAccess without a permissions boundary"
 
 
 def test_configured_policies_replace_the_default(alt_synth) -> None:
@@ -139,6 +173,117 @@ def test_bootstrap_stack_outputs_the_role_arn(synth) -> None:
     for env in synth.project.environments:
         lid, _ = deployment_role(synth, env)
         assert synth.stacks[env.bootstrap_stack]["output"]["deployment_role_arn"] == {"value": ref("aws_iam_role", lid, "arn")}
+
+
+# --- the read-only plan role ----------------------------------------------------------------------
+def test_plan_role_name_is_prefix_plan_environment(synth) -> None:
+    prefix = synth.project.devops.name_prefix
+    for env in synth.project.environments:
+        assert plan_role(synth, env)[1]["name"] == f"{prefix}-plan-{env.name}"
+        assert plan_role_arn(synth.project, env) == synth.project.plan_role_arn(env)
+
+
+def test_repo_plan_role_names_are_written_out(repo_synth) -> None:
+    names = [plan_role(repo_synth, env)[1]["name"] for env in repo_synth.project.environments]
+    assert names == ["acme-platform-plan-dev", "acme-platform-plan-staging", "acme-platform-plan-prod"]
+
+
+def test_plan_role_has_read_only_access_and_nothing_else(synth) -> None:
+    """Whatever the deployment role is given (alt live: AdministratorAccess), the plan role only reads."""
+    for env in synth.project.environments:
+        lid, _ = plan_role(synth, env)
+        found = attachments(synth, env, "plan-role")
+        assert [a["policy_arn"] for a in found.values()] == [READ_ONLY], env.name
+        assert all(a["role"] == ref("aws_iam_role", lid, "name") for a in found.values()), env.name
+    bootstrap = [synth.stacks[env.bootstrap_stack]["resource"] for env in synth.project.environments]
+    assert not any("aws_iam_role_policy" in r or "aws_iam_policy" in r for r in bootstrap), "no inline or customer policy may widen it"
+
+
+def test_plan_role_trust_is_the_devops_root_pinned_to_the_pr_plan_build_role(synth) -> None:
+    devops = synth.project.devops
+    for env in synth.project.environments:
+        statement = trust(plan_role(synth, env)[1])
+        assert statement["Effect"] == "Allow"
+        assert statement["Action"] == ["sts:AssumeRole"]
+        assert "Resource" not in statement
+        extra = list(env.deployment_role.extra_trusted_role_arns)
+        assert statement["Principal"] == {"AWS": root_arn(devops.account_id)}, "extra roles here are all in the DevOps account"
+        assert statement["Condition"]["ArnEquals"] == {
+            "aws:PrincipalArn": sorted([f"arn:aws:iam::{devops.account_id}:role/{devops.name_prefix}-pr-plan-build", *extra])
+        }
+
+
+def test_repo_plan_roles_trust_only_the_acme_pr_plan_build_role(repo_synth) -> None:
+    for env in repo_synth.project.environments:
+        condition = trust(plan_role(repo_synth, env)[1])["Condition"]["ArnEquals"]
+        assert condition == {"aws:PrincipalArn": ["arn:aws:iam::111111111111:role/acme-platform-pr-plan-build"]}
+
+
+def test_extra_trusted_roles_may_also_assume_the_plan_role(alt_synth) -> None:
+    live = environment(alt_synth.project, "live")
+    condition = trust(plan_role(alt_synth, live)[1])["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+    assert condition == ["arn:aws:iam::123456789012:role/alt-pr-plan-build", "arn:aws:iam::123456789012:role/operator"]
+
+
+def test_build_roles_are_not_crossed(synth) -> None:
+    """The deploy build never gets the read-only role it does not need; pull-request builds never the writer."""
+    project = synth.project
+    for env in project.environments:
+        writers = as_list(trust(deployment_role(synth, env)[1])["Condition"]["ArnEquals"]["aws:PrincipalArn"])
+        readers = as_list(trust(plan_role(synth, env)[1])["Condition"]["ArnEquals"]["aws:PrincipalArn"])
+        assert pr_plan_build_role_arn(project) not in writers, env.name
+        assert deploy_build_role_arn(project) not in readers, env.name
+        assert deploy_build_role_arn(project) in writers and pr_plan_build_role_arn(project) in readers, env.name
+
+
+@pytest.mark.parametrize(
+    ("synth_name", "env_name", "external_id"),
+    [
+        ("repo_synth", "dev", None),
+        ("repo_synth", "staging", None),
+        ("repo_synth", "prod", "acme-platform-prod"),
+        ("alt_synth", "qa", None),
+        ("alt_synth", "perf", None),
+        ("alt_synth", "live", "live-external-id"),
+    ],
+)
+def test_plan_role_requires_the_same_external_id(request, synth_name: str, env_name: str, external_id: str | None) -> None:
+    synth = request.getfixturevalue(synth_name)
+    role = plan_role(synth, environment(synth.project, env_name))[1]
+    condition = trust(role)["Condition"]
+    if external_id is None:
+        assert set(condition) == {"ArnEquals"}
+        assert "ExternalId" not in role["assume_role_policy"]
+    else:
+        assert set(condition) == {"ArnEquals", "StringEquals"}
+        assert condition["StringEquals"] == {"sts:ExternalId": external_id}
+
+
+def test_plan_role_mirrors_boundary_and_session_duration(synth) -> None:
+    for env in synth.project.environments:
+        deployer, planner = deployment_role(synth, env)[1], plan_role(synth, env)[1]
+        assert planner.get("permissions_boundary") == deployer.get("permissions_boundary"), env.name
+        assert planner["max_session_duration"] == deployer["max_session_duration"], env.name
+        if env.name == "live":
+            assert planner["permissions_boundary"] == "arn:aws:iam::210987654323:policy/deploy-boundary"
+            assert planner["max_session_duration"] == 7200
+        else:
+            assert "permissions_boundary" not in planner
+            assert planner["max_session_duration"] == 3600
+
+
+def test_plan_role_says_it_is_read_only(synth) -> None:
+    for env in synth.project.environments:
+        assert plan_role(synth, env)[1]["description"].startswith("Read-only"), env.name
+        assert not deployment_role(synth, env)[1]["description"].startswith("Read-only"), env.name
+
+
+def test_bootstrap_stack_outputs_the_plan_role_arn(synth) -> None:
+    for env in synth.project.environments:
+        lid, _ = plan_role(synth, env)
+        outputs = synth.stacks[env.bootstrap_stack]["output"]
+        assert outputs["plan_role_arn"] == {"value": ref("aws_iam_role", lid, "arn")}
+        assert sorted(outputs) == ["deployment_role_arn", "plan_role_arn"]
 
 
 # --- props validation --------------------------------------------------------------------------
@@ -188,6 +333,7 @@ def test_invalid_props_are_refused_with_the_rule(overrides: dict, message: str) 
 
 def test_trust_policy_is_valid_json_without_interpolation(synth) -> None:
     for env in synth.project.environments:
-        text = deployment_role(synth, env)[1]["assume_role_policy"]
-        assert "${" not in text, "the trust policy must not depend on another stack"
-        json.loads(text)
+        for _, role in (deployment_role(synth, env), plan_role(synth, env)):
+            text = role["assume_role_policy"]
+            assert "${" not in text, f"{role['name']}: the trust policy must not depend on another stack"
+            json.loads(text)

@@ -5,9 +5,15 @@ from __future__ import annotations
 import fnmatch
 import json
 
-from tests.modules.helpers import as_list, at_path, deployment_role_arn, ref, statements
+from tests.modules.helpers import as_list, at_path, deployment_role_arn, path_of, plan_role_arn, ref, statements
 
 ROLES = ("synth-build-role", "deploy-build-role", "pipeline-role")
+PR_PLAN_BUILD = "devops/pr-plan-build-role"
+
+
+def roles(synth) -> list[str]:
+    """Construct ids of the devops stack's roles with an inline policy; CodeStar sources add the pull-request plan build."""
+    return [*ROLES, *(["pr-plan-build-role"] if synth.project.devops.source.type == "codestar" else [])]
 
 
 def inline_policies(synth) -> dict[str, list[dict]]:
@@ -39,17 +45,57 @@ def is_wildcard_action(action: str) -> bool:
 
 
 def test_every_devops_role_has_an_inline_policy(synth) -> None:
-    assert {f"devops/{role}" for role in ROLES} <= set(inline_policies(synth))
+    assert {f"devops/{role}" for role in roles(synth)} <= set(inline_policies(synth))
 
 
-def test_only_the_deploy_build_role_assumes_roles_and_only_the_exact_deployment_roles(synth) -> None:
-    expected = sorted(deployment_role_arn(env) for env in synth.project.environments)
-    for role, policy in inline_policies(synth).items():
+def test_only_the_build_roles_assume_roles_and_only_their_exact_workload_roles(synth) -> None:
+    """The deploy build assumes exactly the deployment roles; the pull-request plan build exactly the plan roles."""
+    project = synth.project
+    expected = {
+        "devops/deploy-build-role": sorted(deployment_role_arn(env) for env in project.environments),
+        PR_PLAN_BUILD: sorted(plan_role_arn(project, env) for env in project.environments),
+    }
+    policies = inline_policies(synth)
+    assert (PR_PLAN_BUILD in policies) == (project.devops.source.type == "codestar")
+    for role, policy in policies.items():
         assuming = [s for s in policy if any(a.startswith("sts:") for a in as_list(s["Action"]))]
-        if role == "devops/deploy-build-role":
-            assert assuming == [{"Sid": "AssumeExactDeploymentRoles", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": expected}]
+        if role in expected:
+            assert assuming == [{"Sid": "AssumeExactDeploymentRoles", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": expected[role]}], role
         else:
             assert assuming == [], f"{role} must not assume any role"
+
+
+def test_pr_plan_build_role_never_reaches_a_deployment_role(repo_synth) -> None:
+    """Unreviewed code runs as this role: no deployment role ARN may appear anywhere in its policy."""
+    deployers = {deployment_role_arn(env) for env in repo_synth.project.environments}
+    policy = inline_policies(repo_synth)[PR_PLAN_BUILD]
+    named = {resource for statement in policy for resource in as_list(statement["Resource"])}
+    assert not named & deployers
+    assert not any(fnmatch.fnmatchcase(d, r) for r in named for d in deployers), "no pattern may match a deployment role either"
+
+
+def test_repo_pr_plan_build_role_assumes_dev_staging_and_prod_plan_roles(repo_synth) -> None:
+    (assume,) = [s for s in inline_policies(repo_synth)[PR_PLAN_BUILD] if s["Sid"] == "AssumeExactDeploymentRoles"]
+    assert assume["Resource"] == [
+        "arn:aws:iam::222222222222:role/acme-platform-plan-dev",
+        "arn:aws:iam::333333333333:role/acme-platform-plan-staging",
+        "arn:aws:iam::444444444444:role/acme-platform-plan-prod",
+    ]
+
+
+def test_codecommit_source_has_no_pull_request_plan_build(alt_synth) -> None:
+    devops = alt_synth.stacks["devops"]["resource"]
+    assert not [r for r in devops["aws_iam_role"].values() if path_of(r).startswith(PR_PLAN_BUILD + "/") or r["name"] == "alt-pr-plan-build"]
+    assert not [p for p in devops["aws_codebuild_project"].values() if p["name"] == "alt-pr-plan"]
+    assert "alt-pr-plan-build" not in json.dumps(alt_synth.stacks["devops"]), "nothing may name a role that does not exist"
+
+
+def test_no_build_role_but_the_pr_plan_build_reads_the_github_token(synth) -> None:
+    """The deploy build runs reviewed code only and needs no token; neither synth source here sets one."""
+    assert synth.project.devops.github_token_secret is None
+    for role, policy in inline_policies(synth).items():
+        secrets = [s for s in policy if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
+        assert secrets == [], role
 
 
 def test_repo_deploy_build_role_assumes_dev_staging_and_prod_roles(repo_synth) -> None:
@@ -89,7 +135,7 @@ def test_only_the_key_policy_root_statement_allows_every_kms_action(synth) -> No
         assert statement["Principal"] != "*" and statement["Principal"].get("AWS") != "*", f"{name}: {statement['Sid']}"
 
 
-def test_state_access_is_limited_to_workload_stacks_and_to_the_deploy_build_role(synth) -> None:
+def test_state_access_is_limited_to_workload_stacks_and_to_the_build_roles(synth) -> None:
     devops = synth.stacks["devops"]
     state_bucket_id, _ = at_path(devops, "aws_s3_bucket", "devops/state-bucket/bucket")
     state_key_id, _ = at_path(devops, "aws_kms_key", "devops/state-key/key")
@@ -97,6 +143,9 @@ def test_state_access_is_limited_to_workload_stacks_and_to_the_deploy_build_role
     key_arn = ref("aws_kms_key", state_key_id, "arn")
     for role, policy in inline_policies(synth).items():
         touching = [s for s in policy if any(r.startswith(bucket_arn) or r == key_arn for r in as_list(s["Resource"]))]
+        if role == PR_PLAN_BUILD:
+            assert touching == read_only_state_statements(bucket_arn, key_arn)
+            continue
         if role != "devops/deploy-build-role":
             assert touching == [], f"{role} must not touch Terraform state"
             continue
@@ -109,6 +158,32 @@ def test_state_access_is_limited_to_workload_stacks_and_to_the_deploy_build_role
         assert set(by_sid["ReadWriteWorkloadStateAndLocks"]["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
         assert by_sid["StateKey"]["Resource"] == key_arn
         assert not any(is_wildcard_action(a) for a in by_sid["StateKey"]["Action"])
+
+
+def read_only_state_statements(bucket_arn: str, key_arn: str) -> list[dict]:
+    return [
+        {
+            "Sid": "ListWorkloadState",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket_arn,
+            "Condition": {"StringLike": {"s3:prefix": ["stacks/workload-*"]}},
+        },
+        {"Sid": "ReadWorkloadState", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/stacks/workload-*"},
+        {"Sid": "StateKeyDecrypt", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": key_arn},
+    ]
+
+
+def test_pr_plan_build_role_can_write_no_state(repo_synth) -> None:
+    """Not the state, not a lock file, nothing encrypted with the state key: its plans run with -lock=false."""
+    devops = repo_synth.stacks["devops"]
+    bucket_arn = ref("aws_s3_bucket", at_path(devops, "aws_s3_bucket", "devops/state-bucket/bucket")[0], "arn")
+    key_arn = ref("aws_kms_key", at_path(devops, "aws_kms_key", "devops/state-key/key")[0], "arn")
+    on_state = [s for s in inline_policies(repo_synth)[PR_PLAN_BUILD] if any(r.startswith(bucket_arn) or r == key_arn for r in as_list(s["Resource"]))]
+    actions = {a for s in on_state for a in as_list(s["Action"])}
+    assert actions == {"s3:ListBucket", "s3:GetObject", "kms:Decrypt", "kms:DescribeKey"}
+    for forbidden in ("s3:PutObject", "s3:DeleteObject", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKey*", "kms:ReEncrypt*"):
+        assert not any(fnmatch.fnmatchcase(forbidden, a) for a in actions), forbidden
 
 
 def test_workload_state_keys_fall_under_the_granted_prefix_and_others_do_not(synth) -> None:
@@ -132,7 +207,34 @@ def test_devops_roles_trust_services_with_source_account_and_arn(synth) -> None:
 def test_deployment_role_trusts_use_principal_arn_not_service_conditions(synth) -> None:
     """aws:SourceArn/aws:SourceAccount exist only when a service calls; on a role-to-role assume they never match."""
     for env in synth.project.environments:
-        (role,) = synth.stacks[env.bootstrap_stack]["resource"]["aws_iam_role"].values()
-        text = role["assume_role_policy"]
-        assert "aws:SourceArn" not in text and "aws:SourceAccount" not in text
-        assert "aws:PrincipalArn" in text
+        found = synth.stacks[env.bootstrap_stack]["resource"]["aws_iam_role"]
+        assert len(found) == 2, f"{env.name}: the deployment role and the plan role"
+        for role in found.values():
+            text = role["assume_role_policy"]
+            assert "aws:SourceArn" not in text and "aws:SourceAccount" not in text, role["name"]
+            assert "aws:PrincipalArn" in text, role["name"]
+
+
+# --- GitHub token (a source with github_token_secret set) ----------------------------------------
+def test_only_the_pr_plan_build_role_reads_the_github_token(token_synth) -> None:
+    """The token lets a build comment on pull requests: only the build that comments gets it, never the deploy build."""
+    secret = "arn:aws:secretsmanager:eu-west-1:555555555555:secret:tok/github-token-??????"
+    policies = inline_policies(token_synth)
+    assert set(policies) == {f"devops/{role}" for role in roles(token_synth)}
+    for role, policy in policies.items():
+        secrets = [s for s in policy if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
+        if role == PR_PLAN_BUILD:
+            assert secrets == [{"Sid": "ReadPullRequestCommentToken", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}]
+        else:
+            assert secrets == [], f"{role} must not read the GitHub token"
+
+
+def test_token_synth_pr_plan_build_role_still_assumes_only_plan_roles_and_reads_state_only(token_synth) -> None:
+    devops = token_synth.stacks["devops"]
+    bucket_arn = ref("aws_s3_bucket", at_path(devops, "aws_s3_bucket", "devops/state-bucket/bucket")[0], "arn")
+    key_arn = ref("aws_kms_key", at_path(devops, "aws_kms_key", "devops/state-key/key")[0], "arn")
+    policy = inline_policies(token_synth)[PR_PLAN_BUILD]
+    (assume,) = [s for s in policy if "sts:AssumeRole" in as_list(s["Action"])]
+    assert assume["Resource"] == ["arn:aws:iam::666666666666:role/tok-plan-dev"]
+    on_state = [s for s in policy if any(r.startswith(bucket_arn) or r == key_arn for r in as_list(s["Resource"]))]
+    assert on_state == read_only_state_statements(bucket_arn, key_arn)

@@ -20,6 +20,9 @@ def expected_trusts(synth) -> dict[str, tuple[str, list[str]]]:
         "devops/deploy-build-role": ("codebuild.amazonaws.com", projects),
         "devops/pipeline-role": ("codepipeline.amazonaws.com", [f"arn:aws:codepipeline:{region}:{account}:{name}" for name in pipelines]),
     }
+    if devops.source.type == "codestar":
+        # Pull requests are planned by their own read-only build role, started by the same CodeBuild projects ARN pattern.
+        trusts["devops/pr-plan-build-role"] = ("codebuild.amazonaws.com", projects)
     if devops.source.type == "codecommit":
         trusts["devops/pipeline/start-role"] = ("events.amazonaws.com", [f"arn:aws:events:{region}:{account}:rule/{prefix}-delivery-on-push"])
     return trusts
@@ -28,6 +31,16 @@ def expected_trusts(synth) -> dict[str, tuple[str, list[str]]]:
 def test_devops_stack_has_exactly_the_expected_service_roles(synth) -> None:
     roles = synth.stacks["devops"]["resource"]["aws_iam_role"].values()
     assert sorted(r["//"]["metadata"]["path"].rsplit("/", 1)[0] for r in roles) == sorted(expected_trusts(synth))
+
+
+def test_repo_devops_stack_role_names_are_written_out(repo_synth) -> None:
+    roles = repo_synth.stacks["devops"]["resource"]["aws_iam_role"].values()
+    assert sorted(r["name"] for r in roles) == [
+        "acme-platform-codepipeline",
+        "acme-platform-deploy-build",
+        "acme-platform-pr-plan-build",
+        "acme-platform-synth-build",
+    ]
 
 
 def test_trust_names_the_service_and_pins_source_account_and_arn(synth) -> None:

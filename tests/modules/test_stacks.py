@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from provisioner.naming import Naming, standard_tags
-from tests.modules.helpers import at_path, deployment_role_arn, environment, where
+from tests.modules.helpers import at_path, deployment_role_arn, environment, plan_role_arn, where
 
 LOCAL_ONLY_SETTINGS = ("endpoints", "access_key", "secret_key", "skip_credentials_validation", "s3_use_path_style")
 
@@ -14,9 +14,21 @@ def expected_stacks(project) -> list[str]:
     return sorted(["devops", *(f"bootstrap-{env.name}" for env in project.environments), *(f"workload-{env.name}" for env in project.environments)])
 
 
+ROLE_VARIABLE = "${var.deployment_role_arn}"
+
+
 def provider(synth, stack: str) -> dict:
     (aws,) = synth.stacks[stack]["provider"]["aws"]
     return aws
+
+
+def role_variable(synth, env) -> dict:
+    """The workload stack's ``deployment_role_arn`` variable: the role its provider assumes."""
+    return synth.stacks[env.workload_stack]["variable"]["deployment_role_arn"]
+
+
+def bootstrap_role(synth, env, construct: str) -> dict:
+    return at_path(synth.stacks[env.bootstrap_stack], "aws_iam_role", f"{env.bootstrap_stack}/{construct}/role")[1]
 
 
 def test_the_app_holds_devops_and_one_bootstrap_and_workload_stack_per_environment(synth) -> None:
@@ -106,7 +118,8 @@ def test_bootstrap_provider_assumes_the_bootstrap_role(synth) -> None:
 def test_workload_provider_assumes_the_deployment_role_with_its_external_id(synth) -> None:
     for env in synth.project.environments:
         (assume,) = provider(synth, env.workload_stack)["assume_role"]
-        assert assume["role_arn"] == deployment_role_arn(env)
+        assert assume["role_arn"] == ROLE_VARIABLE
+        assert role_variable(synth, env)["default"] == deployment_role_arn(env)
         assert assume["session_name"] == f"deploy-{env.name}"
         if env.deployment_role.external_id:
             assert assume["external_id"] == env.deployment_role.external_id
@@ -123,8 +136,42 @@ def test_external_ids_reach_the_workload_provider(request, synth_name: str, env_
 
 def test_workload_provider_assumes_the_role_the_bootstrap_stack_creates(synth) -> None:
     for env in synth.project.environments:
-        (role,) = synth.stacks[env.bootstrap_stack]["resource"]["aws_iam_role"].values()
-        assert provider(synth, env.workload_stack)["assume_role"][0]["role_arn"] == f"arn:aws:iam::{env.account_id}:role/{role['name']}"
+        role = bootstrap_role(synth, env, "deployment-role")
+        assert provider(synth, env.workload_stack)["assume_role"][0]["role_arn"] == ROLE_VARIABLE
+        assert role_variable(synth, env)["default"] == f"arn:aws:iam::{env.account_id}:role/{role['name']}"
+
+
+def test_workload_role_variable_is_a_string_defaulting_to_the_deployment_role(synth) -> None:
+    """Releases pass nothing and get the deployment role; plans of unreviewed code pass the plan role."""
+    for env in synth.project.environments:
+        variables = synth.stacks[env.workload_stack]["variable"]
+        assert sorted(variables) == ["deployment_role_arn"], env.name
+        variable = variables["deployment_role_arn"]
+        assert variable["type"] == "string"
+        assert variable["default"] == deployment_role_arn(env)
+        assert variable["default"] != plan_role_arn(synth.project, env)
+
+
+def test_the_plan_role_is_in_the_account_the_workload_provider_is_pinned_to(synth) -> None:
+    """A plan passing the plan role stays in the environment's account (allowed_account_ids still holds)."""
+    for env in synth.project.environments:
+        plan = bootstrap_role(synth, env, "plan-role")
+        assert plan_role_arn(synth.project, env) == f"arn:aws:iam::{env.account_id}:role/{plan['name']}"
+        assert provider(synth, env.workload_stack)["allowed_account_ids"] == [plan_role_arn(synth.project, env).split(":")[4]]
+
+
+def test_only_workload_stacks_declare_variables(synth) -> None:
+    for stack, doc in synth.stacks.items():
+        assert ("variable" in doc) == stack.startswith("workload-"), stack
+
+
+def test_repo_workload_role_variable_defaults_are_written_out(repo_synth) -> None:
+    defaults = [role_variable(repo_synth, env)["default"] for env in repo_synth.project.environments]
+    assert defaults == [
+        "arn:aws:iam::222222222222:role/acme-platform-deploy-dev",
+        "arn:aws:iam::333333333333:role/acme-platform-deploy-staging",
+        "arn:aws:iam::444444444444:role/acme-platform-deploy-prod",
+    ]
 
 
 def test_real_aws_output_has_no_emulator_settings(synth) -> None:
@@ -149,6 +196,9 @@ def test_devops_names_come_from_the_naming_helper(synth) -> None:
         "devops/synth-build-role/role": naming.synth_build_role,
         "devops/deploy-build-role/role": naming.deploy_build_role,
     }
+    if synth.project.devops.source.type == "codestar":
+        roles["devops/pr-plan-build-role/role"] = naming.pr_plan_build_role
+        assert naming.pr_plan_build_role_arn() == Naming.role_arn(synth.project.devops.account_id, naming.pr_plan_build_role)
     for path, name in roles.items():
         assert at_path(devops, "aws_iam_role", path)[1]["name"] == name
     assert naming.deploy_build_role_arn() == Naming.role_arn(synth.project.devops.account_id, naming.deploy_build_role)
@@ -162,10 +212,13 @@ def test_workload_account_names_come_from_the_naming_helper(synth) -> None:
     project = synth.project
     naming = project.naming
     for env in project.environments:
-        (role,) = synth.stacks[env.bootstrap_stack]["resource"]["aws_iam_role"].values()
+        role = bootstrap_role(synth, env, "deployment-role")
         assert Naming.role_arn(env.account_id, role["name"]) == project.deployment_role_arn(env)
         if env.name != "live":
             assert role["name"] == naming.default_deployment_role(env.name)
+        plan = bootstrap_role(synth, env, "plan-role")
+        assert plan["name"] == naming.plan_role(env.name)
+        assert Naming.role_arn(env.account_id, plan["name"]) == project.plan_role_arn(env)
         where(synth.stacks[env.workload_stack], "aws_s3_bucket", bucket=naming.workload_bucket(env.name, env.account_id, env.region))
         for stack in (env.bootstrap_stack, env.workload_stack):
             assert synth.stacks[stack]["terraform"]["backend"]["s3"]["key"] == Naming.state_key(stack)

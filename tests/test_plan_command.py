@@ -1,0 +1,66 @@
+"""``provisioner plan`` (``make plan``): which role and which locking its terraform plans use.
+
+Terraform is not run: ``run_step`` is replaced by a recorder, synthesis by a no-op, so the test sees
+exactly the commands the CLI would run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from provisioner.commands import plan as plan_command
+
+REPO_ENVIRONMENTS = Path(__file__).resolve().parent.parent / "environments"
+EMPTY_PLAN = {"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": []}
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[list[str], Path]]:
+    calls: list[tuple[list[str], Path]] = []
+
+    def fake_run_step(step: str, command, cwd: Path, **_: object) -> subprocess.CompletedProcess[str]:
+        calls.append((list(command), cwd))
+        stdout = json.dumps(EMPTY_PLAN) if list(command[:2]) == ["terraform", "show"] else ""
+        return subprocess.CompletedProcess(list(command), 0, stdout, "")
+
+    def fake_synthesize(project, outdir: Path, target=None) -> list[str]:
+        for env in project.environments:
+            (outdir / "stacks" / env.workload_stack).mkdir(parents=True, exist_ok=True)
+        return []
+
+    monkeypatch.setattr(plan_command, "run_step", fake_run_step)
+    monkeypatch.setattr(plan_command, "CDKTF_OUT", tmp_path / "cdktf.out")
+    monkeypatch.setattr("provisioner.app.synthesize", fake_synthesize)
+    monkeypatch.delenv("PROVISIONER_TARGET", raising=False)
+    return calls
+
+
+def run(*environments: str) -> int:
+    args = argparse.Namespace(environments=REPO_ENVIRONMENTS, environment=list(environments) or None, output=None, fail_on_destroy=False)
+    return plan_command.run(args)
+
+
+def test_local_plans_assume_each_environments_read_only_plan_role_without_a_lock(recorded, capsys) -> None:
+    assert run() == 0
+    plans = [(command, cwd.name) for command, cwd in recorded if command[:2] == ["terraform", "plan"]]
+    assert plans == [
+        (
+            ["terraform", "plan", "-input=false", "-no-color", "-lock=false", f"-var=deployment_role_arn=arn:aws:iam::{account}:role/acme-platform-plan-{env}", "-out=tfplan"],
+            f"workload-{env}",
+        )
+        for env, account in (("dev", "222222222222"), ("staging", "333333333333"), ("prod", "444444444444"))
+    ]
+    assert not [command for command, _ in recorded if "apply" in command]
+    assert not any("acme-platform-deploy-" in " ".join(command) for command, _ in recorded), "never the deployment role"
+
+
+def test_one_environment_plans_with_its_own_plan_role_only(recorded, capsys) -> None:
+    assert run("prod") == 0
+    (plan,) = [command for command, _ in recorded if command[:2] == ["terraform", "plan"]]
+    assert "-var=deployment_role_arn=arn:aws:iam::444444444444:role/acme-platform-plan-prod" in plan
+    assert "-lock=false" in plan and not any(a.startswith("-lock-timeout") for a in plan)
