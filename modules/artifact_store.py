@@ -27,6 +27,8 @@ class ArtifactStoreProps:
     """The pipeline and build roles: read/write artifacts, use the key. Required."""
     deployment_role_arns: Sequence[str] = ()
     """Workload-account deployment roles: read artifacts, use the key. Default: none."""
+    key_only_role_arns: Sequence[str] = ()
+    """Roles that use the key for artifacts kept elsewhere, with no access to this bucket. Default: none."""
     log_group_prefix: str = "/aws/codebuild/"
     """Log groups (name prefix) that CloudWatch Logs may encrypt with the key."""
     noncurrent_version_expiration_days: int = 30
@@ -47,7 +49,7 @@ class ArtifactStore(Construct):
     def __init__(self, scope: Construct, id_: str, props: ArtifactStoreProps) -> None:
         super().__init__(scope, id_)
         self.props = props
-        roles = [*props.pipeline_role_arns, *props.deployment_role_arns]
+        roles = [*props.pipeline_role_arns, *props.deployment_role_arns, *props.key_only_role_arns]
         self.key = KmsKey(
             self,
             "key",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from cdktf_cdktf_provider_aws.iam_role import IamRole
+from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
 from modules import policy
@@ -34,6 +35,8 @@ class DeployRoleProps:
     """``sts:ExternalId`` the caller must present. Default: none."""
     description: str = "Assumed by the DevOps-account delivery pipeline to deploy this account's stacks"
     """Shown in the IAM console."""
+    denied_actions: Sequence[str] = ()
+    """Actions denied on every resource whatever the policies allow (an inline Deny). Default: none."""
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.role_name) <= 64:
@@ -69,6 +72,16 @@ class DeployRole(Construct):
             max_session_duration=props.max_session_duration,
             permissions_boundary=props.permissions_boundary_arn,
         )
+        if props.denied_actions:
+            IamRolePolicy(
+                self,
+                "deny",
+                name="explicit-deny",
+                role=self.role.id,
+                policy=policy.document(
+                    [{"Sid": "ExplicitDeny", "Effect": "Deny", "Action": sorted(props.denied_actions), "Resource": "*"}]
+                ),
+            )
         for arn in props.managed_policy_arns:
             # The id comes from the policy name, not its position: reordering the list must not move addresses.
             IamRolePolicyAttachment(self, f"policy-{_policy_id(arn)}", role=self.role.name, policy_arn=arn)

@@ -5,7 +5,8 @@
 - plan-<env>: ``terraform init`` + ``terraform plan -out tfplan`` for ``workload-<env>`` (the provider
   assumes the deployment role), ``terraform show -json``, the plan summary; the saved plan, the
   summary and the commit id it was made for become the ``plan_<env>`` artifact.
-- pr-plan: for pull requests, plans every workload stack (never applies) and publishes one summary.
+- pr-plan: for pull requests, plans every workload stack through read-only roles (never applies)
+  and writes one summary; pr-comment posts it on the pull request (the only build with the token).
 - apply-<env>: applies exactly that saved plan. It refuses a plan made for another commit, and
   terraform refuses a stale plan (state changed since the plan), so nobody applies what they did not
   review.
@@ -13,14 +14,20 @@
 
 from __future__ import annotations
 
+import base64
 import shlex
+from pathlib import Path
 
 import yaml
+
+from provisioner import github_comment
 
 TERRAFORM_VERSION = "1.11.4"
 PYTHON_VERSION = "3.11"
 NODE_VERSION = "20"
 
+POLICY_GATE_COMMAND = "make scan"
+"""The policy gate (checkov and the project's rules); it synthesizes first."""
 PLAN_FILE = "tfplan"
 PLAN_SUMMARY = "plan-summary.md"
 PLAN_COMMIT = "plan-commit-id"
@@ -147,43 +154,60 @@ def apply(stack: str) -> str:
     )
 
 
-def pr_plan(plan_roles: dict[str, str], repository: str | None, token_secret: str | None) -> str:
-    """Plan every workload stack of a pull request (never apply) and publish one combined summary.
+def pr_plan(plan_roles: dict[str, str]) -> str:
+    """Plan every workload stack of a pull request (never apply) and summarize them in one file.
 
     ``plan_roles`` maps each stack to the read-only role its plan assumes (the stack's
     ``deployment_role_arn`` variable). Plans take no state lock: they write nothing, and the
-    read-only build role could not write the lock file. The summary is printed in the build log,
-    kept as the ``pr_plan`` artifact and, for GitHub sources with ``github_token_secret`` set,
-    posted as one pull-request comment that later pushes update.
+    read-only build role could not write the lock file. This build runs the pull request's code,
+    so it holds no token: ``pr_comment`` posts the summary in a later, separate build.
     """
-    stacks = list(plan_roles)
     plan_each = [
         f'(cd "cdktf.out/stacks/{stack}" && terraform init -input=false -no-color '
         f"&& terraform plan -input=false -no-color -lock=false -var deployment_role_arn={role} -out={PLAN_FILE} "
-        f"&& terraform show -json {PLAN_FILE} > plan.json)"
+        f"&& terraform show -json {PLAN_FILE} > {PLAN_JSON})"
         for stack, role in plan_roles.items()
     ]
-    plans = " ".join(f"cdktf.out/stacks/{stack}/plan.json" for stack in stacks)
-    commands = [
-        *plan_each,
-        f"PYTHONPATH=\"$CODEBUILD_SRC_DIR\" python3 -m provisioner plan-summary {plans} | tee {PLAN_SUMMARY}",
-    ]
-    env: dict = {"variables": dict(_COMMON_ENV)}
-    if repository and token_secret:
-        env["secrets-manager"] = {"GITHUB_TOKEN": token_secret}
-        commands.append(
-            f'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner pr-comment --repository {repository} '
-            f'--commit "$COMMIT_ID" --file {PLAN_SUMMARY}'
-        )
-    commands.append(f"rm -f {plans}")
+    plans = " ".join(f"cdktf.out/stacks/{stack}/{PLAN_JSON}" for stack in plan_roles)
     return _render(
         {
             "version": 0.2,
-            "env": env,
+            "env": {"variables": dict(_COMMON_ENV)},
             "phases": {
                 "install": {"runtime-versions": {"python": PYTHON_VERSION}, "commands": list(_INSTALL_TERRAFORM)},
-                "build": {"commands": commands},
+                "build": {
+                    "commands": [
+                        *plan_each,
+                        f'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary {plans} | tee {PLAN_SUMMARY}',
+                        f"rm -f {plans}",
+                    ]
+                },
             },
             "artifacts": {"files": [PLAN_SUMMARY]},
+        }
+    )
+
+
+def pr_comment(repository: str, token_secret: str) -> str:
+    """Post the pull request's plan summary as one comment, edited by later pushes.
+
+    The only build that holds the GitHub token. Its input is the summary file (data), and the code it
+    runs is ``provisioner/github_comment.py`` as it was when the devops stack was deployed, embedded
+    here: nothing from the pull request runs next to the token.
+    """
+    script = base64.b64encode(Path(github_comment.__file__).read_bytes()).decode()
+    return _render(
+        {
+            "version": 0.2,
+            "env": {"variables": dict(_COMMON_ENV), "secrets-manager": {"GITHUB_TOKEN": token_secret}},
+            "phases": {
+                "install": {"runtime-versions": {"python": PYTHON_VERSION}},
+                "build": {
+                    "commands": [
+                        f"echo {script} | base64 -d > /tmp/pr_comment.py",
+                        f'python3 /tmp/pr_comment.py --repository {repository} --commit "$COMMIT_ID" --file {PLAN_SUMMARY}',
+                    ]
+                },
+            },
         }
     )

@@ -130,7 +130,9 @@ class DeploymentRoleConfig:
     max_session_duration: int = 3600
     external_id: str | None = None
     extra_trusted_role_arns: tuple[str, ...] = ()
-    """More DevOps-account roles allowed to assume it (for example an operator role for local plans)."""
+    """More DevOps-account roles allowed to assume it (and the read-only plan role), for example a break-glass role."""
+    plan_trusted_role_arns: tuple[str, ...] = ()
+    """Roles allowed to assume only the read-only plan role (operators running ``make plan``, GitHub Actions)."""
 
 
 @dataclass(frozen=True)
@@ -553,7 +555,9 @@ def _load_deployment_role(f: _Fields | None, environment: str, prefix: str | Non
     default_name = Naming(prefix, "", "").default_deployment_role(environment) if prefix else None
     if f is None:
         return DeploymentRoleConfig(name=default_name) if default_name else None
-    f.reject_unknown(("name", "managed_policy_arns", "permissions_boundary_arn", "max_session_duration", "external_id", "extra_trusted_role_arns"))
+    f.reject_unknown(
+        ("name", "managed_policy_arns", "permissions_boundary_arn", "max_session_duration", "external_id", "extra_trusted_role_arns", "plan_trusted_role_arns")
+    )
     name = f.string("name", default=default_name, pattern=ROLE_NAME, rule="must be 1-64 characters of letters, digits and +=,.@_-")
     policies = f.string_list(
         "managed_policy_arns", default=DEFAULT_MANAGED_POLICY_ARNS, check=_arn_check(POLICY_ARN, "an IAM policy ARN")
@@ -562,22 +566,26 @@ def _load_deployment_role(f: _Fields | None, environment: str, prefix: str | Non
     duration = f.integer("max_session_duration", default=3600, minimum=3600, maximum=43200)
     external_id = f.string("external_id", pattern=EXTERNAL_ID, rule="must be 2-1224 characters of letters, digits and +=,.@:/-_")
     trusted = f.string_list("extra_trusted_role_arns", check=_arn_check(ROLE_ARN, "an IAM role ARN"))
+    plan_trusted = f.string_list("plan_trusted_role_arns", check=_arn_check(ROLE_ARN, "an IAM role ARN"))
     if name is None:
         return None
     return DeploymentRoleConfig(
         name=name, managed_policy_arns=policies, permissions_boundary_arn=boundary,
         max_session_duration=duration, external_id=external_id, extra_trusted_role_arns=trusted,
+        plan_trusted_role_arns=plan_trusted,
     )  # fmt: skip
 
 
 def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: dict[str, Path], problems: _Problems) -> None:
     """Names the stacks will derive must be names AWS accepts; check them before synthesis."""
     naming = project.naming
-    for bucket, what in ((naming.state_bucket, "state bucket"), (naming.artifact_bucket, "artifact bucket")):
+    buckets = ((naming.state_bucket, "state bucket"), (naming.artifact_bucket, "artifact bucket"), (naming.pr_artifact_bucket, "pull-request artifact bucket"))
+    for bucket, what in buckets:
         if complaint := _check_bucket_name(bucket):
             problems.add(devops_path, f'name_prefix makes the {what} name "{bucket}", which {complaint}')
     # Role names each environment creates in its account: the deployment role and the read-only plan role.
-    plan_roles = {(env.account_id, naming.plan_role(env.name)): env.name for env in project.environments}
+    # IAM role names are case-insensitive: compare them lowercased.
+    plan_roles = {(env.account_id, naming.plan_role(env.name).lower()): env.name for env in project.environments}
     seen: dict[tuple[str, str], str] = {}
     for env in project.environments:
         path = env_paths[env.name]
@@ -587,18 +595,18 @@ def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: d
         bucket = naming.workload_bucket(env.name, env.account_id, env.region)
         if complaint := _check_bucket_name(bucket):
             problems.add(path, f'the folder name makes the workload bucket name "{bucket}", which {complaint}')
-        other = seen.setdefault((env.account_id, role), env.name)
+        other = seen.setdefault((env.account_id, role.lower()), env.name)
         if other != env.name:
             problems.add(
                 path,
                 f'deployment_role.name "{role}" is also used by environment "{other}" in account {env.account_id}; '
                 "give one of them another name",
             )
-        if (env.account_id, role) in plan_roles:
+        if (env.account_id, role.lower()) in plan_roles:
             problems.add(
                 path,
                 f'deployment_role.name "{role}" is the name of the read-only plan role of environment '
-                f'"{plan_roles[(env.account_id, role)]}" in account {env.account_id}; choose another name',
+                f'"{plan_roles[(env.account_id, role.lower())]}" in account {env.account_id}; choose another name',
             )
         if any(arn.endswith(ADMIN_POLICY_ARN_SUFFIX) for arn in env.deployment_role.managed_policy_arns) and (
             env.deployment_role.permissions_boundary_arn is None

@@ -94,15 +94,33 @@ def environment_actions(project: ProjectConfig, env: EnvironmentConfig, notifica
     return actions
 
 
+PR_SYNTH_PROJECT_STEP = "pr-synth"
 PR_PLAN_PROJECT_STEP = "pr-plan"
+PR_COMMENT_PROJECT_STEP = "pr-comment"
+PR_PLAN_ARTIFACT = "pr_plan"
 
 
-def pull_request_stages(project: ProjectConfig) -> list[Stage]:
-    """The pull-request pipeline: the same synth (and policy gate), then one plan of every workload stack."""
+def pull_request_stages(project: ProjectConfig, *, comment: bool) -> list[Stage]:
+    """The pull-request pipeline: synth and policy gate, one read-only plan of every workload stack,
+    then (``comment``) the summary posted on the pull request by a build that runs no pull-request code.
+
+    Every build here has its own project and role, kept away from the release pipeline's artifacts.
+    """
+    naming = project.naming
+    synth = BuildAction(
+        name="Synth",
+        project_name=naming.build_project(PR_SYNTH_PROJECT_STEP),
+        inputs=[SOURCE_ARTIFACT],
+        outputs=[SYNTH_ARTIFACT],
+    )
     plan = BuildAction(
         name="Plan-all-environments",
-        project_name=project.naming.build_project(PR_PLAN_PROJECT_STEP),
+        project_name=naming.build_project(PR_PLAN_PROJECT_STEP),
         inputs=[SYNTH_ARTIFACT],
-        outputs=["pr_plan"],
+        outputs=[PR_PLAN_ARTIFACT],
     )
-    return [synth_stage(project), Stage(name="Plan", actions=[plan])]
+    stages = [Stage(name="Synth", actions=[synth]), Stage(name="Plan", actions=[plan])]
+    if comment:
+        post = BuildAction(name="Comment", project_name=naming.build_project(PR_COMMENT_PROJECT_STEP), inputs=[PR_PLAN_ARTIFACT])
+        stages.append(Stage(name="Comment", actions=[post]))
+    return stages

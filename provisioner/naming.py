@@ -38,6 +38,11 @@ class Naming:
         return f"{self.prefix}-artifacts-{self.devops_account_id}-{self.devops_region}"
 
     @property
+    def pr_artifact_bucket(self) -> str:
+        """Artifacts of pull-request runs: apart from release artifacts, which unreviewed code must not touch."""
+        return f"{self.prefix}-pr-artifacts-{self.devops_account_id}-{self.devops_region}"
+
+    @property
     def artifact_key_alias(self) -> str:
         return f"alias/{self.prefix}-artifacts"
 
@@ -60,6 +65,14 @@ class Naming:
     @property
     def deploy_build_role(self) -> str:
         return f"{self.prefix}-deploy-build"
+
+    @property
+    def pr_synth_build_role(self) -> str:
+        return f"{self.prefix}-pr-synth-build"
+
+    @property
+    def pr_comment_build_role(self) -> str:
+        return f"{self.prefix}-pr-comment-build"
 
     @property
     def pr_plan_build_role(self) -> str:

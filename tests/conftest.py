@@ -17,6 +17,9 @@ from provisioner.runtime import prepare_environment
 
 prepare_environment()
 
+# The `github` fixture: a fake GitHub REST API on loopback (pull-request comments).
+pytest_plugins = ["tests.fake_github"]
+
 ALT_DEVOPS = """
 account_id  = "123456789012"
 region      = "us-east-1"
@@ -43,6 +46,7 @@ deployment_role {
   max_session_duration     = 7200
   external_id              = "live-external-id"
   extra_trusted_role_arns  = ["arn:aws:iam::123456789012:role/operator"]
+  plan_trusted_role_arns   = ["arn:aws:iam::123456789012:role/plan-operator", "arn:aws:iam::999999999999:role/github-plan"]
 }
 """,
 }

@@ -164,6 +164,7 @@ def test_minimal_environment_gets_documented_defaults(tmp_path: Path) -> None:
     assert role.max_session_duration == 3600
     assert role.external_id is None
     assert role.extra_trusted_role_arns == ()
+    assert role.plan_trusted_role_arns == ()
     devops = project.devops
     assert devops.source.branch == "main"
     assert devops.source.connection_provider == "GitHub"
@@ -475,6 +476,18 @@ def test_region_typo_in_devops_file(tmp_path: Path) -> None:
         (
             'extra_trusted_role_arns = ["arn:aws:iam::111111111111:user/bob"]',
             'deployment_role.extra_trusted_role_arns[0] "arn:aws:iam::111111111111:user/bob" is not an IAM role ARN',
+        ),
+        (
+            'plan_trusted_role_arns = ["arn:aws:iam::111111111111:role/ok", "arn:aws:iam::111111111111:user/bob"]',
+            'deployment_role.plan_trusted_role_arns[1] "arn:aws:iam::111111111111:user/bob" is not an IAM role ARN',
+        ),
+        (
+            'plan_trusted_role_arns = ["arn:aws:iam::111111111111:role/*"]',
+            'deployment_role.plan_trusted_role_arns[0] "arn:aws:iam::111111111111:role/*" is not an IAM role ARN',
+        ),
+        (
+            'plan_trusted_role_arns = "arn:aws:iam::111111111111:role/ok"',
+            'deployment_role.plan_trusted_role_arns must be a list of strings, got string "arn:aws:iam::111111111111:role/ok"',
         ),
         ('name = "deploy role"', 'deployment_role.name "deploy role" must be 1-64 characters of letters, digits and +=,.@_-'),
         ('name = "rôle"', 'deployment_role.name "rôle" must be 1-64 characters of letters, digits and +=,.@_-'),
@@ -818,6 +831,8 @@ def test_name_prefix_that_makes_reserved_bucket_names(tmp_path: Path) -> None:
         "which uses a prefix or suffix that S3 reserves",
         f'{DEVOPS_FILE}: name_prefix makes the artifact bucket name "xn--acme-artifacts-111111111111-eu-west-1", '
         "which uses a prefix or suffix that S3 reserves",
+        f'{DEVOPS_FILE}: name_prefix makes the pull-request artifact bucket name "xn--acme-pr-artifacts-111111111111-eu-west-1", '
+        "which uses a prefix or suffix that S3 reserves",
         f'{DEV_FILE}: the folder name makes the workload bucket name "xn--acme-dev-data-222222222222-eu-west-1", '
         "which uses a prefix or suffix that S3 reserves",
     ]
@@ -836,6 +851,50 @@ def test_same_role_name_in_the_same_account(tmp_path: Path) -> None:
         'environments/test/environment.hcl: deployment_role.name "shared-deploy" is also used by environment "dev" '
         "in account 222222222222; give one of them another name"
     )
+
+
+def test_role_names_that_differ_only_in_case_clash_in_one_account(tmp_path: Path) -> None:
+    """IAM role names are case-insensitive: Acme-Deploy-Dev and acme-deploy-dev are one role."""
+    envs = {"dev": env_hcl(), "test": env_hcl(extra='order = 2\ndeployment_role {\n  name = "Acme-Deploy-Dev"\n}\n')}
+    line = only_problem(write_config(tmp_path, envs=envs))
+    assert line == (
+        'environments/test/environment.hcl: deployment_role.name "Acme-Deploy-Dev" is also used by environment "dev" '
+        "in account 222222222222; give one of them another name"
+    )
+
+
+def test_role_names_that_differ_only_in_case_are_fine_in_different_accounts(tmp_path: Path) -> None:
+    envs = {"dev": env_hcl("222222222222"), "test": env_hcl("333333333333", extra='deployment_role {\n  name = "Acme-Deploy-Dev"\n}\n')}
+    project = load(write_config(tmp_path, envs=envs))
+    assert [env.deployment_role.name for env in project.environments] == ["acme-deploy-dev", "Acme-Deploy-Dev"]
+
+
+def test_deployment_role_named_like_a_plan_role_in_another_case(tmp_path: Path) -> None:
+    role = 'deployment_role {\n  name = "ACME-PLAN-DEV"\n}\n'
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=role)}))
+    assert line == (
+        f'{DEV_FILE}: deployment_role.name "ACME-PLAN-DEV" is the name of the read-only plan role '
+        'of environment "dev" in account 222222222222; choose another name'
+    )
+
+
+def test_plan_trusted_role_arns_are_loaded_apart_from_extra_trusted_role_arns(tmp_path: Path) -> None:
+    role = (
+        "deployment_role {\n"
+        '  extra_trusted_role_arns = ["arn:aws:iam::111111111111:role/break-glass"]\n'
+        '  plan_trusted_role_arns  = ["arn:aws:iam::111111111111:role/operator", "arn:aws-us-gov:iam::999999999999:role/gha-plan"]\n'
+        "}\n"
+    )
+    (env,) = load(write_config(tmp_path, envs={"dev": env_hcl(extra=role)})).environments
+    assert env.deployment_role.extra_trusted_role_arns == ("arn:aws:iam::111111111111:role/break-glass",)
+    assert env.deployment_role.plan_trusted_role_arns == ("arn:aws:iam::111111111111:role/operator", "arn:aws-us-gov:iam::999999999999:role/gha-plan")
+    assert env.deployment_role.name == "acme-deploy-dev", "the block keeps its defaults"
+
+
+def test_unknown_key_near_plan_trusted_role_arns_suggests_it(tmp_path: Path) -> None:
+    role = 'deployment_role {\n  plan_trusted_roles = ["arn:aws:iam::111111111111:role/operator"]\n}\n'
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=role)}))
+    assert line == f'{DEV_FILE}: unknown field deployment_role.plan_trusted_roles (did you mean "plan_trusted_role_arns"?)'
 
 
 def test_explicit_name_clashing_with_a_default_name(tmp_path: Path) -> None:

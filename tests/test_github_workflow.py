@@ -35,6 +35,10 @@ def test_workflow_shape() -> None:
         if "uses" in step:
             assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", step["uses"]), step["uses"]
     uses = [step["uses"].split("@")[0] for step in job["steps"] if "uses" in step]
+    checkout = next(step for step in job["steps"] if step.get("uses", "").startswith("actions/checkout@"))
+    assert checkout["with"]["persist-credentials"] is False, "PR code must not find the token in .git/config"
+    token_steps = [step for step in job["steps"] if "GITHUB_TOKEN" in str(step.get("env", {}))]
+    assert len(token_steps) == 1 and "pr-comment" in token_steps[0]["run"], "only the comment step holds the token"
     assert "aws-actions/configure-aws-credentials" in uses
     runs = " ".join(step.get("run", "") for step in job["steps"])
     assert "apply" not in runs and "cdktf deploy" not in runs

@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "Synthesize, then `terraform init` + `terraform plan -out tfplan` + `terraform show -json` for each "
             "workload-<env> stack (or those given with --environment), and print the same summary the pull-request "
             "pipeline posts. Plans assume each environment's read-only plan role (<prefix>-plan-<env>), so they need "
-            "credentials for the DevOps account (to read state) listed in deployment_role.extra_trusted_role_arns. "
+            "credentials for the DevOps account (to read state) listed in deployment_role.plan_trusted_role_arns. "
             "Never applies anything. "
             "Exit 0; 3 with --fail-on-destroy when a plan deletes or replaces; 1 when terraform fails; 2 on bad input."
         ),

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import os
-import re
-from pathlib import Path
 
+from provisioner import github_comment
 from provisioner.errors import UserError
-from provisioner.github_comment import API, GitHub, upsert_comment
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,27 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "it is never printed. Exit 0 on success, 2 on any error."
         ),
     )
-    parser.add_argument("--repository", required=True, help="owner/name")
-    target = parser.add_mutually_exclusive_group(required=True)
-    target.add_argument("--commit", help="commit SHA whose open pull requests get the comment")
-    target.add_argument("--pull-request", type=int, help="pull request number")
-    parser.add_argument("--file", type=Path, required=True, help="the Markdown summary")
-    parser.add_argument("--token-env", default="GITHUB_TOKEN", help="environment variable holding the token (default: %(default)s)")
-    parser.add_argument("--api", default=os.environ.get("GITHUB_API_URL", API), help="API base URL (GitHub Enterprise) (default: %(default)s)")
+    github_comment.add_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    if not re.fullmatch(r"[\w.-]+/[\w.-]+", args.repository):
-        raise UserError(f'--repository "{args.repository}" must be owner/name')
     try:
-        body = args.file.read_text(encoding="utf-8")
-    except OSError as error:
-        raise UserError(f"{args.file}: cannot read ({error.strerror})") from None
-    github = GitHub(os.environ.get(args.token_env, ""), api=args.api)
-    results = upsert_comment(github, args.repository, body, commit=args.commit, pull_request=args.pull_request)
-    if not results:
-        print(f"no open pull request contains commit {args.commit}; nothing to comment on")
-    for result in results:
-        print(f"pull request #{result.pull_request}: summary comment {result.action} ({result.url})")
-    return 0
+        return github_comment.run(args)
+    except github_comment.GitHubError as error:
+        raise UserError(str(error)) from None

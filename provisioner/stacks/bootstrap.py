@@ -10,6 +10,11 @@ from provisioner.stacks.common import Target, aws_provider, use_remote_state
 
 
 READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+DATA_READ_ACTIONS = (
+    "s3:GetObject", "s3:GetObjectVersion", "secretsmanager:GetSecretValue", "dynamodb:GetItem", "dynamodb:BatchGetItem",
+    "dynamodb:Query", "dynamodb:Scan", "sqs:ReceiveMessage", "kinesis:GetRecords", "logs:GetLogEvents",
+    "logs:FilterLogEvents", "athena:GetQueryResults",
+)  # fmt: skip
 
 
 class BootstrapStack(TerraformStack):
@@ -47,8 +52,12 @@ class BootstrapStack(TerraformStack):
             "plan-role",
             DeployRoleProps(
                 role_name=project.naming.plan_role(environment.name),
-                trusted_role_arns=[project.naming.pr_plan_build_role_arn(), *role.extra_trusted_role_arns],
+                trusted_role_arns=[
+                    project.naming.pr_plan_build_role_arn(), *role.extra_trusted_role_arns, *role.plan_trusted_role_arns
+                ],
                 managed_policy_arns=[READ_ONLY_ACCESS],
+                # ReadOnlyAccess also reads data; a plan needs configuration, never object or secret contents.
+                denied_actions=DATA_READ_ACTIONS,
                 permissions_boundary_arn=role.permissions_boundary_arn,
                 max_session_duration=role.max_session_duration,
                 external_id=role.external_id,

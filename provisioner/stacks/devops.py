@@ -16,13 +16,14 @@ from modules.pipeline_notifications import PipelineNotifications, PipelineNotifi
 from modules.service_role import ServiceRole, ServiceRoleProps
 from provisioner import buildspecs
 from provisioner.config import ProjectConfig
-from provisioner.delivery import PR_PLAN_PROJECT_STEP, SYNTH_PROJECT_STEP, delivery_stages, pull_request_stages
+from provisioner.delivery import SYNTH_PROJECT_STEP, delivery_stages
 from provisioner.naming import DEVOPS_STACK, standard_tags, workload_stack
 from provisioner.stacks.common import Target, aws_provider, use_remote_state
+from provisioner.stacks.pull_requests import declare_pull_request_plans, pull_request_project_names, pull_request_role_arns
+from provisioner.stacks.statements import artifact_statements, assume_roles, build_log_statements
 
 # Construct ids of what `provisioner bootstrap-state` creates before the S3 backend can exist.
 STATE_CONSTRUCT_IDS = ("state-key", "state-bucket")
-POLICY_GATE_COMMAND = "make scan"
 
 
 class DevOpsStack(TerraformStack):
@@ -75,12 +76,8 @@ class DevOpsStack(TerraformStack):
         project, devops, naming = self.project, self.project.devops, self.project.naming
         account, region = devops.account_id, devops.region
         deployment_roles = [project.deployment_role_arn(env) for env in project.environments]
-        pipeline_role_arn = naming.role_arn(account, naming.pipeline_role)
-        synth_role_arn = naming.role_arn(account, naming.synth_build_role)
-        deploy_role_arn = naming.deploy_build_role_arn()
         # Pull requests get their own plan-only pipeline where the source can trigger on them (CodeStar).
         self.plans_pull_requests = devops.source.type == "codestar"
-        pr_role_arns = [naming.pr_plan_build_role_arn()] if self.plans_pull_requests else []
 
         self.artifacts = ArtifactStore(
             self,
@@ -90,8 +87,13 @@ class DevOpsStack(TerraformStack):
                 key_alias=naming.artifact_key_alias,
                 account_id=account,
                 region=region,
-                pipeline_role_arns=[pipeline_role_arn, synth_role_arn, deploy_role_arn, *pr_role_arns],
+                pipeline_role_arns=[
+                    naming.role_arn(account, naming.pipeline_role),
+                    naming.role_arn(account, naming.synth_build_role),
+                    naming.deploy_build_role_arn(),
+                ],
                 deployment_role_arns=deployment_roles,
+                key_only_role_arns=pull_request_role_arns(project) if self.plans_pull_requests else [],
                 log_group_prefix=f"/aws/codebuild/{devops.name_prefix}-",
             ),
         )
@@ -99,10 +101,14 @@ class DevOpsStack(TerraformStack):
         topic_arn = f"arn:aws:sns:{region}:{account}:{naming.notifications_topic}"
         pipeline_names = [naming.pipeline, *([naming.pr_pipeline] if self.plans_pull_requests else [])]
         pipeline_arns = [f"arn:aws:codepipeline:{region}:{account}:{name}" for name in pipeline_names]
-        projects_arn = f"arn:aws:codebuild:{region}:{account}:project/{devops.name_prefix}-*"
 
-        artifact_access = self._artifact_statements()
-        build_common = [*artifact_access, *self._build_log_statements()]
+        release_artifacts = artifact_statements(self.artifacts.bucket_arn, self.artifacts.key_arn)
+        synth_projects = [naming.build_project(SYNTH_PROJECT_STEP)]
+        deploy_projects = [name for name in self._release_project_names() if name not in synth_projects]
+
+        def project_arns(names: list[str]) -> list[str]:
+            return [f"arn:aws:codebuild:{region}:{account}:project/{name}" for name in names]
+
         synth_role = ServiceRole(
             self,
             "synth-build-role",
@@ -110,8 +116,9 @@ class DevOpsStack(TerraformStack):
                 role_name=naming.synth_build_role,
                 service="codebuild.amazonaws.com",
                 account_id=account,
-                source_arns=[projects_arn],
-                statements=build_common,
+                # Each build role serves exactly its own projects: no other project can run as it.
+                source_arns=project_arns(synth_projects),
+                statements=[*release_artifacts, *build_log_statements(region, account, synth_projects)],
                 description="CodeBuild: synthesizes the stacks and runs the policy gate; no AWS access beyond its artifacts and logs",
             ),
         )
@@ -122,34 +129,22 @@ class DevOpsStack(TerraformStack):
                 role_name=naming.deploy_build_role,
                 service="codebuild.amazonaws.com",
                 account_id=account,
-                source_arns=[projects_arn],
-                statements=[*build_common, *self._state_statements(), self._assume_deployment_roles(deployment_roles)],
+                source_arns=project_arns(deploy_projects),
+                statements=[
+                    *release_artifacts,
+                    *build_log_statements(region, account, deploy_projects),
+                    *self._state_statements(),
+                    assume_roles(deployment_roles),
+                ],
                 description="CodeBuild: plans and applies workload stacks by assuming each environment's deployment role",
             ),
         )
-        pr_plan_role_arn = None
-        if self.plans_pull_requests:
-            # Pull requests carry code nobody has reviewed yet: their plans read state and assume only the
-            # read-only plan roles, so a hostile change cannot use the pipeline's write access.
-            pr_plan_role = ServiceRole(
-                self,
-                "pr-plan-build-role",
-                ServiceRoleProps(
-                    role_name=naming.pr_plan_build_role,
-                    service="codebuild.amazonaws.com",
-                    account_id=account,
-                    source_arns=[projects_arn],
-                    statements=[
-                        *build_common,
-                        *self._state_statements(read_only=True),
-                        self._assume_deployment_roles([project.plan_role_arn(env) for env in project.environments]),
-                        *self._token_statements(),
-                    ],
-                    description="CodeBuild: plans pull requests through the read-only plan roles; cannot change anything",
-                ),
-            )
-            pr_plan_role_arn = pr_plan_role.role_arn
-        self.projects = self._build_projects(synth_role.role_arn, deploy_role.role_arn, pr_plan_role_arn)
+        self.projects = self._release_projects(synth_role.role_arn, deploy_role.role_arn)
+        pr_artifacts = (
+            artifact_statements(f"arn:aws:s3:::{naming.pr_artifact_bucket}", self.artifacts.key_arn, sid="PullRequestArtifact")[:2]
+            if self.plans_pull_requests
+            else []
+        )
         pipeline_role = ServiceRole(
             self,
             "pipeline-role",
@@ -159,7 +154,8 @@ class DevOpsStack(TerraformStack):
                 account_id=account,
                 source_arns=pipeline_arns,
                 statements=[
-                    *artifact_access,
+                    *release_artifacts,
+                    *pr_artifacts,
                     {
                         "Sid": "RunThisPipelinesBuilds",
                         "Effect": "Allow",
@@ -198,25 +194,16 @@ class DevOpsStack(TerraformStack):
                 emails=devops.notification_emails,
             ),
         )
-        if self.plans_pull_requests:
-            self.pr_pipeline = DeliveryPipeline(
+        if isinstance(source, CodeStarSource):
+            self.pr_pipeline = declare_pull_request_plans(
                 self,
-                "pr-pipeline",
-                DeliveryPipelineProps(
-                    pipeline_name=naming.pr_pipeline,
-                    role_arn=pipeline_role.role_arn,
-                    artifact_bucket_name=self.artifacts.bucket_name,
-                    kms_key_arn=self.artifacts.key_arn,
-                    account_id=account,
-                    region=region,
-                    source=source,
-                    stages=pull_request_stages(project),
-                    trigger="pull_request",
-                    # A newer push to the same pull request makes an older plan worthless.
-                    execution_mode="SUPERSEDED",
-                ),
+                project=project,
+                source=source,
+                kms_key_arn=self.artifacts.key_arn,
+                pipeline_role=pipeline_role,
+                read_only_state_statements=self._state_statements(read_only=True),
+                make_project=self._project,
             )
-            TerraformOutput(self, "pr_pipeline_name", value=self.pr_pipeline.pipeline_name)
         TerraformOutput(self, "pipeline_name", value=self.pipeline.pipeline_name)
         TerraformOutput(self, "artifact_bucket_name", value=self.artifacts.bucket_name)
         TerraformOutput(self, "artifact_kms_key_arn", value=self.artifacts.key_arn)
@@ -244,104 +231,58 @@ class DevOpsStack(TerraformStack):
             connection_arn=connection_arn, repository=config.repository, branch=config.branch, trigger_paths=config.trigger_paths
         )
 
-    def _build_projects(self, synth_role_arn: str, deploy_role_arn: str, pr_plan_role_arn: str | None) -> dict[str, BuildProject]:
-        project, devops, naming = self.project, self.project.devops, self.project.naming
-        build = devops.build
-        key_arn = self.artifacts.key_arn
+    def _project(self, step: str, env_name: str | None, role_arn: str, spec: str, description: str, cache: bool = False) -> BuildProject:
+        """One CodeBuild project with the build settings from devops.hcl, encrypted with the pipeline key."""
+        naming, build = self.project.naming, self.project.devops.build
+        return BuildProject(
+            self,
+            f"build-{step}" if env_name is None else f"build-{step}-{env_name}",
+            BuildProjectProps(
+                project_name=naming.build_project(step, env_name),
+                service_role_arn=role_arn,
+                kms_key_arn=self.artifacts.key_arn,
+                buildspec=spec,
+                description=description,
+                compute_type=build.compute_type,
+                image=build.image,
+                timeout_minutes=build.timeout_minutes,
+                log_retention_days=build.log_retention_days,
+                cache_location=f"{naming.artifact_bucket}/build-cache/{step}" if cache else None,
+            ),
+        )
 
-        def make(step: str, env_name: str | None, role_arn: str, spec: str, description: str, cache: bool = False) -> BuildProject:
-            name = naming.build_project(step, env_name)
-            return BuildProject(
-                self,
-                f"build-{step}" if env_name is None else f"build-{step}-{env_name}",
-                BuildProjectProps(
-                    project_name=name,
-                    service_role_arn=role_arn,
-                    kms_key_arn=key_arn,
-                    buildspec=spec,
-                    description=description,
-                    compute_type=build.compute_type,
-                    image=build.image,
-                    timeout_minutes=build.timeout_minutes,
-                    log_retention_days=build.log_retention_days,
-                    cache_location=f"{naming.artifact_bucket}/build-cache/{step}" if cache else None,
-                ),
-            )
-
+    def _release_projects(self, synth_role_arn: str, deploy_role_arn: str) -> dict[str, BuildProject]:
         projects = {
-            SYNTH_PROJECT_STEP: make(
-                SYNTH_PROJECT_STEP, None, synth_role_arn, buildspecs.synth(POLICY_GATE_COMMAND),
+            SYNTH_PROJECT_STEP: self._project(
+                SYNTH_PROJECT_STEP, None, synth_role_arn, buildspecs.synth(buildspecs.POLICY_GATE_COMMAND),
                 "Synthesizes every stack and runs the policy gate", cache=True,
             )
         }  # fmt: skip
-        for env in project.environments:
+        for env in self.project.environments:
             stack = workload_stack(env.name)
-            projects[f"plan-{env.name}"] = make(
+            projects[f"plan-{env.name}"] = self._project(
                 "plan", env.name, deploy_role_arn, buildspecs.plan(stack), f"Plans {stack} to a saved plan file and summarizes it"
             )
-            projects[f"apply-{env.name}"] = make(
+            projects[f"apply-{env.name}"] = self._project(
                 "apply", env.name, deploy_role_arn, buildspecs.apply(stack), f"Applies the reviewed saved plan of {stack}"
             )
-        if pr_plan_role_arn is not None:
-            source = devops.source
-            github = source.connection_provider in ("GitHub", "GitHubEnterpriseServer")
-            projects[PR_PLAN_PROJECT_STEP] = make(
-                PR_PLAN_PROJECT_STEP, None, pr_plan_role_arn,
-                buildspecs.pr_plan(
-                    {workload_stack(env.name): project.plan_role_arn(env) for env in project.environments},
-                    source.repository if github else None,
-                    devops.github_token_secret if github else None,
-                ),
-                "Plans every workload stack of a pull request (never applies) and publishes the summary",
-            )  # fmt: skip
         return projects
 
-    def projects_arns(self) -> list[str]:
-        devops, naming = self.project.devops, self.project.naming
+    def _release_project_names(self) -> list[str]:
+        naming = self.project.naming
         names = [naming.build_project(SYNTH_PROJECT_STEP)]
         for env in self.project.environments:
             names += [naming.build_project("plan", env.name), naming.build_project("apply", env.name)]
+        return names
+
+    def projects_arns(self) -> list[str]:
+        devops = self.project.devops
+        names = self._release_project_names()
         if self.plans_pull_requests:
-            names.append(naming.build_project(PR_PLAN_PROJECT_STEP))
+            names += pull_request_project_names(self.project)
         return [f"arn:aws:codebuild:{devops.region}:{devops.account_id}:project/{name}" for name in names]
 
     # -- IAM statements --------------------------------------------------------------------------
-    def _artifact_statements(self) -> list[policy.Statement]:
-        bucket = self.artifacts.bucket_arn
-        return [
-            {
-                "Sid": "ArtifactBucket",
-                "Effect": "Allow",
-                "Action": ["s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket"],
-                "Resource": bucket,
-            },
-            {
-                "Sid": "ArtifactObjects",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
-                "Resource": f"{bucket}/*",
-            },
-            {"Sid": "ArtifactKey", "Effect": "Allow", "Action": list(policy.KMS_USE_ACTIONS), "Resource": self.artifacts.key_arn},
-        ]
-
-    def _build_log_statements(self) -> list[policy.Statement]:
-        devops = self.project.devops
-        prefix = f"arn:aws:logs:{devops.region}:{devops.account_id}:log-group:/aws/codebuild/{devops.name_prefix}-"
-        return [
-            {
-                "Sid": "OwnBuildLogs",
-                "Effect": "Allow",
-                "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-                "Resource": [f"{prefix}*:*"],
-            },
-            {
-                "Sid": "OwnBuildReports",
-                "Effect": "Allow",
-                "Action": ["codebuild:CreateReportGroup", "codebuild:CreateReport", "codebuild:UpdateReport", "codebuild:BatchPutTestCases"],
-                "Resource": f"arn:aws:codebuild:{devops.region}:{devops.account_id}:report-group/{devops.name_prefix}-*",
-            },
-        ]
-
     def _state_statements(self, read_only: bool = False) -> list[policy.Statement]:
         bucket = self.state_bucket.bucket_arn
         workload_keys = "stacks/workload-*"
@@ -378,18 +319,6 @@ class DevOpsStack(TerraformStack):
                 "Resource": self.state_key.key_arn,
             },
         ]
-
-    def _token_statements(self) -> list[policy.Statement]:
-        devops = self.project.devops
-        if not (self.plans_pull_requests and devops.github_token_secret):
-            return []
-        # Secrets Manager appends a random 6-character suffix to secret ARNs.
-        arn = f"arn:aws:secretsmanager:{devops.region}:{devops.account_id}:secret:{devops.github_token_secret}-??????"
-        return [{"Sid": "ReadPullRequestCommentToken", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": arn}]
-
-    @staticmethod
-    def _assume_deployment_roles(role_arns: list[str]) -> policy.Statement:
-        return {"Sid": "AssumeExactDeploymentRoles", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": sorted(set(role_arns))}
 
     def _source_statements(self, source: Source) -> list[policy.Statement]:
         devops = self.project.devops

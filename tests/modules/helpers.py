@@ -112,11 +112,60 @@ def pr_plan_build_role_arn(project: ProjectConfig) -> str:
 
 
 def pipeline_role_arns(project: ProjectConfig) -> list[str]:
-    """The DevOps-account roles that read and write artifacts: CodePipeline, synth build, deploy build, and
-    the pull-request plan build where the source has pull requests (CodeStar)."""
+    """The DevOps-account roles that read and write the *release* artifact bucket: CodePipeline, synth build, deploy build.
+
+    Pull-request builds are not among them: they have their own bucket (``pr_role_arns``)."""
     devops = project.devops
-    suffixes = ["codepipeline", "synth-build", "deploy-build", *(["pr-plan-build"] if devops.source.type == "codestar" else [])]
-    return sorted(role_arn(devops.account_id, f"{devops.name_prefix}-{suffix}") for suffix in suffixes)
+    return sorted(role_arn(devops.account_id, f"{devops.name_prefix}-{suffix}") for suffix in ("codepipeline", "synth-build", "deploy-build"))
+
+
+def plans_pull_requests(project: ProjectConfig) -> bool:
+    """CodeStar sources (and only they) get the pull-request pipeline."""
+    return project.devops.source.type == "codestar"
+
+
+def comments_on_pull_requests(project: ProjectConfig) -> bool:
+    """A token secret is set and the connection is to GitHub (or GitHub Enterprise Server)."""
+    devops = project.devops
+    return (
+        plans_pull_requests(project)
+        and devops.github_token_secret is not None
+        and devops.source.connection_provider in ("GitHub", "GitHubEnterpriseServer")
+    )
+
+
+def pr_role_suffixes(project: ProjectConfig) -> list[str]:
+    if not plans_pull_requests(project):
+        return []
+    return ["pr-synth-build", "pr-plan-build", *(["pr-comment-build"] if comments_on_pull_requests(project) else [])]
+
+
+def pr_role_arns(project: ProjectConfig) -> list[str]:
+    """The pull-request build roles (sorted); none without a CodeStar source."""
+    devops = project.devops
+    return sorted(role_arn(devops.account_id, f"{devops.name_prefix}-{suffix}") for suffix in pr_role_suffixes(project))
+
+
+def project_arn(project: ProjectConfig, name: str) -> str:
+    devops = project.devops
+    return f"arn:aws:codebuild:{devops.region}:{devops.account_id}:project/{name}"
+
+
+def release_project_names(project: ProjectConfig) -> list[str]:
+    """Release CodeBuild projects, in the order the devops stack declares them."""
+    prefix = project.devops.name_prefix
+    names = [f"{prefix}-synth"]
+    for env in project.environments:
+        names += [f"{prefix}-plan-{env.name}", f"{prefix}-apply-{env.name}"]
+    return names
+
+
+def pr_project_names(project: ProjectConfig) -> list[str]:
+    """Pull-request CodeBuild projects, in the order the devops stack declares them."""
+    prefix = project.devops.name_prefix
+    if not plans_pull_requests(project):
+        return []
+    return [f"{prefix}-pr-synth", f"{prefix}-pr-plan", *([f"{prefix}-pr-comment"] if comments_on_pull_requests(project) else [])]
 
 
 def environment(project: ProjectConfig, name: str) -> EnvironmentConfig:

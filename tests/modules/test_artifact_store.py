@@ -10,6 +10,8 @@ from tests.modules.helpers import (
     deployment_role_arn,
     pipeline_role_arns,
     plan_role_arn,
+    plans_pull_requests,
+    pr_role_arns,
     ref,
     root_arn,
     statements,
@@ -24,9 +26,13 @@ def key_policy(synth) -> dict[str, dict]:
 
 
 def test_key_users_are_every_deployment_role_and_the_pipeline_roles(synth) -> None:
+    """Release roles, deployment roles and (CodeStar) the pull-request build roles, whose own bucket uses this key too."""
     project = synth.project
     users = key_policy(synth)["AllowUseByRoles"]
-    expected_roles = sorted([*(deployment_role_arn(env) for env in project.environments), *pipeline_role_arns(project)])
+    expected_roles = sorted(
+        [*(deployment_role_arn(env) for env in project.environments), *pipeline_role_arns(project), *pr_role_arns(project)]
+    )
+    assert bool(pr_role_arns(project)) == plans_pull_requests(project)
     assert users["Condition"] == {"ArnEquals": {"aws:PrincipalArn": expected_roles}}
     expected_accounts = {project.devops.account_id, *(env.account_id for env in project.environments)}
     assert users["Principal"] == {"AWS": sorted(root_arn(account) for account in expected_accounts)}
@@ -40,6 +46,7 @@ def test_repo_key_users_are_written_out(repo_synth) -> None:
         "arn:aws:iam::111111111111:role/acme-platform-codepipeline",
         "arn:aws:iam::111111111111:role/acme-platform-deploy-build",
         "arn:aws:iam::111111111111:role/acme-platform-pr-plan-build",
+        "arn:aws:iam::111111111111:role/acme-platform-pr-synth-build",
         "arn:aws:iam::111111111111:role/acme-platform-synth-build",
         "arn:aws:iam::222222222222:role/acme-platform-deploy-dev",
         "arn:aws:iam::333333333333:role/acme-platform-deploy-staging",
@@ -115,7 +122,9 @@ def test_bucket_policy_lets_deployment_roles_only_read(synth) -> None:
 def test_no_resource_policy_names_an_account_without_a_principal_arn_condition(synth) -> None:
     """An account root as principal is a grant to the whole account unless aws:PrincipalArn pins the role."""
     devops = synth.stacks["devops"]
-    policies = [at_path(devops, "aws_s3_bucket_policy", ARTIFACT_BUCKET_POLICY)[1]["policy"]]
+    # Every bucket policy: the release and pull-request artifact buckets and the state bucket.
+    policies = [bucket["policy"] for bucket in devops["resource"]["aws_s3_bucket_policy"].values()]
+    assert len(policies) == (3 if plans_pull_requests(synth.project) else 2)
     policies += [key["policy"] for key in devops["resource"]["aws_kms_key"].values()]
     for text in policies:
         for statement in statements({"policy": text}):
@@ -135,3 +144,29 @@ def test_plan_roles_get_no_artifact_access(synth) -> None:
     policies = [at_path(devops, "aws_s3_bucket_policy", ARTIFACT_BUCKET_POLICY)[1]["policy"], at_path(devops, "aws_kms_key", ARTIFACT_KEY)[1]["policy"]]
     for env in synth.project.environments:
         assert all(plan_role_arn(synth.project, env) not in text for text in policies), env.name
+
+
+def test_token_source_key_users_include_the_comment_build(token_synth) -> None:
+    roles = key_policy(token_synth)["AllowUseByRoles"]["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+    assert roles == [
+        "arn:aws:iam::555555555555:role/tok-codepipeline",
+        "arn:aws:iam::555555555555:role/tok-deploy-build",
+        "arn:aws:iam::555555555555:role/tok-pr-comment-build",
+        "arn:aws:iam::555555555555:role/tok-pr-plan-build",
+        "arn:aws:iam::555555555555:role/tok-pr-synth-build",
+        "arn:aws:iam::555555555555:role/tok-synth-build",
+        "arn:aws:iam::666666666666:role/tok-deploy-dev",
+    ]
+
+
+def test_pull_request_roles_use_the_key_but_get_nothing_on_the_release_bucket(synth) -> None:
+    """Key users only: unreviewed code must not read or overwrite release artifacts (saved plans awaiting approval)."""
+    devops = synth.stacks["devops"]
+    release_policy = at_path(devops, "aws_s3_bucket_policy", ARTIFACT_BUCKET_POLICY)[1]["policy"]
+    key_users = key_policy(synth)["AllowUseByRoles"]["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+    for arn in pr_role_arns(synth.project):
+        assert arn in key_users, arn
+        assert arn not in release_policy, arn
+        assert arn.rsplit("/", 1)[1] not in release_policy, arn
+    if plans_pull_requests(synth.project):
+        assert "-pr-" not in release_policy

@@ -13,7 +13,18 @@ import yaml
 
 from modules.build_project import BuildProjectProps
 from provisioner import buildspecs
-from tests.modules.helpers import EXAMPLE_BUILDSPEC, REFERENCE, at_path, plan_role_arn, ref, terraform_string, where
+from tests.modules.helpers import (
+    EXAMPLE_BUILDSPEC,
+    REFERENCE,
+    at_path,
+    comments_on_pull_requests,
+    plan_role_arn,
+    plans_pull_requests,
+    ref,
+    terraform_string,
+    where,
+)
+
 
 def projects(synth) -> dict[str, dict]:
     return synth.stacks["devops"]["resource"]["aws_codebuild_project"]
@@ -27,14 +38,26 @@ def expected_projects(synth) -> dict[str, tuple[str, str]]:
     for env in synth.project.environments:
         expected[f"{prefix}-plan-{env.name}"] = ("deploy-build-role", buildspecs.plan(env.workload_stack))
         expected[f"{prefix}-apply-{env.name}"] = ("deploy-build-role", buildspecs.apply(env.workload_stack))
-    if devops.source.type == "codestar":
+    if plans_pull_requests(synth.project):
+        # Pull requests: their own projects and roles; the same synth and policy gate as releases.
+        expected[f"{prefix}-pr-synth"] = ("pr-synth-build-role", buildspecs.synth("make scan"))
         plan_roles = {env.workload_stack: plan_role_arn(synth.project, env) for env in synth.project.environments}
-        pr_plan = buildspecs.pr_plan(plan_roles, devops.source.repository, devops.github_token_secret)
-        expected[f"{prefix}-pr-plan"] = ("pr-plan-build-role", pr_plan)
+        expected[f"{prefix}-pr-plan"] = ("pr-plan-build-role", buildspecs.pr_plan(plan_roles))
+    if comments_on_pull_requests(synth.project):
+        expected[f"{prefix}-pr-comment"] = (
+            "pr-comment-build-role", buildspecs.pr_comment(devops.source.repository, devops.github_token_secret)
+        )  # fmt: skip
     return expected
 
 
-def test_one_project_per_step_and_environment(synth) -> None:
+@pytest.fixture(params=["repo_synth", "alt_synth", "token_synth"])
+def any_synth(request: pytest.FixtureRequest):
+    """The two projects, and the GitHub source with a token (which adds the comment build)."""
+    return request.getfixturevalue(request.param)
+
+
+def test_one_project_per_step_and_environment(any_synth) -> None:
+    synth = any_synth
     assert sorted(p["name"] for p in projects(synth).values()) == sorted(expected_projects(synth))
 
 
@@ -60,7 +83,8 @@ def test_privileged_mode_and_variables_come_from_the_props(examples) -> None:
     assert project["cache"] == {"type": "S3", "location": "example-cache/docker"}
 
 
-def test_projects_run_as_the_right_service_role(synth) -> None:
+def test_projects_run_as_the_right_service_role(any_synth) -> None:
+    synth = any_synth
     devops = synth.stacks["devops"]
     expected = expected_projects(synth)
     for project in projects(synth).values():
@@ -101,7 +125,8 @@ def test_buildspecs_hold_no_terraform_interpolation(synth) -> None:
         terraform_string(project["source"]["buildspec"])  # asserts every ${ is escaped
 
 
-def test_buildspec_reaches_codebuild_as_the_yaml_the_product_generates(synth) -> None:
+def test_buildspec_reaches_codebuild_as_the_yaml_the_product_generates(any_synth) -> None:
+    synth = any_synth
     expected = expected_projects(synth)
     for project in projects(synth).values():
         received = terraform_string(project["source"]["buildspec"])
@@ -160,12 +185,39 @@ def test_release_projects_never_pass_another_role(synth) -> None:
             assert "-lock=false" not in project["source"]["buildspec"], project["name"]
 
 
-def test_token_source_comments_with_the_read_only_build_role(token_synth) -> None:
+def test_token_source_plans_without_the_token_and_comments_in_a_separate_build(token_synth) -> None:
+    """The plan build runs the pull request's code: no token. The comment build holds it and runs no PR code."""
     devops = token_synth.stacks["devops"]
-    (project,) = [p for p in projects(token_synth).values() if p["name"] == "tok-pr-plan"]
-    role_id, _ = at_path(devops, "aws_iam_role", "devops/pr-plan-build-role/role")
-    assert project["service_role"] == ref("aws_iam_role", role_id, "arn")
-    expected = buildspecs.pr_plan({"workload-dev": "arn:aws:iam::666666666666:role/tok-plan-dev"}, "tok/infra", "tok/github-token")
-    received = terraform_string(project["source"]["buildspec"])
-    assert received == expected
-    assert yaml.safe_load(received)["env"]["secrets-manager"] == {"GITHUB_TOKEN": "tok/github-token"}
+    by_name = {p["name"]: p for p in projects(token_synth).values()}
+    plan_role_id, _ = at_path(devops, "aws_iam_role", "devops/pr-plan-build-role/role")
+    comment_role_id, _ = at_path(devops, "aws_iam_role", "devops/pr-comment-build-role/role")
+    assert by_name["tok-pr-plan"]["service_role"] == ref("aws_iam_role", plan_role_id, "arn")
+    assert by_name["tok-pr-comment"]["service_role"] == ref("aws_iam_role", comment_role_id, "arn")
+    plan = terraform_string(by_name["tok-pr-plan"]["source"]["buildspec"])
+    assert plan == buildspecs.pr_plan({"workload-dev": "arn:aws:iam::666666666666:role/tok-plan-dev"})
+    assert "secrets-manager" not in yaml.safe_load(plan)["env"] and "GITHUB_TOKEN" not in plan
+    comment = terraform_string(by_name["tok-pr-comment"]["source"]["buildspec"])
+    assert comment == buildspecs.pr_comment("tok/infra", "tok/github-token")
+    assert yaml.safe_load(comment)["env"]["secrets-manager"] == {"GITHUB_TOKEN": "tok/github-token"}
+
+
+def test_only_the_comment_project_is_given_a_secret(any_synth) -> None:
+    """Exactly one project (pr-comment, with a token secret) reads Secrets Manager; no project passes secrets as variables."""
+    prefix = any_synth.project.devops.name_prefix
+    with_secrets = []
+    for project in projects(any_synth).values():
+        spec = yaml.safe_load(terraform_string(project["source"]["buildspec"]))
+        if "secrets-manager" in spec.get("env", {}) or "parameter-store" in spec.get("env", {}):
+            with_secrets.append(project["name"])
+        assert all(v["type"] == "PLAINTEXT" and "TOKEN" not in v["name"] for v in project["environment"].get("environment_variable", [])), project["name"]
+    assert with_secrets == ([f"{prefix}-pr-comment"] if comments_on_pull_requests(any_synth.project) else [])
+
+
+def test_pull_request_projects_use_no_release_cache(any_synth) -> None:
+    """The release synth caches in the release artifact bucket, which pull-request roles cannot (and must not) reach."""
+    release_bucket = any_synth.project.naming.artifact_bucket
+    for project in projects(any_synth).values():
+        if "-pr-" in project["name"]:
+            assert "cache" not in project, project["name"]
+        elif project["name"].endswith("-synth"):
+            assert project["cache"]["location"].startswith(f"{release_bucket}/"), project["name"]

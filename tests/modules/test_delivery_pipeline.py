@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.modules.helpers import at_path, by_sid, ref, statements
 
 COMMIT_ID = "#{SourceVariables.CommitId}"
@@ -229,3 +231,57 @@ def test_codestar_source_has_no_eventbridge_start_rule(repo_synth) -> None:
     rules = repo_synth.stacks["devops"]["resource"]["aws_cloudwatch_event_rule"].values()
     assert not [r for r in rules if r["name"].endswith("-on-push")]
 
+
+
+# --- the pull-request pipeline ---------------------------------------------------------------------
+def pr_pipeline(synth) -> tuple[str, dict]:
+    return at_path(synth.stacks["devops"], "aws_codepipeline", "devops/pr-pipeline/pipeline")
+
+
+def test_codecommit_source_has_only_the_release_pipeline(alt_synth) -> None:
+    pipelines = alt_synth.stacks["devops"]["resource"]["aws_codepipeline"].values()
+    assert [p["name"] for p in pipelines] == ["alt-delivery"]
+
+
+@pytest.mark.parametrize(
+    ("synth_name", "stage_names"),
+    [("repo_synth", ["Source", "Synth", "Plan"]), ("token_synth", ["Source", "Synth", "Plan", "Comment"])],
+)
+def test_pull_request_pipeline_plans_on_its_own_bucket_and_projects(request, synth_name: str, stage_names: list[str]) -> None:
+    synth = request.getfixturevalue(synth_name)
+    devops = synth.stacks["devops"]
+    prefix = synth.project.devops.name_prefix
+    _, found = pr_pipeline(synth)
+    assert found["name"] == f"{prefix}-pr-plan"
+    assert (found["pipeline_type"], found["execution_mode"]) == ("V2", "SUPERSEDED")
+    role_id, _ = at_path(devops, "aws_iam_role", "devops/pipeline-role/role")
+    assert found["role_arn"] == ref("aws_iam_role", role_id, "arn")
+    key_id, _ = at_path(devops, "aws_kms_key", "devops/artifacts/key/key")
+    pr_bucket_id, _ = at_path(devops, "aws_s3_bucket", "devops/pr-artifacts/bucket")
+    release_bucket_id, _ = at_path(devops, "aws_s3_bucket", "devops/artifacts/bucket/bucket")
+    (store,) = found["artifact_store"]
+    assert store == {
+        "encryption_key": {"id": ref("aws_kms_key", key_id, "arn"), "type": "KMS"},
+        "location": ref("aws_s3_bucket", pr_bucket_id, "bucket"),
+        "type": "S3",
+    }
+    assert release_bucket_id not in json.dumps(found), "the pull-request pipeline never touches the release bucket"
+    assert [stage["name"] for stage in found["stage"]] == stage_names
+    builds = [
+        (action["name"], action["configuration"]["ProjectName"], action.get("input_artifacts"), action.get("output_artifacts"))
+        for stage in found["stage"][1:]
+        for action in stage["action"]
+    ]
+    expected = [("Synth", f"{prefix}-pr-synth", ["source"], ["synth"]), ("Plan-all-environments", f"{prefix}-pr-plan", ["synth"], ["pr_plan"])]
+    if "Comment" in stage_names:
+        expected.append(("Comment", f"{prefix}-pr-comment", ["pr_plan"], None))
+    assert builds == expected
+    assert not [a for s in found["stage"] for a in s["action"] if a["category"] == "Approval"]
+    (trigger,) = found["trigger"]
+    assert set(trigger["git_configuration"]) == {"pull_request", "source_action_name"}
+    assert "push" not in trigger["git_configuration"], "pushes release through the other pipeline"
+
+
+def test_release_pipeline_runs_no_pull_request_project(synth) -> None:
+    for _, action in build_actions(synth):
+        assert "-pr-" not in action["configuration"]["ProjectName"], action["name"]

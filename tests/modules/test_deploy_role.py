@@ -11,6 +11,7 @@ import json
 import pytest
 
 from modules.deploy_role import DeployRoleProps
+from provisioner.stacks.bootstrap import DATA_READ_ACTIONS
 from tests.modules.helpers import (
     EXAMPLE_PIPELINE_ROLE,
     READER_A,
@@ -195,8 +196,41 @@ def test_plan_role_has_read_only_access_and_nothing_else(synth) -> None:
         found = attachments(synth, env, "plan-role")
         assert [a["policy_arn"] for a in found.values()] == [READ_ONLY], env.name
         assert all(a["role"] == ref("aws_iam_role", lid, "name") for a in found.values()), env.name
-    bootstrap = [synth.stacks[env.bootstrap_stack]["resource"] for env in synth.project.environments]
-    assert not any("aws_iam_role_policy" in r or "aws_iam_policy" in r for r in bootstrap), "no inline or customer policy may widen it"
+        resources = synth.stacks[env.bootstrap_stack]["resource"]
+        assert "aws_iam_policy" not in resources, "no customer policy may widen it"
+        # The only inline policy of the stack is the plan role's explicit Deny: it can narrow, never widen.
+        (inline,) = resources["aws_iam_role_policy"].values()
+        assert path_of(inline) == f"{env.bootstrap_stack}/plan-role/deny", env.name
+        assert inline["role"] == ref("aws_iam_role", lid, "id"), env.name
+        assert {s["Effect"] for s in statements(inline)} == {"Deny"}, env.name
+
+
+def plan_role_deny(synth, env) -> dict:
+    _, inline = at_path(synth.stacks[env.bootstrap_stack], "aws_iam_role_policy", f"{env.bootstrap_stack}/plan-role/deny")
+    return inline
+
+
+def test_plan_role_explicitly_denies_reading_data(synth) -> None:
+    """ReadOnlyAccess reads object and secret contents too; a plan needs configuration only."""
+    for env in synth.project.environments:
+        inline = plan_role_deny(synth, env)
+        assert inline["name"] == "explicit-deny"
+        (deny,) = statements(inline)
+        assert deny == {"Sid": "ExplicitDeny", "Effect": "Deny", "Action": sorted(DATA_READ_ACTIONS), "Resource": "*"}, env.name
+        for action in ("s3:GetObject", "s3:GetObjectVersion", "secretsmanager:GetSecretValue", "dynamodb:GetItem", "dynamodb:Scan"):
+            assert action in deny["Action"], action
+        assert not any(a.endswith(":*") or a == "*" for a in deny["Action"]), "a wildcard Deny would also block what plans need"
+
+
+def test_deployment_role_has_no_deny_and_no_inline_policy(synth) -> None:
+    """Deployments may read objects and secrets they manage; only the plan role is narrowed."""
+    for env in synth.project.environments:
+        policies = synth.stacks[env.bootstrap_stack]["resource"]["aws_iam_role_policy"].values()
+        assert not [p for p in policies if path_of(p).startswith(f"{env.bootstrap_stack}/deployment-role/")], env.name
+
+
+def test_role_without_denied_actions_gets_no_inline_policy(examples) -> None:
+    assert "aws_iam_role_policy" not in examples["resource"]
 
 
 def test_plan_role_trust_is_the_devops_root_pinned_to_the_pr_plan_build_role(synth) -> None:
@@ -206,11 +240,11 @@ def test_plan_role_trust_is_the_devops_root_pinned_to_the_pr_plan_build_role(syn
         assert statement["Effect"] == "Allow"
         assert statement["Action"] == ["sts:AssumeRole"]
         assert "Resource" not in statement
-        extra = list(env.deployment_role.extra_trusted_role_arns)
-        assert statement["Principal"] == {"AWS": root_arn(devops.account_id)}, "extra roles here are all in the DevOps account"
-        assert statement["Condition"]["ArnEquals"] == {
-            "aws:PrincipalArn": sorted([f"arn:aws:iam::{devops.account_id}:role/{devops.name_prefix}-pr-plan-build", *extra])
-        }
+        extra = [*env.deployment_role.extra_trusted_role_arns, *env.deployment_role.plan_trusted_role_arns]
+        trusted = sorted([f"arn:aws:iam::{devops.account_id}:role/{devops.name_prefix}-pr-plan-build", *extra])
+        roots = sorted({root_arn(arn.split(":")[4]) for arn in trusted})
+        assert statement["Principal"] == {"AWS": roots if len(roots) > 1 else roots[0]}
+        assert statement["Condition"]["ArnEquals"] == {"aws:PrincipalArn": trusted}
 
 
 def test_repo_plan_roles_trust_only_the_acme_pr_plan_build_role(repo_synth) -> None:
@@ -221,8 +255,30 @@ def test_repo_plan_roles_trust_only_the_acme_pr_plan_build_role(repo_synth) -> N
 
 def test_extra_trusted_roles_may_also_assume_the_plan_role(alt_synth) -> None:
     live = environment(alt_synth.project, "live")
-    condition = trust(plan_role(alt_synth, live)[1])["Condition"]["ArnEquals"]["aws:PrincipalArn"]
-    assert condition == ["arn:aws:iam::123456789012:role/alt-pr-plan-build", "arn:aws:iam::123456789012:role/operator"]
+    statement = trust(plan_role(alt_synth, live)[1])
+    assert statement["Condition"]["ArnEquals"]["aws:PrincipalArn"] == [
+        "arn:aws:iam::123456789012:role/alt-pr-plan-build",
+        "arn:aws:iam::123456789012:role/operator",
+        "arn:aws:iam::123456789012:role/plan-operator",
+        "arn:aws:iam::999999999999:role/github-plan",
+    ]
+    assert statement["Principal"] == {"AWS": ["arn:aws:iam::123456789012:root", "arn:aws:iam::999999999999:root"]}
+
+
+def test_plan_trusted_roles_may_assume_only_the_plan_role(alt_synth) -> None:
+    """plan_trusted_role_arns (operators, GitHub Actions) read through the plan role and never reach the deployment role."""
+    live = environment(alt_synth.project, "live")
+    plan_only = live.deployment_role.plan_trusted_role_arns
+    assert plan_only == ("arn:aws:iam::123456789012:role/plan-operator", "arn:aws:iam::999999999999:role/github-plan")
+    deployer = trust(deployment_role(alt_synth, live)[1])
+    for arn in plan_only:
+        assert arn in trust(plan_role(alt_synth, live)[1])["Condition"]["ArnEquals"]["aws:PrincipalArn"], arn
+        assert arn not in deployer["Condition"]["ArnEquals"]["aws:PrincipalArn"], arn
+        assert arn not in deployment_role(alt_synth, live)[1]["assume_role_policy"], arn
+    assert deployer["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}, "the other account is not even a principal"
+    for env in alt_synth.project.environments:
+        if env.name != "live":
+            assert "plan-operator" not in json.dumps(alt_synth.stacks[env.bootstrap_stack]), env.name
 
 
 def test_build_roles_are_not_crossed(synth) -> None:

@@ -14,6 +14,8 @@ from tests.modules.helpers import (
     deployment_role_arn,
     path_of,
     pipeline_role_arns,
+    plans_pull_requests,
+    pr_role_arns,
     ref,
     root_arn,
     statements,
@@ -49,11 +51,13 @@ def buckets(synth) -> list[tuple[str, str, dict]]:
     for stack_name, stack in synth.stacks.items():
         for lid in stack.get("resource", {}).get("aws_s3_bucket", {}):
             found.append((stack_name, lid, parts(stack, lid)))
-    assert len(found) == 2 + len(synth.project.environments)
+    # State and release artifacts; pull-request artifacts for CodeStar sources; one data bucket per environment.
+    assert len(found) == 2 + plans_pull_requests(synth.project) + len(synth.project.environments)
     return found
 
 
 ARTIFACT_BUCKET = "devops/artifacts/bucket/bucket"
+PR_ARTIFACT_BUCKET = "devops/pr-artifacts/bucket"
 STATE_BUCKET = "devops/state-bucket/bucket"
 
 
@@ -74,7 +78,8 @@ def test_default_encryption_is_sse_kms_with_a_key_arn_and_a_bucket_key(synth) ->
 
 
 @pytest.mark.parametrize(
-    ("bucket_path", "key_path"), [(ARTIFACT_BUCKET, "devops/artifacts/key/key"), (STATE_BUCKET, "devops/state-key/key")]
+    ("bucket_path", "key_path"),
+    [(ARTIFACT_BUCKET, "devops/artifacts/key/key"), (PR_ARTIFACT_BUCKET, "devops/artifacts/key/key"), (STATE_BUCKET, "devops/state-key/key")],
 )
 def test_devops_buckets_use_their_own_keys(repo_synth, bucket_path: str, key_path: str) -> None:
     devops = repo_synth.stacks["devops"]
@@ -94,7 +99,7 @@ def test_versioning_ownership_and_all_four_public_access_blocks(synth) -> None:
 
 
 def test_lifecycle_expires_noncurrent_versions_and_aborts_incomplete_uploads(repo_synth) -> None:
-    expected_days = {ARTIFACT_BUCKET: 30, STATE_BUCKET: 365}
+    expected_days = {ARTIFACT_BUCKET: 30, PR_ARTIFACT_BUCKET: 7, STATE_BUCKET: 365}
     for env in repo_synth.project.environments:
         expected_days[f"{env.workload_stack}/data-bucket/bucket"] = 90
     for stack_name, lid, found in buckets(repo_synth):
@@ -147,7 +152,7 @@ def test_policy_denies_uploads_that_do_not_ask_for_sse_kms(synth) -> None:
             "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"}},
         }, f"{stack_name}/{lid}"
         checked += 1
-    assert checked == 1 + len(synth.project.environments)
+    assert checked == 1 + plans_pull_requests(synth.project) + len(synth.project.environments)
 
 
 def test_state_bucket_does_not_deny_unencrypted_puts_and_grants_nobody(synth) -> None:
@@ -205,6 +210,70 @@ def test_policy_waits_for_the_public_access_block(synth) -> None:
         block_id, _ = found["aws_s3_bucket_public_access_block"]
         policy = found["aws_s3_bucket_policy"][1]
         assert policy["depends_on"] == [f"aws_s3_bucket_public_access_block.{block_id}"], f"{stack_name}/{lid}"
+
+
+def test_pull_request_bucket_exists_only_for_codestar_sources_and_is_not_the_release_bucket(synth) -> None:
+    devops = synth.stacks["devops"]
+    naming = synth.project.naming
+    names = sorted(b["bucket"] for b in devops["resource"]["aws_s3_bucket"].values())
+    if not plans_pull_requests(synth.project):
+        assert names == sorted([naming.state_bucket, naming.artifact_bucket])
+        assert "pr-artifacts" not in str(devops)
+        return
+    assert names == sorted([naming.state_bucket, naming.artifact_bucket, naming.pr_artifact_bucket])
+    pr_id, pr_bucket = at_path(devops, "aws_s3_bucket", PR_ARTIFACT_BUCKET)
+    release_id, release_bucket = at_path(devops, "aws_s3_bucket", ARTIFACT_BUCKET)
+    assert pr_id != release_id and pr_bucket["bucket"] != release_bucket["bucket"]
+    devops_config = synth.project.devops
+    assert pr_bucket["bucket"] == f"{devops_config.name_prefix}-pr-artifacts-{devops_config.account_id}-{devops_config.region}"
+
+
+def test_repo_pull_request_bucket_is_written_out(repo_synth) -> None:
+    _, bucket = at_path(repo_synth.stacks["devops"], "aws_s3_bucket", PR_ARTIFACT_BUCKET)
+    assert bucket["bucket"] == "acme-platform-pr-artifacts-111111111111-eu-west-1"
+
+
+@pytest.mark.parametrize("synth_name", ["repo_synth", "token_synth"])
+def test_pull_request_bucket_grants_read_write_to_the_pipeline_and_pull_request_roles_only(request, synth_name: str) -> None:
+    synth = request.getfixturevalue(synth_name)
+    project = synth.project
+    devops = synth.stacks["devops"]
+    policy = bucket_policy(devops, PR_ARTIFACT_BUCKET)
+    bucket_id, _ = at_path(devops, "aws_s3_bucket", PR_ARTIFACT_BUCKET)
+    arn = ref("aws_s3_bucket", bucket_id, "arn")
+    pipeline = f"arn:aws:iam::{project.devops.account_id}:role/{project.devops.name_prefix}-codepipeline"
+    writers = sorted([pipeline, *pr_role_arns(project)])
+    assert len(writers) == (4 if synth_name == "token_synth" else 3)
+    root = root_arn(project.devops.account_id)
+    by = by_sid(policy)
+    assert sorted(by) == sorted(["DenyInsecureTransport", "DenyUnencryptedObjectUploads", "AllowListBucketReadWrite", "AllowReadWriteObjects"])
+    assert by["AllowListBucketReadWrite"] == {
+        "Sid": "AllowListBucketReadWrite",
+        "Effect": "Allow",
+        "Principal": {"AWS": root},
+        "Action": ["s3:ListBucket", "s3:GetBucketLocation", "s3:GetBucketVersioning"],
+        "Resource": [arn],
+        "Condition": {"ArnEquals": {"aws:PrincipalArn": writers}},
+    }
+    assert by["AllowReadWriteObjects"] == {
+        "Sid": "AllowReadWriteObjects",
+        "Effect": "Allow",
+        "Principal": {"AWS": root},
+        "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
+        "Resource": [f"{arn}/*"],
+        "Condition": {"ArnEquals": {"aws:PrincipalArn": writers}},
+    }
+    text = policy["policy"]
+    for release_only in ("-synth-build", "-deploy-build"):
+        assert f"{project.devops.name_prefix}{release_only}" not in text, release_only
+    assert not any(deployment_role_arn(env) in text for env in project.environments), "workload accounts never read PR artifacts"
+
+
+def test_release_bucket_grants_nothing_to_pull_request_roles(synth) -> None:
+    text = bucket_policy(synth.stacks["devops"], ARTIFACT_BUCKET)["policy"]
+    prefix = synth.project.devops.name_prefix
+    for suffix in ("pr-synth-build", "pr-plan-build", "pr-comment-build"):
+        assert f"{prefix}-{suffix}" not in text, suffix
 
 
 # --- props validation --------------------------------------------------------------------------

@@ -5,15 +5,42 @@ from __future__ import annotations
 import fnmatch
 import json
 
-from tests.modules.helpers import as_list, at_path, deployment_role_arn, path_of, plan_role_arn, ref, statements
+import pytest
+
+from tests.modules.helpers import (
+    as_list,
+    at_path,
+    deployment_role_arn,
+    path_of,
+    plan_role_arn,
+    plans_pull_requests,
+    pr_role_suffixes,
+    project_arn,
+    ref,
+    statements,
+)
 
 ROLES = ("synth-build-role", "deploy-build-role", "pipeline-role")
+RELEASE_BUILDS = ("devops/synth-build-role", "devops/deploy-build-role")
+PR_SYNTH_BUILD = "devops/pr-synth-build-role"
 PR_PLAN_BUILD = "devops/pr-plan-build-role"
+PR_COMMENT_BUILD = "devops/pr-comment-build-role"
 
 
 def roles(synth) -> list[str]:
-    """Construct ids of the devops stack's roles with an inline policy; CodeStar sources add the pull-request plan build."""
-    return [*ROLES, *(["pr-plan-build-role"] if synth.project.devops.source.type == "codestar" else [])]
+    """Construct ids of the devops stack's roles with an inline policy; CodeStar sources add the pull-request builds."""
+    return [*ROLES, *(f"{suffix}-role" for suffix in pr_role_suffixes(synth.project))]
+
+
+def pr_roles(synth) -> list[str]:
+    """Construct paths of the pull-request build roles (none without a CodeStar source)."""
+    return [f"devops/{suffix}-role" for suffix in pr_role_suffixes(synth.project)]
+
+
+@pytest.fixture(params=["repo_synth", "alt_synth", "token_synth"])
+def any_synth(request: pytest.FixtureRequest):
+    """The two projects, and the GitHub source with a token (which adds the comment build)."""
+    return request.getfixturevalue(request.param)
 
 
 def inline_policies(synth) -> dict[str, list[dict]]:
@@ -88,10 +115,13 @@ def test_codecommit_source_has_no_pull_request_plan_build(alt_synth) -> None:
     assert not [r for r in devops["aws_iam_role"].values() if path_of(r).startswith(PR_PLAN_BUILD + "/") or r["name"] == "alt-pr-plan-build"]
     assert not [p for p in devops["aws_codebuild_project"].values() if p["name"] == "alt-pr-plan"]
     assert "alt-pr-plan-build" not in json.dumps(alt_synth.stacks["devops"]), "nothing may name a role that does not exist"
+    # No pull-request pipeline at all: no PR roles, projects, bucket or pipeline.
+    assert "alt-pr-" not in json.dumps(alt_synth.stacks["devops"])
+    assert [p["name"] for p in devops["aws_codepipeline"].values()] == ["alt-delivery"]
 
 
-def test_no_build_role_but_the_pr_plan_build_reads_the_github_token(synth) -> None:
-    """The deploy build runs reviewed code only and needs no token; neither synth source here sets one."""
+def test_no_build_role_reads_a_github_token_when_no_secret_is_configured(synth) -> None:
+    """Without github_token_secret there is no comment build, and no role may read any secret (neither source here sets one)."""
     assert synth.project.devops.github_token_secret is None
     for role, policy in inline_policies(synth).items():
         secrets = [s for s in policy if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
@@ -216,17 +246,34 @@ def test_deployment_role_trusts_use_principal_arn_not_service_conditions(synth) 
 
 
 # --- GitHub token (a source with github_token_secret set) ----------------------------------------
-def test_only_the_pr_plan_build_role_reads_the_github_token(token_synth) -> None:
-    """The token lets a build comment on pull requests: only the build that comments gets it, never the deploy build."""
+def test_only_the_pr_comment_build_role_reads_the_github_token(token_synth) -> None:
+    """The token lets a build comment on pull requests: only the comment build gets it, never the build that runs PR code."""
     secret = "arn:aws:secretsmanager:eu-west-1:555555555555:secret:tok/github-token-??????"
     policies = inline_policies(token_synth)
     assert set(policies) == {f"devops/{role}" for role in roles(token_synth)}
+    assert PR_COMMENT_BUILD in policies and PR_PLAN_BUILD in policies
     for role, policy in policies.items():
         secrets = [s for s in policy if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
-        if role == PR_PLAN_BUILD:
+        if role == PR_COMMENT_BUILD:
             assert secrets == [{"Sid": "ReadPullRequestCommentToken", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}]
         else:
             assert secrets == [], f"{role} must not read the GitHub token"
+    assert "secretsmanager" not in json.dumps(policies[PR_PLAN_BUILD])
+
+
+def test_pr_comment_build_role_has_pr_artifacts_logs_and_the_token_only(token_synth) -> None:
+    """No state, no role to assume, no release artifacts: it only reads the summary and posts it."""
+    devops = token_synth.stacks["devops"]
+    pr_bucket = ref("aws_s3_bucket", at_path(devops, "aws_s3_bucket", "devops/pr-artifacts/bucket")[0], "arn")
+    key = ref("aws_kms_key", at_path(devops, "aws_kms_key", "devops/artifacts/key/key")[0], "arn")
+    policy = inline_policies(token_synth)[PR_COMMENT_BUILD]
+    assert [s["Sid"] for s in policy] == [
+        "ArtifactBucket", "ArtifactObjects", "ArtifactKey", "OwnBuildLogs", "OwnBuildReports", "ReadPullRequestCommentToken",
+    ]  # fmt: skip
+    by_sid = {s["Sid"]: s for s in policy}
+    assert by_sid["ArtifactBucket"]["Resource"] == pr_bucket
+    assert by_sid["ArtifactObjects"]["Resource"] == f"{pr_bucket}/*"
+    assert by_sid["ArtifactKey"]["Resource"] == key
 
 
 def test_token_synth_pr_plan_build_role_still_assumes_only_plan_roles_and_reads_state_only(token_synth) -> None:
@@ -238,3 +285,97 @@ def test_token_synth_pr_plan_build_role_still_assumes_only_plan_roles_and_reads_
     assert assume["Resource"] == ["arn:aws:iam::666666666666:role/tok-plan-dev"]
     on_state = [s for s in policy if any(r.startswith(bucket_arn) or r == key_arn for r in as_list(s["Resource"]))]
     assert on_state == read_only_state_statements(bucket_arn, key_arn)
+
+
+# --- pull requests kept apart from releases -------------------------------------------------------
+def bucket_refs(synth) -> tuple[set[str], set[str]]:
+    """Every way a policy can name the release and the pull-request artifact buckets: ARN references and literal ARNs."""
+    devops = synth.stacks["devops"]
+    naming = synth.project.naming
+    release_id, _ = at_path(devops, "aws_s3_bucket", "devops/artifacts/bucket/bucket")
+    release = {ref("aws_s3_bucket", release_id, "arn"), ref("aws_s3_bucket", release_id, "bucket"), f"arn:aws:s3:::{naming.artifact_bucket}"}
+    pr = {f"arn:aws:s3:::{naming.pr_artifact_bucket}"}
+    if plans_pull_requests(synth.project):
+        pr_id, _ = at_path(devops, "aws_s3_bucket", "devops/pr-artifacts/bucket")
+        pr |= {ref("aws_s3_bucket", pr_id, "arn"), ref("aws_s3_bucket", pr_id, "bucket")}
+    return release, pr
+
+
+def names_any(statement: dict, names: set[str]) -> bool:
+    return any(r == n or r.startswith(f"{n}/") for r in as_list(statement.get("Resource")) for n in names)
+
+
+def test_no_pull_request_role_has_any_statement_on_the_release_artifact_bucket(any_synth) -> None:
+    release, pr = bucket_refs(any_synth)
+    policies = inline_policies(any_synth)
+    assert set(pr_roles(any_synth)) <= set(policies)
+    for role in pr_roles(any_synth):
+        assert not [s["Sid"] for s in policies[role] if names_any(s, release)], role
+        # Not even by name or cache path.
+        assert any_synth.project.naming.artifact_bucket not in json.dumps(policies[role]), role
+        on_pr = [s for s in policies[role] if names_any(s, pr)]
+        assert {a for s in on_pr for a in as_list(s["Action"])} == {
+            "s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject",
+        }, role  # fmt: skip
+
+
+def test_no_release_role_has_any_statement_on_the_pull_request_bucket(any_synth) -> None:
+    release, pr = bucket_refs(any_synth)
+    policies = inline_policies(any_synth)
+    for role in RELEASE_BUILDS:
+        assert not [s["Sid"] for s in policies[role] if names_any(s, pr)], role
+        assert any_synth.project.naming.pr_artifact_bucket not in json.dumps(policies[role]), role
+        assert [s["Sid"] for s in policies[role] if names_any(s, release)] == ["ArtifactBucket", "ArtifactObjects"], role
+
+
+def test_pipeline_role_reaches_both_artifact_buckets(any_synth) -> None:
+    """CodePipeline moves artifacts of both pipelines: bucket and object access on each, nothing more."""
+    release, pr = bucket_refs(any_synth)
+    policy = inline_policies(any_synth)["devops/pipeline-role"]
+    expected = {
+        "bucket": {"s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket"},
+        "objects": {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"},
+    }
+    for names, present in ((release, True), (pr, plans_pull_requests(any_synth.project))):
+        on_bucket = [s for s in policy if names_any(s, names)]
+        if not present:
+            assert on_bucket == []
+            continue
+        assert len(on_bucket) == 2
+        bucket_statement = next(s for s in on_bucket if not as_list(s["Resource"])[0].endswith("/*"))
+        object_statement = next(s for s in on_bucket if as_list(s["Resource"])[0].endswith("/*"))
+        assert set(as_list(bucket_statement["Action"])) == expected["bucket"]
+        assert set(as_list(object_statement["Action"])) == expected["objects"]
+
+
+def test_pipeline_role_starts_exactly_the_stacks_build_projects(any_synth) -> None:
+    (start,) = [s for s in inline_policies(any_synth)["devops/pipeline-role"] if "codebuild:StartBuild" in as_list(s["Action"])]
+    built = sorted(project_arn(any_synth.project, p["name"]) for p in any_synth.stacks["devops"]["resource"]["aws_codebuild_project"].values())
+    assert start["Resource"] == built
+    prefix = any_synth.project.devops.name_prefix
+    assert any(arn.endswith(f":project/{prefix}-pr-plan") for arn in built) == plans_pull_requests(any_synth.project)
+
+
+def test_pr_synth_build_role_has_pr_artifacts_and_logs_only(repo_synth) -> None:
+    devops = repo_synth.stacks["devops"]
+    pr_bucket = ref("aws_s3_bucket", at_path(devops, "aws_s3_bucket", "devops/pr-artifacts/bucket")[0], "arn")
+    policy = inline_policies(repo_synth)[PR_SYNTH_BUILD]
+    assert [s["Sid"] for s in policy] == ["ArtifactBucket", "ArtifactObjects", "ArtifactKey", "OwnBuildLogs", "OwnBuildReports"]
+    assert policy[0]["Resource"] == pr_bucket and policy[1]["Resource"] == f"{pr_bucket}/*"
+
+
+def test_pr_plan_build_role_has_pr_artifacts_logs_read_only_state_and_plan_roles_only(repo_synth) -> None:
+    policy = inline_policies(repo_synth)[PR_PLAN_BUILD]
+    assert [s["Sid"] for s in policy] == [
+        "ArtifactBucket", "ArtifactObjects", "ArtifactKey", "OwnBuildLogs", "OwnBuildReports",
+        "ListWorkloadState", "ReadWorkloadState", "StateKeyDecrypt", "AssumeExactDeploymentRoles",
+    ]  # fmt: skip
+
+
+def test_pull_request_roles_write_only_pull_request_build_logs(repo_synth) -> None:
+    """A PR build must not be able to append lines to a release plan log that an approver reads."""
+    devops = repo_synth.project.devops
+    release_group = f"arn:aws:logs:{devops.region}:{devops.account_id}:log-group:/aws/codebuild/{devops.name_prefix}-plan-prod:log-stream:x"
+    for role in pr_roles(repo_synth):
+        (logs,) = [s for s in inline_policies(repo_synth)[role] if "logs:PutLogEvents" in as_list(s["Action"])]
+        assert not any(fnmatch.fnmatchcase(release_group, pattern) for pattern in as_list(logs["Resource"])), role

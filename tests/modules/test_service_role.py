@@ -5,32 +5,52 @@ from __future__ import annotations
 import pytest
 
 from modules.service_role import ServiceRoleProps
-from tests.modules.helpers import at_path, ref, statements
+from tests.modules.helpers import (
+    at_path,
+    plans_pull_requests,
+    pr_project_names,
+    pr_role_suffixes,
+    project_arn,
+    ref,
+    release_project_names,
+    statements,
+)
 
 
 def expected_trusts(synth) -> dict[str, tuple[str, list[str]]]:
     """Construct path of each service role in the devops stack -> (service, aws:SourceArn values)."""
-    devops = synth.project.devops
+    project = synth.project
+    devops = project.devops
     account, region, prefix = devops.account_id, devops.region, devops.name_prefix
-    projects = [f"arn:aws:codebuild:{region}:{account}:project/{prefix}-*"]
+    # Exact project ARNs, no wildcard: a pull-request project cannot run as a release role, nor the reverse.
+    synth_project = f"{prefix}-synth"
+    release_projects = [project_arn(project, name) for name in release_project_names(project) if name != synth_project]
     # CodeStar sources also get the pull-request plan pipeline, run by the same pipeline role.
-    pipelines = [f"{prefix}-delivery", *([f"{prefix}-pr-plan"] if devops.source.type == "codestar" else [])]
+    pipelines = [f"{prefix}-delivery", *([f"{prefix}-pr-plan"] if plans_pull_requests(project) else [])]
     trusts = {
-        "devops/synth-build-role": ("codebuild.amazonaws.com", projects),
-        "devops/deploy-build-role": ("codebuild.amazonaws.com", projects),
+        # Each build role serves exactly its own projects.
+        "devops/synth-build-role": ("codebuild.amazonaws.com", [project_arn(project, synth_project)]),
+        "devops/deploy-build-role": ("codebuild.amazonaws.com", release_projects),
         "devops/pipeline-role": ("codepipeline.amazonaws.com", [f"arn:aws:codepipeline:{region}:{account}:{name}" for name in pipelines]),
     }
-    if devops.source.type == "codestar":
-        # Pull requests are planned by their own read-only build role, started by the same CodeBuild projects ARN pattern.
-        trusts["devops/pr-plan-build-role"] = ("codebuild.amazonaws.com", projects)
+    for suffix in pr_role_suffixes(project):
+        own_project = f"{prefix}-{suffix.removesuffix('-build')}"
+        assert own_project in pr_project_names(project)
+        trusts[f"devops/{suffix}-role"] = ("codebuild.amazonaws.com", [project_arn(project, own_project)])
     if devops.source.type == "codecommit":
         trusts["devops/pipeline/start-role"] = ("events.amazonaws.com", [f"arn:aws:events:{region}:{account}:rule/{prefix}-delivery-on-push"])
     return trusts
 
 
-def test_devops_stack_has_exactly_the_expected_service_roles(synth) -> None:
-    roles = synth.stacks["devops"]["resource"]["aws_iam_role"].values()
-    assert sorted(r["//"]["metadata"]["path"].rsplit("/", 1)[0] for r in roles) == sorted(expected_trusts(synth))
+@pytest.fixture(params=["repo_synth", "alt_synth", "token_synth"])
+def any_synth(request: pytest.FixtureRequest):
+    """The two projects, and the GitHub source with a token (which adds the comment build)."""
+    return request.getfixturevalue(request.param)
+
+
+def test_devops_stack_has_exactly_the_expected_service_roles(any_synth) -> None:
+    roles = any_synth.stacks["devops"]["resource"]["aws_iam_role"].values()
+    assert sorted(r["//"]["metadata"]["path"].rsplit("/", 1)[0] for r in roles) == sorted(expected_trusts(any_synth))
 
 
 def test_repo_devops_stack_role_names_are_written_out(repo_synth) -> None:
@@ -39,11 +59,25 @@ def test_repo_devops_stack_role_names_are_written_out(repo_synth) -> None:
         "acme-platform-codepipeline",
         "acme-platform-deploy-build",
         "acme-platform-pr-plan-build",
+        "acme-platform-pr-synth-build",
         "acme-platform-synth-build",
     ]
 
 
-def test_trust_names_the_service_and_pins_source_account_and_arn(synth) -> None:
+def test_token_devops_stack_role_names_are_written_out(token_synth) -> None:
+    roles = token_synth.stacks["devops"]["resource"]["aws_iam_role"].values()
+    assert sorted(r["name"] for r in roles) == [
+        "tok-codepipeline",
+        "tok-deploy-build",
+        "tok-pr-comment-build",
+        "tok-pr-plan-build",
+        "tok-pr-synth-build",
+        "tok-synth-build",
+    ]
+
+
+def test_trust_names_the_service_and_pins_source_account_and_arn(any_synth) -> None:
+    synth = any_synth
     account = synth.project.devops.account_id
     for construct, (service, source_arns) in expected_trusts(synth).items():
         _, role = at_path(synth.stacks["devops"], "aws_iam_role", f"{construct}/role")
@@ -58,14 +92,59 @@ def test_trust_names_the_service_and_pins_source_account_and_arn(synth) -> None:
         ], construct
 
 
-def test_each_role_has_one_inline_least_privilege_policy(synth) -> None:
-    devops = synth.stacks["devops"]
-    for construct in expected_trusts(synth):
+def test_each_role_has_one_inline_least_privilege_policy(any_synth) -> None:
+    devops = any_synth.stacks["devops"]
+    for construct in expected_trusts(any_synth):
         role_id, _ = at_path(devops, "aws_iam_role", f"{construct}/role")
         _, inline = at_path(devops, "aws_iam_role_policy", f"{construct}/policy")
         assert inline["role"] == ref("aws_iam_role", role_id, "id")
         assert inline["name"] == "least-privilege"
         assert statements(inline), construct
+
+
+def codebuild_trusts(synth) -> dict[str, list[str]]:
+    """Role name -> aws:SourceArn values, for every role CodeBuild may assume in the devops stack."""
+    found = {}
+    for role in synth.stacks["devops"]["resource"]["aws_iam_role"].values():
+        (trust,) = statements(role, "assume_role_policy")
+        if trust["Principal"] == {"Service": "codebuild.amazonaws.com"}:
+            found[role["name"]] = trust["Condition"]["ArnLike"]["aws:SourceArn"]
+    return found
+
+
+def test_release_and_pull_request_build_roles_trust_disjoint_exact_project_sets(any_synth) -> None:
+    project = any_synth.project
+    prefix = project.devops.name_prefix
+    trusts = codebuild_trusts(any_synth)
+    release_roles = {f"{prefix}-synth-build", f"{prefix}-deploy-build"}
+    pr_roles = {f"{prefix}-{suffix}" for suffix in pr_role_suffixes(project)}
+    assert set(trusts) == release_roles | pr_roles
+    release_arns = {arn for role in release_roles for arn in trusts[role]}
+    pr_arns = {arn for role in pr_roles for arn in trusts[role]}
+    assert release_arns == {project_arn(project, name) for name in release_project_names(project)}
+    assert pr_arns == {project_arn(project, name) for name in pr_project_names(project)}
+    assert not release_arns & pr_arns
+    for role, arns in trusts.items():
+        assert not any("*" in arn or "?" in arn for arn in arns), f"{role}: {arns}"
+    # No release trust pattern matches a pull-request project, whatever its form.
+    assert not any(arn.split("/", 1)[1].startswith(f"{prefix}-pr-") for arn in release_arns)
+
+
+def test_every_build_project_runs_as_a_role_that_trusts_exactly_that_side(any_synth) -> None:
+    """Each project's own ARN is in its service role's trust; a project never runs as a role of the other side."""
+    devops = any_synth.stacks["devops"]
+    project = any_synth.project
+    role_by_ref = {ref("aws_iam_role", lid, "arn"): role for lid, role in devops["resource"]["aws_iam_role"].items()}
+    pr_names = set(pr_project_names(project))
+    checked = 0
+    for build in devops["resource"]["aws_codebuild_project"].values():
+        role = role_by_ref[build["service_role"]]
+        (trust,) = statements(role, "assume_role_policy")
+        source_arns = trust["Condition"]["ArnLike"]["aws:SourceArn"]
+        assert project_arn(project, build["name"]) in source_arns, build["name"]
+        assert ("-pr-" in role["name"]) == (build["name"] in pr_names), f"{build['name']} runs as {role['name']}"
+        checked += 1
+    assert checked == len(release_project_names(project)) + len(pr_names)
 
 
 # --- props validation --------------------------------------------------------------------------

@@ -198,7 +198,10 @@ def test_devops_names_come_from_the_naming_helper(synth) -> None:
     }
     if synth.project.devops.source.type == "codestar":
         roles["devops/pr-plan-build-role/role"] = naming.pr_plan_build_role
+        roles["devops/pr-synth-build-role/role"] = naming.pr_synth_build_role
         assert naming.pr_plan_build_role_arn() == Naming.role_arn(synth.project.devops.account_id, naming.pr_plan_build_role)
+        assert at_path(devops, "aws_s3_bucket", "devops/pr-artifacts/bucket")[1]["bucket"] == naming.pr_artifact_bucket
+        assert at_path(devops, "aws_codepipeline", "devops/pr-pipeline/pipeline")[1]["name"] == naming.pr_pipeline
     for path, name in roles.items():
         assert at_path(devops, "aws_iam_role", path)[1]["name"] == name
     assert naming.deploy_build_role_arn() == Naming.role_arn(synth.project.devops.account_id, naming.deploy_build_role)
@@ -232,4 +235,10 @@ def test_repo_names_are_written_out(repo_synth) -> None:
         "acme-platform-artifacts-111111111111-eu-west-1",
         "acme-platform-delivery",
         "arn:aws:iam::111111111111:role/acme-platform-deploy-build",
+    )
+    assert (naming.pr_artifact_bucket, naming.pr_pipeline, naming.pr_synth_build_role, naming.pr_comment_build_role) == (
+        "acme-platform-pr-artifacts-111111111111-eu-west-1",
+        "acme-platform-pr-plan",
+        "acme-platform-pr-synth-build",
+        "acme-platform-pr-comment-build",
     )
