@@ -36,9 +36,9 @@ class Target:
         return self.endpoint is not None
 
 
-def local_endpoint() -> str:
+def local_endpoint(env: os._Environ[str] | dict[str, str] = os.environ) -> str:
     """The running emulator's endpoint, or a one-line error saying how to start it."""
-    if endpoint := os.environ.get(ENDPOINT_ENV):
+    if endpoint := env.get(ENDPOINT_ENV):
         return endpoint
     try:
         return json.loads(LOCAL_AWS_FILE.read_text())["endpoint"]
@@ -54,6 +54,6 @@ def target_from_environment(env: os._Environ[str] | dict[str, str] = os.environ)
         raise UserError(f'{TARGET_ENV}="{name}" must be "aws" or "local"')
     local_state = env.get(DEVOPS_LOCAL_STATE_ENV)
     return Target(
-        endpoint=local_endpoint() if name == "local" else None,
+        endpoint=local_endpoint(env) if name == "local" else None,
         devops_local_state=Path(local_state).resolve() if local_state else None,
     )

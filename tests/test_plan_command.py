@@ -1,19 +1,19 @@
 """``provisioner plan`` (``make plan``): which role and which locking its terraform plans use.
 
-Terraform is not run: ``run_step`` is replaced by a recorder, synthesis by a no-op, so the test sees
-exactly the commands the CLI would run.
+Terraform is not run: ``Progress.run`` is replaced by a recorder, synthesis by a no-op, so the test sees
+exactly the commands the CLI would run. The integration tests run the real command against the emulator.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from provisioner.commands import plan as plan_command
+from provisioner.steps import Progress, Result
 
 REPO_ENVIRONMENTS = Path(__file__).resolve().parent.parent / "environments"
 EMPTY_PLAN = {"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": []}
@@ -23,25 +23,32 @@ EMPTY_PLAN = {"format_version": "1.2", "terraform_version": "1.11.4", "resource_
 def recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[list[str], Path]]:
     calls: list[tuple[list[str], Path]] = []
 
-    def fake_run_step(step: str, command, cwd: Path, **_: object) -> subprocess.CompletedProcess[str]:
+    def fake_run(self, title: str, command, *, cwd: Path, env, stdout_path: Path | None = None, **_: object) -> Result:
         calls.append((list(command), cwd))
-        stdout = json.dumps(EMPTY_PLAN) if list(command[:2]) == ["terraform", "show"] else ""
-        return subprocess.CompletedProcess(list(command), 0, stdout, "")
+        if stdout_path is not None:
+            stdout_path.write_text(json.dumps(EMPTY_PLAN))
+        return Result(0, "", 0.0)
 
     def fake_synthesize(project, outdir: Path, target=None) -> list[str]:
         for env in project.environments:
             (outdir / "stacks" / env.workload_stack).mkdir(parents=True, exist_ok=True)
         return []
 
-    monkeypatch.setattr(plan_command, "run_step", fake_run_step)
-    monkeypatch.setattr(plan_command, "CDKTF_OUT", tmp_path / "cdktf.out")
+    monkeypatch.setattr(Progress, "run", fake_run)
+    monkeypatch.setattr(plan_command, "STATE_DIR", tmp_path / "state")
     monkeypatch.setattr("provisioner.app.synthesize", fake_synthesize)
     monkeypatch.delenv("PROVISIONER_TARGET", raising=False)
+    OUTDIR[:] = [tmp_path / "cdktf.out"]
     return calls
 
 
+OUTDIR: list[Path] = []
+
+
 def run(*environments: str) -> int:
-    args = argparse.Namespace(environments=REPO_ENVIRONMENTS, environment=list(environments) or None, output=None, fail_on_destroy=False)
+    args = argparse.Namespace(
+        environments=REPO_ENVIRONMENTS, environment=list(environments) or None, output=None, fail_on_destroy=False, outdir=OUTDIR[0]
+    )
     return plan_command.run(args)
 
 

@@ -6,12 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from provisioner import plan_summary
+from provisioner import buildspecs, plan_summary
 from provisioner.config import load
 from provisioner.errors import UserError
-from provisioner.paths import CDKTF_OUT, ENVIRONMENTS_DIR
+from provisioner.paths import CDKTF_OUT, ENVIRONMENTS_DIR, STATE_DIR
+from provisioner.steps import Progress, tool_environment
 from provisioner.target import target_from_environment
-from provisioner.terraform_runner import run_step
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,13 +23,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "workload-<env> stack (or those given with --environment), and print the same summary the pull-request "
             "pipeline posts. Plans assume each environment's read-only plan role (<prefix>-plan-<env>), so they need "
             "credentials for the DevOps account (to read state) listed in deployment_role.plan_trusted_role_arns. "
-            "Never applies anything. "
+            "Never applies anything. Tool output goes to .provisioner/plan-logs/. "
             "Exit 0; 3 with --fail-on-destroy when a plan deletes or replaces; 1 when terraform fails; 2 on bad input."
         ),
     )
     parser.add_argument("--environments", type=Path, default=ENVIRONMENTS_DIR, help="folder to read (default: %(default)s)")
     parser.add_argument("--environment", action="append", metavar="NAME", help="plan only this environment (repeatable)")
     parser.add_argument("--output", type=Path, help="also write the Markdown summary to this file")
+    parser.add_argument("--outdir", type=Path, default=CDKTF_OUT, help="synthesized output folder (default: %(default)s)")
     parser.add_argument("--fail-on-destroy", action="store_true", help="exit 3 when anything would be deleted or replaced")
     parser.set_defaults(func=run)
 
@@ -43,21 +44,27 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise UserError(f"--environment {', '.join(unknown)}: no such environment (known: {', '.join(sorted(known))})")
     selected = [env for env in project.environments if not args.environment or env.name in args.environment]
-    print("==> synthesize (loading the AWS provider bindings takes ~10 s)", file=sys.stderr, flush=True)
-    synthesize(project, CDKTF_OUT, target_from_environment())
+    progress = Progress(STATE_DIR / "plan-logs", out=sys.stderr)
+    env = tool_environment()
+    with progress.step("synthesize (loading the AWS provider bindings takes ~10 s)"):
+        synthesize(project, args.outdir, target_from_environment())
     plans = []
-    for env in selected:
-        stack_dir = CDKTF_OUT / "stacks" / env.workload_stack
-        run_step(f"{env.workload_stack}: terraform init", ["terraform", "init", "-input=false", "-no-color"], stack_dir)
-        # Read-only: the plan role can change nothing, and a plan that writes nothing needs no state lock.
-        run_step(
-            f"{env.workload_stack}: terraform plan (read-only role)",
-            ["terraform", "plan", "-input=false", "-no-color", "-lock=false", f"-var=deployment_role_arn={project.plan_role_arn(env)}", "-out=tfplan"],
-            stack_dir,
-        )
-        shown = run_step(f"{env.workload_stack}: terraform show -json", ["terraform", "show", "-json", "tfplan"], stack_dir)
-        (stack_dir / "plan.json").write_text(shown.stdout)
-        plans.append(plan_summary.load_plan(stack_dir / "plan.json", env.workload_stack))
+    for environment in selected:
+        stack = environment.workload_stack
+        stack_dir = args.outdir / "stacks" / stack
+        with progress.step(f"{stack}: plan through the read-only role {project.plan_role_arn(environment)}"):
+            progress.run(f"{stack} init", buildspecs.TERRAFORM_INIT, cwd=stack_dir, env=env)
+            # The plan role can change nothing, and a plan that writes nothing needs no state lock.
+            read_only_plan = [
+                *(arg for arg in buildspecs.TERRAFORM_PLAN if not arg.startswith(("-lock-timeout", "-out="))),
+                "-lock=false",
+                f"-var=deployment_role_arn={project.plan_role_arn(environment)}",
+                f"-out={buildspecs.PLAN_FILE}",
+            ]
+            progress.run(f"{stack} plan", read_only_plan, cwd=stack_dir, env=env)
+            plan_json = stack_dir / buildspecs.PLAN_JSON
+            progress.run(f"{stack} show", buildspecs.TERRAFORM_SHOW_PLAN, cwd=stack_dir, env=env, stdout_path=plan_json)
+        plans.append(plan_summary.load_plan(plan_json, stack))
     markdown = plan_summary.render_markdown(plans)
     sys.stdout.write(markdown)
     if args.output:

@@ -8,6 +8,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole
 
 from modules.framework import LocalBackend, S3Backend, TerraformStack
 from provisioner.config import ProjectConfig
+from provisioner.local_aws import ACCESS_KEY
 from provisioner.naming import Naming
 from provisioner.target import Target
 
@@ -69,21 +70,26 @@ def aws_provider(
 
 
 def _local_provider_settings(endpoint: str) -> dict:
+    """Provider arguments for the emulator: every service at its endpoint, its fixed test credentials.
+
+    The account id is still requested (``allowed_account_ids`` is checked against the emulator too);
+    no instance-metadata lookup, no credential check against real STS, path-style S3 URLs.
+    """
     return {
-        "access_key": "test",
-        "secret_key": "test",
+        "access_key": ACCESS_KEY,
+        "secret_key": ACCESS_KEY,
         "skip_credentials_validation": True,
         "skip_metadata_api_check": "true",
-        "skip_requesting_account_id": False,
         "s3_use_path_style": True,
         "endpoints": [AwsProviderEndpoints(**{service: endpoint for service in EMULATED_SERVICES})],
     }
 
 
 def _local_backend_settings(endpoint: str) -> dict:
+    """S3 backend arguments for the emulator: the state bucket lives in the emulated DevOps account."""
     return {
-        "access_key": "test",
-        "secret_key": "test",
+        "access_key": ACCESS_KEY,
+        "secret_key": ACCESS_KEY,
         "skip_credentials_validation": True,
         "skip_metadata_api_check": True,
         "skip_requesting_account_id": True,

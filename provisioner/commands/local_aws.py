@@ -1,0 +1,108 @@
+"""``provisioner local-aws start|stop|status``: the local, multi-account emulated AWS (moto)."""
+
+from __future__ import annotations
+
+import argparse
+
+from provisioner.local_aws import DEVOPS_ACCOUNT_ID
+from provisioner.target import LOCAL_AWS_FILE, TARGET_ENV
+
+EXIT_NOT_RUNNING = 1
+
+EPILOG = f"""\
+One moto server on 127.0.0.1 serves every account: plain credentials (any key, e.g. "test") act in
+account {DEVOPS_ACCOUNT_ID}, so that must be the DevOps account of the configuration you deploy
+(demo/environments/ is such a configuration); sts:AssumeRole into arn:aws:iam::<account>:role/<name>
+returns credentials acting in <account>, as the workload stacks use it. The endpoint is written to
+.provisioner/{LOCAL_AWS_FILE.name}, where {TARGET_ENV}=local finds it:
+
+  provisioner local-aws start
+  export {TARGET_ENV}=local PROVISIONER_ENVIRONMENTS=demo/environments
+  provisioner bootstrap-state
+  cdktf deploy devops --auto-approve --skip-provider-lock
+  provisioner local-aws stop
+
+`make demo` does all of this and more, with an emulator of its own.
+
+Everything lives in memory: stopping the emulator forgets every resource. moto has no CodeStar
+Connections API: give the pipeline an "s3" (or "codecommit") source when deploying devops locally,
+as demo/environments/devops.hcl does. Where moto differs from AWS for the calls terraform makes,
+provisioner/local_aws/compat.py patches it inside the emulator (the log lists each patch).
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "local-aws",
+        help="start, stop or inspect the local emulated AWS (moto) for PROVISIONER_TARGET=local",
+        description="Run a local, multi-account emulated AWS (moto in server mode) for trying the stacks without AWS.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    actions = parser.add_subparsers(dest="local_aws_action", metavar="ACTION")
+    actions.required = True
+
+    start = actions.add_parser(
+        "start",
+        help="start the emulator in the background (a free port unless --port); does nothing when it already runs",
+        description="Start the emulator in the background, wait until it answers, and write its endpoint and pid.",
+    )
+    start.add_argument("--port", type=_port, help="port on 127.0.0.1 (default: a free one)")
+    start.set_defaults(func=run_start)
+
+    stop = actions.add_parser("stop", help="stop the emulator and remove its record", description="Stop the emulator.")
+    stop.set_defaults(func=run_stop)
+
+    status = actions.add_parser(
+        "status",
+        help=f"say whether the emulator runs (exit 0) or not (exit {EXIT_NOT_RUNNING}); removes a stale record",
+        description=f"Exit 0 when the emulator runs and answers, {EXIT_NOT_RUNNING} otherwise.",
+    )
+    status.set_defaults(func=run_status)
+
+
+def run_start(args: argparse.Namespace) -> int:
+    from provisioner.local_aws import server
+
+    emulator, started = server.start(args.port)
+    verb = "started" if started else "already running at"
+    print(f"local AWS {verb} {emulator.describe()}")
+    if started:
+        print(f"use it with {TARGET_ENV}=local; stop it with `provisioner local-aws stop`")
+    return 0
+
+
+def run_stop(args: argparse.Namespace) -> int:
+    from provisioner.local_aws import server
+
+    stopped = server.stop()
+    print(f"local AWS stopped (was {stopped.endpoint}, pid {stopped.pid})" if stopped else "local AWS was not running")
+    return 0
+
+
+def run_status(args: argparse.Namespace) -> int:
+    from provisioner.local_aws import server
+
+    found = server.status()
+    if found.emulator is None:
+        print("local AWS is not running")
+        return EXIT_NOT_RUNNING
+    if not found.running:
+        LOCAL_AWS_FILE.unlink(missing_ok=True)
+        print(f"local AWS is not running: removed a stale {LOCAL_AWS_FILE} (its pid {found.emulator.pid} is gone)")
+        return EXIT_NOT_RUNNING
+    if not found.answering:
+        print(f"local AWS process {found.emulator.pid} runs but {found.emulator.endpoint} does not answer; log: {found.emulator.log}")
+        return EXIT_NOT_RUNNING
+    print(f"local AWS is running at {found.emulator.describe()}")
+    return 0
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (1-65535)")
+    return value

@@ -1,0 +1,407 @@
+"""``make demo``: the whole product, end to end, against a local multi-account AWS (no AWS account needed).
+
+``python -m provisioner.demo`` (what ``make demo`` runs):
+
+1. starts the local AWS (moto, ``provisioner.local_aws``): the DevOps account and every workload
+   account; uploads the repository as the pipeline's S3 source object;
+2. ``provisioner bootstrap-state``: the state bucket, with the devops state moved into it;
+3. ``cdktf deploy devops`` and ``cdktf deploy bootstrap-<env>``, the real CLI, as a user types it;
+4. the pipeline's own steps, in pipeline order (CodePipeline and CodeBuild do not run in the
+   emulator, so their commands run here, taken from ``provisioner.buildspecs``): Synth once, then per
+   ``order`` wave and environment: Plan (``terraform init``, ``terraform plan -out tfplan``, the plan
+   summary), the approval when the environment requires one (granted by the demo, visibly), Apply
+   (``terraform apply tfplan``, the saved plan, through the deployment role);
+5. checks with boto3 that each resource is in the right account, and that a second
+   ``terraform plan -detailed-exitcode`` of every stack finds nothing to change;
+6. prints a summary table, and stops the emulator (also on failure and Ctrl-C).
+
+It uses ``demo/environments/`` (``--environments``) and works in ``.provisioner/demo/`` (output,
+logs, local state), which each run starts afresh: the user's ``cdktf.out/`` is never touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from io import BytesIO
+from pathlib import Path
+from typing import Iterator, Mapping
+
+from provisioner import aws, buildspecs
+from provisioner.config import EnvironmentConfig, ProjectConfig, load
+from provisioner.errors import UserError
+from provisioner.local_aws import ACCESS_KEY, DEVOPS_ACCOUNT_ID
+from provisioner.naming import DEVOPS_STACK
+from provisioner.paths import NODE_BIN, REPO_ROOT, STATE_DIR
+from provisioner.steps import Progress, StepFailed, tool_environment
+from provisioner.tables import table
+from provisioner.target import DEVOPS_LOCAL_STATE_ENV, ENDPOINT_ENV, TARGET_ENV
+
+DEMO_ENVIRONMENTS = REPO_ROOT / "demo" / "environments"
+WORKSPACE = STATE_DIR / "demo"
+PARALLEL_PLANS = 3
+ENVIRONMENTS_ENV = "PROVISIONER_ENVIRONMENTS"
+# Files of the repository the demo zips into the pipeline's S3 source object.
+SOURCE_FILES = ("Makefile", "cdktf.json", "main.py", "package.json", "package-lock.json", "pyproject.toml")
+SOURCE_FOLDERS = ("modules", "provisioner", "demo")
+# Ambient AWS settings that must not leak into a run against the emulator.
+AWS_SETTINGS_DROPPED = (
+    "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN",
+    "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ENDPOINT_URL", DEVOPS_LOCAL_STATE_ENV,
+)  # fmt: skip
+
+
+@dataclass
+class StackReport:
+    """One row of the summary table."""
+
+    stack: str
+    account: str
+    seconds: float = 0.0
+    resources: int = 0
+
+
+class Demo:
+    """One run of the demo in ``workspace`` for the configuration in ``environments``."""
+
+    def __init__(self, environments: Path, workspace: Path) -> None:
+        self.environments = Path(environments).resolve()
+        self.workspace = Path(workspace).resolve()
+        self.outdir = self.workspace / "cdktf.out"
+        self.project: ProjectConfig = load(self.environments)
+        _check_emulatable(self.project, self.environments)
+        self.progress = Progress(self.workspace / "logs")
+        self.env: dict[str, str] = {}
+        self.reports: dict[str, StackReport] = {}
+
+    # -- the run ---------------------------------------------------------------------------------
+    def run(self) -> None:
+        from provisioner.local_aws import server
+
+        started = time.monotonic()
+        self._fresh_workspace()
+        with ExitStack() as cleanup:
+            cleanup.callback(self.progress.say, "    stopped")
+            with self.progress.step("start the local AWS (moto: the DevOps account and every workload account)"):
+                emulator = cleanup.enter_context(server.running(record=self.workspace / "local-aws.json"))
+                self.progress.say(f"    {emulator.describe()}")
+            cleanup.callback(self.progress.say, "==> stop the local AWS")
+            cleanup.enter_context(self.targeting(emulator.endpoint))
+            self.seed_source()
+            self.bootstrap_state()
+            self.deploy_with_cdktf()
+            self.run_pipeline()
+            self.verify()
+            self.second_plans()
+        self.summary(time.monotonic() - started)
+
+    @contextmanager
+    def targeting(self, endpoint: str) -> Iterator[None]:
+        """Point this process and every tool it runs at the emulator at ``endpoint``, for the block."""
+        with _environment(self._environment(endpoint)):
+            self.env = tool_environment()
+            yield
+
+    def _fresh_workspace(self) -> None:
+        # Every run starts a new, empty emulator: output, state and logs of a previous run are meaningless.
+        for name in ("cdktf.out", "bootstrap", "logs"):
+            shutil.rmtree(self.workspace / name, ignore_errors=True)
+        self.workspace.mkdir(parents=True, exist_ok=True)
+
+    def _environment(self, endpoint: str) -> dict[str, str | None]:
+        return {
+            **{name: None for name in AWS_SETTINGS_DROPPED},
+            TARGET_ENV: "local",
+            ENDPOINT_ENV: endpoint,
+            ENVIRONMENTS_ENV: str(self.environments),
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": ACCESS_KEY,
+            "AWS_REGION": self.project.devops.region,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    # -- steps -----------------------------------------------------------------------------------
+    def seed_source(self) -> None:
+        source = self.project.devops.source
+        if source.type != "s3":
+            return
+        with self.progress.step(f"upload the repository as the pipeline's S3 source (s3://{source.bucket}/{source.repository})"):
+            s3 = aws.client("s3", self.project.devops.region)
+            region = self.project.devops.region
+            location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+            s3.create_bucket(Bucket=source.bucket, **location)
+            s3.put_bucket_versioning(Bucket=source.bucket, VersioningConfiguration={"Status": "Enabled"})
+            s3.put_object(Bucket=source.bucket, Key=source.repository, Body=_zip_repository())
+
+    def bootstrap_state(self) -> None:
+        from provisioner.state_bootstrap import bootstrap_state
+
+        self.progress.say("--- provisioner bootstrap-state: the remote state bucket")
+        started = time.monotonic()
+        bootstrap_state(
+            self.project,
+            outdir=self.outdir,
+            progress=self.progress,
+            env=self.env,
+            local_state=self.workspace / "bootstrap" / "devops.tfstate",
+        )
+        self._report(DEVOPS_STACK, self.project.devops.account_id).seconds += time.monotonic() - started
+
+    def deploy_with_cdktf(self) -> None:
+        stacks = [DEVOPS_STACK, *(env.bootstrap_stack for env in self.project.environments)]
+        accounts = [self.project.devops.account_id, *(env.account_id for env in self.project.environments)]
+        self.progress.say("--- cdktf deploy: the devops stack, then each workload account's deployment role")
+        for index, (stack, account) in enumerate(zip(stacks, accounts)):
+            # The first deploy synthesizes; the others deploy that same output.
+            argv = ["cdktf", "deploy", stack, "--auto-approve", "--skip-provider-lock", "--output", _relative(self.outdir)]
+            if index:
+                argv.append("--skip-synth")
+            typed = f"{TARGET_ENV}=local {' '.join(argv)}"
+            with self.progress.step(typed):
+                result = self.progress.run(f"cdktf deploy {stack}", [str(NODE_BIN / "cdktf"), *argv[1:]], cwd=REPO_ROOT, env=self.env)
+            self._report(stack, account).seconds += result.seconds
+
+    def run_pipeline(self) -> None:
+        self.progress.say("--- the pipeline's steps, in pipeline order (from provisioner.buildspecs)")
+        with self.progress.step("Synth: provisioner check, then synthesize every stack once"):
+            python = sys.executable
+            self.progress.run("synth check", [python, "-m", "provisioner", "check", "--environments", str(self.environments)], cwd=REPO_ROOT, env=self.env)
+            self.progress.run("synth", [python, "main.py"], cwd=REPO_ROOT, env={**self.env, "CDKTF_OUTDIR": str(self.outdir)})
+            self.progress.say("    (the pipeline's Synth also runs the policy gate, make scan; the demo leaves it to make scan)")
+        for number, wave in enumerate(self.project.waves(), start=1):
+            names = ", ".join(env.name for env in wave)
+            self.progress.say(f"--- wave {number} (order {wave[0].order}): {names}")
+            for environment in wave:
+                self.plan_and_apply(environment)
+
+    def plan_and_apply(self, environment: EnvironmentConfig) -> None:
+        stack = environment.workload_stack
+        stack_dir = self.outdir / "stacks" / stack
+        report = self._report(stack, environment.account_id)
+        with self.progress.step(f"Plan-{environment.name}: terraform init + plan -out {buildspecs.PLAN_FILE} (through {environment.deployment_role.name})"):
+            started = time.monotonic()
+            self.progress.run(f"plan {stack} init", buildspecs.TERRAFORM_INIT, cwd=stack_dir, env=self.env)
+            self.progress.run(f"plan {stack}", buildspecs.TERRAFORM_PLAN, cwd=stack_dir, env=self.env)
+            plan_json = stack_dir / buildspecs.PLAN_JSON
+            self.progress.run(f"plan {stack} show", buildspecs.TERRAFORM_SHOW_PLAN, cwd=stack_dir, env=self.env, stdout_path=plan_json)
+            summary = self.progress.run(
+                f"plan {stack} summary",
+                [sys.executable, "-m", "provisioner", "plan-summary", "--name", stack, buildspecs.PLAN_JSON],
+                cwd=stack_dir,
+                env={**self.env, "PYTHONPATH": str(REPO_ROOT)},
+            )
+            plan_json.unlink()  # it repeats variable values in clear text; the pipeline removes it too
+            for line in summary.output.rstrip().splitlines():
+                self.progress.say(f"    {line}")
+            report.seconds += time.monotonic() - started
+        if environment.requires_approval:
+            with self.progress.step(f"Approve-{environment.name}: approval required"):
+                self.progress.say(
+                    "    APPROVED AUTOMATICALLY BY THE DEMO. In the pipeline a person reads the summary above and "
+                    "approves in CodePipeline; Apply then applies exactly that saved plan."
+                )
+        with self.progress.step(f"Apply-{environment.name}: terraform apply {buildspecs.PLAN_FILE} (the saved plan)"):
+            started = time.monotonic()
+            self.progress.run(f"apply {stack} init", buildspecs.TERRAFORM_INIT_LOCKED, cwd=stack_dir, env=self.env)
+            self.progress.run(f"apply {stack}", buildspecs.TERRAFORM_APPLY_PLAN, cwd=stack_dir, env=self.env)
+            report.seconds += time.monotonic() - started
+
+    def verify(self) -> None:
+        with self.progress.step("check with boto3 that every resource is in its account"):
+            for line in verify_placement(self.project):
+                self.progress.say(f"    {line}")
+
+    def second_plans(self) -> None:
+        stacks = [DEVOPS_STACK, *(env.bootstrap_stack for env in self.project.environments)]
+        stacks += [env.workload_stack for env in self.project.environments]
+        with self.progress.step(f"second plan of every stack: terraform plan -detailed-exitcode ({len(stacks)} stacks)"):
+            with ThreadPoolExecutor(max_workers=PARALLEL_PLANS) as pool:
+                results = dict(zip(stacks, pool.map(self._second_plan_and_count, stacks)))
+            changed = [stack for stack, (returncode, _) in results.items() if returncode != 0]
+            for stack, (returncode, resources) in results.items():
+                self.reports[stack].resources = resources
+                verdict = "no changes" if returncode == 0 else "WANTS CHANGES"
+                self.progress.say(f"    {stack}: {verdict} ({resources} resources)")
+            if changed:
+                raise StepFailed(f"the second plan of {', '.join(changed)} wants changes: see the logs in {self.progress.log_dir}")
+
+    def _second_plan_and_count(self, stack: str) -> tuple[int, int]:
+        returncode = self.second_plan(stack)
+        listed = self.progress.run(
+            f"state list {stack}", ("terraform", "state", "list"), cwd=self.outdir / "stacks" / stack, env=self.env, quiet=True
+        )
+        return returncode, len(listed.output.split())
+
+    def second_plan(self, stack: str) -> int:
+        """``terraform plan -detailed-exitcode`` of ``stack``: 0 when nothing would change, 2 otherwise."""
+        return self.progress.run(
+            f"second plan {stack}",
+            ("terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock-timeout=5m"),
+            cwd=self.outdir / "stacks" / stack,
+            env=self.env,
+            accept=(0, 2),
+            quiet=True,
+        ).returncode
+
+    def summary(self, seconds: float) -> None:
+        rows: list[list[object]] = [["stack", "account", "resources", "seconds"]]
+        for report in self.reports.values():
+            rows.append([report.stack, report.account, report.resources, f"{report.seconds:.0f}"])
+        self.progress.say()
+        for line in table(rows, indent="  "):
+            self.progress.say(line)
+        minutes, rest = divmod(round(seconds), 60)
+        self.progress.say(f"\ndemo complete in {minutes} min {rest:02d} s: every stack deployed, in its account, and idempotent")
+
+    def _report(self, stack: str, account: str) -> StackReport:
+        return self.reports.setdefault(stack, StackReport(stack, account))
+
+
+def _check_emulatable(project: ProjectConfig, environments: Path) -> None:
+    devops = environments / "devops.hcl"
+    if project.devops.account_id != DEVOPS_ACCOUNT_ID:
+        raise UserError(
+            f"{devops}: account_id must be {DEVOPS_ACCOUNT_ID} for the demo: the local AWS acts in that account for plain credentials"
+        )
+    if project.devops.source.type == "codestar":
+        raise UserError(f'{devops}: the local AWS has no CodeStar Connections API: use source type "s3" (as demo/environments does)')
+
+
+def verify_placement(project: ProjectConfig) -> list[str]:
+    """Check, with boto3 through the current target, that each resource is in its account; one line per check.
+
+    DevOps account: the state bucket, the artifact bucket, the pipeline and every CodeBuild project, and
+    no deployment role. Each workload account (through its deployment role): the role itself, the
+    workload bucket and its SSM parameter. Raises ``UserError`` naming the first thing out of place.
+    """
+    devops, naming = project.devops, project.naming
+    client = aws.client_factory()
+    lines: list[str] = []
+
+    def expect(condition: bool, message: str) -> None:
+        if not condition:
+            raise UserError(f"verification failed: {message}")
+
+    region = devops.region
+    account = client("sts", region).get_caller_identity()["Account"]
+    expect(account == devops.account_id, f"plain credentials act in {account}, not in the DevOps account {devops.account_id}")
+    buckets = {bucket["Name"] for bucket in client("s3", region).list_buckets()["Buckets"]}
+    for bucket in (naming.state_bucket, naming.artifact_bucket):
+        expect(bucket in buckets, f"bucket {bucket} is not in the DevOps account {devops.account_id}")
+    client("codepipeline", region).get_pipeline(name=naming.pipeline)
+    projects = [naming.build_project("synth")]
+    for env in project.environments:
+        projects += [naming.build_project("plan", env.name), naming.build_project("apply", env.name)]
+    missing = client("codebuild", region).batch_get_projects(names=projects).get("projectsNotFound", [])
+    expect(not missing, f"CodeBuild projects missing in the DevOps account: {', '.join(missing)}")
+    lines.append(
+        f"DevOps account {devops.account_id}: state and artifact buckets, pipeline {naming.pipeline}, {len(projects)} CodeBuild projects"
+    )
+    iam = client("iam", region)
+    for env in project.environments:
+        role = env.deployment_role.name
+        expect(not _role_exists(iam, role), f"deployment role {role} exists in the DevOps account {devops.account_id}")
+        assume = {"RoleArn": project.deployment_role_arn(env), "RoleSessionName": "provisioner-verify"}
+        if env.deployment_role.external_id:
+            assume["ExternalId"] = env.deployment_role.external_id
+        credentials = client("sts", env.region).assume_role(**assume)["Credentials"]
+        acting = client("sts", env.region, credentials).get_caller_identity()["Account"]
+        expect(acting == env.account_id, f"{role} acts in {acting}, not in {env.account_id}")
+        expect(_role_exists(client("iam", env.region, credentials), role), f"deployment role {role} is not in {env.account_id}")
+        bucket = naming.workload_bucket(env.name, env.account_id, env.region)
+        owned = {b["Name"] for b in client("s3", env.region, credentials).list_buckets()["Buckets"]}
+        expect(bucket in owned, f"workload bucket {bucket} is not in {env.account_id}")
+        expect(bucket not in buckets, f"workload bucket {bucket} is in the DevOps account")
+        parameter = f"/{devops.name_prefix}/{env.name}/data-bucket"
+        value = client("ssm", env.region, credentials).get_parameter(Name=parameter)["Parameter"]["Value"]
+        expect(value == bucket, f"SSM parameter {parameter} holds {value!r}, not {bucket!r}")
+        lines.append(f"{env.name} account {env.account_id}: deployment role {role} (not in DevOps), bucket {bucket}, parameter {parameter}")
+    return lines
+
+
+def _role_exists(iam, role: str) -> bool:
+    try:
+        iam.get_role(RoleName=role)
+    except aws.api_errors() as error:
+        if aws.error_code(error) == "NoSuchEntity":
+            return False
+        raise
+    return True
+
+
+def _zip_repository() -> bytes:
+    buffer = BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in SOURCE_FILES:
+            if (REPO_ROOT / name).is_file():
+                archive.write(REPO_ROOT / name, name)
+        for folder in SOURCE_FOLDERS:
+            for path in sorted((REPO_ROOT / folder).rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    archive.write(path, path.relative_to(REPO_ROOT).as_posix())
+    return buffer.getvalue()
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+@contextmanager
+def _environment(overrides: Mapping[str, str | None]) -> Iterator[None]:
+    """Set (or, for None, remove) variables for the block; the in-process AWS calls read them too."""
+    saved = {name: os.environ.get(name) for name in overrides}
+    try:
+        for name, value in overrides.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _quiet_broken_pipe(unraisable: sys.UnraisableHookArgs) -> None:
+    if not isinstance(unraisable.exc_value, BrokenPipeError):
+        sys.__unraisablehook__(unraisable)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m provisioner.demo",
+        description="Deploy the demo configuration end to end against a local multi-account AWS (moto), then stop it.",
+    )
+    parser.add_argument("--environments", type=Path, default=DEMO_ENVIRONMENTS, help="configuration (default: %(default)s)")
+    parser.add_argument("--workspace", type=Path, default=WORKSPACE, help="output, logs and local state (default: %(default)s)")
+    args = parser.parse_args(argv)
+    try:
+        Demo(args.environments, args.workspace).run()
+    except UserError as error:
+        for line in str(error).splitlines():
+            print(f"demo: {line}", file=sys.stderr)
+        print("demo: failed", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("demo: interrupted", file=sys.stderr)
+        # Ctrl-C also ended the jsii runtime (a Node.js child); its exit hook would print a BrokenPipeError.
+        sys.unraisablehook = _quiet_broken_pipe
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""End to end against the local multi-account AWS: devops plus one environment, as ``make demo`` runs them.
+
+One emulator for the module. The fixture bootstraps the remote state (``provisioner bootstrap-state``'s
+code), applies ``devops`` with terraform, deploys ``bootstrap-dev`` with the real ``cdktf deploy``, then
+runs the pipeline's steps for ``workload-dev``: synth, ``terraform plan -out tfplan`` and ``terraform
+apply tfplan`` through the deployment role (with its external id). The tests then check idempotency
+and, with boto3 and assumed-role credentials, where each resource landed. About 5 minutes on 2 cores,
+most of it the AWS provider's own waits (a lifecycle configuration alone takes 55 s to create).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from provisioner.demo import Demo, verify_placement
+from provisioner.local_aws import server
+from provisioner.naming import Naming
+from provisioner.paths import NODE_BIN, REPO_ROOT
+from provisioner.state_bootstrap import MIGRATED_SUFFIX, bootstrap_state
+from tests.conftest import write_environments
+
+pytestmark = pytest.mark.integration
+
+DEVOPS_ACCOUNT = "123456789012"
+DEV_ACCOUNT = "222222222222"
+REGION = "eu-west-1"
+EXTERNAL_ID = "itest-dev-external-id"
+DEVOPS = f"""
+account_id  = "{DEVOPS_ACCOUNT}"
+region      = "{REGION}"
+name_prefix = "itest"
+source {{
+  type       = "s3"
+  bucket     = "itest-source-{DEVOPS_ACCOUNT}"
+  repository = "repository.zip"
+}}
+"""
+DEV = f"""
+account_id = "{DEV_ACCOUNT}"
+region     = "{REGION}"
+order      = 1
+deployment_role {{
+  external_id = "{EXTERNAL_ID}"
+}}
+"""
+STACKS = ("devops", "bootstrap-dev", "workload-dev")
+
+
+class Deployed:
+    def __init__(self, demo: Demo, endpoint: str) -> None:
+        self.demo = demo
+        self.project = demo.project
+        self.endpoint = endpoint
+        self.env = demo.project.environments[0]
+
+    def client(self, service: str, credentials: dict[str, str] | None = None) -> Any:
+        keys = credentials or {"AccessKeyId": "test", "SecretAccessKey": "test"}
+        return boto3.client(
+            service,
+            region_name=REGION,
+            endpoint_url=self.endpoint,
+            aws_access_key_id=keys["AccessKeyId"],
+            aws_secret_access_key=keys["SecretAccessKey"],
+            aws_session_token=keys.get("SessionToken"),
+        )
+
+    def workload_credentials(self) -> dict[str, str]:
+        return self.client("sts").assume_role(
+            RoleArn=self.project.deployment_role_arn(self.env), RoleSessionName="integration-test", ExternalId=EXTERNAL_ID
+        )["Credentials"]
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("e2e")
+    demo = Demo(write_environments(root, DEVOPS, {"dev": DEV}), root / "workspace")
+    with server.running(record=root / "local-aws.json") as emulator, demo.targeting(emulator.endpoint):
+        demo.bootstrap_state()
+        devops_dir = demo.outdir / "stacks" / "devops"
+        demo.progress.run("apply devops", ("terraform", "apply", "-auto-approve", "-input=false", "-no-color"), cwd=devops_dir, env=demo.env)
+        deploy = ["deploy", "bootstrap-dev", "--auto-approve", "--skip-provider-lock", "--skip-synth", "--output", str(demo.outdir)]
+        demo.progress.run("cdktf deploy bootstrap-dev", [str(NODE_BIN / "cdktf"), *deploy], cwd=REPO_ROOT, env=demo.env)
+        demo.run_pipeline()
+        yield Deployed(demo, emulator.endpoint)
+
+
+def test_every_stack_keeps_its_state_in_the_bucket(deployed: Deployed) -> None:
+    s3 = deployed.client("s3")
+    for stack in STACKS:
+        s3.head_object(Bucket=deployed.project.naming.state_bucket, Key=Naming.state_key(stack))
+    migrated = deployed.demo.workspace / "bootstrap" / f"devops.tfstate{MIGRATED_SUFFIX}"
+    assert json.loads(migrated.read_text())["resources"], "the bootstrap's local state is kept, renamed, after the migration"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_a_second_plan_has_no_changes(deployed: Deployed, stack: str) -> None:
+    assert deployed.demo.second_plan(stack) == 0, f"terraform plan -detailed-exitcode of {stack} found changes"
+
+
+def test_the_deployment_role_is_in_the_workload_account_and_not_in_devops(deployed: Deployed) -> None:
+    role = deployed.env.deployment_role.name
+    credentials = deployed.workload_credentials()
+    assert deployed.client("sts", credentials).get_caller_identity()["Account"] == DEV_ACCOUNT
+    found = deployed.client("iam", credentials).get_role(RoleName=role)["Role"]
+    assert found["Arn"] == f"arn:aws:iam::{DEV_ACCOUNT}:role/{role}"
+    trust = found["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert trust["Statement"][0]["Condition"]["StringEquals"] == {"sts:ExternalId": EXTERNAL_ID}
+    with pytest.raises(ClientError, match="NoSuchEntity"):
+        deployed.client("iam").get_role(RoleName=role)
+
+
+def test_the_workload_bucket_and_parameter_are_in_the_workload_account(deployed: Deployed) -> None:
+    bucket = deployed.project.naming.workload_bucket("dev", DEV_ACCOUNT, REGION)
+    credentials = deployed.workload_credentials()
+    assert bucket in {b["Name"] for b in deployed.client("s3", credentials).list_buckets()["Buckets"]}
+    assert bucket not in {b["Name"] for b in deployed.client("s3").list_buckets()["Buckets"]}
+    parameter = deployed.client("ssm", credentials).get_parameter(Name="/itest/dev/data-bucket")["Parameter"]
+    assert parameter["Value"] == bucket
+    with pytest.raises(ClientError, match="ParameterNotFound"):
+        deployed.client("ssm").get_parameter(Name="/itest/dev/data-bucket")
+
+
+def test_state_bucket_pipeline_and_build_projects_are_in_the_devops_account(deployed: Deployed) -> None:
+    naming = deployed.project.naming
+    assert naming.state_bucket in {b["Name"] for b in deployed.client("s3").list_buckets()["Buckets"]}
+    pipeline = deployed.client("codepipeline").get_pipeline(name=naming.pipeline)
+    assert pipeline["metadata"]["pipelineArn"].split(":")[4] == DEVOPS_ACCOUNT
+    names = [naming.build_project("synth"), naming.build_project("plan", "dev"), naming.build_project("apply", "dev")]
+    projects = deployed.client("codebuild").batch_get_projects(names=names)
+    assert sorted(p["name"] for p in projects["projects"]) == sorted(names)
+    assert all(p["arn"].split(":")[4] == DEVOPS_ACCOUNT for p in projects["projects"])
+    assert len(verify_placement(deployed.project)) == 2, "the demo's own check agrees: DevOps plus one environment"
+
+
+def test_bootstrap_state_again_finds_the_bucket_and_stops(deployed: Deployed) -> None:
+    demo = deployed.demo
+    assert not bootstrap_state(demo.project, outdir=demo.outdir, progress=demo.progress, env=demo.env)
+
+
+def test_the_plan_summary_and_saved_plan_of_the_pipeline_steps(deployed: Deployed) -> None:
+    stack_dir: Path = deployed.demo.outdir / "stacks" / "workload-dev"
+    assert (stack_dir / "tfplan").is_file(), "apply used the saved plan, which stays for the record"
+    assert not (stack_dir / "plan.json").exists(), "plan.json holds variable values in clear text and is removed"
+
+
+def test_make_plan_plans_through_the_read_only_plan_role(deployed: Deployed, tmp_path: Path) -> None:
+    """`provisioner plan` (make plan) against the deployed environment: read-only role, no lock, no changes."""
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PROVISIONER_TARGET="local", PROVISIONER_AWS_ENDPOINT=deployed.endpoint)
+    summary = tmp_path / "summary.md"
+    command = [
+        sys.executable, "-m", "provisioner", "plan", "--environments", str(deployed.demo.environments),
+        "--outdir", str(tmp_path / "cdktf.out"), "--output", str(summary),
+    ]  # fmt: skip
+    result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO_ROOT, check=False)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
+    assert f"through the read-only role {deployed.project.plan_role_arn(deployed.env)}" in result.stderr
+    assert "**workload-dev**: no changes" in summary.read_text()
+    assert not (tmp_path / "cdktf.out" / "stacks" / "workload-dev" / ".terraform.tflock").exists()

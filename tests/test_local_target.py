@@ -1,0 +1,91 @@
+"""``PROVISIONER_TARGET``: output for real AWS carries nothing of the emulator; output for it carries all it needs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from provisioner.errors import UserError
+from provisioner.stacks.common import EMULATED_SERVICES
+from provisioner.target import Target, target_from_environment
+from tests.conftest import Synthesized
+
+ENDPOINT = "http://127.0.0.1:45999"
+EMULATOR_KEYS = ("endpoints", "access_key", "secret_key", "use_path_style", "s3_use_path_style")
+
+
+@pytest.fixture(scope="session")
+def local_synth(repo_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The repository's environments again, for the emulator (and devops on a local bootstrap state file)."""
+    from provisioner.app import synthesize
+
+    outdir = tmp_path_factory.mktemp("local-synth") / "cdktf.out"
+    synthesize(repo_synth.project, outdir, Target(endpoint=ENDPOINT))
+    return Synthesized(repo_synth.project, outdir)
+
+
+def providers(stack: dict) -> list[dict]:
+    return stack["provider"]["aws"]
+
+
+def test_output_for_aws_has_no_endpoint_test_credential_or_skip_flag(repo_synth: Synthesized) -> None:
+    for name, stack in repo_synth.stacks.items():
+        text = json.dumps(stack)
+        assert "127.0.0.1" not in text and "localhost" not in text, name
+        assert '"test"' not in text, name
+        for block in [*providers(stack), stack["terraform"]["backend"]["s3"]]:
+            assert not [key for key in block if key.startswith("skip_") or key in EMULATOR_KEYS], f"{name}: {sorted(block)}"
+
+
+def test_output_for_the_emulator_points_every_service_and_the_backend_at_it(local_synth: Synthesized) -> None:
+    for name, stack in local_synth.stacks.items():
+        (provider,) = providers(stack)
+        assert provider["endpoints"] == [{service: ENDPOINT for service in EMULATED_SERVICES}], name
+        assert (provider["access_key"], provider["secret_key"]) == ("test", "test")
+        assert provider["skip_credentials_validation"] is True and provider["s3_use_path_style"] is True
+        assert provider["allowed_account_ids"], "the account guard stays on against the emulator"
+        backend = stack["terraform"]["backend"]["s3"]
+        assert backend["endpoints"] == {"s3": ENDPOINT, "sts": ENDPOINT, "iam": ENDPOINT}
+        assert backend["use_path_style"] is True and backend["use_lockfile"] is True
+        assert (backend["access_key"], backend["skip_requesting_account_id"]) == ("test", True)
+
+
+def test_only_the_resources_differ_in_nothing(repo_synth: Synthesized, local_synth: Synthesized) -> None:
+    """The emulator changes where stacks deploy, never what they declare."""
+    for name in repo_synth.stacks:
+        assert local_synth.stacks[name]["resource"] == repo_synth.stacks[name]["resource"], name
+
+
+def test_workload_stacks_still_assume_the_deployment_role_locally(local_synth: Synthesized) -> None:
+    for env in local_synth.project.environments:
+        stack = local_synth.stacks[env.workload_stack]
+        (provider,) = providers(stack)
+        role_arn = provider["assume_role"][0]["role_arn"]
+        if role_arn.startswith("${var."):
+            role_arn = stack["variable"][role_arn[len("${var.") : -1]]["default"]
+        assert role_arn == local_synth.project.deployment_role_arn(env)
+
+
+def test_devops_local_state_is_a_local_backend(repo_synth: Synthesized, tmp_path: Path) -> None:
+    from provisioner.app import build_app
+
+    state = tmp_path / "devops.tfstate"
+    app = build_app(repo_synth.project, tmp_path / "out", Target(devops_local_state=state))
+    app.synth()
+    devops = json.loads((tmp_path / "out" / "stacks" / "devops" / "cdk.tf.json").read_text())
+    assert devops["terraform"]["backend"] == {"local": {"path": str(state)}}
+    dev = json.loads((tmp_path / "out" / "stacks" / "workload-dev" / "cdk.tf.json").read_text())
+    assert "s3" in dev["terraform"]["backend"], "only devops keeps its state locally while bootstrapping"
+
+
+def test_target_switch_rejects_unknown_values_and_a_missing_emulator(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(UserError, match='PROVISIONER_TARGET="staging" must be "aws" or "local"'):
+        target_from_environment({"PROVISIONER_TARGET": "staging"})
+    assert target_from_environment({}) == Target()
+    assert target_from_environment({"PROVISIONER_TARGET": "local", "PROVISIONER_AWS_ENDPOINT": ENDPOINT}).endpoint == ENDPOINT
+    monkeypatch.setattr("provisioner.target.LOCAL_AWS_FILE", tmp_path / "local-aws.json")
+    monkeypatch.delenv("PROVISIONER_AWS_ENDPOINT", raising=False)
+    with pytest.raises(UserError, match="start one with `provisioner local-aws start`"):
+        target_from_environment({"PROVISIONER_TARGET": "local"})
