@@ -41,6 +41,7 @@ from provisioner.pricing import (
     V2,
     V2_PRICE_PER_ACTION_MINUTE,
     BillingMonth,
+    StageTotals,
     V1Bill,
     V2Bill,
     billable_minutes,
@@ -292,7 +293,7 @@ class StageUsage:
 
 
 @dataclass(frozen=True)
-class PipelineUsage:
+class PipelineUsage(StageTotals):
     """One pipeline's month. V1 fields: ``changes``, ``active``; V2 fields: ``stages``, ``in_progress_actions``.
 
     ``reason`` says, in words, why the pipeline is (not) charged.
@@ -307,18 +308,6 @@ class PipelineUsage:
     reason: str
     stages: tuple[StageUsage, ...] = ()
     in_progress_actions: int = 0
-
-    @property
-    def action_minutes(self) -> int:
-        return sum(stage.action_minutes for stage in self.stages)
-
-    @property
-    def charged_actions(self) -> int:
-        return sum(stage.charged_actions for stage in self.stages)
-
-    @property
-    def free_actions(self) -> int:
-        return sum(stage.free_actions for stage in self.stages)
 
     @property
     def gross_usd(self) -> Decimal:

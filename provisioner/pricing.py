@@ -219,13 +219,10 @@ class StageEstimate:
         return self.action_minutes * V2_PRICE_PER_ACTION_MINUTE
 
 
-@dataclass(frozen=True)
-class PipelineEstimate:
-    pipeline: PipelineDefinition
-    priced_as: str
-    stages: tuple[StageEstimate, ...]
-    v1_active: bool
-    """Whether, as a V1 pipeline past its first 30 days, this pattern makes it active."""
+class StageTotals:
+    """Totals over ``self.stages`` (each with ``action_minutes``, ``charged_actions``, ``free_actions``)."""
+
+    stages: tuple
 
     @property
     def action_minutes(self) -> int:
@@ -238,6 +235,15 @@ class PipelineEstimate:
     @property
     def free_actions(self) -> int:
         return sum(stage.free_actions for stage in self.stages)
+
+
+@dataclass(frozen=True)
+class PipelineEstimate(StageTotals):
+    pipeline: PipelineDefinition
+    priced_as: str
+    stages: tuple[StageEstimate, ...]
+    v1_active: bool
+    """Whether, as a V1 pipeline past its first 30 days, this pattern makes it active."""
 
     @property
     def codebuild_actions(self) -> int:
