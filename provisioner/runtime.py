@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 from provisioner.paths import NODE_BIN, REPO_ROOT, STATE_DIR, TERRAFORM_RC
 
 ENV_SCRIPT = STATE_DIR / "env.sh"
 
 
+@functools.cache
 def node_major_version() -> str | None:
+    """Node.js's major version, asked once per process (every synth and tool run needs it)."""
     node = shutil.which("node")
     if node is None:
         return None
@@ -27,8 +31,21 @@ def prepare_environment(env: dict[str, str] | os._Environ[str] = os.environ) -> 
         env["JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION"] = major
     if TERRAFORM_RC.is_file():
         env["TF_CLI_CONFIG_FILE"] = str(TERRAFORM_RC)  # the project's scripts never read ~/.terraformrc
-    env["PATH"] = os.pathsep.join([str(NODE_BIN), env.get("PATH", "")])
+    path = env.get("PATH", "")
+    if not path.startswith(f"{NODE_BIN}{os.pathsep}"):
+        env["PATH"] = os.pathsep.join([str(NODE_BIN), path])
     return env
+
+
+def write_if_changed(target: Path, text: str) -> bool:
+    """Replace ``target`` atomically with ``text``; False (and no write) when it already holds it."""
+    if target.exists() and target.read_text() == text:
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = target.with_suffix(".tmp")
+    scratch.write_text(text)
+    os.replace(scratch, target)
+    return True
 
 
 def write_env_script() -> bool:
@@ -41,11 +58,4 @@ def write_env_script() -> bool:
         *([f"export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION={major}"] if major else []),
         f'export PATH="{NODE_BIN}:{REPO_ROOT / ".venv" / "bin"}:$PATH"',
     ]
-    text = "\n".join(lines) + "\n"
-    if ENV_SCRIPT.exists() and ENV_SCRIPT.read_text() == text:
-        return False
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
-    scratch = ENV_SCRIPT.with_suffix(".tmp")
-    scratch.write_text(text)
-    os.replace(scratch, ENV_SCRIPT)
-    return True
+    return write_if_changed(ENV_SCRIPT, "\n".join(lines) + "\n")

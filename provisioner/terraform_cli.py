@@ -8,10 +8,10 @@ user's own ``~/.terraformrc`` is never read or changed.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from provisioner.errors import UserError
+from provisioner.runtime import write_if_changed
 
 AWS_PROVIDER_SOURCE = "registry.terraform.io/hashicorp/aws"
 MIRROR_ENV = "PROVISIONER_PROVIDER_MIRROR"
@@ -66,11 +66,4 @@ def render(mirror: Path | None) -> str:
 
 def write(target: Path, mirror: Path | None) -> bool:
     """Write the config atomically; returns True when the file changed."""
-    text = render(mirror)
-    if target.exists() and target.read_text() == text:
-        return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    scratch = target.with_suffix(".tmp")
-    scratch.write_text(text)
-    os.replace(scratch, target)
-    return True
+    return write_if_changed(target, render(mirror))

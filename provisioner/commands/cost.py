@@ -14,6 +14,7 @@ from provisioner import cost_report, pricing
 from provisioner.cost_report import Report
 from provisioner.errors import UserError
 from provisioner.paths import CDKTF_OUT
+from provisioner.tables import table
 from provisioner.pricing import (
     PIPELINE_TYPES,
     V1,
@@ -271,22 +272,6 @@ def _v1_line(label: str, bill: V1Bill) -> str:
     )
 
 
-def _table(rows: list[tuple], indent: str = "  ") -> list[str]:
-    """Columns padded to their widest cell; numbers and dollars right-aligned, words left-aligned."""
-    widths = [max(len(str(row[column])) for row in rows) for column in range(len(rows[0]))]
-    numeric = [
-        all(isinstance(row[column], int) or str(row[column]).startswith("$") for row in rows[1:])
-        for column in range(len(rows[0]))
-    ]
-    return [
-        (indent + "  ".join(
-            str(cell).rjust(width) if is_numeric else str(cell).ljust(width)
-            for cell, width, is_numeric in zip(row, widths, numeric)
-        )).rstrip()
-        for row in rows
-    ]
-
-
 def estimate_text(result: Estimate) -> str:
     pattern = result.pattern
     lines = [
@@ -311,7 +296,7 @@ def estimate_text(result: Estimate) -> str:
                 format_usd(item.action_minutes * pricing.V2_PRICE_PER_ACTION_MINUTE),
             )
         )
-        lines += _table(rows)
+        lines += table(rows, "  ", right_align_numbers=True)
     v1_count = sum(1 for item in result.pipelines if item.priced_as == V1)
     v2_count = len(result.pipelines) - v1_count
     lines.append("")
@@ -447,7 +432,7 @@ def report_text(result: Report) -> str:
                     usage.reason,
                 )
             )
-        lines += _table(rows)
+        lines += table(rows, "  ", right_align_numbers=True)
     else:
         lines.append("  no pipelines")
     for usage in result.pipelines:
@@ -464,7 +449,7 @@ def report_text(result: Report) -> str:
                 )
                 for stage in usage.stages
             ]
-            lines += _table(stage_rows)
+            lines += table(stage_rows, "  ", right_align_numbers=True)
     lines += ["", _v2_line("V2", result.v2), _v1_line("V1", result.v1), f"Total: {format_usd(result.total_usd)}", ""]
     lines += _report_notes(result)
     return "\n".join(lines)

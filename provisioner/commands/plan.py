@@ -6,11 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from provisioner import buildspecs, plan_summary
+from provisioner import plan_summary
 from provisioner.config import load
 from provisioner.errors import UserError
 from provisioner.paths import CDKTF_OUT, ENVIRONMENTS_DIR, STATE_DIR
-from provisioner.steps import Progress, tool_environment
 from provisioner.target import target_from_environment
 
 
@@ -36,7 +35,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # Imported here: every `provisioner` command parses all sub-commands at start-up.
+    from provisioner import buildspecs
     from provisioner.app import synthesize
+    from provisioner.steps import Progress, tool_environment
 
     project = load(args.environments)
     known = {env.name for env in project.environments}

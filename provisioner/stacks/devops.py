@@ -141,7 +141,7 @@ class DevOpsStack(TerraformStack):
         )
         self.projects = self._release_projects(synth_role.role_arn, deploy_role.role_arn)
         pr_artifacts = (
-            artifact_statements(f"arn:aws:s3:::{naming.pr_artifact_bucket}", self.artifacts.key_arn, sid="PullRequestArtifact")[:2]
+            artifact_statements(f"arn:aws:s3:::{naming.pr_artifact_bucket}", None, sid="PullRequestArtifact")
             if self.plans_pull_requests
             else []
         )
@@ -284,28 +284,24 @@ class DevOpsStack(TerraformStack):
 
     # -- IAM statements --------------------------------------------------------------------------
     def _state_statements(self, read_only: bool = False) -> list[policy.Statement]:
-        bucket = self.state_bucket.bucket_arn
+        """Workload stacks' state (``stacks/workload-*``) and its key: read-write with locks, or read only."""
+        bucket, key = self.state_bucket.bucket_arn, self.state_key.key_arn
         workload_keys = "stacks/workload-*"
+        listing = {
+            "Sid": "ListWorkloadState",
+            "Effect": "Allow",
+            "Action": "s3:ListBucket",
+            "Resource": bucket,
+            "Condition": {"StringLike": {"s3:prefix": [workload_keys]}},
+        }
         if read_only:
             return [
-                {
-                    "Sid": "ListWorkloadState",
-                    "Effect": "Allow",
-                    "Action": "s3:ListBucket",
-                    "Resource": bucket,
-                    "Condition": {"StringLike": {"s3:prefix": [workload_keys]}},
-                },
+                listing,
                 {"Sid": "ReadWorkloadState", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket}/{workload_keys}"},
-                {"Sid": "StateKeyDecrypt", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": self.state_key.key_arn},
+                {"Sid": "StateKeyDecrypt", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": key},
             ]
         return [
-            {
-                "Sid": "ListWorkloadState",
-                "Effect": "Allow",
-                "Action": "s3:ListBucket",
-                "Resource": bucket,
-                "Condition": {"StringLike": {"s3:prefix": [f"{workload_keys}"]}},
-            },
+            listing,
             {
                 "Sid": "ReadWriteWorkloadStateAndLocks",
                 "Effect": "Allow",
@@ -316,7 +312,7 @@ class DevOpsStack(TerraformStack):
                 "Sid": "StateKey",
                 "Effect": "Allow",
                 "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                "Resource": self.state_key.key_arn,
+                "Resource": key,
             },
         ]
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from modules import policy
 
 
-def artifact_statements(bucket_arn: str, kms_key_arn: str, sid: str = "Artifact") -> list[policy.Statement]:
-    """Read and write one artifact bucket's objects under the pipeline key."""
-    return [
+def artifact_statements(bucket_arn: str, kms_key_arn: str | None, sid: str = "Artifact") -> list[policy.Statement]:
+    """Read and write one artifact bucket's objects, and use the pipeline key unless ``kms_key_arn`` is None
+    (a role that already holds the key grant through another statement)."""
+    statements: list[policy.Statement] = [
         {
             "Sid": f"{sid}Bucket",
             "Effect": "Allow",
@@ -20,8 +21,10 @@ def artifact_statements(bucket_arn: str, kms_key_arn: str, sid: str = "Artifact"
             "Action": ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"],
             "Resource": f"{bucket_arn}/*",
         },
-        {"Sid": f"{sid}Key", "Effect": "Allow", "Action": list(policy.KMS_USE_ACTIONS), "Resource": kms_key_arn},
     ]
+    if kms_key_arn is not None:
+        statements.append({"Sid": f"{sid}Key", "Effect": "Allow", "Action": list(policy.KMS_USE_ACTIONS), "Resource": kms_key_arn})
+    return statements
 
 
 def assume_roles(role_arns: list[str]) -> policy.Statement:
