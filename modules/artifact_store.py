@@ -23,33 +23,35 @@ class ArtifactStoreProps:
     """The DevOps account. Required."""
     region: str
     """The DevOps region (scopes the CloudWatch Logs grant on the key). Required."""
-    pipeline_role_arns: Sequence[str]
-    """The pipeline and build roles: read/write artifacts, use the key. Required."""
-    deployment_role_arns: Sequence[str] = ()
-    """Workload-account deployment roles: read artifacts, use the key. Default: none."""
-    key_only_role_arns: Sequence[str] = ()
-    """Roles that use the key for artifacts kept elsewhere, with no access to this bucket. Default: none."""
+    read_write_role_arns: Sequence[str] = ()
+    """Roles of *other* accounts that read and write artifacts and use the key. Roles of ``account_id``
+    need only an identity policy (the key policy lets the account's IAM policies grant its use), so
+    list none of them here. Default: none."""
+    read_role_arns: Sequence[str] = ()
+    """Roles of other accounts that read artifacts and use the key. Default: none."""
     log_group_prefix: str = "/aws/codebuild/"
     """Log groups (name prefix) that CloudWatch Logs may encrypt with the key."""
     noncurrent_version_expiration_days: int = 30
     """Old artifact versions expire after this many days. Default: 30."""
+    expiration_days: int = 30
+    """Artifacts (saved plans among them) expire this many days after they were written: CodePipeline
+    never reads an artifact of an execution that old (an approval waits 7 days at most). Default: 30."""
 
 
 class ArtifactStore(Construct):
     """Where pipeline artifacts live, encrypted with a customer-managed key referenced by ARN.
 
-    Default settings: key rotation on, 30-day deletion window; the key policy lets every pipeline,
-    build and deployment role use the key (``kms:Decrypt``, ``kms:DescribeKey``, ``kms:Encrypt``,
-    ``kms:ReEncrypt*``, ``kms:GenerateDataKey*``), lets CloudWatch Logs encrypt the build log
-    groups (limited by encryption context), and lets EventBridge and CloudWatch alarms publish to
-    an SNS topic encrypted with it. The bucket is an ``EncryptedBucket`` (TLS only, SSE-KMS uploads
-    only, versioned, private) that the pipeline roles read and write and the deployment roles read.
+    Default settings: key rotation on, 30-day deletion window; the key policy gives the account's
+    IAM policies control of the key (so roles of the account get it through their identity policies),
+    lets CloudWatch Logs encrypt the build log groups (limited by encryption context), and lets this
+    account's EventBridge rules and CloudWatch alarms publish to an SNS topic encrypted with it. The
+    bucket is an ``EncryptedBucket`` (TLS only, SSE-KMS uploads only, versioned, private) whose
+    artifacts expire after ``expiration_days``. Roles of other accounts get access only when listed.
     """
 
     def __init__(self, scope: Construct, id_: str, props: ArtifactStoreProps) -> None:
         super().__init__(scope, id_)
         self.props = props
-        roles = [*props.pipeline_role_arns, *props.deployment_role_arns, *props.key_only_role_arns]
         self.key = KmsKey(
             self,
             "key",
@@ -57,7 +59,7 @@ class ArtifactStore(Construct):
                 alias=props.key_alias,
                 account_id=props.account_id,
                 description="Encrypts pipeline artifacts, build logs and pipeline notifications",
-                user_role_arns=roles,
+                user_role_arns=[*props.read_write_role_arns, *props.read_role_arns],
                 extra_statements=self.service_statements(),
             ),
         )
@@ -67,9 +69,10 @@ class ArtifactStore(Construct):
             EncryptedBucketProps(
                 bucket_name=props.bucket_name,
                 kms_key_arn=self.key.key_arn,
-                read_write_role_arns=props.pipeline_role_arns,
-                read_role_arns=props.deployment_role_arns,
+                read_write_role_arns=props.read_write_role_arns,
+                read_role_arns=props.read_role_arns,
                 noncurrent_version_expiration_days=props.noncurrent_version_expiration_days,
+                expiration_days=props.expiration_days,
             ),
         )
 
@@ -91,6 +94,8 @@ class ArtifactStore(Construct):
                 "Principal": {"Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                 "Resource": "*",
+                # Only on behalf of this account's rules and alarms (confused-deputy protection).
+                "Condition": {"StringEquals": {"aws:SourceAccount": p.account_id}},
             },
         ]
 

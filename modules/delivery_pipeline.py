@@ -28,7 +28,6 @@ from cdktf_cdktf_provider_aws.codepipeline import (
 
 from modules.framework import Construct
 from modules.pipeline_blueprint import (
-    COMMIT_ID,
     SOURCE_ACTION,
     SOURCE_ARTIFACT,
     SOURCE_NAMESPACE,
@@ -40,6 +39,7 @@ from modules.pipeline_blueprint import (
     S3Source,
     Source,
     Stage,
+    source_revision,
 )
 from modules.service_role import ServiceRole, ServiceRoleProps
 
@@ -82,8 +82,8 @@ class DeliveryPipeline(Construct):
     """A CodePipeline V2.
 
     Default settings: V2 type, QUEUED execution mode, artifact store encrypted with the given key
-    ARN, a source stage whose variables are published under ``SourceVariables`` (so every action can
-    read ``#{SourceVariables.CommitId}``), a pipeline-level variable ``RELEASE_REASON``, automatic
+    ARN, a source stage whose variables are published under ``SourceVariables`` (every build gets the
+    released revision as ``COMMIT_ID``: the commit id for git sources, the object version for S3), a pipeline-level variable ``RELEASE_REASON``, automatic
     retry of failed actions on stages that allow it, and a start trigger: a git push/pull-request
     trigger with branch and file-path filters (CodeStar), an EventBridge rule (CodeCommit), or
     polling (S3).
@@ -178,7 +178,7 @@ class DeliveryPipeline(Construct):
             configuration = {"ProjectName": action.project_name}
             if len(action.inputs) > 1:
                 configuration["PrimarySource"] = action.inputs[0]
-            variables = {"COMMIT_ID": COMMIT_ID, "RELEASE_REASON": "#{variables.RELEASE_REASON}", **action.environment}
+            variables = {"COMMIT_ID": source_revision(self.props.source), "RELEASE_REASON": "#{variables.RELEASE_REASON}", **action.environment}
             configuration["EnvironmentVariables"] = json.dumps(
                 [{"name": name, "value": value, "type": "PLAINTEXT"} for name, value in variables.items()],
                 separators=(",", ":"),

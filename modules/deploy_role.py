@@ -35,8 +35,9 @@ class DeployRoleProps:
     """``sts:ExternalId`` the caller must present. Default: none."""
     description: str = "Assumed by the DevOps-account delivery pipeline to deploy this account's stacks"
     """Shown in the IAM console."""
-    denied_actions: Sequence[str] = ()
-    """Actions denied on every resource whatever the policies allow (an inline Deny). Default: none."""
+    deny_statements: Sequence[policy.Statement] = ()
+    """Deny statements (an inline policy) that hold whatever the attached policies allow, for example data
+    reads of a read-only role. Each must have ``"Effect": "Deny"``. Default: none."""
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.role_name) <= 64:
@@ -49,6 +50,9 @@ class DeployRoleProps:
             raise ValueError(f"DeployRoleProps.max_session_duration {self.max_session_duration} must be 3600-43200")
         if any(arn.endswith(ADMINISTRATOR_ACCESS) for arn in self.managed_policy_arns) and not self.permissions_boundary_arn:
             raise ValueError("DeployRoleProps: AdministratorAccess needs a permissions_boundary_arn")
+        for statement in self.deny_statements:
+            if statement.get("Effect") != "Deny":
+                raise ValueError(f"DeployRoleProps.deny_statements: statement {statement.get('Sid')} must have Effect Deny")
 
 
 class DeployRole(Construct):
@@ -72,26 +76,14 @@ class DeployRole(Construct):
             max_session_duration=props.max_session_duration,
             permissions_boundary=props.permissions_boundary_arn,
         )
-        if props.denied_actions:
-            IamRolePolicy(
-                self,
-                "deny",
-                name="explicit-deny",
-                role=self.role.id,
-                policy=policy.document(
-                    [{"Sid": "ExplicitDeny", "Effect": "Deny", "Action": sorted(props.denied_actions), "Resource": "*"}]
-                ),
-            )
+        if props.deny_statements:
+            IamRolePolicy(self, "deny", name="explicit-deny", role=self.role.id, policy=policy.document(props.deny_statements))
         for arn in props.managed_policy_arns:
             # The id comes from the policy name, not its position: reordering the list must not move addresses.
             IamRolePolicyAttachment(self, f"policy-{_policy_id(arn)}", role=self.role.name, policy_arn=arn)
 
     def trust_statement(self) -> policy.Statement:
-        statement = policy.allow_roles("TrustPipelineRolesOnly", self.props.trusted_role_arns, ["sts:AssumeRole"], None)
-        del statement["Resource"]  # trust policies have no Resource element
-        if self.props.external_id:
-            statement["Condition"]["StringEquals"] = {"sts:ExternalId": self.props.external_id}
-        return statement
+        return policy.trust_roles("TrustPipelineRolesOnly", self.props.trusted_role_arns, self.props.external_id)
 
     @property
     def role_arn(self) -> str:

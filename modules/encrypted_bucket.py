@@ -10,6 +10,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_lifecycle_configuration import (
     S3BucketLifecycleConfiguration,
     S3BucketLifecycleConfigurationRule,
     S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload,
+    S3BucketLifecycleConfigurationRuleExpiration,
     S3BucketLifecycleConfigurationRuleFilter,
     S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration,
 )
@@ -49,13 +50,15 @@ class EncryptedBucketProps:
     """Days after which overwritten/deleted object versions expire. Default: 90."""
     abort_incomplete_upload_days: int = 7
     """Days after which unfinished multipart uploads are removed. Default: 7."""
+    expiration_days: int | None = None
+    """Days after which current objects expire (become noncurrent versions). Default: never."""
     force_destroy: bool = False
     """Let ``terraform destroy`` delete a bucket that still holds objects. Default: off."""
 
     def __post_init__(self) -> None:
         for arn in (*self.read_role_arns, *self.read_write_role_arns):
             policy.account_of(arn)
-        if self.noncurrent_version_expiration_days < 1 or self.abort_incomplete_upload_days < 1:
+        if self.noncurrent_version_expiration_days < 1 or self.abort_incomplete_upload_days < 1 or (self.expiration_days or 1) < 1:
             raise ValueError("EncryptedBucketProps: lifecycle days must be at least 1")
 
 
@@ -64,7 +67,8 @@ class EncryptedBucket(Construct):
 
     Default settings: SSE-KMS with the given key and an S3 bucket key (fewer KMS calls), versioning,
     all four public-access blocks, bucket-owner-enforced ownership (ACLs off), a lifecycle that
-    expires noncurrent versions and aborts incomplete uploads, and a bucket policy that denies
+    expires noncurrent versions (and current objects when ``expiration_days`` is set) and aborts
+    incomplete uploads, and a bucket policy that denies
     non-TLS access, denies unencrypted uploads, and grants the named roles (across accounts, pinned
     by ``aws:PrincipalArn``) exactly the access asked for.
     """
@@ -121,6 +125,7 @@ class EncryptedBucket(Construct):
                             days_after_initiation=props.abort_incomplete_upload_days
                         )
                     ],
+                    expiration=[S3BucketLifecycleConfigurationRuleExpiration(days=props.expiration_days)] if props.expiration_days else None,
                 )
             ],
         )

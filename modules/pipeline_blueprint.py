@@ -13,8 +13,6 @@ from typing import Mapping, Sequence, Union
 SOURCE_ACTION = "Source"
 SOURCE_ARTIFACT = "source"
 SOURCE_NAMESPACE = "SourceVariables"
-COMMIT_ID = f"#{{{SOURCE_NAMESPACE}.CommitId}}"
-"""Pipeline variable holding the commit (or S3 object version) being released."""
 
 _ARTIFACT = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 _ACTION = re.compile(r"^[A-Za-z0-9.@_-]{1,100}$")
@@ -31,6 +29,9 @@ class CodeStarSource:
     trigger_paths: Sequence[str] = ()
     """File-path globs a push must touch to start the pipeline. Default: any change."""
 
+    revision_variable = "CommitId"
+    """The source action's output variable that names what is released."""
+
 
 @dataclass(frozen=True)
 class CodeCommitSource:
@@ -38,6 +39,9 @@ class CodeCommitSource:
 
     repository: str
     branch: str
+
+    revision_variable = "CommitId"
+    """The source action's output variable that names what is released."""
 
 
 @dataclass(frozen=True)
@@ -47,8 +51,17 @@ class S3Source:
     bucket: str
     object_key: str
 
+    revision_variable = "VersionId"
+    """The S3 source action emits only ``VersionId`` and ``ETag``: the object version is the revision."""
+
 
 Source = Union[CodeStarSource, CodeCommitSource, S3Source]
+
+
+def source_revision(source: Source) -> str:
+    """The pipeline variable holding the revision being released: ``#{SourceVariables.CommitId}`` for git
+    sources, ``#{SourceVariables.VersionId}`` for S3 (an unresolvable variable fails the action)."""
+    return f"#{{{SOURCE_NAMESPACE}.{source.revision_variable}}}"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,6 @@ from modules import policy
 from modules.framework import Construct
 
 PIPELINE_EVENT = "CodePipeline Pipeline Execution State Change"
-STAGE_EVENT = "CodePipeline Stage Execution State Change"
 ACTION_EVENT = "CodePipeline Action Execution State Change"
 
 
@@ -35,18 +34,14 @@ class EventRule:
     """Template; ``<pipeline>``, ``<stage>``, ``<action>``, ``<execution>``, ``<state>`` are filled in."""
 
 
+# One message per event a person acts on. A failed action also fails its stage and its pipeline
+# execution: only the action's event is sent, since it alone names the stage and the action. Approvals
+# are announced by the approval action itself (its NotificationArn), with the review link.
 RULES = (
-    EventRule("pipeline-failed", PIPELINE_EVENT, {"state": ["FAILED"]},
-              "FAILED: pipeline <pipeline>, execution <execution>."),
     EventRule("pipeline-succeeded", PIPELINE_EVENT, {"state": ["SUCCEEDED"]},
               "SUCCEEDED: pipeline <pipeline>, execution <execution>."),
-    EventRule("stage-failed", STAGE_EVENT, {"state": ["FAILED"]},
-              "FAILED: pipeline <pipeline>, stage <stage>, execution <execution>."),
     EventRule("action-failed", ACTION_EVENT, {"state": ["FAILED"]},
               "FAILED: pipeline <pipeline>, stage <stage>, action <action>, execution <execution>."),
-    EventRule("approval-waiting", ACTION_EVENT, {"state": ["STARTED"], "type": {"category": ["Approval"]}},
-              "APPROVAL NEEDED: pipeline <pipeline>, stage <stage>, action <action>, execution <execution>. "
-              "Review the plan summary, then approve or reject in the CodePipeline console."),
 )  # fmt: skip
 
 INPUT_PATHS = {
@@ -84,10 +79,11 @@ class PipelineNotifications(Construct):
     """Tells people when a release fails, succeeds or waits for them.
 
     Default settings: a KMS-encrypted topic whose policy lets only EventBridge rules and CloudWatch
-    alarms of this account publish; EventBridge rules for failed pipeline, stage and action
-    executions, succeeded pipeline executions and approvals waiting, each with a one-line message
-    naming the pipeline, stage, action and execution id; an alarm on ``AWS/CodePipeline``
-    ``FailedPipelineExecutions`` (dimension ``PipelineName``) that notifies the topic.
+    alarms of this account publish; one message per failed action (naming the pipeline, stage,
+    action and execution id) and per succeeded pipeline execution; an alarm on ``AWS/CodePipeline``
+    ``FailedPipelineExecutions`` (dimension ``PipelineName``) without actions, for dashboards and
+    composite alarms (it would repeat the action's message). Approval requests come from the
+    approval actions themselves (their ``NotificationArn`` is the topic).
     """
 
     def __init__(self, scope: Construct, id_: str, props: PipelineNotificationsProps) -> None:
@@ -114,8 +110,8 @@ class PipelineNotifications(Construct):
             threshold=1,
             comparison_operator="GreaterThanOrEqualToThreshold",
             treat_missing_data="notBreaching",
-            alarm_actions=[self.topic.arn],
-            ok_actions=[self.topic.arn],
+            # No actions: the action-failed rule already tells the topic, naming stage and action; the
+            # alarm's state is for dashboards and composite alarms.
         )
 
     def _rule(self, rule: EventRule) -> None:

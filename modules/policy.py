@@ -52,6 +52,31 @@ def allow_roles(sid: str, role_arns: Sequence[str], actions: Sequence[str], reso
     return statement
 
 
+def trust_roles(sid: str, role_arns: Sequence[str], external_id: str | None = None) -> Statement:
+    """A trust statement letting exactly ``role_arns`` assume the role (``allow_roles`` without a Resource),
+    with ``sts:ExternalId`` required when ``external_id`` is set."""
+    statement = allow_roles(sid, role_arns, ["sts:AssumeRole"], None)
+    del statement["Resource"]  # trust policies have no Resource element
+    if external_id:
+        statement["Condition"]["StringEquals"] = {"sts:ExternalId": external_id}
+    return statement
+
+
+def trust_service(service: str, account_id: str, source_arns: Sequence[str]) -> Statement:
+    """A trust statement for an AWS service acting for ``account_id``'s resources in ``source_arns`` only
+    (confused-deputy protection: ``aws:SourceAccount`` and ``aws:SourceArn``)."""
+    return {
+        "Sid": "TrustServiceForThisAccountOnly",
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": "sts:AssumeRole",
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": account_id},
+            "ArnLike": {"aws:SourceArn": list(source_arns)},
+        },
+    }
+
+
 def deny_insecure_transport(bucket_arn: str) -> Statement:
     """Deny every S3 call made without TLS."""
     return {

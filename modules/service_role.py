@@ -61,16 +61,7 @@ class ServiceRole(Construct):
         self.policy = IamRolePolicy(self, "policy", name="least-privilege", role=self.role.id, policy=policy.document(props.statements))
 
     def trust_statement(self) -> policy.Statement:
-        return {
-            "Sid": "TrustServiceForThisAccountOnly",
-            "Effect": "Allow",
-            "Principal": {"Service": self.props.service},
-            "Action": "sts:AssumeRole",
-            "Condition": {
-                "StringEquals": {"aws:SourceAccount": self.props.account_id},
-                "ArnLike": {"aws:SourceArn": list(self.props.source_arns)},
-            },
-        }
+        return policy.trust_service(self.props.service, self.props.account_id, self.props.source_arns)
 
     @property
     def role_arn(self) -> str:

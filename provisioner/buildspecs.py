@@ -3,24 +3,38 @@
 - synth: installs the pinned toolchain (cached), checks ``environments/``, synthesizes every stack,
   runs the policy gate, and passes the repository with ``cdktf.out/`` on as the ``synth`` artifact.
 - plan-<env>: ``terraform init`` + ``terraform plan -out tfplan`` for ``workload-<env>`` (the provider
-  assumes the deployment role), ``terraform show -json``, the plan summary; the saved plan, the
-  summary and the commit id it was made for become the ``plan_<env>`` artifact.
+  assumes the environment's read-only plan role), ``terraform show -json``, the plan summary; the
+  saved plan, the summary and the revision it was made for become the ``plan_<env>`` artifact.
+- apply-<env>: applies exactly that saved plan, the provider now assuming the deployment role. It
+  refuses a plan made for another revision, and terraform refuses a stale plan (state changed since
+  the plan), so nobody applies what they did not review.
 - pr-plan: for pull requests, plans every workload stack through read-only roles (never applies)
   and writes one summary; pr-comment posts it on the pull request (the only build with the token).
-- apply-<env>: applies exactly that saved plan. It refuses a plan made for another commit, and
-  terraform refuses a stale plan (state changed since the plan), so nobody applies what they did not
-  review.
+
+Which role the provider assumes is the ephemeral variable ``workload_role_arn`` (``TF_VAR_...`` in the
+build's environment): ephemeral values are not stored in a saved plan, so plan and apply of the same
+plan run with different roles.
+
+The code that runs next to a pull request's plans and next to the GitHub token is the deployed
+devops stack's: it is embedded here (a compressed archive), never taken from the pull request.
+An inline buildspec may hold at most ``MAX_BUILDSPEC_CHARS`` characters (``provisioner check``
+measures them).
 """
 
 from __future__ import annotations
 
+import ast
 import base64
+import gzip
+import io
 import shlex
+import tarfile
 from pathlib import Path
 
 import yaml
 
-from provisioner import github_comment
+from provisioner.naming import WORKLOAD_ROLE_VARIABLE
+from provisioner.paths import REPO_ROOT
 
 TERRAFORM_VERSION = "1.11.4"
 PYTHON_VERSION = "3.11"
@@ -33,6 +47,21 @@ PLAN_SUMMARY = "plan-summary.md"
 PLAN_COMMIT = "plan-commit-id"
 PLAN_JSON = "plan.json"
 EXPORTED_PLAN_VARIABLES = ("PLAN_HEADLINE", "PLAN_BUILD_URL")
+ROLE_ENV = f"TF_VAR_{WORKLOAD_ROLE_VARIABLE}"
+"""Names the role terraform assumes in the workload account (the workload stacks' ephemeral variable)."""
+MAX_BUILDSPEC_CHARS = 25_600
+"""CodeBuild refuses a longer inline buildspec (not in its documented quotas, seen by CDK Pipelines)."""
+DEPLOYED_CODE_DIR = "/tmp/provisioner-deployed"
+PLAN_SUMMARY_FILES = (
+    "provisioner/__init__.py", "provisioner/errors.py", "provisioner/cli.py", "provisioner/plan_summary.py",
+    "provisioner/commands/__init__.py", "provisioner/commands/plan_summary.py",
+)  # fmt: skip
+"""What ``provisioner plan-summary`` needs: standard library and these files only."""
+COMMENT_FILES = ("provisioner/github_comment.py",)
+PULL_REQUEST_PROVIDERS = ("registry.terraform.io/hashicorp/aws",)
+"""The only providers a pull request's plan may install: another provider would run the pull request's
+choice of code next to the build's read access to every workload state."""
+PR_PLAN_CLI_CONFIG = "/tmp/pr-plan.tfrc"
 
 # The terraform commands of the plan and apply projects, run in the stack's folder. They are data so
 # that `make demo` runs exactly the pipeline's steps (provisioner.demo) and the two cannot drift.
@@ -100,13 +129,16 @@ def synth(gate_command: str) -> str:
     )
 
 
-def plan(stack: str) -> str:
-    """Plan ``stack`` to a saved file and summarize it."""
+def plan(stack: str, plan_role_arn: str) -> str:
+    """Plan ``stack`` through its read-only ``plan_role_arn`` to a saved file, and summarize it."""
     stack_dir = f"cdktf.out/stacks/{stack}"
     return _render(
         {
             "version": 0.2,
-            "env": {"variables": {**_COMMON_ENV, "STACK": stack}, "exported-variables": list(EXPORTED_PLAN_VARIABLES)},
+            "env": {
+                "variables": {**_COMMON_ENV, "STACK": stack, ROLE_ENV: plan_role_arn},
+                "exported-variables": list(EXPORTED_PLAN_VARIABLES),
+            },
             "phases": {
                 "install": {"runtime-versions": {"python": PYTHON_VERSION}, "commands": list(_INSTALL_TERRAFORM)},
                 "build": {
@@ -115,7 +147,8 @@ def plan(stack: str) -> str:
                         shlex.join(TERRAFORM_INIT),
                         shlex.join(TERRAFORM_PLAN),
                         f"{shlex.join(TERRAFORM_SHOW_PLAN)} > {PLAN_JSON}",
-                        f'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --name "$STACK" {PLAN_JSON} | tee {PLAN_SUMMARY}',
+                        f'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --name "$STACK" {PLAN_JSON} > {PLAN_SUMMARY}',
+                        f"cat {PLAN_SUMMARY}",
                         f'PLAN_HEADLINE="$(PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --format headline --name "$STACK" {PLAN_JSON})"',
                         'export PLAN_HEADLINE PLAN_BUILD_URL="$CODEBUILD_BUILD_URL"',
                         f'printf "%s" "$COMMIT_ID" > {PLAN_COMMIT}',
@@ -132,18 +165,19 @@ def plan(stack: str) -> str:
     )
 
 
-def apply(stack: str) -> str:
-    """Apply the saved plan from the plan artifact, refusing a plan made for another commit."""
+def apply(stack: str, deployment_role_arn: str) -> str:
+    """Apply the saved plan from the plan artifact through ``deployment_role_arn``, refusing a plan made
+    for another revision."""
     return _render(
         {
             "version": 0.2,
-            "env": {"variables": {**_COMMON_ENV, "STACK": stack}},
+            "env": {"variables": {**_COMMON_ENV, "STACK": stack, ROLE_ENV: deployment_role_arn}},
             "phases": {
                 "install": {"runtime-versions": {"python": PYTHON_VERSION}, "commands": list(_INSTALL_TERRAFORM)},
                 "build": {
                     "commands": [
                         f'planned="$(cat {PLAN_COMMIT})"; if [ "$planned" != "$COMMIT_ID" ]; then '
-                        'echo "refusing to apply: the plan was made for commit $planned, this release is $COMMIT_ID" >&2; exit 1; fi',
+                        'echo "refusing to apply: the plan was made for revision $planned, this release is $COMMIT_ID" >&2; exit 1; fi',
                         f"cat {PLAN_SUMMARY}",
                         shlex.join(TERRAFORM_INIT_LOCKED),
                         shlex.join(TERRAFORM_APPLY_PLAN),
@@ -157,29 +191,42 @@ def apply(stack: str) -> str:
 def pr_plan(plan_roles: dict[str, str]) -> str:
     """Plan every workload stack of a pull request (never apply) and summarize them in one file.
 
-    ``plan_roles`` maps each stack to the read-only role its plan assumes (the stack's
-    ``deployment_role_arn`` variable). Plans take no state lock: they write nothing, and the
-    read-only build role could not write the lock file. This build runs the pull request's code,
-    so it holds no token: ``pr_comment`` posts the summary in a later, separate build.
+    ``plan_roles`` maps each stack to the read-only role its plan assumes. Plans take no state lock:
+    they write nothing, and the read-only build role could not write the lock file. This build runs
+    terraform on the pull request's configuration, so terraform may install only
+    ``PULL_REQUEST_PROVIDERS``, the summary is made by the deployed code, and the build holds no token:
+    ``pr_comment`` posts the summary in a later, separate build.
     """
-    plan_each = [
-        f'(cd "cdktf.out/stacks/{stack}" && terraform init -input=false -no-color '
-        f"&& terraform plan -input=false -no-color -lock=false -var deployment_role_arn={role} -out={PLAN_FILE} "
-        f"&& terraform show -json {PLAN_FILE} > {PLAN_JSON})"
-        for stack, role in plan_roles.items()
-    ]
-    plans = " ".join(f"cdktf.out/stacks/{stack}/{PLAN_JSON}" for stack in plan_roles)
+    stacks = " ".join(f"{stack}={role}" for stack, role in plan_roles.items())
+    include = ", ".join(f'"{source}"' for source in PULL_REQUEST_PROVIDERS)
+    # CodeBuild runs a phase's commands in one shell: a failure is a non-zero status, never `exit`.
+    plan_each = (
+        'status=0; for pair in $PLAN_ROLES; do stack="${pair%%=*}"; role="${pair#*=}"; '
+        '(cd "cdktf.out/stacks/$stack" && terraform init -input=false -no-color '
+        f'&& {ROLE_ENV}="$role" terraform plan -input=false -no-color -lock=false -out={PLAN_FILE} '
+        f"&& terraform show -json {PLAN_FILE} > {PLAN_JSON}) || {{ status=1; break; }}; done; [ $status -eq 0 ]"
+    )
+    # Exactly the plans made above (a plan.json the pull request brought along elsewhere is never read).
+    plans = f'set --; for pair in $PLAN_ROLES; do set -- "$@" "cdktf.out/stacks/${{pair%%=*}}/{PLAN_JSON}"; done'
     return _render(
         {
             "version": 0.2,
-            "env": {"variables": dict(_COMMON_ENV)},
+            "env": {"variables": {**_COMMON_ENV, "PLAN_ROLES": stacks, "TF_CLI_CONFIG_FILE": PR_PLAN_CLI_CONFIG}},
             "phases": {
-                "install": {"runtime-versions": {"python": PYTHON_VERSION}, "commands": list(_INSTALL_TERRAFORM)},
+                "install": {
+                    "runtime-versions": {"python": PYTHON_VERSION},
+                    "commands": [
+                        *_INSTALL_TERRAFORM,
+                        f"printf 'provider_installation {{\\n  direct {{\\n    include = [{include}]\\n  }}\\n}}\\n' > {PR_PLAN_CLI_CONFIG}",
+                        _unpack(PLAN_SUMMARY_FILES),
+                    ],
+                },
                 "build": {
                     "commands": [
-                        *plan_each,
-                        f'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary {plans} | tee {PLAN_SUMMARY}',
-                        f"rm -f {plans}",
+                        plan_each,
+                        # No pipe: a failing summary must fail the build (sh has no pipefail).
+                        f'{plans}; {_deployed_command("plan_summary", "plan-summary")} "$@" > {PLAN_SUMMARY}; status=$?; rm -f "$@"; [ $status -eq 0 ]',
+                        f"cat {PLAN_SUMMARY}",
                     ]
                 },
             },
@@ -195,19 +242,52 @@ def pr_comment(repository: str, token_secret: str) -> str:
     runs is ``provisioner/github_comment.py`` as it was when the devops stack was deployed, embedded
     here: nothing from the pull request runs next to the token.
     """
-    script = base64.b64encode(Path(github_comment.__file__).read_bytes()).decode()
     return _render(
         {
             "version": 0.2,
             "env": {"variables": dict(_COMMON_ENV), "secrets-manager": {"GITHUB_TOKEN": token_secret}},
             "phases": {
-                "install": {"runtime-versions": {"python": PYTHON_VERSION}},
+                "install": {"runtime-versions": {"python": PYTHON_VERSION}, "commands": [_unpack(COMMENT_FILES)]},
                 "build": {
                     "commands": [
-                        f"echo {script} | base64 -d > /tmp/pr_comment.py",
-                        f'python3 /tmp/pr_comment.py --repository {repository} --commit "$COMMIT_ID" --file {PLAN_SUMMARY}',
+                        f'python3 {DEPLOYED_CODE_DIR}/{COMMENT_FILES[0]} --repository {repository} --commit "$COMMIT_ID" --file {PLAN_SUMMARY}',
                     ]
                 },
             },
         }
     )
+
+
+def bundle(files: tuple[str, ...]) -> str:
+    """``files`` (relative to the repository) as a base64 gzip tar, docstrings left out (a buildspec has
+    room for 25,600 characters): byte-identical for identical files, so synthesizing twice gives the
+    same buildspec."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name in sorted(files):
+            data = _without_docstrings((REPO_ROOT / name).read_text()).encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            archive.addfile(info, io.BytesIO(data))
+    return base64.b64encode(gzip.compress(raw.getvalue(), compresslevel=9, mtime=0)).decode()
+
+
+def _without_docstrings(source: str) -> str:
+    """The same module without docstrings and comments (nothing here reads ``__doc__``)."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+                node.body = node.body[1:] or [ast.Pass()]
+    return ast.unparse(tree) + "\n"
+
+
+def _unpack(files: tuple[str, ...]) -> str:
+    return f"mkdir -p {DEPLOYED_CODE_DIR} && echo {bundle(files)} | base64 -d | tar -xzf - -C {DEPLOYED_CODE_DIR}"
+
+
+def _deployed_command(module: str, command: str) -> str:
+    """Run ``provisioner <command>`` from the deployed code, knowing only ``provisioner.commands.<module>``."""
+    runner = f"import sys; from provisioner.cli import main; sys.exit(main(sys.argv[1:], modules=('provisioner.commands.{module}',)))"
+    return f'PYTHONPATH={DEPLOYED_CODE_DIR} python3 -c "{runner}" {command}'

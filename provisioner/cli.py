@@ -31,7 +31,7 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(modules: tuple[str, ...] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="provisioner",
         description=(
@@ -41,13 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
-    for name in COMMAND_MODULES:
+    for name in modules:
         importlib.import_module(name).register(subparsers)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+def main(argv: list[str] | None = None, modules: tuple[str, ...] = COMMAND_MODULES) -> int:
+    """Run one command; ``modules`` limits the commands known (a build that carries only some of them)."""
+    parser = build_parser(modules)
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

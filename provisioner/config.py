@@ -61,6 +61,10 @@ CONNECTION_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:(codestar-connections|codec
 SECRET_NAME = re.compile(r"^[\w/+=.@-]{1,512}$", re.ASCII)
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}$", re.ASCII)
 EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{2,1224}$", re.ASCII)
+PROFILE = re.compile(r"^[\w+=,.@:/-]{1,128}$", re.ASCII)
+CHAINED_SESSION_SECONDS = 3600
+"""A role session obtained with another role's credentials (CodeBuild assuming a deployment role) lasts
+at most one hour, whatever the role's max_session_duration says."""
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 BRANCH = re.compile(r"^[^\s~^:?*\[\\]+$")
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -136,6 +140,25 @@ class DeploymentRoleConfig:
 
 
 @dataclass(frozen=True)
+class BootstrapConfig:
+    """How an admin reaches the accounts to apply ``bootstrap-<env>`` (``bootstrap {}``).
+
+    Two sets of credentials: the provider's act in the workload account (it creates the roles there);
+    the backend's act in the DevOps account (the stack's state lives in the DevOps state bucket).
+    """
+
+    role_arn: str | None = None
+    """Role the provider assumes in the workload account (for example its OrganizationAccountAccessRole)."""
+    profile: str | None = None
+    """Named AWS profile for the provider: credentials of the workload account, or the ones ``role_arn`` is assumed with."""
+    state_role_arn: str | None = None
+    """Role the backend assumes in the DevOps account. Default: none."""
+    state_profile: str | None = None
+    """Named AWS profile for the backend. Default: none (with neither, the caller's own credentials, which
+    must then be DevOps-account credentials)."""
+
+
+@dataclass(frozen=True)
 class EnvironmentConfig:
     """One workload environment (``environments/<name>/environment.hcl``)."""
 
@@ -145,8 +168,8 @@ class EnvironmentConfig:
     deployment_role: DeploymentRoleConfig
     order: int = 1
     requires_approval: bool = False
-    bootstrap_role_arn: str | None = None
-    """Admin role the ``bootstrap-<env>`` stack assumes; default: the account's OrganizationAccountAccessRole."""
+    bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
+    """How an admin applies ``bootstrap-<env>``; at least ``role_arn`` or ``profile`` is set."""
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
@@ -156,10 +179,6 @@ class EnvironmentConfig:
     @property
     def workload_stack(self) -> str:
         return workload_stack(self.name)
-
-    @property
-    def effective_bootstrap_role_arn(self) -> str:
-        return self.bootstrap_role_arn or Naming.role_arn(self.account_id, "OrganizationAccountAccessRole")
 
 
 @dataclass(frozen=True)
@@ -535,20 +554,47 @@ def _load_environment(name: str, path: Path, prefix: str | None, problems: _Prob
     if data is None:
         return None
     f = _Fields(data, path, problems)
-    f.reject_unknown(("account_id", "region", "order", "requires_approval", "deployment_role", "bootstrap_role_arn", "tags"))
+    if "bootstrap_role_arn" in data:
+        moved = data.pop("bootstrap_role_arn")
+        f.problem("bootstrap_role_arn", f'moved into the bootstrap block: write bootstrap {{ role_arn = "{moved}" }} (README, "Bootstrap a workload account")')
+    f.reject_unknown(("account_id", "region", "order", "requires_approval", "deployment_role", "bootstrap", "tags"))
     account_id = f.string("account_id", required=True, pattern=ACCOUNT_ID, rule="must be 12 digits")
     region = f.string("region", required=True, choices=tuple(sorted(AWS_REGIONS)), choice_name="an AWS region code")
     order = f.integer("order", default=1, minimum=0, maximum=1000)
     approval = f.boolean("requires_approval", default=False)
-    bootstrap_role = f.string("bootstrap_role_arn", pattern=ROLE_ARN, rule="is not an IAM role ARN")
     tags = f.tags()
     role = _load_deployment_role(f.block("deployment_role"), name, prefix)
-    if None in (account_id, region, role):
+    bootstrap = _load_bootstrap(f, name, account_id)
+    if None in (account_id, region, role, bootstrap):
         return None
     return EnvironmentConfig(
         name=name, account_id=account_id, region=region, deployment_role=role, order=order,
-        requires_approval=approval, bootstrap_role_arn=bootstrap_role, tags=tags,
+        requires_approval=approval, bootstrap=bootstrap, tags=tags,
     )  # fmt: skip
+
+
+def _load_bootstrap(parent: _Fields, environment: str, account_id: str | None) -> BootstrapConfig | None:
+    """``bootstrap {}``: required, since no default reaches every account (an Organizations member's
+    OrganizationAccountAccessRole trusts only the management account, a standalone account has none)."""
+    what = f"how an admin reaches account {account_id or '<account_id>'} to apply {bootstrap_stack(environment)}"
+    f = parent.block("bootstrap")
+    if f is None:
+        if "bootstrap" not in parent.data:
+            parent.problems.add(
+                parent.path, f'bootstrap {{ role_arn = "..." }} or bootstrap {{ profile = "..." }} is required: {what} (README, "Bootstrap a workload account")'
+            )
+        return None
+    f.reject_unknown(("role_arn", "profile", "state_role_arn", "state_profile"))
+    role_arn = f.string("role_arn", pattern=ROLE_ARN, rule="is not an IAM role ARN")
+    profile = f.string("profile", pattern=PROFILE, rule="is not an AWS profile name")
+    state_role_arn = f.string("state_role_arn", pattern=ROLE_ARN, rule="is not an IAM role ARN")
+    state_profile = f.string("state_profile", pattern=PROFILE, rule="is not an AWS profile name")
+    if role_arn is None and profile is None and not {"role_arn", "profile"} & set(f.data):
+        f.problem("role_arn", f'or bootstrap.profile is required: {what} (README, "Bootstrap a workload account")')
+        return None
+    if role_arn and account_id and role_arn.split(":")[4] != account_id:
+        f.problem("role_arn", f'"{role_arn}" is in account {role_arn.split(":")[4]}: the provider must act in this environment\'s account {account_id}')
+    return BootstrapConfig(role_arn=role_arn, profile=profile, state_role_arn=state_role_arn, state_profile=state_profile)
 
 
 def _load_deployment_role(f: _Fields | None, environment: str, prefix: str | None) -> DeploymentRoleConfig | None:
@@ -563,7 +609,14 @@ def _load_deployment_role(f: _Fields | None, environment: str, prefix: str | Non
         "managed_policy_arns", default=DEFAULT_MANAGED_POLICY_ARNS, check=_arn_check(POLICY_ARN, "an IAM policy ARN")
     )
     boundary = f.string("permissions_boundary_arn", pattern=POLICY_ARN, rule="is not an IAM policy ARN")
-    duration = f.integer("max_session_duration", default=3600, minimum=3600, maximum=43200)
+    duration = f.integer("max_session_duration", default=CHAINED_SESSION_SECONDS, minimum=3600, maximum=43200)
+    if duration != CHAINED_SESSION_SECONDS:
+        f.problem(
+            "max_session_duration",
+            f"{duration} has no effect: every principal the roles trust is a role, and a session one role opens "
+            f"for another (role chaining) lasts at most {CHAINED_SESSION_SECONDS} seconds; remove the field",
+        )
+        duration = CHAINED_SESSION_SECONDS
     external_id = f.string("external_id", pattern=EXTERNAL_ID, rule="must be 2-1224 characters of letters, digits and +=,.@:/-_")
     trusted = f.string_list("extra_trusted_role_arns", check=_arn_check(ROLE_ARN, "an IAM role ARN"))
     plan_trusted = f.string_list("plan_trusted_role_arns", check=_arn_check(ROLE_ARN, "an IAM role ARN"))
@@ -607,6 +660,13 @@ def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: d
                 path,
                 f'deployment_role.name "{role}" is the name of the read-only plan role of environment '
                 f'"{plan_roles[(env.account_id, role.lower())]}" in account {env.account_id}; choose another name',
+            )
+        state_role = env.bootstrap.state_role_arn
+        if state_role and state_role.split(":")[4] != project.devops.account_id:
+            problems.add(
+                path,
+                f'bootstrap.state_role_arn "{state_role}" is in account {state_role.split(":")[4]}: the state bucket is in '
+                f"the DevOps account {project.devops.account_id}",
             )
         if any(arn.endswith(ADMIN_POLICY_ARN_SUFFIX) for arn in env.deployment_role.managed_policy_arns) and (
             env.deployment_role.permissions_boundary_arn is None

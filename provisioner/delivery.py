@@ -10,7 +10,7 @@ Environments with the same ``order`` share a stage, so their actions run in para
 
 from __future__ import annotations
 
-from modules.pipeline_blueprint import COMMIT_ID, SOURCE_ARTIFACT, ApprovalAction, BuildAction, Stage
+from modules.pipeline_blueprint import SOURCE_ARTIFACT, ApprovalAction, BuildAction, Source, Stage, source_revision
 from provisioner.config import EnvironmentConfig, ProjectConfig
 
 SYNTH_ARTIFACT = "synth"
@@ -42,20 +42,20 @@ def synth_stage(project: ProjectConfig) -> Stage:
     return Stage(name="Synth", actions=[action])
 
 
-def delivery_stages(project: ProjectConfig, notification_topic_arn: str) -> list[Stage]:
+def delivery_stages(project: ProjectConfig, source: Source, notification_topic_arn: str) -> list[Stage]:
     """Every stage after Source, in order."""
     stages = [synth_stage(project)]
     for wave in project.waves():
         actions: list = []
         for env in wave:
-            actions.extend(environment_actions(project, env, notification_topic_arn))
+            actions.extend(environment_actions(project, env, source, notification_topic_arn))
         # A rejected approval is a failed action: retrying it automatically would ask again, so stages
         # with an approval leave retries to a person.
         stages.append(Stage(name=stage_name(wave), actions=actions, retry_failed_actions=not any(e.requires_approval for e in wave)))
     return stages
 
 
-def environment_actions(project: ProjectConfig, env: EnvironmentConfig, notification_topic_arn: str) -> list:
+def environment_actions(project: ProjectConfig, env: EnvironmentConfig, source: Source, notification_topic_arn: str) -> list:
     naming = project.naming
     namespace = plan_namespace(env)
     actions: list = [
@@ -76,7 +76,7 @@ def environment_actions(project: ProjectConfig, env: EnvironmentConfig, notifica
                 run_order=2,
                 notification_topic_arn=notification_topic_arn,
                 message=(
-                    f"{env.workload_stack} at commit {COMMIT_ID}: #{{{namespace}.PLAN_HEADLINE}}. "
+                    f"{env.workload_stack} at revision {source_revision(source)}: #{{{namespace}.PLAN_HEADLINE}}. "
                     "Read the plan summary (link) before approving; Apply applies exactly that saved plan."
                 ),
                 review_url=f"#{{{namespace}.PLAN_BUILD_URL}}",

@@ -8,9 +8,10 @@
 3. ``cdktf deploy devops`` and ``cdktf deploy bootstrap-<env>``, the real CLI, as a user types it;
 4. the pipeline's own steps, in pipeline order (CodePipeline and CodeBuild do not run in the
    emulator, so their commands run here, taken from ``provisioner.buildspecs``): Synth once, then per
-   ``order`` wave and environment: Plan (``terraform init``, ``terraform plan -out tfplan``, the plan
-   summary), the approval when the environment requires one (granted by the demo, visibly), Apply
-   (``terraform apply tfplan``, the saved plan, through the deployment role);
+   ``order`` wave and environment: Plan (``terraform init``, ``terraform plan -out tfplan`` through the
+   read-only plan role, the plan summary), the approval when the environment requires one (granted
+   by the demo, visibly), Apply (``terraform apply tfplan``, the saved plan, through the deployment
+   role: the same saved plan, another role, as in the pipeline);
 5. checks with boto3 that each resource is in the right account, and that a second
    ``terraform plan -detailed-exitcode`` of every stack finds nothing to change;
 6. prints a summary table, and stops the emulator (also on failure and Ctrl-C).
@@ -185,12 +186,14 @@ class Demo:
         stack = environment.workload_stack
         stack_dir = self.outdir / "stacks" / stack
         report = self._report(stack, environment.account_id)
-        with self.progress.step(f"Plan-{environment.name}: terraform init + plan -out {buildspecs.PLAN_FILE} (through {environment.deployment_role.name})"):
+        plan_role, deployment_role = self.project.plan_role_arn(environment), self.project.deployment_role_arn(environment)
+        planning = {**self.env, buildspecs.ROLE_ENV: plan_role}
+        with self.progress.step(f"Plan-{environment.name}: terraform init + plan -out {buildspecs.PLAN_FILE} through the read-only {plan_role}"):
             started = time.monotonic()
-            self.progress.run(f"plan {stack} init", buildspecs.TERRAFORM_INIT, cwd=stack_dir, env=self.env)
-            self.progress.run(f"plan {stack}", buildspecs.TERRAFORM_PLAN, cwd=stack_dir, env=self.env)
+            self.progress.run(f"plan {stack} init", buildspecs.TERRAFORM_INIT, cwd=stack_dir, env=planning)
+            self.progress.run(f"plan {stack}", buildspecs.TERRAFORM_PLAN, cwd=stack_dir, env=planning)
             plan_json = stack_dir / buildspecs.PLAN_JSON
-            self.progress.run(f"plan {stack} show", buildspecs.TERRAFORM_SHOW_PLAN, cwd=stack_dir, env=self.env, stdout_path=plan_json)
+            self.progress.run(f"plan {stack} show", buildspecs.TERRAFORM_SHOW_PLAN, cwd=stack_dir, env=planning, stdout_path=plan_json)
             summary = self.progress.run(
                 f"plan {stack} summary",
                 [sys.executable, "-m", "provisioner", "plan-summary", "--name", stack, buildspecs.PLAN_JSON],
@@ -207,10 +210,11 @@ class Demo:
                     "    APPROVED AUTOMATICALLY BY THE DEMO. In the pipeline a person reads the summary above and "
                     "approves in CodePipeline; Apply then applies exactly that saved plan."
                 )
-        with self.progress.step(f"Apply-{environment.name}: terraform apply {buildspecs.PLAN_FILE} (the saved plan)"):
+        applying = {**self.env, buildspecs.ROLE_ENV: deployment_role}
+        with self.progress.step(f"Apply-{environment.name}: terraform apply {buildspecs.PLAN_FILE} (the saved plan) through {deployment_role}"):
             started = time.monotonic()
-            self.progress.run(f"apply {stack} init", buildspecs.TERRAFORM_INIT_LOCKED, cwd=stack_dir, env=self.env)
-            self.progress.run(f"apply {stack}", buildspecs.TERRAFORM_APPLY_PLAN, cwd=stack_dir, env=self.env)
+            self.progress.run(f"apply {stack} init", buildspecs.TERRAFORM_INIT_LOCKED, cwd=stack_dir, env=applying)
+            self.progress.run(f"apply {stack}", buildspecs.TERRAFORM_APPLY_PLAN, cwd=stack_dir, env=applying)
             report.seconds += time.monotonic() - started
 
     def verify(self) -> None:

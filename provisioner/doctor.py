@@ -17,7 +17,7 @@ deployment role <env> sts:AssumeRole into the deployment role, with the external
 
 Why the deployment role is checked twice. IAM is per account: from the DevOps account nothing can
 see whether a role exists in a workload account without assuming a role there. The deployment role
-trusts only the pipeline's deploy-build role and ``deployment_role.extra_trusted_role_arns``, so an
+trusts only the environment's apply-build role and ``deployment_role.extra_trusted_role_arns``, so an
 operator's own credentials are refused whether the role is fine or not. Doctor therefore tries the
 assume only when the caller is one of those roles (its pass or fail then means something), and
 skips it otherwise, saying how to test it. It does not try an assume that must fail: each refused
@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner import aws
+from provisioner import access, aws
 from provisioner.aws import ACCESS_DENIED_CODES, ClientFactory, error_code, error_message, explain
 from provisioner.config import EnvironmentConfig, ProjectConfig
 from provisioner.naming import Naming
@@ -271,12 +271,12 @@ class _Doctor:
 
     def deployment_role(self, env: EnvironmentConfig, caller: str) -> None:
         check, role_arn = f"deployment role {env.name}", self.project.deployment_role_arn(env)
-        trusted = (self.naming.deploy_build_role_arn(), *env.deployment_role.extra_trusted_role_arns)
+        trusted = access.deployment_role(self.project, env).trusted_role_arns
         as_role = trusted_role(caller, trusted)
         if as_role is None:
             self.add(
                 check, role_arn, SKIP, "not tried: it does not trust the caller (AWS would refuse)",
-                f"to test it, run doctor as {self.naming.deploy_build_role} or a role in "
+                f"to test it, run doctor as {self.naming.apply_build_role(env.name)} or a role in "
                 f"deployment_role.extra_trusted_role_arns of {env.name}",
             )  # fmt: skip
             return

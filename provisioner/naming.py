@@ -62,9 +62,15 @@ class Naming:
     def synth_build_role(self) -> str:
         return f"{self.prefix}-synth-build"
 
-    @property
-    def deploy_build_role(self) -> str:
-        return f"{self.prefix}-deploy-build"
+    def plan_build_role(self, environment: str) -> str:
+        """The role of the release pipeline's plan build of ``environment``: it may assume only that
+        environment's read-only plan role."""
+        return f"{self.prefix}-plan-build-{environment}"
+
+    def apply_build_role(self, environment: str) -> str:
+        """The role of the release pipeline's apply build of ``environment``: the only pipeline role its
+        deployment role trusts."""
+        return f"{self.prefix}-apply-build-{environment}"
 
     @property
     def pr_synth_build_role(self) -> str:
@@ -82,12 +88,39 @@ class Naming:
         """The role pull-request plans run as: it may assume only the read-only plan roles."""
         return self.role_arn(self.devops_account_id, self.pr_plan_build_role)
 
-    def deploy_build_role_arn(self) -> str:
-        """The role every plan/apply CodeBuild project runs as: the one deployment roles trust."""
-        return self.role_arn(self.devops_account_id, self.deploy_build_role)
+    def devops_role_arn(self, role_name: str) -> str:
+        return self.role_arn(self.devops_account_id, role_name)
 
     def build_project(self, step: str, environment: str | None = None) -> str:
         return f"{self.prefix}-{step}" if environment is None else f"{self.prefix}-{step}-{environment}"
+
+    def build_project_arn(self, project_name: str) -> str:
+        """ARN of a CodeBuild project in the DevOps account (``project_name`` may be an ``ArnLike`` pattern)."""
+        return f"arn:{PARTITION}:codebuild:{self.devops_region}:{self.devops_account_id}:project/{project_name}"
+
+    @property
+    def state_bucket_arn(self) -> str:
+        return f"arn:{PARTITION}:s3:::{self.state_bucket}"
+
+    @property
+    def artifact_bucket_arn(self) -> str:
+        return f"arn:{PARTITION}:s3:::{self.artifact_bucket}"
+
+    @property
+    def pr_artifact_bucket_arn(self) -> str:
+        return f"arn:{PARTITION}:s3:::{self.pr_artifact_bucket}"
+
+    @property
+    def pipeline_arn(self) -> str:
+        return f"arn:{PARTITION}:codepipeline:{self.devops_region}:{self.devops_account_id}:{self.pipeline}"
+
+    @property
+    def pr_pipeline_arn(self) -> str:
+        return f"arn:{PARTITION}:codepipeline:{self.devops_region}:{self.devops_account_id}:{self.pr_pipeline}"
+
+    @property
+    def notifications_topic_arn(self) -> str:
+        return f"arn:{PARTITION}:sns:{self.devops_region}:{self.devops_account_id}:{self.notifications_topic}"
 
     @property
     def notifications_topic(self) -> str:
@@ -109,6 +142,11 @@ class Naming:
     def state_key(stack: str) -> str:
         return f"stacks/{stack}/terraform.tfstate"
 
+    @staticmethod
+    def state_lock_key(stack: str) -> str:
+        """The lock object terraform's S3 backend writes beside the state (``use_lockfile``)."""
+        return f"{Naming.state_key(stack)}.tflock"
+
     # --- ARNs --------------------------------------------------------------------------------
     @staticmethod
     def role_arn(account_id: str, role_name: str) -> str:
@@ -120,6 +158,12 @@ class Naming:
 
 
 DEVOPS_STACK = "devops"
+
+WORKLOAD_ROLE_VARIABLE = "workload_role_arn"
+"""The workload stacks' ephemeral variable naming the role terraform assumes in the workload account.
+
+Ephemeral variables are not stored in a saved plan, so the plan build passes the read-only plan role
+and the apply build the deployment role for the same saved plan (``TF_VAR_workload_role_arn``)."""
 
 
 def bootstrap_stack(environment: str) -> str:

@@ -37,7 +37,7 @@ source {{
 """
 OPERATOR_ROLE_ARN = f"arn:aws:iam::{MOTO_ACCOUNT}:role/platform-operator"
 ENVIRONMENTS = {
-    "dev": 'account_id = "210987654321"\nregion = "us-east-1"\norder = 1\n',
+    "dev": 'account_id = "210987654321"\nregion = "us-east-1"\norder = 1\nbootstrap {\n  profile = "dev-admin"\n}\n',
     "prod": f"""\
 account_id        = "210987654322"
 region            = "us-east-1"
@@ -47,6 +47,10 @@ requires_approval = true
 deployment_role {{
   external_id             = "acme-prod"
   extra_trusted_role_arns = ["{OPERATOR_ROLE_ARN}"]
+}}
+
+bootstrap {{
+  profile = "prod-admin"
 }}
 """,
 }

@@ -32,8 +32,8 @@ source {
 notification_emails = ["a@example.com", "b@example.com"]
 """
 ALT_ENVIRONMENTS = {
-    "qa": 'account_id = "210987654321"\nregion = "us-east-1"\norder = 1\n',
-    "perf": 'account_id = "210987654322"\nregion = "us-west-2"\norder = 1\n',
+    "qa": 'account_id = "210987654321"\nregion = "us-east-1"\norder = 1\nbootstrap {\n  profile = "qa-admin"\n}\n',
+    "perf": 'account_id = "210987654322"\nregion = "us-west-2"\norder = 1\nbootstrap {\n  role_arn = "arn:aws:iam::210987654322:role/perf-admin"\n  state_profile = "devops-admin"\n}\n',
     "live": """
 account_id        = "210987654323"
 region            = "eu-central-1"
@@ -43,10 +43,14 @@ deployment_role {
   name                     = "live-deployer"
   managed_policy_arns      = ["arn:aws:iam::aws:policy/AdministratorAccess"]
   permissions_boundary_arn = "arn:aws:iam::210987654323:policy/deploy-boundary"
-  max_session_duration     = 7200
+  max_session_duration     = 3600
   external_id              = "live-external-id"
   extra_trusted_role_arns  = ["arn:aws:iam::123456789012:role/operator"]
   plan_trusted_role_arns   = ["arn:aws:iam::123456789012:role/plan-operator", "arn:aws:iam::999999999999:role/github-plan"]
+}
+bootstrap {
+  role_arn       = "arn:aws:iam::210987654323:role/OrganizationAccountAccessRole"
+  state_role_arn = "arn:aws:iam::123456789012:role/OrganizationAccountAccessRole"
 }
 """,
 }
@@ -100,6 +104,27 @@ def alt_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """A second shape: CodeCommit source, two environments sharing an order, every role option set."""
     root = tmp_path_factory.mktemp("alt")
     project = config.load(write_environments(root, ALT_DEVOPS, ALT_ENVIRONMENTS))
+    return _synthesize(project, root / "cdktf.out")
+
+
+TOKEN_DEVOPS = """
+account_id          = "555555555555"
+region              = "eu-west-1"
+name_prefix         = "tok"
+github_token_secret = "tok/github-token"
+source {
+  type       = "codestar"
+  repository = "tok/infra"
+}
+"""
+TOKEN_ENVIRONMENTS = {"dev": 'account_id = "666666666666"\nregion = "eu-west-1"\nbootstrap {\n  profile = "dev-admin"\n}\n'}
+
+
+@pytest.fixture(scope="session")
+def token_synth(tmp_path_factory: pytest.TempPathFactory):
+    """A GitHub (CodeStar) source with ``github_token_secret`` set: pull-request plans post a comment."""
+    root = tmp_path_factory.mktemp("token")
+    project = config.load(write_environments(root, TOKEN_DEVOPS, TOKEN_ENVIRONMENTS))
     return _synthesize(project, root / "cdktf.out")
 
 

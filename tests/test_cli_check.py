@@ -39,10 +39,11 @@ def bad_environments(root: Path) -> Path:
     (environments / "qa").mkdir()
     (environments / "devops.hcl").write_text(DEVOPS)
     (environments / "dev" / "environment.hcl").write_text(
-        'account_id = "1234\\n5678"\nregion = "eu-west-1"\nrequires_approval = "true"\n'
+        'account_id = "1234\\n5678"\nregion = "eu-west-1"\nrequires_approval = "true"\nbootstrap {\n  profile = "a"\n}\n'
     )
     (environments / "staging" / "environment.hcl").write_text(
         'account_id = "333333333333"\nregion = "eu-west-1"\ndeployment_role {\n  nmae = "x"\n}\ntags = {\n  team = <<EOT\na\nEOT\n}\n'
+        'bootstrap {\n  profile = "a"\n}\n'
     )
     return environments
 
@@ -76,7 +77,9 @@ def test_check_lists_parallel_environments_in_one_wave(tmp_path: Path) -> None:
     (environments / "devops.hcl").write_text(DEVOPS.replace("eu-west-7", "eu-west-1"))
     for name, account, order in (("dev", "222222222222", 1), ("qa", "333333333333", 1), ("prod", "444444444444", 2)):
         (environments / name).mkdir()
-        (environments / name / "environment.hcl").write_text(f'account_id = "{account}"\nregion = "us-east-1"\norder = {order}\n')
+        (environments / name / "environment.hcl").write_text(
+            f'account_id = "{account}"\nregion = "us-east-1"\norder = {order}\nbootstrap {{\n  profile = "{name}-admin"\n}}\n'
+        )
     result = check(environments)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[1:] == [

@@ -9,6 +9,7 @@ import pytest
 
 from provisioner.config import (
     DEFAULT_MANAGED_POLICY_ARNS,
+    BootstrapConfig,
     BuildConfig,
     ProjectConfig,
     load,
@@ -32,14 +33,23 @@ source {
 DEV = """\
 account_id = "222222222222"
 region     = "eu-west-1"
+bootstrap {
+  role_arn = "arn:aws:iam::222222222222:role/admin"
+}
 """
 
 DEV_FILE = "environments/dev/environment.hcl"
 DEVOPS_FILE = "environments/devops.hcl"
 
 
+def bootstrap_hcl() -> str:
+    return 'bootstrap {\n  profile = "admin"\n}\n'
+
+
 def env_hcl(account_id: str = "222222222222", region: str = "eu-west-1", extra: str = "") -> str:
-    return f'account_id = "{account_id}"\nregion     = "{region}"\n{extra}'
+    """An environment file; a bootstrap block is added unless ``extra`` has one."""
+    bootstrap = "" if "bootstrap" in extra else bootstrap_hcl()
+    return f'account_id = "{account_id}"\nregion     = "{region}"\n{extra}{bootstrap}'
 
 
 def write_config(root: Path, devops: str | bytes | None = DEVOPS, envs: dict[str, str | bytes | None] | None = None) -> Path:
@@ -154,8 +164,8 @@ def test_minimal_environment_gets_documented_defaults(tmp_path: Path) -> None:
     assert env.name == "dev"
     assert env.order == 1
     assert env.requires_approval is False
-    assert env.bootstrap_role_arn is None
-    assert env.effective_bootstrap_role_arn == "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"
+    assert env.bootstrap.role_arn == "arn:aws:iam::222222222222:role/admin"
+    assert (env.bootstrap.profile, env.bootstrap.state_role_arn, env.bootstrap.state_profile) == (None, None, None)
     assert dict(env.tags) == {}
     role = env.deployment_role
     assert role.name == "acme-deploy-dev"
@@ -210,12 +220,17 @@ tags = {
         """\
 order             = 5
 requires_approval = true
-bootstrap_role_arn = "arn:aws:iam::444444444444:role/Admin"
+bootstrap {
+  role_arn       = "arn:aws:iam::444444444444:role/Admin"
+  profile        = "prod-source"
+  state_role_arn = "arn:aws:iam::111111111111:role/state-admin"
+  state_profile  = "devops-source"
+}
 deployment_role {
   name                     = "deployer"
   managed_policy_arns      = ["arn:aws:iam::aws:policy/AdministratorAccess"]
   permissions_boundary_arn = "arn:aws:iam::444444444444:policy/boundary"
-  max_session_duration     = 7200
+  max_session_duration     = 3600
   external_id              = "secret-id"
   extra_trusted_role_arns  = ["arn:aws:iam::111111111111:role/operator"]
 }
@@ -234,12 +249,17 @@ tags = {
     assert project.devops.github_token_secret == "ci/github-token"
     (env,) = project.environments
     assert (env.order, env.requires_approval, env.region) == (5, True, "us-west-2")
-    assert env.effective_bootstrap_role_arn == "arn:aws:iam::444444444444:role/Admin"
+    assert env.bootstrap == BootstrapConfig(
+        role_arn="arn:aws:iam::444444444444:role/Admin",
+        profile="prod-source",
+        state_role_arn="arn:aws:iam::111111111111:role/state-admin",
+        state_profile="devops-source",
+    )
     role = env.deployment_role
     assert role.name == "deployer"
     assert role.managed_policy_arns == ("arn:aws:iam::aws:policy/AdministratorAccess",)
     assert role.permissions_boundary_arn == "arn:aws:iam::444444444444:policy/boundary"
-    assert role.max_session_duration == 7200
+    assert role.max_session_duration == 3600
     assert role.external_id == "secret-id"
     assert role.extra_trusted_role_arns == ("arn:aws:iam::111111111111:role/operator",)
     assert dict(env.tags) == {"cost-center": "prod"}
@@ -403,17 +423,17 @@ def test_wrong_type_in_environment(tmp_path: Path, extra: str, expected: str) ->
 
 
 def test_account_id_given_as_a_number(tmp_path: Path) -> None:
-    line = only_problem(write_config(tmp_path, envs={"dev": 'account_id = 222222222222\nregion = "eu-west-1"\n'}))
+    line = only_problem(write_config(tmp_path, envs={"dev": 'account_id = 222222222222\nregion = "eu-west-1"\n' + bootstrap_hcl()}))
     assert line == f"{DEV_FILE}: account_id must be a quoted string, got number 222222222222"
 
 
 def test_bool_where_a_string_is_expected(tmp_path: Path) -> None:
-    line = only_problem(write_config(tmp_path, envs={"dev": 'account_id = "222222222222"\nregion = true\n'}))
+    line = only_problem(write_config(tmp_path, envs={"dev": 'account_id = "222222222222"\nregion = true\n' + bootstrap_hcl()}))
     assert line == f"{DEV_FILE}: region must be a quoted string, got bool true"
 
 
 def test_null_for_a_required_field(tmp_path: Path) -> None:
-    line = only_problem(write_config(tmp_path, envs={"dev": 'account_id = null\nregion = "eu-west-1"\n'}))
+    line = only_problem(write_config(tmp_path, envs={"dev": 'account_id = null\nregion = "eu-west-1"\n' + bootstrap_hcl()}))
     assert line == f"{DEV_FILE}: account_id is required and must not be null"
 
 
@@ -421,6 +441,8 @@ def test_empty_environment_file_lists_required_fields(tmp_path: Path) -> None:
     assert problems(write_config(tmp_path, envs={"dev": ""})) == [
         f"{DEV_FILE}: account_id is required",
         f"{DEV_FILE}: region is required",
+        f'{DEV_FILE}: bootstrap {{ role_arn = "..." }} or bootstrap {{ profile = "..." }} is required: how an admin reaches '
+        'account <account_id> to apply bootstrap-dev (README, "Bootstrap a workload account")',
     ]
 
 
@@ -498,9 +520,46 @@ def test_bad_deployment_role_formats(tmp_path: Path, role_block: str, expected: 
     assert only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=extra)})) == f"{DEV_FILE}: {expected}"
 
 
-def test_bad_bootstrap_role_arn(tmp_path: Path) -> None:
-    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra='bootstrap_role_arn = "Admin"\n')}))
-    assert line == f'{DEV_FILE}: bootstrap_role_arn "Admin" is not an IAM role ARN'
+def test_bootstrap_role_arn_moved_into_the_bootstrap_block(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra='bootstrap_role_arn = "Admin"\n' + bootstrap_hcl())}))
+    assert line == f'{DEV_FILE}: bootstrap_role_arn moved into the bootstrap block: write bootstrap {{ role_arn = "Admin" }} (README, "Bootstrap a workload account")'
+
+
+def test_an_environment_without_a_bootstrap_block_says_what_to_set(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": 'account_id = "222222222222"\nregion = "eu-west-1"\n'}))
+    assert line == (
+        f'{DEV_FILE}: bootstrap {{ role_arn = "..." }} or bootstrap {{ profile = "..." }} is required: how an admin reaches '
+        'account 222222222222 to apply bootstrap-dev (README, "Bootstrap a workload account")'
+    )
+
+
+@pytest.mark.parametrize(
+    ("block", "expected"),
+    [
+        ("", 'bootstrap.role_arn or bootstrap.profile is required: how an admin reaches account 222222222222 to apply bootstrap-dev (README, "Bootstrap a workload account")'),
+        ('state_profile = "devops"', 'bootstrap.role_arn or bootstrap.profile is required: how an admin reaches account 222222222222 to apply bootstrap-dev (README, "Bootstrap a workload account")'),
+        ('role_arn = "Admin"', 'bootstrap.role_arn "Admin" is not an IAM role ARN'),
+        ('role_arn = "arn:aws:iam::333333333333:role/Admin"', "bootstrap.role_arn \"arn:aws:iam::333333333333:role/Admin\" is in account 333333333333: the provider must act in this environment's account 222222222222"),
+        ('profile = "dev admin"', 'bootstrap.profile "dev admin" is not an AWS profile name'),
+        ('profile = "a"\n  state_role_arn = "arn:aws:iam::999999999999:role/x"', 'bootstrap.state_role_arn "arn:aws:iam::999999999999:role/x" is in account 999999999999: the state bucket is in the DevOps account 111111111111'),
+        ('profile = "a"\n  state_profile = ""', 'bootstrap.state_profile "" is not an AWS profile name'),
+        ('profile = "a"\n  rolearn = "x"', 'unknown field bootstrap.rolearn (did you mean "role_arn"?)'),
+    ],
+)
+def test_bad_bootstrap_blocks(tmp_path: Path, block: str, expected: str) -> None:
+    extra = f"bootstrap {{\n  {block}\n}}\n"
+    assert only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=extra)})) == f"{DEV_FILE}: {expected}"
+
+
+def test_bootstrap_blocks_for_organizations_and_standalone_accounts(tmp_path: Path) -> None:
+    organizations = 'bootstrap {\n  role_arn = "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"\n  state_role_arn = "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole"\n}\n'
+    standalone = 'bootstrap {\n  profile = "staging-admin"\n  state_profile = "devops-admin"\n}\n'
+    project = load(write_config(tmp_path, envs={"dev": env_hcl(extra=organizations), "staging": env_hcl("333333333333", extra=standalone)}))
+    dev, staging = project.environments
+    assert (dev.bootstrap.role_arn, dev.bootstrap.profile) == ("arn:aws:iam::222222222222:role/OrganizationAccountAccessRole", None)
+    assert (dev.bootstrap.state_role_arn, dev.bootstrap.state_profile) == ("arn:aws:iam::111111111111:role/OrganizationAccountAccessRole", None)
+    assert (staging.bootstrap.role_arn, staging.bootstrap.profile) == (None, "staging-admin")
+    assert (staging.bootstrap.state_role_arn, staging.bootstrap.state_profile) == (None, "devops-admin")
 
 
 @pytest.mark.parametrize(
@@ -630,7 +689,7 @@ def test_duplicate_deployment_role_block(tmp_path: Path) -> None:
 
 
 def test_attribute_set_twice(tmp_path: Path) -> None:
-    text = 'account_id = "222222222222"\nregion = "eu-west-1"\norder = 1\norder = 2\n'
+    text = 'account_id = "222222222222"\nregion = "eu-west-1"\norder = 1\norder = 2\n' + bootstrap_hcl()
     assert only_problem(write_config(tmp_path, envs={"dev": text})) == f"{DEV_FILE}: order is set twice (lines 3 and 4); keep one"
 
 
@@ -786,7 +845,7 @@ def test_nul_byte(tmp_path: Path) -> None:
     ],
 )
 def test_line_breaks_in_values_stay_on_one_line(tmp_path: Path, value: str, shown: str) -> None:
-    text = f'account_id = {value}\nregion = "eu-west-1"\n'
+    text = f'account_id = {value}\nregion = "eu-west-1"\n' + bootstrap_hcl()
     line = only_problem(write_config(tmp_path, envs={"dev": text}))
     assert line == f"{DEV_FILE}: account_id {shown} must be 12 digits"
 
@@ -969,6 +1028,7 @@ def test_administrator_access_with_boundary_is_accepted(tmp_path: Path) -> None:
 def test_every_problem_in_every_file_is_reported_together(tmp_path: Path) -> None:
     envs = {
         "dev": env_hcl(account_id="1234"),
+        "qa-two": env_hcl("555555555555", extra='bootstrap {\n  role_arn = "arn:aws:iam::666666666666:role/admin"\n}\n'),
         "staging": env_hcl("333333333333", extra="requires_approval = \"yes\"\nordr = 2\n"),
         "prod": 'account_id = "444444444444"\nregion = = "eu-west-1"\n',
         "qa": None,
@@ -982,6 +1042,8 @@ def test_every_problem_in_every_file_is_reported_together(tmp_path: Path) -> Non
         'environments/staging/environment.hcl: requires_approval must be true or false (unquoted), got string "yes"',
         "environments/prod/environment.hcl: HCL syntax error at line 2, column 10: unexpected '='",
         "environments/qa: has no environment.hcl: every environment folder needs one",
+        'environments/qa-two/environment.hcl: bootstrap.role_arn "arn:aws:iam::666666666666:role/admin" is in account '
+        "666666666666: the provider must act in this environment's account 555555555555",
         "environments/Bad_Name: folder name must be 1-20 characters: lowercase letters, digits and hyphens, "
         "starting with a letter (it becomes part of stack and resource names)",
     ]
@@ -1011,6 +1073,9 @@ deployment_role {
 }
 tags = {
   team = "platform"
+}
+bootstrap {
+  role_arn = "arn:aws:iam::222222222222:role/admin"
 }
 """
 

@@ -33,7 +33,8 @@ from tests.aws_fixtures import (  # noqa: F401 (fixtures)
     run_cli,
 )
 
-DEPLOY_BUILD_ROLE_ARN = f"arn:aws:iam::{MOTO_ACCOUNT}:role/acme-deploy-build"
+APPLY_BUILD_DEV = f"arn:aws:iam::{MOTO_ACCOUNT}:role/acme-apply-build-dev"
+APPLY_BUILD_PROD = f"arn:aws:iam::{MOTO_ACCOUNT}:role/acme-apply-build-prod"
 DEV_ROLE = "arn:aws:iam::210987654321:role/acme-deploy-dev"
 PROD_ROLE = "arn:aws:iam::210987654322:role/acme-deploy-prod"
 CHECKS = [
@@ -57,20 +58,30 @@ def statuses(diagnosis: Diagnosis) -> dict[str, str]:
 # --- all is well ---------------------------------------------------------------------------------
 
 
-def test_every_check_passes_for_the_pipelines_deploy_build_role(moto_aws, project, monkeypatch):
+def test_an_apply_build_role_assumes_its_own_environments_deployment_role_only(moto_aws, project, monkeypatch):
     healthy(project)
-    act_as(monkeypatch, DEPLOY_BUILD_ROLE_ARN)
+    act_as(monkeypatch, APPLY_BUILD_DEV)
     diagnosis = run_doctor(project)
     assert [check.check for check in diagnosis.checks] == CHECKS
-    assert set(statuses(diagnosis).values()) == {PASS}
+    assert statuses(diagnosis) == {**{check: PASS for check in CHECKS}, "deployment role prod": SKIP}
     assert diagnosis.ok
     checks = by_check(diagnosis)
-    assert checks["credentials"].result == f"arn:aws:sts::{MOTO_ACCOUNT}:assumed-role/acme-deploy-build/tests"
-    assert checks["deployment role dev"].result == "assumed as acme-deploy-build"
-    assert checks["deployment role prod"].result == "assumed as acme-deploy-build with the external id"
-    assert checks["deployment role prod"].target == PROD_ROLE
+    assert checks["credentials"].result == f"arn:aws:sts::{MOTO_ACCOUNT}:assumed-role/acme-apply-build-dev/tests"
+    assert checks["deployment role dev"].result == "assumed as acme-apply-build-dev"
+    assert checks["deployment role prod"].fix == (
+        "to test it, run doctor as acme-apply-build-prod or a role in deployment_role.extra_trusted_role_arns of prod"
+    )
     assert checks["pipeline"].result == "V2, version 1, 2 stages"
     assert checks["state encryption"].result.startswith(f"aws:kms with arn:aws:kms:{REGION}:{MOTO_ACCOUNT}:key/")
+
+
+def test_every_deployment_role_passes_for_the_apply_build_it_trusts(moto_aws, project, monkeypatch):
+    healthy(project)
+    act_as(monkeypatch, APPLY_BUILD_PROD)
+    checks = by_check(run_doctor(project))
+    assert (checks["deployment role prod"].status, checks["deployment role prod"].result) == (PASS, "assumed as acme-apply-build-prod with the external id")
+    assert checks["deployment role prod"].target == PROD_ROLE
+    assert checks["deployment role dev"].status == SKIP
 
 
 def test_an_operator_gets_the_bootstrap_checks_and_skips_assumes_that_aws_would_refuse(moto_aws, project):
@@ -84,7 +95,7 @@ def test_an_operator_gets_the_bootstrap_checks_and_skips_assumes_that_aws_would_
     assert diagnosis.ok, "a skipped check must not fail the run"
     skipped = by_check(diagnosis)["deployment role prod"]
     assert skipped.result == "not tried: it does not trust the caller (AWS would refuse)"
-    assert skipped.fix == "to test it, run doctor as acme-deploy-build or a role in deployment_role.extra_trusted_role_arns of prod"
+    assert skipped.fix == "to test it, run doctor as acme-apply-build-prod or a role in deployment_role.extra_trusted_role_arns of prod"
     assert by_check(diagnosis)["stack bootstrap-dev"].result == "deployed; its state names the deployment role"
 
 
@@ -100,17 +111,17 @@ def test_a_role_in_extra_trusted_role_arns_assumes_only_the_environments_that_tr
 @pytest.mark.parametrize(
     ("caller", "expected"),
     [
-        ("arn:aws:sts::123456789012:assumed-role/acme-deploy-build/1a2b", DEPLOY_BUILD_ROLE_ARN),
+        ("arn:aws:sts::123456789012:assumed-role/acme-apply-build-dev/1a2b", APPLY_BUILD_DEV),
         # an assumed-role ARN drops the role's path: the name and account decide
         ("arn:aws:sts::123456789012:assumed-role/operator/alice", "arn:aws:iam::123456789012:role/team/operator"),
-        ("arn:aws:sts::999999999999:assumed-role/acme-deploy-build/1a2b", None),
-        ("arn:aws:sts::123456789012:assumed-role/acme-deploy-build-old/1a2b", None),
-        ("arn:aws:iam::123456789012:user/acme-deploy-build", None),
+        ("arn:aws:sts::999999999999:assumed-role/acme-apply-build-dev/1a2b", None),
+        ("arn:aws:sts::123456789012:assumed-role/acme-apply-build-dev-old/1a2b", None),
+        ("arn:aws:iam::123456789012:user/acme-apply-build-dev", None),
         ("arn:aws:iam::123456789012:root", None),
     ],
 )
 def test_the_caller_is_trusted_only_as_one_of_the_trusted_roles(caller, expected):
-    trusted = (DEPLOY_BUILD_ROLE_ARN, "arn:aws:iam::123456789012:role/team/operator")
+    trusted = (APPLY_BUILD_DEV, "arn:aws:iam::123456789012:role/team/operator")
     assert trusted_role(caller, trusted) == expected
 
 
@@ -253,25 +264,23 @@ def test_a_trusted_caller_refused_by_a_role_fails_and_the_external_id_is_sent(mo
     with Stubber(sts) as stub:
         stub.add_response(
             "get_caller_identity",
-            {"UserId": "AROAEXAMPLE:build", "Account": MOTO_ACCOUNT, "Arn": f"arn:aws:sts::{MOTO_ACCOUNT}:assumed-role/acme-deploy-build/build"},
+            {"UserId": "AROAEXAMPLE:build", "Account": MOTO_ACCOUNT, "Arn": f"arn:aws:sts::{MOTO_ACCOUNT}:assumed-role/acme-apply-build-prod/build"},
         )
         stub.add_client_error(
             "assume_role", "AccessDenied", "User is not authorized to perform: sts:AssumeRole", 403,
-            expected_params={"RoleArn": DEV_ROLE, "RoleSessionName": "provisioner-doctor", "DurationSeconds": 900},
-        )  # fmt: skip
-        stub.add_response(
-            "assume_role",
-            {"Credentials": {"AccessKeyId": "ASIAEXAMPLEEXAMPLE", "SecretAccessKey": "secret", "SessionToken": "token", "Expiration": "2030-01-01T00:00:00Z"}},
             expected_params={"RoleArn": PROD_ROLE, "RoleSessionName": "provisioner-doctor", "DurationSeconds": 900, "ExternalId": "acme-prod"},
-        )
+        )  # fmt: skip
         real = aws.client_factory()
         diagnosis = run_doctor(project, lambda service, region, credentials=None: sts if service == "sts" else real(service, region, credentials))
         stub.assert_no_pending_responses()
-    dev = by_check(diagnosis)["deployment role dev"]
-    assert dev.status == FAIL
-    assert dev.result == "acme-deploy-build may not assume it (User is not authorized to perform: sts:AssumeRole)"
-    assert dev.fix == "check that bootstrap-dev is deployed in account 210987654321 (an admin deploys it)"
-    assert statuses(diagnosis)["deployment role prod"] == PASS
+    prod = by_check(diagnosis)["deployment role prod"]
+    assert prod.status == FAIL
+    assert prod.result == "acme-apply-build-prod may not assume it with the external id (User is not authorized to perform: sts:AssumeRole)"
+    assert prod.fix == (
+        "check that bootstrap-prod is deployed in account 210987654322 (an admin deploys it), "
+        "and that it was deployed with external_id 'acme-prod'"
+    )
+    assert statuses(diagnosis)["deployment role dev"] == SKIP, "never an assume the dev role's trust refuses"
     assert not diagnosis.ok
 
 

@@ -58,14 +58,13 @@ def test_only_the_resources_differ_in_nothing(repo_synth: Synthesized, local_syn
         assert local_synth.stacks[name]["resource"] == repo_synth.stacks[name]["resource"], name
 
 
-def test_workload_stacks_still_assume_the_deployment_role_locally(local_synth: Synthesized) -> None:
+def test_workload_stacks_still_assume_the_role_variable_locally(local_synth: Synthesized) -> None:
+    """Locally too, the role comes from the ephemeral variable: plans pass the plan role, applies the deployment role."""
     for env in local_synth.project.environments:
         stack = local_synth.stacks[env.workload_stack]
         (provider,) = providers(stack)
-        role_arn = provider["assume_role"][0]["role_arn"]
-        if role_arn.startswith("${var."):
-            role_arn = stack["variable"][role_arn[len("${var.") : -1]]["default"]
-        assert role_arn == local_synth.project.deployment_role_arn(env)
+        assert provider["assume_role"][0]["role_arn"] == "${var.workload_role_arn}"
+        assert stack["variable"]["workload_role_arn"]["default"] == local_synth.project.plan_role_arn(env)
 
 
 def test_devops_local_state_is_a_local_backend(repo_synth: Synthesized, tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ def test_local_plans_assume_each_environments_read_only_plan_role_without_a_lock
     plans = [(command, cwd.name) for command, cwd in recorded if command[:2] == ["terraform", "plan"]]
     assert plans == [
         (
-            ["terraform", "plan", "-input=false", "-no-color", "-lock=false", f"-var=deployment_role_arn=arn:aws:iam::{account}:role/acme-platform-plan-{env}", "-out=tfplan"],
+            ["terraform", "plan", "-input=false", "-no-color", "-lock=false", f"-var=workload_role_arn=arn:aws:iam::{account}:role/acme-platform-plan-{env}", "-out=tfplan"],
             f"workload-{env}",
         )
         for env, account in (("dev", "222222222222"), ("staging", "333333333333"), ("prod", "444444444444"))
@@ -69,5 +69,5 @@ def test_local_plans_assume_each_environments_read_only_plan_role_without_a_lock
 def test_one_environment_plans_with_its_own_plan_role_only(recorded, capsys) -> None:
     assert run("prod") == 0
     (plan,) = [command for command, _ in recorded if command[:2] == ["terraform", "plan"]]
-    assert "-var=deployment_role_arn=arn:aws:iam::444444444444:role/acme-platform-plan-prod" in plan
+    assert "-var=workload_role_arn=arn:aws:iam::444444444444:role/acme-platform-plan-prod" in plan
     assert "-lock=false" in plan and not any(a.startswith("-lock-timeout") for a in plan)

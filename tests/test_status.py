@@ -243,7 +243,7 @@ def test_status_without_credentials_exits_2_on_one_line(tmp_path):
 
 def test_status_with_a_config_error_exits_2_on_one_line(tmp_path):
     folder, _ = make_project(tmp_path)
-    (folder / "dev" / "environment.hcl").write_text('account_id = "210987654321"\nregion = "us-east-1"\norder = "first"\n')
+    (folder / "dev" / "environment.hcl").write_text('account_id = "210987654321"\nregion = "us-east-1"\norder = "first"\nbootstrap {\n  profile = "a"\n}\n')
     result = run_cli("status", "--environments", str(folder))
     assert result.returncode == 2
     assert result.stderr == 'provisioner: environments/dev/environment.hcl: order must be a whole number, got string "first"\n'

@@ -64,7 +64,7 @@ def test_main_rejects_bad_config_with_one_line_errors_and_keeps_output(tmp_path:
     environments = tmp_path / "environments"
     (environments / "dev").mkdir(parents=True)
     (environments / "devops.hcl").write_text((REPO_ROOT / "environments" / "devops.hcl").read_text())
-    (environments / "dev" / "environment.hcl").write_text('account_id = "12"\nregion = "eu-west-1"\nrequires_aproval = true\n')
+    (environments / "dev" / "environment.hcl").write_text('account_id = "12"\nregion = "eu-west-1"\nrequires_aproval = true\nbootstrap {\n  profile = "a"\n}\n')
     outdir = tmp_path / "cdktf.out"
     outdir.mkdir()
     (outdir / "keep.txt").write_text("earlier output")

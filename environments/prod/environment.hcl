@@ -10,6 +10,14 @@ deployment_role {
   external_id         = "acme-platform-prod"
 }
 
+# How an admin applies bootstrap-prod (README, "Bootstrap a workload account"): this is an AWS
+# Organizations member, so an admin of the management account assumes the account's
+# OrganizationAccountAccessRole, and the DevOps account's one for the state bucket.
+bootstrap {
+  role_arn       = "arn:aws:iam::444444444444:role/OrganizationAccountAccessRole"
+  state_role_arn = "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole"
+}
+
 tags = {
   cost-center = "prod"
   criticality = "high"

@@ -9,6 +9,7 @@ from pathlib import Path
 from provisioner import plan_summary
 from provisioner.config import load
 from provisioner.errors import UserError
+from provisioner.naming import WORKLOAD_ROLE_VARIABLE
 from provisioner.paths import CDKTF_OUT, ENVIRONMENTS_DIR, STATE_DIR
 from provisioner.target import target_from_environment
 
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
             read_only_plan = [
                 *(arg for arg in buildspecs.TERRAFORM_PLAN if not arg.startswith(("-lock-timeout", "-out="))),
                 "-lock=false",
-                f"-var=deployment_role_arn={project.plan_role_arn(environment)}",
+                f"-var={WORKLOAD_ROLE_VARIABLE}={project.plan_role_arn(environment)}",
                 f"-out={buildspecs.PLAN_FILE}",
             ]
             progress.run(f"{stack} plan", read_only_plan, cwd=stack_dir, env=env)

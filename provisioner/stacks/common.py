@@ -6,7 +6,7 @@ from typing import Mapping
 
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags, AwsProviderEndpoints
 
-from modules.framework import LocalBackend, S3Backend, TerraformStack
+from modules.framework import LocalBackend, S3Backend, S3BackendAssumeRoleConfig, TerraformStack
 from provisioner.config import ProjectConfig
 from provisioner.local_aws import ACCESS_KEY
 from provisioner.naming import Naming
@@ -19,8 +19,20 @@ EMULATED_SERVICES = (
 )  # fmt: skip
 
 
-def use_remote_state(stack: TerraformStack, project: ProjectConfig, stack_name: str, target: Target) -> None:
-    """Keep ``stack_name``'s state in the DevOps state bucket under its own key, locked natively by S3."""
+def use_remote_state(
+    stack: TerraformStack,
+    project: ProjectConfig,
+    stack_name: str,
+    target: Target,
+    *,
+    profile: str | None = None,
+    assume_role_arn: str | None = None,
+) -> None:
+    """Keep ``stack_name``'s state in the DevOps state bucket under its own key, locked natively by S3.
+
+    ``profile`` and ``assume_role_arn``: credentials of the backend's own, when whoever applies the stack
+    acts in another account than the DevOps account (the bootstrap stacks).
+    """
     naming = project.naming
     if stack_name == "devops" and target.devops_local_state is not None:
         LocalBackend(stack, path=str(target.devops_local_state))
@@ -32,6 +44,8 @@ def use_remote_state(stack: TerraformStack, project: ProjectConfig, stack_name: 
         region=project.devops.region,
         encrypt=True,
         kms_key_id=naming.state_key_alias_arn,
+        profile=profile,
+        assume_role=S3BackendAssumeRoleConfig(role_arn=assume_role_arn, session_name=f"{stack_name}-state") if assume_role_arn else None,
     )
     # cdktf 0.21's S3Backend has no field for S3-native locking (terraform >= 1.10).
     stack.add_override("terraform.backend.s3.use_lockfile", True)
@@ -50,6 +64,7 @@ def aws_provider(
     assume_role_arn: str | None = None,
     external_id: str | None = None,
     session_name: str = "pipeline-provisioner",
+    profile: str | None = None,
 ) -> AwsProvider:
     """The stack's AWS provider, refusing any account but ``account_id``."""
     assume_role = (
@@ -64,6 +79,7 @@ def aws_provider(
         region=region,
         allowed_account_ids=[account_id],
         assume_role=assume_role,
+        profile=profile,
         default_tags=[AwsProviderDefaultTags(tags=dict(tags))],
         **local,
     )

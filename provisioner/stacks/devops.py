@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from cdktf_cdktf_provider_aws.codestarconnections_connection import CodestarconnectionsConnection
 
-from modules import policy
 from modules.artifact_store import ArtifactStore, ArtifactStoreProps
 from modules.build_project import BuildProject, BuildProjectProps
 from modules.delivery_pipeline import DeliveryPipeline, DeliveryPipelineProps
 from modules.encrypted_bucket import EncryptedBucket, EncryptedBucketProps
-from modules.framework import Construct, TerraformOutput, TerraformStack
+from modules.framework import Construct, Fn, TerraformLocal, TerraformOutput, TerraformStack
 from modules.kms_key import KmsKey, KmsKeyProps
-from modules.pipeline_blueprint import CodeCommitSource, CodeStarSource, S3Source, Source
+from modules.pipeline_blueprint import CodeStarSource
 from modules.pipeline_notifications import PipelineNotifications, PipelineNotificationsProps
 from modules.service_role import ServiceRole, ServiceRoleProps
-from provisioner import buildspecs
+from provisioner import access, buildspecs
 from provisioner.config import ProjectConfig
 from provisioner.delivery import SYNTH_PROJECT_STEP, delivery_stages
-from provisioner.naming import DEVOPS_STACK, standard_tags, workload_stack
+from provisioner.naming import DEVOPS_STACK, standard_tags
 from provisioner.stacks.common import Target, aws_provider, use_remote_state
-from provisioner.stacks.pull_requests import declare_pull_request_plans, pull_request_project_names, pull_request_role_arns
-from provisioner.stacks.statements import artifact_statements, assume_roles, build_log_statements
+from provisioner.stacks.pull_requests import declare_pull_request_plans
 
 # Construct ids of what `provisioner bootstrap-state` creates before the S3 backend can exist.
 STATE_CONSTRUCT_IDS = ("state-key", "state-bucket")
@@ -74,112 +72,33 @@ class DevOpsStack(TerraformStack):
     # -- delivery pipeline ---------------------------------------------------------------------
     def _delivery_pipeline(self) -> None:
         project, devops, naming = self.project, self.project.devops, self.project.naming
-        account, region = devops.account_id, devops.region
-        deployment_roles = [project.deployment_role_arn(env) for env in project.environments]
-        # Pull requests get their own plan-only pipeline where the source can trigger on them (CodeStar).
-        self.plans_pull_requests = devops.source.type == "codestar"
-
         self.artifacts = ArtifactStore(
             self,
             "artifacts",
             ArtifactStoreProps(
                 bucket_name=naming.artifact_bucket,
                 key_alias=naming.artifact_key_alias,
-                account_id=account,
-                region=region,
-                pipeline_role_arns=[
-                    naming.role_arn(account, naming.pipeline_role),
-                    naming.role_arn(account, naming.synth_build_role),
-                    naming.deploy_build_role_arn(),
-                ],
-                deployment_role_arns=deployment_roles,
-                key_only_role_arns=pull_request_role_arns(project) if self.plans_pull_requests else [],
+                account_id=devops.account_id,
+                region=devops.region,
                 log_group_prefix=f"/aws/codebuild/{devops.name_prefix}-",
             ),
         )
-        source = self._source()
-        topic_arn = f"arn:aws:sns:{region}:{account}:{naming.notifications_topic}"
-        pipeline_names = [naming.pipeline, *([naming.pr_pipeline] if self.plans_pull_requests else [])]
-        pipeline_arns = [f"arn:aws:codepipeline:{region}:{account}:{name}" for name in pipeline_names]
-
-        release_artifacts = artifact_statements(self.artifacts.bucket_arn, self.artifacts.key_arn)
-        synth_projects = [naming.build_project(SYNTH_PROJECT_STEP)]
-        deploy_projects = [name for name in self._release_project_names() if name not in synth_projects]
-
-        def project_arns(names: list[str]) -> list[str]:
-            return [f"arn:aws:codebuild:{region}:{account}:project/{name}" for name in names]
-
-        synth_role = ServiceRole(
-            self,
-            "synth-build-role",
-            ServiceRoleProps(
-                role_name=naming.synth_build_role,
-                service="codebuild.amazonaws.com",
-                account_id=account,
-                # Each build role serves exactly its own projects: no other project can run as it.
-                source_arns=project_arns(synth_projects),
-                statements=[*release_artifacts, *build_log_statements(region, account, synth_projects)],
-                description="CodeBuild: synthesizes the stacks and runs the policy gate; no AWS access beyond its artifacts and logs",
-            ),
-        )
-        deploy_role = ServiceRole(
-            self,
-            "deploy-build-role",
-            ServiceRoleProps(
-                role_name=naming.deploy_build_role,
-                service="codebuild.amazonaws.com",
-                account_id=account,
-                source_arns=project_arns(deploy_projects),
-                statements=[
-                    *release_artifacts,
-                    *build_log_statements(region, account, deploy_projects),
-                    *self._state_statements(),
-                    assume_roles(deployment_roles),
-                ],
-                description="CodeBuild: plans and applies workload stacks by assuming each environment's deployment role",
-            ),
-        )
-        self.projects = self._release_projects(synth_role.role_arn, deploy_role.role_arn)
-        pr_artifacts = (
-            artifact_statements(f"arn:aws:s3:::{naming.pr_artifact_bucket}", None, sid="PullRequestArtifact")
-            if self.plans_pull_requests
-            else []
-        )
-        pipeline_role = ServiceRole(
-            self,
-            "pipeline-role",
-            ServiceRoleProps(
-                role_name=naming.pipeline_role,
-                service="codepipeline.amazonaws.com",
-                account_id=account,
-                source_arns=pipeline_arns,
-                statements=[
-                    *release_artifacts,
-                    *pr_artifacts,
-                    {
-                        "Sid": "RunThisPipelinesBuilds",
-                        "Effect": "Allow",
-                        "Action": ["codebuild:StartBuild", "codebuild:BatchGetBuilds", "codebuild:StopBuild"],
-                        "Resource": sorted(self.projects_arns()),
-                    },
-                    {"Sid": "NotifyApprovers", "Effect": "Allow", "Action": "sns:Publish", "Resource": topic_arn},
-                    *self._source_statements(source),
-                ],
-                description="CodePipeline: reads the source, runs the builds, passes artifacts",
-            ),
-        )
+        resources = self._resources()
+        # Every build and pipeline role, from the one place that decides permissions.
+        self.roles = {spec.id: ServiceRole(self, spec.id, service_role_props(spec)) for spec in access.devops_roles(project, resources)}
+        self.projects = self._release_projects()
         self.pipeline = DeliveryPipeline(
             self,
             "pipeline",
             DeliveryPipelineProps(
                 pipeline_name=naming.pipeline,
-                role_arn=pipeline_role.role_arn,
+                role_arn=self.roles["pipeline-role"].role_arn,
                 artifact_bucket_name=self.artifacts.bucket_name,
                 kms_key_arn=self.artifacts.key_arn,
-                account_id=account,
-                region=region,
-                source=source,
-                stages=delivery_stages(project, topic_arn),
+                account_id=devops.account_id,
+                region=devops.region,
+                source=resources.source,
+                stages=delivery_stages(project, resources.source, naming.notifications_topic_arn),
             ),
         )
         self.notifications = PipelineNotifications(
@@ -189,35 +108,31 @@ class DevOpsStack(TerraformStack):
                 topic_name=naming.notifications_topic,
                 kms_key_arn=self.artifacts.key_arn,
                 pipeline_names=[naming.pipeline],
-                account_id=account,
-                region=region,
+                account_id=devops.account_id,
+                region=devops.region,
                 emails=devops.notification_emails,
             ),
         )
-        if isinstance(source, CodeStarSource):
+        if isinstance(resources.source, CodeStarSource):
             self.pr_pipeline = declare_pull_request_plans(
                 self,
                 project=project,
-                source=source,
+                source=resources.source,
                 kms_key_arn=self.artifacts.key_arn,
-                pipeline_role=pipeline_role,
-                read_only_state_statements=self._state_statements(read_only=True),
+                pipeline_role_arn=self.roles["pipeline-role"].role_arn,
+                role_arns={spec_id: role.role_arn for spec_id, role in self.roles.items()},
                 make_project=self._project,
             )
         TerraformOutput(self, "pipeline_name", value=self.pipeline.pipeline_name)
         TerraformOutput(self, "artifact_bucket_name", value=self.artifacts.bucket_name)
         TerraformOutput(self, "artifact_kms_key_arn", value=self.artifacts.key_arn)
         TerraformOutput(self, "notifications_topic_arn", value=self.notifications.topic_arn)
-        TerraformOutput(self, "deploy_build_role_arn", value=deploy_role.role_arn)
 
-    def _source(self) -> Source:
+    def _resources(self) -> access.Resources:
+        """The ARNs the roles' policies name that only AWS knows: the keys, and a connection this stack creates."""
         config = self.project.devops.source
-        if config.type == "codecommit":
-            return CodeCommitSource(repository=config.repository, branch=config.branch)
-        if config.type == "s3":
-            return S3Source(bucket=config.bucket, object_key=config.repository)
-        connection_arn = config.connection_arn
-        if connection_arn is None:
+        created = None
+        if config.type == "codestar" and config.connection_arn is None:
             # Created PENDING: someone must complete the handshake once in the console (README).
             connection = CodestarconnectionsConnection(
                 self,
@@ -225,10 +140,21 @@ class DevOpsStack(TerraformStack):
                 name=f"{self.project.devops.name_prefix}-source"[:32],
                 provider_type=config.connection_provider,
             )
-            connection_arn = connection.arn
-            TerraformOutput(self, "source_connection_arn", value=connection_arn)
-        return CodeStarSource(
-            connection_arn=connection_arn, repository=config.repository, branch=config.branch, trigger_paths=config.trigger_paths
+            created = connection.arn
+            TerraformOutput(self, "source_connection_arn", value=created)
+        source = access.source_of(self.project, created)
+        connection_arns: tuple[str, ...] = ()
+        if created is not None:
+            # Locals, so that the policy documents hold plain references (no quotes inside their JSON).
+            connection_arns = (
+                TerraformLocal(self, "source_connection_codestar_arn", Fn.replace(created, ":codeconnections:", ":codestar-connections:")).as_string,
+                TerraformLocal(self, "source_connection_codeconnections_arn", Fn.replace(created, ":codestar-connections:", ":codeconnections:")).as_string,
+            )
+        return access.Resources(
+            state_key_arn=self.state_key.key_arn,
+            artifact_key_arn=self.artifacts.key_arn,
+            source=source,
+            connection_arns=connection_arns,
         )
 
     def _project(self, step: str, env_name: str | None, role_arn: str, spec: str, description: str, cache: bool = False) -> BuildProject:
@@ -251,105 +177,33 @@ class DevOpsStack(TerraformStack):
             ),
         )
 
-    def _release_projects(self, synth_role_arn: str, deploy_role_arn: str) -> dict[str, BuildProject]:
+    def _release_projects(self) -> dict[str, BuildProject]:
+        project, roles = self.project, self.roles
         projects = {
             SYNTH_PROJECT_STEP: self._project(
-                SYNTH_PROJECT_STEP, None, synth_role_arn, buildspecs.synth(buildspecs.POLICY_GATE_COMMAND),
+                SYNTH_PROJECT_STEP, None, roles["synth-build-role"].role_arn, buildspecs.synth(buildspecs.POLICY_GATE_COMMAND),
                 "Synthesizes every stack and runs the policy gate", cache=True,
             )
         }  # fmt: skip
-        for env in self.project.environments:
-            stack = workload_stack(env.name)
+        for env in project.environments:
+            stack = env.workload_stack
             projects[f"plan-{env.name}"] = self._project(
-                "plan", env.name, deploy_role_arn, buildspecs.plan(stack), f"Plans {stack} to a saved plan file and summarizes it"
-            )
+                "plan", env.name, roles[f"plan-build-role-{env.name}"].role_arn, buildspecs.plan(stack, project.plan_role_arn(env)),
+                f"Plans {stack} through its read-only plan role to a saved plan file and summarizes it",
+            )  # fmt: skip
             projects[f"apply-{env.name}"] = self._project(
-                "apply", env.name, deploy_role_arn, buildspecs.apply(stack), f"Applies the reviewed saved plan of {stack}"
-            )
+                "apply", env.name, roles[f"apply-build-role-{env.name}"].role_arn, buildspecs.apply(stack, project.deployment_role_arn(env)),
+                f"Applies the reviewed saved plan of {stack} through its deployment role",
+            )  # fmt: skip
         return projects
 
-    def _release_project_names(self) -> list[str]:
-        naming = self.project.naming
-        names = [naming.build_project(SYNTH_PROJECT_STEP)]
-        for env in self.project.environments:
-            names += [naming.build_project("plan", env.name), naming.build_project("apply", env.name)]
-        return names
 
-    def projects_arns(self) -> list[str]:
-        devops = self.project.devops
-        names = self._release_project_names()
-        if self.plans_pull_requests:
-            names += pull_request_project_names(self.project)
-        return [f"arn:aws:codebuild:{devops.region}:{devops.account_id}:project/{name}" for name in names]
-
-    # -- IAM statements --------------------------------------------------------------------------
-    def _state_statements(self, read_only: bool = False) -> list[policy.Statement]:
-        """Workload stacks' state (``stacks/workload-*``) and its key: read-write with locks, or read only."""
-        bucket, key = self.state_bucket.bucket_arn, self.state_key.key_arn
-        workload_keys = "stacks/workload-*"
-        listing = {
-            "Sid": "ListWorkloadState",
-            "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": bucket,
-            "Condition": {"StringLike": {"s3:prefix": [workload_keys]}},
-        }
-        if read_only:
-            return [
-                listing,
-                {"Sid": "ReadWorkloadState", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket}/{workload_keys}"},
-                {"Sid": "StateKeyDecrypt", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": key},
-            ]
-        return [
-            listing,
-            {
-                "Sid": "ReadWriteWorkloadStateAndLocks",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                "Resource": f"{bucket}/{workload_keys}",
-            },
-            {
-                "Sid": "StateKey",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                "Resource": key,
-            },
-        ]
-
-    def _source_statements(self, source: Source) -> list[policy.Statement]:
-        devops = self.project.devops
-        if isinstance(source, CodeStarSource):
-            return [
-                {
-                    "Sid": "UseSourceConnection",
-                    "Effect": "Allow",
-                    "Action": ["codestar-connections:UseConnection", "codeconnections:UseConnection"],
-                    "Resource": source.connection_arn,
-                }
-            ]
-        if isinstance(source, CodeCommitSource):
-            return [
-                {
-                    "Sid": "ReadSourceRepository",
-                    "Effect": "Allow",
-                    "Action": [
-                        "codecommit:GetBranch", "codecommit:GetCommit", "codecommit:GetRepository",
-                        "codecommit:UploadArchive", "codecommit:GetUploadArchiveStatus", "codecommit:CancelUploadArchive",
-                    ],  # fmt: skip
-                    "Resource": f"arn:aws:codecommit:{devops.region}:{devops.account_id}:{source.repository}",
-                }
-            ]
-        return [
-            {
-                "Sid": "ReadSourceObject",
-                "Effect": "Allow",
-                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-                "Resource": f"arn:aws:s3:::{source.bucket}/{source.object_key}",
-            },
-            {
-                "Sid": "ReadSourceBucket",
-                "Effect": "Allow",
-                "Action": ["s3:GetBucketVersioning", "s3:GetBucketLocation", "s3:ListBucket"],
-                "Resource": f"arn:aws:s3:::{source.bucket}",
-            },
-        ]
+def service_role_props(spec: access.ServiceRoleSpec) -> ServiceRoleProps:
+    return ServiceRoleProps(
+        role_name=spec.name,
+        service=spec.service,
+        account_id=spec.account_id,
+        source_arns=spec.source_arns,
+        statements=spec.statements,
+        description=spec.description,
+    )

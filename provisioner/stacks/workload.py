@@ -1,33 +1,37 @@
-"""``workload-<env>``: the environment's own infrastructure, deployed through its deployment role."""
+"""``workload-<env>``: the environment's own infrastructure, planned and applied by the pipeline."""
 
 from __future__ import annotations
 
 from modules.framework import Construct, TerraformStack, TerraformVariable
 from provisioner.config import EnvironmentConfig, ProjectConfig
-from provisioner.naming import standard_tags
+from provisioner.naming import WORKLOAD_ROLE_VARIABLE, standard_tags
 from provisioner.stacks.common import Target, aws_provider, use_remote_state
 from provisioner.workload import define_workload
 
 
-ROLE_VARIABLE = "deployment_role_arn"
-
-
 class WorkloadStack(TerraformStack):
-    """Declares ``provisioner.workload.define_workload`` in the environment's account."""
+    """Declares ``provisioner.workload.define_workload`` in the environment's account.
+
+    The provider assumes the role named by the ephemeral variable ``workload_role_arn``: plans pass the
+    read-only plan role, the apply of the reviewed saved plan passes the deployment role. An ephemeral
+    variable is not stored in the saved plan, so the two may differ; the default is the plan role, so
+    a plan or apply that names no role can change nothing.
+    """
 
     def __init__(self, scope: Construct, project: ProjectConfig, environment: EnvironmentConfig, target: Target) -> None:
         super().__init__(scope, environment.workload_stack)
         use_remote_state(self, project, environment.workload_stack, target)
         role = TerraformVariable(
             self,
-            ROLE_VARIABLE,
+            WORKLOAD_ROLE_VARIABLE,
             type="string",
-            default=project.deployment_role_arn(environment),
+            default=project.plan_role_arn(environment),
             description=(
-                "Role terraform assumes in the workload account. Releases use the deployment role (the default); "
-                "plans of unreviewed code (pull requests, `make plan`) pass the read-only plan role."
+                "Role terraform assumes in the workload account: the read-only plan role (the default) for plans, "
+                "the deployment role for applying a reviewed saved plan. Ephemeral: never stored in a saved plan."
             ),
         )
+        role.add_override("ephemeral", True)
         aws_provider(
             self,
             account_id=environment.account_id,

@@ -90,6 +90,7 @@ def generated_environments(folder: Path, count: int) -> Path:
         approval = "true" if index % 5 == 4 else "false"
         (env / "environment.hcl").write_text(
             f'account_id = "{200000000000 + index}"\nregion = "eu-west-1"\norder = {index // 3 + 1}\nrequires_approval = {approval}\n'
+            f'bootstrap {{\n  profile = "admin-{index}"\n}}\n'
         )
     return environments
 

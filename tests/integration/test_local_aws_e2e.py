@@ -48,6 +48,10 @@ order      = 1
 deployment_role {{
   external_id = "{EXTERNAL_ID}"
 }}
+bootstrap {{
+  role_arn       = "arn:aws:iam::{DEV_ACCOUNT}:role/OrganizationAccountAccessRole"
+  state_role_arn = "arn:aws:iam::{DEVOPS_ACCOUNT}:role/OrganizationAccountAccessRole"
+}}
 """
 STACKS = ("devops", "bootstrap-dev", "workload-dev")
 

@@ -20,30 +20,6 @@ def synth(request: pytest.FixtureRequest):
     return request.getfixturevalue(request.param)
 
 
-TOKEN_DEVOPS = """
-account_id          = "555555555555"
-region              = "eu-west-1"
-name_prefix         = "tok"
-github_token_secret = "tok/github-token"
-source {
-  type       = "codestar"
-  repository = "tok/infra"
-}
-"""
-TOKEN_ENVIRONMENTS = {"dev": 'account_id = "666666666666"\nregion = "eu-west-1"\n'}
-
-
-@pytest.fixture(scope="session")
-def token_synth(tmp_path_factory: pytest.TempPathFactory):
-    """A GitHub (CodeStar) source with ``github_token_secret`` set: pull-request plans post a comment."""
-    from provisioner import config
-    from tests.conftest import _synthesize, write_environments
-
-    root = tmp_path_factory.mktemp("token")
-    project = config.load(write_environments(root, TOKEN_DEVOPS, TOKEN_ENVIRONMENTS))
-    return _synthesize(project, root / "cdktf.out")
-
-
 @pytest.fixture(scope="session")
 def examples() -> dict:
     """One stack of module-level examples, as ``cdk.tf.json``."""

@@ -98,8 +98,14 @@ def deployment_role_arn(env: EnvironmentConfig) -> str:
     return role_arn(env.account_id, env.deployment_role.name)
 
 
-def deploy_build_role_arn(project: ProjectConfig) -> str:
-    return role_arn(project.devops.account_id, f"{project.devops.name_prefix}-deploy-build")
+def plan_build_role_arn(project: ProjectConfig, env: EnvironmentConfig) -> str:
+    """The DevOps-account role of ``env``'s release plan build: ``<prefix>-plan-build-<env>``."""
+    return role_arn(project.devops.account_id, f"{project.devops.name_prefix}-plan-build-{env.name}")
+
+
+def apply_build_role_arn(project: ProjectConfig, env: EnvironmentConfig) -> str:
+    """The DevOps-account role of ``env``'s apply build, the only pipeline role its deployment role trusts."""
+    return role_arn(project.devops.account_id, f"{project.devops.name_prefix}-apply-build-{env.name}")
 
 
 def plan_role_arn(project: ProjectConfig, env: EnvironmentConfig) -> str:
@@ -109,14 +115,6 @@ def plan_role_arn(project: ProjectConfig, env: EnvironmentConfig) -> str:
 
 def pr_plan_build_role_arn(project: ProjectConfig) -> str:
     return role_arn(project.devops.account_id, f"{project.devops.name_prefix}-pr-plan-build")
-
-
-def pipeline_role_arns(project: ProjectConfig) -> list[str]:
-    """The DevOps-account roles that read and write the *release* artifact bucket: CodePipeline, synth build, deploy build.
-
-    Pull-request builds are not among them: they have their own bucket (``pr_role_arns``)."""
-    devops = project.devops
-    return sorted(role_arn(devops.account_id, f"{devops.name_prefix}-{suffix}") for suffix in ("codepipeline", "synth-build", "deploy-build"))
 
 
 def plans_pull_requests(project: ProjectConfig) -> bool:

@@ -18,6 +18,7 @@ from tests.modules.helpers import (
     REFERENCE,
     at_path,
     comments_on_pull_requests,
+    deployment_role_arn,
     plan_role_arn,
     plans_pull_requests,
     ref,
@@ -36,8 +37,8 @@ def expected_projects(synth) -> dict[str, tuple[str, str]]:
     prefix = devops.name_prefix
     expected = {f"{prefix}-synth": ("synth-build-role", buildspecs.synth("make scan"))}
     for env in synth.project.environments:
-        expected[f"{prefix}-plan-{env.name}"] = ("deploy-build-role", buildspecs.plan(env.workload_stack))
-        expected[f"{prefix}-apply-{env.name}"] = ("deploy-build-role", buildspecs.apply(env.workload_stack))
+        expected[f"{prefix}-plan-{env.name}"] = (f"plan-build-role-{env.name}", buildspecs.plan(env.workload_stack, plan_role_arn(synth.project, env)))
+        expected[f"{prefix}-apply-{env.name}"] = (f"apply-build-role-{env.name}", buildspecs.apply(env.workload_stack, deployment_role_arn(env)))
     if plans_pull_requests(synth.project):
         # Pull requests: their own projects and roles; the same synth and policy gate as releases.
         expected[f"{prefix}-pr-synth"] = ("pr-synth-build-role", buildspecs.synth("make scan"))
@@ -167,21 +168,30 @@ def test_repo_pull_request_plans_run_as_the_read_only_build_role_with_each_plan_
     role_id, role = at_path(devops, "aws_iam_role", "devops/pr-plan-build-role/role")
     assert role["name"] == "acme-platform-pr-plan-build"
     assert project["service_role"] == ref("aws_iam_role", role_id, "arn")
-    commands = yaml.safe_load(terraform_string(project["source"]["buildspec"]))["phases"]["build"]["commands"]
-    plans = [c for c in commands if "terraform plan" in c]
-    assert plans == [
-        f'(cd "cdktf.out/stacks/workload-{env}" && terraform init -input=false -no-color '
-        f"&& terraform plan -input=false -no-color -lock=false -var deployment_role_arn=arn:aws:iam::{account}:role/acme-platform-plan-{env} "
-        "-out=tfplan && terraform show -json tfplan > plan.json)"
+    spec = yaml.safe_load(terraform_string(project["source"]["buildspec"]))
+    assert spec["env"]["variables"]["PLAN_ROLES"] == " ".join(
+        f"workload-{env}=arn:aws:iam::{account}:role/acme-platform-plan-{env}"
         for env, account in (("dev", "222222222222"), ("staging", "333333333333"), ("prod", "444444444444"))
-    ]
+    )
 
 
-def test_release_projects_never_pass_another_role(synth) -> None:
-    """The release pipeline's plans and applies keep the variable's default: the deployment role."""
+def test_repo_release_plans_and_applies_name_their_environments_roles(repo_synth) -> None:
+    """Each plan project passes its environment's read-only plan role, each apply project its deployment role."""
+    roles = {}
+    for project in projects(repo_synth).values():
+        spec = yaml.safe_load(terraform_string(project["source"]["buildspec"]))
+        if "TF_VAR_workload_role_arn" in spec["env"]["variables"]:
+            roles[project["name"]] = spec["env"]["variables"]["TF_VAR_workload_role_arn"]
+    assert roles == {
+        f"acme-platform-{step}-{env}": f"arn:aws:iam::{account}:role/acme-platform-{kind}-{env}"
+        for env, account in (("dev", "222222222222"), ("staging", "333333333333"), ("prod", "444444444444"))
+        for step, kind in (("plan", "plan"), ("apply", "deploy"))
+    }
+
+
+def test_release_projects_lock_the_state(synth) -> None:
     for project in projects(synth).values():
         if not project["name"].endswith("-pr-plan"):
-            assert "deployment_role_arn" not in project["source"]["buildspec"], project["name"]
             assert "-lock=false" not in project["source"]["buildspec"], project["name"]
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 import re
 import subprocess
@@ -16,7 +15,17 @@ from provisioner.github_comment import MARKER
 from tests.fake_github import TOKEN
 
 STACK = "workload-dev"
+PLAN_ROLE = "arn:aws:iam::222222222222:role/acme-plan-dev"
+DEPLOYMENT_ROLE = "arn:aws:iam::222222222222:role/acme-deploy-dev"
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def plan_spec() -> str:
+    return buildspecs.plan(STACK, PLAN_ROLE)
+
+
+def apply_spec() -> str:
+    return buildspecs.apply(STACK, DEPLOYMENT_ROLE)
 
 
 def load(text: str) -> dict:
@@ -37,18 +46,27 @@ def index_of(commands: list[str], pattern: str) -> int:
 
 # --- plan ----------------------------------------------------------------------------------------
 def test_plan_saves_the_plan_shows_it_as_json_and_summarizes_it() -> None:
-    commands = build_commands(buildspecs.plan(STACK))
+    commands = build_commands(plan_spec())
     cd = index_of(commands, rf'^cd "cdktf\.out/stacks/{STACK}"$')
     init = index_of(commands, r"^terraform init\b")
     plan = index_of(commands, r"^terraform plan\b.* -out=tfplan$")
     show = index_of(commands, r"^terraform show -json tfplan > plan\.json$")
-    summary = index_of(commands, r"-m provisioner plan-summary --name \"\$STACK\" plan\.json \| tee plan-summary\.md$")
-    assert cd < init < plan < show < summary
+    summary = index_of(commands, r"-m provisioner plan-summary --name \"\$STACK\" plan\.json > plan-summary\.md$")
+    shown = index_of(commands, r"^cat plan-summary\.md$")
+    assert cd < init < plan < show < summary < shown
     assert "-input=false" in commands[plan]
 
 
+def test_plan_runs_through_the_read_only_plan_role_and_apply_through_the_deployment_role() -> None:
+    """The same saved plan, two roles: the role is an ephemeral variable, set by each build's environment."""
+    assert load(plan_spec())["env"]["variables"]["TF_VAR_workload_role_arn"] == PLAN_ROLE
+    assert load(apply_spec())["env"]["variables"]["TF_VAR_workload_role_arn"] == DEPLOYMENT_ROLE
+    for text in (plan_spec(), apply_spec()):
+        assert "-var" not in " ".join(build_commands(text)).split(), "terraform apply of a saved plan refuses -var"
+
+
 def test_plan_exports_the_headline_and_build_url_for_the_approval() -> None:
-    spec = load(buildspecs.plan(STACK))
+    spec = load(plan_spec())
     assert spec["env"]["exported-variables"] == ["PLAN_HEADLINE", "PLAN_BUILD_URL"]
     commands = spec["phases"]["build"]["commands"]
     headline = index_of(commands, r'^PLAN_HEADLINE="\$\(.*plan-summary --format headline .*plan\.json\)"$')
@@ -57,7 +75,7 @@ def test_plan_exports_the_headline_and_build_url_for_the_approval() -> None:
 
 
 def test_plan_artifact_holds_the_saved_plan_summary_and_commit_but_not_plan_json() -> None:
-    spec = load(buildspecs.plan(STACK))
+    spec = load(plan_spec())
     assert spec["env"]["variables"]["STACK"] == STACK
     artifacts = spec["artifacts"]
     assert artifacts["base-directory"] == f"cdktf.out/stacks/{STACK}"
@@ -71,7 +89,7 @@ def test_plan_artifact_holds_the_saved_plan_summary_and_commit_but_not_plan_json
 
 # --- apply ---------------------------------------------------------------------------------------
 def test_apply_applies_the_saved_plan_and_never_plans_again() -> None:
-    text = buildspecs.apply(STACK)
+    text = apply_spec()
     commands = build_commands(text)
     assert "terraform plan" not in text
     apply = index_of(commands, r"^terraform apply\b")
@@ -81,14 +99,14 @@ def test_apply_applies_the_saved_plan_and_never_plans_again() -> None:
 
 
 def test_apply_installs_exactly_the_locked_providers() -> None:
-    commands = build_commands(buildspecs.apply(STACK))
+    commands = build_commands(apply_spec())
     init = index_of(commands, r"^terraform init\b")
     assert "-lockfile=readonly" in commands[init].split()
     assert init < index_of(commands, r"^terraform apply\b")
 
 
 def test_apply_checks_the_commit_before_anything_else() -> None:
-    commands = build_commands(buildspecs.apply(STACK))
+    commands = build_commands(apply_spec())
     check = index_of(commands, r"plan-commit-id")
     assert check == 0
     assert "$COMMIT_ID" in commands[check]
@@ -96,16 +114,16 @@ def test_apply_checks_the_commit_before_anything_else() -> None:
 
 @pytest.mark.parametrize(("planned", "released", "code"), [("abc123", "abc123", 0), ("abc123", "def456", 1), ("", "def456", 1)])
 def test_apply_commit_check_refuses_a_plan_made_for_another_commit(tmp_path: Path, planned: str, released: str, code: int) -> None:
-    check = build_commands(buildspecs.apply(STACK))[0]
+    check = build_commands(apply_spec())[0]
     (tmp_path / "plan-commit-id").write_text(planned)
     result = subprocess.run(["bash", "-c", check], cwd=tmp_path, env={"COMMIT_ID": released, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True)
     assert result.returncode == code, result.stderr
     if code:
-        assert f"refusing to apply: the plan was made for commit {planned}, this release is {released}" in result.stderr
+        assert f"refusing to apply: the plan was made for revision {planned}, this release is {released}" in result.stderr
 
 
 def test_apply_has_no_artifacts_and_runs_in_the_plan_artifact() -> None:
-    spec = load(buildspecs.apply(STACK))
+    spec = load(apply_spec())
     assert "artifacts" not in spec
     assert not any(command.startswith("cd ") for command in spec["phases"]["build"]["commands"])
 
@@ -148,7 +166,7 @@ def test_the_policy_gate_the_devops_stack_runs_is_a_makefile_target() -> None:
 # --- every buildspec -----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "text",
-    [buildspecs.synth("make scan"), buildspecs.plan(STACK), buildspecs.apply(STACK), buildspecs.pr_plan({STACK: "arn:aws:iam::222222222222:role/acme-plan-dev"})],
+    [buildspecs.synth("make scan"), plan_spec(), apply_spec(), buildspecs.pr_plan({STACK: "arn:aws:iam::222222222222:role/acme-plan-dev"})],
     ids=["synth", "plan", "apply", "pr-plan"],
 )
 def test_terraform_is_pinned_and_checked_against_its_checksums(text: str) -> None:
@@ -165,29 +183,19 @@ PLAN_ROLES = {
 }
 
 
+def unpack(command: str, into: Path) -> Path:
+    """Run a buildspec's ``echo <base64> | base64 -d | tar -xzf - -C <dir>`` with ``into`` as the folder."""
+    match = re.fullmatch(r"mkdir -p (\S+) && echo ([A-Za-z0-9+/=]+) \| base64 -d \| tar -xzf - -C (\S+)", command)
+    assert match and match.group(1) == match.group(3) == buildspecs.DEPLOYED_CODE_DIR, command[:120]
+    subprocess.run(["bash", "-c", command.replace(buildspecs.DEPLOYED_CODE_DIR, str(into))], check=True)
+    return into
+
+
 def test_pull_request_plans_never_apply() -> None:
     text = buildspecs.pr_plan(PLAN_ROLES)
     assert "terraform apply" not in text and "apply" not in " ".join(build_commands(text)).split()
-    commands = build_commands(text)
-    for stack in PLAN_ROLES:
-        index_of(commands, rf'^\(cd "cdktf\.out/stacks/{stack}" && terraform init .*terraform plan .*terraform show -json tfplan > plan\.json\)$')
     assert load(text)["artifacts"]["files"] == ["plan-summary.md"]
-
-
-def test_pull_request_plans_assume_each_stacks_plan_role_without_a_lock() -> None:
-    """The read-only build role can neither write a lock file nor assume a deployment role."""
-    commands = build_commands(buildspecs.pr_plan(PLAN_ROLES))
-    for stack, role in PLAN_ROLES.items():
-        plan = commands[index_of(commands, rf'^\(cd "cdktf\.out/stacks/{stack}" && ')]
-        terraform_plan = plan.split(" && ")[2]
-        assert terraform_plan.startswith("terraform plan ")
-        arguments = terraform_plan.split()
-        assert "-lock=false" in arguments, stack
-        assert not any(a.startswith("-lock-timeout") or a == "-lock=true" for a in arguments), stack
-        assert arguments[arguments.index("-var") + 1] == f"deployment_role_arn={role}", stack
-        assert arguments.count("-var") == 1 and not any(a.startswith("-var=") or a.startswith("-var-file") for a in arguments), stack
-        others = [r for s, r in PLAN_ROLES.items() if s != stack]
-        assert not any(other in plan for other in others), f"{stack} must not plan with another environment's role"
+    assert load(text)["env"]["variables"]["PLAN_ROLES"] == " ".join(f"{stack}={role}" for stack, role in PLAN_ROLES.items())
 
 
 def test_pull_request_plan_buildspec_names_only_plan_roles() -> None:
@@ -196,49 +204,145 @@ def test_pull_request_plan_buildspec_names_only_plan_roles() -> None:
     assert "deploy-" not in text
 
 
+FAKE_TERRAFORM = """#!/bin/bash
+echo "$PWD|$*|${TF_VAR_workload_role_arn}" >> "$CALLS"
+if [ "$1" = plan ] && [ -n "$FAIL_IN" ] && [ "${PWD##*/}" = "$FAIL_IN" ]; then exit 1; fi
+if [ "$1" = show ]; then cat "$PLAN_JSON_FIXTURE"; fi
+"""
+
+
+def run_pr_plan_build(tmp_path: Path, fail_in: str = "") -> tuple[subprocess.CompletedProcess, list[list[str]]]:
+    """The pr-plan build's own commands, run by bash against a fake terraform that records its calls."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "terraform").write_text(FAKE_TERRAFORM)
+    (bin_dir / "terraform").chmod(0o755)
+    fixture = tmp_path / "plan-fixture.json"
+    fixture.write_text('{"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": []}')
+    for stack in [*PLAN_ROLES, "workload-stray"]:
+        (tmp_path / "src" / "cdktf.out" / "stacks" / stack).mkdir(parents=True)
+    # A plan.json brought along by the pull request, beside a stack it does not plan: never read.
+    (tmp_path / "src" / "cdktf.out" / "stacks" / "workload-stray" / "plan.json").write_text("{}")
+    spec = load(buildspecs.pr_plan(PLAN_ROLES))
+    install = spec["phases"]["install"]["commands"]
+    deployed = unpack(install[-1], tmp_path / "deployed")
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(tmp_path / "calls"), "PLAN_JSON_FIXTURE": str(fixture),
+        "FAIL_IN": fail_in, **spec["env"]["variables"],
+    }  # fmt: skip
+    # As CodeBuild does: each command in turn, the first that fails stops the build.
+    for command in spec["phases"]["build"]["commands"]:
+        script = command.replace(buildspecs.DEPLOYED_CODE_DIR, str(deployed))
+        result = subprocess.run(["bash", "-c", script], cwd=tmp_path / "src", env=env, capture_output=True, text=True, timeout=60)
+        if result.returncode:
+            break
+    calls = [line.split("|") for line in (tmp_path / "calls").read_text().splitlines()] if (tmp_path / "calls").exists() else []
+    return result, calls
+
+
+def test_pull_request_plans_assume_each_stacks_plan_role_without_a_lock(tmp_path: Path) -> None:
+    """Run for real (terraform faked): init, plan through the stack's own plan role with no lock, show, per stack."""
+    result, calls = run_pr_plan_build(tmp_path)
+    assert result.returncode == 0, result.stderr
+    expected = []
+    for stack, role in PLAN_ROLES.items():
+        folder = str(tmp_path / "src" / "cdktf.out" / "stacks" / stack)
+        expected += [
+            [folder, "init -input=false -no-color", ""],
+            [folder, "plan -input=false -no-color -lock=false -out=tfplan", role],
+            [folder, "show -json tfplan", ""],
+        ]
+    assert calls == expected
+    summary = (tmp_path / "src" / "plan-summary.md").read_text()
+    assert "**workload-dev**: no changes" in summary and "**workload-prod**: no changes" in summary
+    assert "workload-stray" not in summary, "only the plans this build made are summarized"
+    assert not list((tmp_path / "src" / "cdktf.out" / "stacks" / "workload-dev").glob("plan.json")), "plan.json is removed"
+
+
+def test_a_failing_pull_request_plan_fails_the_build_and_plans_no_further(tmp_path: Path) -> None:
+    result, calls = run_pr_plan_build(tmp_path, fail_in="workload-dev")
+    assert result.returncode != 0
+    assert [call[1].split()[0] for call in calls] == ["init", "plan"], "stops at the failed plan"
+    assert not (tmp_path / "src" / "plan-summary.md").exists(), "no summary of plans that were not all made"
+
+
+def test_pull_request_summary_is_made_by_the_deployed_code(tmp_path: Path) -> None:
+    """The archive in the buildspec holds the repository's plan-summary code (docstrings aside), not the pull request's."""
+    import ast
+
+    install = load(buildspecs.pr_plan(PLAN_ROLES))["phases"]["install"]["commands"]
+    deployed = unpack(install[-1], tmp_path)
+    shipped = sorted(str(path.relative_to(deployed)) for path in deployed.rglob("*.py"))
+    assert shipped == sorted(buildspecs.PLAN_SUMMARY_FILES)
+    for name in shipped:
+        ours = ast.dump(ast.parse(buildspecs._without_docstrings((REPO_ROOT / name).read_text())))
+        assert ast.dump(ast.parse((deployed / name).read_text())) == ours, name
+    commands = build_commands(buildspecs.pr_plan(PLAN_ROLES))
+    assert "CODEBUILD_SRC_DIR" not in " ".join(commands) and "-m provisioner" not in " ".join(commands)
+
+
+def test_pull_request_plans_may_install_only_the_aws_provider(tmp_path: Path) -> None:
+    """Another provider would run code of the pull request's choosing next to the build's read access to all state."""
+    spec = load(buildspecs.pr_plan(PLAN_ROLES))
+    assert spec["env"]["variables"]["TF_CLI_CONFIG_FILE"] == buildspecs.PR_PLAN_CLI_CONFIG
+    (write,) = [c for c in spec["phases"]["install"]["commands"] if c.startswith("printf 'provider_installation")]
+    config = tmp_path / "cli.tfrc"
+    subprocess.run(["bash", "-c", write.replace(buildspecs.PR_PLAN_CLI_CONFIG, str(config))], check=True)
+    assert config.read_text() == 'provider_installation {\n  direct {\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n'
+    stack = tmp_path / "stack"
+    stack.mkdir()
+    (stack / "main.tf.json").write_text('{"terraform": {"required_providers": {"external": {"source": "hashicorp/external"}}}}')
+    env = {"PATH": os.environ["PATH"], "TF_CLI_CONFIG_FILE": str(config), "CHECKPOINT_DISABLE": "1", "HOME": str(tmp_path)}
+    result = subprocess.run(["terraform", "init", "-input=false", "-no-color"], cwd=stack, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0
+    assert "hashicorp/external" in result.stderr
+
+
 def test_pull_request_plan_holds_no_token_and_posts_nothing() -> None:
-    """It runs the pull request's code: no secret may reach it, and the comment is another build's job."""
+    """It runs terraform on the pull request's configuration: no secret may reach it, and the comment is another build's job."""
     text = buildspecs.pr_plan(PLAN_ROLES)
     spec = load(text)
     assert set(spec["env"]) == {"variables"}, "no secrets-manager, parameter-store or exported variables"
     assert "GITHUB_TOKEN" not in text and "pr-comment" not in text and "api.github.com" not in text
-    summary = index_of(spec["phases"]["build"]["commands"], r"-m provisioner plan-summary .*\| tee plan-summary\.md$")
-    assert summary == len(PLAN_ROLES)
 
 
-def test_release_plans_keep_the_deployment_role_and_the_lock() -> None:
-    """Only pull-request plans swap roles: the release plan must use the variable's default and lock the state."""
-    command = build_commands(buildspecs.plan(STACK))[index_of(build_commands(buildspecs.plan(STACK)), r"^terraform plan\b")]
-    assert "deployment_role_arn" not in command
+def test_release_plans_keep_the_lock() -> None:
+    """Only pull-request plans skip the lock: a release plan locks the state against a concurrent apply."""
+    command = build_commands(plan_spec())[index_of(build_commands(plan_spec()), r"^terraform plan\b")]
     assert "-lock=false" not in command.split()
+
+
+@pytest.mark.parametrize("count", [1, 50])
+def test_pull_request_plan_buildspec_stays_under_codebuilds_limit(count: int) -> None:
+    roles = {f"workload-environment-numbr-{i:02d}": f"arn:aws:iam::2222222222{i:02d}:role/abcdefghij-klm-plan-environment-numbr-{i:02d}" for i in range(count)}
+    assert len(buildspecs.pr_plan(roles)) < buildspecs.MAX_BUILDSPEC_CHARS
 
 
 # --- pull-request comment ------------------------------------------------------------------------
 COMMENT_SCRIPT = REPO_ROOT / "provisioner" / "github_comment.py"
 
 
-def embedded_script(text: str) -> bytes:
-    """The script the comment build writes and runs: the base64 text of its ``echo ... | base64 -d`` command."""
-    commands = build_commands(text)
-    decode = commands[index_of(commands, r"\| base64 -d > /tmp/pr_comment\.py$")]
-    match = re.fullmatch(r"echo ([A-Za-z0-9+/=]+) \| base64 -d > /tmp/pr_comment\.py", decode)
-    assert match, decode
-    return base64.b64decode(match.group(1), validate=True)
+def embedded_script(text: str, tmp_path: Path) -> Path:
+    """The comment script the build unpacks from its own buildspec (the deployed code), unpacked into ``tmp_path``."""
+    (unpacking,) = load(text)["phases"]["install"]["commands"]
+    return unpack(unpacking, tmp_path) / "provisioner" / "github_comment.py"
 
 
-def test_pull_request_comment_runs_exactly_the_deployed_github_comment_module() -> None:
+def test_pull_request_comment_runs_exactly_the_deployed_github_comment_module(tmp_path: Path) -> None:
+    import ast
+
     text = buildspecs.pr_comment("acme/infra", "acme/github-token")
-    assert embedded_script(text) == COMMENT_SCRIPT.read_bytes()
+    script = embedded_script(text, tmp_path)
+    assert ast.dump(ast.parse(script.read_text())) == ast.dump(ast.parse(buildspecs._without_docstrings(COMMENT_SCRIPT.read_text())))
     commands = build_commands(text)
-    assert commands[-1] == 'python3 /tmp/pr_comment.py --repository acme/infra --commit "$COMMIT_ID" --file plan-summary.md'
-    assert len(commands) == 2
+    assert commands == [f'python3 {buildspecs.DEPLOYED_CODE_DIR}/provisioner/github_comment.py --repository acme/infra --commit "$COMMIT_ID" --file plan-summary.md']
 
 
 def test_pull_request_comment_alone_gets_the_token_from_secrets_manager() -> None:
     spec = load(buildspecs.pr_comment("acme/infra", "acme/github-token"))
     assert spec["env"]["secrets-manager"] == {"GITHUB_TOKEN": "acme/github-token"}
     assert "GITHUB_TOKEN" not in spec["env"]["variables"], "the token must never be a plaintext variable"
-    for text in (buildspecs.pr_plan(PLAN_ROLES), buildspecs.synth("make scan"), buildspecs.plan(STACK), buildspecs.apply(STACK)):
+    for text in (buildspecs.pr_plan(PLAN_ROLES), buildspecs.synth("make scan"), plan_spec(), apply_spec()):
         env = load(text)["env"]
         assert "secrets-manager" not in env and "parameter-store" not in env
 
@@ -250,16 +354,17 @@ def test_pull_request_comment_runs_no_code_from_the_pull_request() -> None:
     commands = " ".join(spec["phases"]["build"]["commands"])
     for pr_code in ("-m provisioner", "PYTHONPATH", "CODEBUILD_SRC_DIR", "make ", "pip ", ".venv", "terraform", "npm", "npx"):
         assert pr_code not in commands, pr_code
-    assert "commands" not in spec["phases"]["install"], "no install step runs anything either"
+    (install,) = spec["phases"]["install"]["commands"]
+    assert install.startswith(f"mkdir -p {buildspecs.DEPLOYED_CODE_DIR} && echo "), "the install step only unpacks the deployed code"
     assert set(spec["phases"]) == {"install", "build"}
 
 
-def test_embedded_comment_script_imports_only_the_standard_library() -> None:
-    """Run as a lone file from /tmp: a project import would fail there, or pick up the pull request's copy."""
+def test_embedded_comment_script_imports_only_the_standard_library(tmp_path: Path) -> None:
+    """Run as a lone file: a project import would fail there, or pick up the pull request's copy."""
     import ast
     import sys
 
-    tree = ast.parse(embedded_script(buildspecs.pr_comment("acme/infra", "acme/github-token")))
+    tree = ast.parse(embedded_script(buildspecs.pr_comment("acme/infra", "acme/github-token"), tmp_path).read_text())
     imported = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -274,8 +379,7 @@ def test_embedded_comment_script_imports_only_the_standard_library() -> None:
 def test_decoded_comment_script_posts_the_summary(github, tmp_path: Path) -> None:
     """The decoded bytes, run as a lone script with the documented arguments, create the comment on the fake API."""
     fake, api = github
-    script = tmp_path / "script.py"
-    script.write_bytes(embedded_script(buildspecs.pr_comment("acme/infra", "acme/github-token")))
+    script = embedded_script(buildspecs.pr_comment("acme/infra", "acme/github-token"), tmp_path / "deployed")
     summary = tmp_path / "plan-summary.md"
     summary.write_text("## Terraform plan summary\nworkload-dev: 1 to add\n")
     env = {"PATH": os.environ["PATH"], "GITHUB_TOKEN": TOKEN, "HOME": str(tmp_path)}
@@ -292,11 +396,12 @@ def test_decoded_comment_script_posts_the_summary(github, tmp_path: Path) -> Non
 
 
 def test_comment_buildspec_commands_post_on_the_commits_open_pull_request(github, tmp_path: Path) -> None:
-    """The buildspec's own two commands, run by bash as CodeBuild would (only the /tmp path moved into tmp_path)."""
+    """The buildspec's own commands, run by bash as CodeBuild would (only the deployed-code folder moved into tmp_path)."""
     fake, api = github
     (tmp_path / "plan-summary.md").write_text("summary of the plan\n")
-    script = str(tmp_path / "pr_comment.py")
-    commands = [c.replace("/tmp/pr_comment.py", script) for c in build_commands(buildspecs.pr_comment("acme/infra", "acme/github-token"))]
+    spec = load(buildspecs.pr_comment("acme/infra", "acme/github-token"))
+    deployed = str(tmp_path / "deployed")
+    commands = [c.replace(buildspecs.DEPLOYED_CODE_DIR, deployed) for c in spec["phases"]["install"]["commands"] + spec["phases"]["build"]["commands"]]
     env = {"PATH": os.environ["PATH"], "GITHUB_TOKEN": TOKEN, "COMMIT_ID": "abc123", "GITHUB_API_URL": api, "HOME": str(tmp_path)}
     for command in commands:
         result = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=60)

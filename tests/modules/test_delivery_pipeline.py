@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from modules.pipeline_blueprint import CodeCommitSource, CodeStarSource, S3Source, source_revision
 from tests.modules.helpers import at_path, by_sid, ref, statements
 
 COMMIT_ID = "#{SourceVariables.CommitId}"
@@ -142,6 +143,44 @@ def test_only_stages_without_approval_retry_failed_actions(synth) -> None:
             assert stage["on_failure"] == {"result": "RETRY", "retry_configuration": {"retry_mode": "FAILED_ACTIONS"}}, stage["name"]
 
 
+@pytest.fixture(scope="session")
+def s3_synth(tmp_path_factory: pytest.TempPathFactory):
+    """The demo's configuration: an S3 source, whose action emits only VersionId and ETag."""
+    from provisioner import config
+    from provisioner.paths import REPO_ROOT
+    from tests.conftest import _synthesize
+
+    return _synthesize(config.load(REPO_ROOT / "demo" / "environments"), tmp_path_factory.mktemp("s3") / "cdktf.out")
+
+
+def test_an_s3_source_releases_its_object_version(s3_synth) -> None:
+    """An unresolvable #{...} fails the action: with an S3 source every reference must be to VersionId."""
+    (source_stage, *_) = pipeline(s3_synth)[1]["stage"]
+    assert source_stage["action"][0]["provider"] == "S3"
+    count = 0
+    for _, action in build_actions(s3_synth):
+        variables = {v["name"]: v for v in json.loads(action["configuration"]["EnvironmentVariables"])}
+        assert variables["COMMIT_ID"]["value"] == "#{SourceVariables.VersionId}", action["name"]
+        count += 1
+    assert count == 1 + 2 * len(s3_synth.project.environments)
+    (approval,) = [a for stage in pipeline(s3_synth)[1]["stage"] for a in stage["action"] if a["category"] == "Approval"]
+    assert "#{SourceVariables.VersionId}" in approval["configuration"]["CustomData"]
+    assert "CommitId" not in json.dumps(pipeline(s3_synth)[1]), "the S3 source action emits no CommitId"
+
+
+@pytest.mark.parametrize(
+    ("source", "variable"),
+    [
+        (CodeStarSource(connection_arn="arn", repository="a/b", branch="main"), "#{SourceVariables.CommitId}"),
+        (CodeCommitSource(repository="infra", branch="main"), "#{SourceVariables.CommitId}"),
+        (S3Source(bucket="b", object_key="repo.zip"), "#{SourceVariables.VersionId}"),
+    ],
+    ids=["codestar", "codecommit", "s3"],
+)
+def test_each_source_type_names_a_variable_its_action_emits(source, variable: str) -> None:
+    assert source_revision(source) == variable
+
+
 def test_every_build_action_gets_the_commit_id_and_release_reason(synth) -> None:
     count = 0
     for stage_name, action in build_actions(synth):
@@ -253,7 +292,8 @@ def test_pull_request_pipeline_plans_on_its_own_bucket_and_projects(request, syn
     prefix = synth.project.devops.name_prefix
     _, found = pr_pipeline(synth)
     assert found["name"] == f"{prefix}-pr-plan"
-    assert (found["pipeline_type"], found["execution_mode"]) == ("V2", "SUPERSEDED")
+    # SUPERSEDED is pipeline-wide: with several open pull requests some would never get a plan.
+    assert (found["pipeline_type"], found["execution_mode"]) == ("V2", "PARALLEL")
     role_id, _ = at_path(devops, "aws_iam_role", "devops/pipeline-role/role")
     assert found["role_arn"] == ref("aws_iam_role", role_id, "arn")
     key_id, _ = at_path(devops, "aws_kms_key", "devops/artifacts/key/key")

@@ -1,7 +1,8 @@
 """``modules.deploy_role.DeployRole`` in every ``bootstrap-<env>`` stack: who may assume it, and what it may do.
 
-Each bootstrap stack holds two: the write-capable ``deployment-role`` (assumed by the deploy build) and
-the read-only ``plan-role`` (assumed by pull-request plans of unreviewed code).
+Each bootstrap stack holds two: the write-capable ``deployment-role`` (assumed by the environment's apply
+build) and the read-only ``plan-role`` (assumed by every plan: the environment's release plan build and
+pull-request plans of unreviewed code).
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ import json
 import pytest
 
 from modules.deploy_role import DeployRoleProps
-from provisioner.stacks.bootstrap import DATA_READ_ACTIONS
+from provisioner.access import DATA_READS_NEVER_NEEDED, DATA_READS_OF_TAGGED_RESOURCES, OBJECT_READS
 from tests.modules.helpers import (
     EXAMPLE_PIPELINE_ROLE,
     READER_A,
     as_list,
     at_path,
-    deploy_build_role_arn,
+    apply_build_role_arn,
+    plan_build_role_arn,
+    plans_pull_requests,
     environment,
     path_of,
     plan_role_arn,
@@ -59,7 +62,7 @@ def test_role_name_is_the_configured_one(synth) -> None:
         assert deployment_role(synth, env)[1]["name"] == expected
 
 
-def test_trust_is_the_devops_root_pinned_to_the_exact_deploy_build_role(synth) -> None:
+def test_trust_is_the_devops_root_pinned_to_the_environments_own_apply_build_role(synth) -> None:
     devops = synth.project.devops
     for env in synth.project.environments:
         statement = trust(deployment_role(synth, env)[1])
@@ -68,21 +71,23 @@ def test_trust_is_the_devops_root_pinned_to_the_exact_deploy_build_role(synth) -
         assert statement["Action"] == ["sts:AssumeRole"]
         assert "Resource" not in statement, "a trust policy has no Resource element"
         assert statement["Condition"]["ArnEquals"] == {
-            "aws:PrincipalArn": sorted([f"arn:aws:iam::{devops.account_id}:role/{devops.name_prefix}-deploy-build", *env.deployment_role.extra_trusted_role_arns])
+            "aws:PrincipalArn": sorted([apply_build_role_arn(synth.project, env), *env.deployment_role.extra_trusted_role_arns])
         }
 
 
-def test_repo_roles_trust_only_the_acme_deploy_build_role(repo_synth) -> None:
-    for env in repo_synth.project.environments:
-        condition = trust(deployment_role(repo_synth, env)[1])["Condition"]["ArnEquals"]
-        assert condition == {"aws:PrincipalArn": ["arn:aws:iam::111111111111:role/acme-platform-deploy-build"]}
+def test_repo_roles_trust_only_their_own_apply_build_role(repo_synth) -> None:
+    conditions = [trust(deployment_role(repo_synth, env)[1])["Condition"]["ArnEquals"] for env in repo_synth.project.environments]
+    assert conditions == [
+        {"aws:PrincipalArn": ["arn:aws:iam::111111111111:role/acme-platform-apply-build-dev"]},
+        {"aws:PrincipalArn": ["arn:aws:iam::111111111111:role/acme-platform-apply-build-staging"]},
+        {"aws:PrincipalArn": ["arn:aws:iam::111111111111:role/acme-platform-apply-build-prod"]},
+    ]
 
 
 def test_extra_trusted_roles_are_added_to_the_condition(alt_synth) -> None:
     live = environment(alt_synth.project, "live")
     condition = trust(deployment_role(alt_synth, live)[1])["Condition"]["ArnEquals"]["aws:PrincipalArn"]
-    assert condition == ["arn:aws:iam::123456789012:role/alt-deploy-build", "arn:aws:iam::123456789012:role/operator"]
-    assert deploy_build_role_arn(alt_synth.project) in condition
+    assert condition == ["arn:aws:iam::123456789012:role/alt-apply-build-live", "arn:aws:iam::123456789012:role/operator"]
 
 
 def test_trusted_roles_in_several_accounts_name_each_root(examples) -> None:
@@ -119,10 +124,9 @@ def test_permissions_boundary_and_session_duration(synth) -> None:
         role = deployment_role(synth, env)[1]
         if env.name == "live":
             assert role["permissions_boundary"] == "arn:aws:iam::210987654323:policy/deploy-boundary"
-            assert role["max_session_duration"] == 7200
         else:
             assert "permissions_boundary" not in role
-            assert role["max_session_duration"] == 3600
+        assert role["max_session_duration"] == 3600, "a chained session lasts an hour at most whatever this says"
 
 
 def all_attachments(synth, env) -> dict[str, dict]:
@@ -211,15 +215,30 @@ def plan_role_deny(synth, env) -> dict:
 
 
 def test_plan_role_explicitly_denies_reading_data(synth) -> None:
-    """ReadOnlyAccess reads object and secret contents too; a plan needs configuration only."""
+    """ReadOnlyAccess reads object, secret and parameter contents, function code, images, logs and query results
+    too; a plan needs configuration, and the values of what this project manages (its state holds them anyway)."""
     for env in synth.project.environments:
         inline = plan_role_deny(synth, env)
         assert inline["name"] == "explicit-deny"
-        (deny,) = statements(inline)
-        assert deny == {"Sid": "ExplicitDeny", "Effect": "Deny", "Action": sorted(DATA_READ_ACTIONS), "Resource": "*"}, env.name
-        for action in ("s3:GetObject", "s3:GetObjectVersion", "secretsmanager:GetSecretValue", "dynamodb:GetItem", "dynamodb:Scan"):
-            assert action in deny["Action"], action
-        assert not any(a.endswith(":*") or a == "*" for a in deny["Action"]), "a wildcard Deny would also block what plans need"
+        never, others_data, others_objects = statements(inline)
+        assert never == {"Sid": "DenyDataReads", "Effect": "Deny", "Action": sorted(DATA_READS_NEVER_NEEDED), "Resource": "*"}
+        project_tag = synth.stacks[env.workload_stack]["provider"]["aws"][0]["default_tags"][0]["tags"]["Project"]
+        assert others_data == {
+            "Sid": "DenyDataReadsOfOtherResources", "Effect": "Deny", "Action": sorted(DATA_READS_OF_TAGGED_RESOURCES), "Resource": "*",
+            "Condition": {"StringNotEquals": {"aws:ResourceTag/Project": project_tag}},
+        }, env.name  # fmt: skip
+        assert others_objects == {
+            "Sid": "DenyObjectReadsOfOtherObjects", "Effect": "Deny", "Action": sorted(OBJECT_READS), "Resource": "*",
+            "Condition": {"StringNotEquals": {"s3:ExistingObjectTag/Project": project_tag}},
+        }, env.name  # fmt: skip
+        denied = {a for s in (never, others_data, others_objects) for a in s["Action"]}
+        for action in (
+            "s3:GetObject", "secretsmanager:GetSecretValue", "ssm:GetParameter", "ssm:GetParameters", "lambda:GetFunction",
+            "ecr:BatchGetImage", "logs:GetLogEvents", "logs:StartQuery", "logs:GetQueryResults", "athena:GetQueryResults",
+            "dynamodb:GetItem", "dynamodb:Scan", "sqs:ReceiveMessage",
+        ):  # fmt: skip
+            assert action in denied, action
+        assert not any(a.endswith(":*") or a == "*" for a in denied), "a wildcard Deny would also block what plans need"
 
 
 def test_deployment_role_has_no_deny_and_no_inline_policy(synth) -> None:
@@ -229,11 +248,18 @@ def test_deployment_role_has_no_deny_and_no_inline_policy(synth) -> None:
         assert not [p for p in policies if path_of(p).startswith(f"{env.bootstrap_stack}/deployment-role/")], env.name
 
 
-def test_role_without_denied_actions_gets_no_inline_policy(examples) -> None:
+def test_role_without_deny_statements_gets_no_inline_policy(examples) -> None:
     assert "aws_iam_role_policy" not in examples["resource"]
 
 
-def test_plan_role_trust_is_the_devops_root_pinned_to_the_pr_plan_build_role(synth) -> None:
+def test_only_deny_statements_are_accepted_as_deny_statements() -> None:
+    with pytest.raises(ValueError) as error:
+        props(deny_statements=[{"Sid": "Oops", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}])
+    assert str(error.value) == "DeployRoleProps.deny_statements: statement Oops must have Effect Deny"
+
+
+def test_plan_role_trust_is_the_devops_root_pinned_to_the_plan_builds(synth) -> None:
+    """The environment's release plan build and (CodeStar sources) the pull-request plan build, plus configured roles."""
     devops = synth.project.devops
     for env in synth.project.environments:
         statement = trust(plan_role(synth, env)[1])
@@ -241,23 +267,27 @@ def test_plan_role_trust_is_the_devops_root_pinned_to_the_pr_plan_build_role(syn
         assert statement["Action"] == ["sts:AssumeRole"]
         assert "Resource" not in statement
         extra = [*env.deployment_role.extra_trusted_role_arns, *env.deployment_role.plan_trusted_role_arns]
-        trusted = sorted([f"arn:aws:iam::{devops.account_id}:role/{devops.name_prefix}-pr-plan-build", *extra])
+        planners = [plan_build_role_arn(synth.project, env), *([pr_plan_build_role_arn(synth.project)] if plans_pull_requests(synth.project) else [])]
+        trusted = sorted([*planners, *extra])
         roots = sorted({root_arn(arn.split(":")[4]) for arn in trusted})
         assert statement["Principal"] == {"AWS": roots if len(roots) > 1 else roots[0]}
         assert statement["Condition"]["ArnEquals"] == {"aws:PrincipalArn": trusted}
+        assert devops.account_id in json.dumps(statement["Principal"])
 
 
-def test_repo_plan_roles_trust_only_the_acme_pr_plan_build_role(repo_synth) -> None:
-    for env in repo_synth.project.environments:
-        condition = trust(plan_role(repo_synth, env)[1])["Condition"]["ArnEquals"]
-        assert condition == {"aws:PrincipalArn": ["arn:aws:iam::111111111111:role/acme-platform-pr-plan-build"]}
+def test_repo_plan_roles_trust_their_plan_build_and_the_pr_plan_build(repo_synth) -> None:
+    conditions = [trust(plan_role(repo_synth, env)[1])["Condition"]["ArnEquals"] for env in repo_synth.project.environments]
+    assert conditions == [
+        {"aws:PrincipalArn": [f"arn:aws:iam::111111111111:role/acme-platform-{role}" for role in (f"plan-build-{env}", "pr-plan-build")]}
+        for env in ("dev", "staging", "prod")
+    ]
 
 
 def test_extra_trusted_roles_may_also_assume_the_plan_role(alt_synth) -> None:
     live = environment(alt_synth.project, "live")
     statement = trust(plan_role(alt_synth, live)[1])
     assert statement["Condition"]["ArnEquals"]["aws:PrincipalArn"] == [
-        "arn:aws:iam::123456789012:role/alt-pr-plan-build",
+        "arn:aws:iam::123456789012:role/alt-plan-build-live",
         "arn:aws:iam::123456789012:role/operator",
         "arn:aws:iam::123456789012:role/plan-operator",
         "arn:aws:iam::999999999999:role/github-plan",
@@ -282,14 +312,18 @@ def test_plan_trusted_roles_may_assume_only_the_plan_role(alt_synth) -> None:
 
 
 def test_build_roles_are_not_crossed(synth) -> None:
-    """The deploy build never gets the read-only role it does not need; pull-request builds never the writer."""
+    """No plan build is trusted by a deployment role, no apply build by a plan role, and no environment's builds
+    by another environment's roles."""
     project = synth.project
     for env in project.environments:
         writers = as_list(trust(deployment_role(synth, env)[1])["Condition"]["ArnEquals"]["aws:PrincipalArn"])
         readers = as_list(trust(plan_role(synth, env)[1])["Condition"]["ArnEquals"]["aws:PrincipalArn"])
         assert pr_plan_build_role_arn(project) not in writers, env.name
-        assert deploy_build_role_arn(project) not in readers, env.name
-        assert deploy_build_role_arn(project) in writers and pr_plan_build_role_arn(project) in readers, env.name
+        for other in project.environments:
+            assert plan_build_role_arn(project, other) not in writers, (env.name, other.name)
+            assert apply_build_role_arn(project, other) not in readers, (env.name, other.name)
+            assert (apply_build_role_arn(project, other) in writers) == (other is env), (env.name, other.name)
+            assert (plan_build_role_arn(project, other) in readers) == (other is env), (env.name, other.name)
 
 
 @pytest.mark.parametrize(
@@ -322,10 +356,8 @@ def test_plan_role_mirrors_boundary_and_session_duration(synth) -> None:
         assert planner["max_session_duration"] == deployer["max_session_duration"], env.name
         if env.name == "live":
             assert planner["permissions_boundary"] == "arn:aws:iam::210987654323:policy/deploy-boundary"
-            assert planner["max_session_duration"] == 7200
         else:
             assert "permissions_boundary" not in planner
-            assert planner["max_session_duration"] == 3600
 
 
 def test_plan_role_says_it_is_read_only(synth) -> None:

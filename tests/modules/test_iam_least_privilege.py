@@ -1,4 +1,9 @@
-"""Least privilege across the devops stack: exact ARNs, no wildcards, state limited to workload stacks."""
+"""Least privilege across the devops stack, read from the synthesized policies: exact ARNs, one
+environment per build role, state limited to each build's own stack, pull requests kept apart.
+
+What these policies *allow and deny* when AWS evaluates them is proven in
+``tests/permissions/test_permission_matrix.py``; these tests pin their shape.
+"""
 
 from __future__ import annotations
 
@@ -20,20 +25,29 @@ from tests.modules.helpers import (
     statements,
 )
 
-ROLES = ("synth-build-role", "deploy-build-role", "pipeline-role")
-RELEASE_BUILDS = ("devops/synth-build-role", "devops/deploy-build-role")
 PR_SYNTH_BUILD = "devops/pr-synth-build-role"
 PR_PLAN_BUILD = "devops/pr-plan-build-role"
 PR_COMMENT_BUILD = "devops/pr-comment-build-role"
 
 
+def environment_build_roles(synth) -> list[str]:
+    return [f"devops/{kind}-build-role-{env.name}" for env in synth.project.environments for kind in ("plan", "apply")]
+
+
 def roles(synth) -> list[str]:
-    """Construct ids of the devops stack's roles with an inline policy; CodeStar sources add the pull-request builds."""
-    return [*ROLES, *(f"{suffix}-role" for suffix in pr_role_suffixes(synth.project))]
+    """Construct paths of the devops stack's roles with an inline policy."""
+    codecommit = ["devops/pipeline/start-role"] if synth.project.devops.source.type == "codecommit" else []
+    return [
+        "devops/pipeline-role", "devops/synth-build-role", *environment_build_roles(synth),
+        *(f"devops/{suffix}-role" for suffix in pr_role_suffixes(synth.project)), *codecommit,
+    ]  # fmt: skip
+
+
+def release_build_roles(synth) -> list[str]:
+    return ["devops/synth-build-role", *environment_build_roles(synth)]
 
 
 def pr_roles(synth) -> list[str]:
-    """Construct paths of the pull-request build roles (none without a CodeStar source)."""
     return [f"devops/{suffix}-role" for suffix in pr_role_suffixes(synth.project)]
 
 
@@ -71,74 +85,88 @@ def is_wildcard_action(action: str) -> bool:
     return action == "*" or action.endswith(":*")
 
 
-def test_every_devops_role_has_an_inline_policy(synth) -> None:
-    assert {f"devops/{role}" for role in roles(synth)} <= set(inline_policies(synth))
+def state_bucket_arn(synth) -> str:
+    return f"arn:aws:s3:::{synth.project.naming.state_bucket}"
 
 
-def test_only_the_build_roles_assume_roles_and_only_their_exact_workload_roles(synth) -> None:
-    """The deploy build assumes exactly the deployment roles; the pull-request plan build exactly the plan roles."""
-    project = synth.project
-    expected = {
-        "devops/deploy-build-role": sorted(deployment_role_arn(env) for env in project.environments),
-        PR_PLAN_BUILD: sorted(plan_role_arn(project, env) for env in project.environments),
-    }
-    policies = inline_policies(synth)
-    assert (PR_PLAN_BUILD in policies) == (project.devops.source.type == "codestar")
-    for role, policy in policies.items():
+def state_key_arn(synth) -> str:
+    return ref("aws_kms_key", at_path(synth.stacks["devops"], "aws_kms_key", "devops/state-key/key")[0], "arn")
+
+
+def on_state(synth, policy: list[dict]) -> list[dict]:
+    bucket, key = state_bucket_arn(synth), state_key_arn(synth)
+    return [s for s in policy if any(r == bucket or r.startswith(f"{bucket}/") or r == key for r in as_list(s["Resource"]))]
+
+
+def test_every_devops_role_has_exactly_one_inline_policy(any_synth) -> None:
+    assert sorted(inline_policies(any_synth)) == sorted(roles(any_synth))
+
+
+def test_each_environment_build_role_assumes_exactly_its_environments_role_and_only_they_assume(any_synth) -> None:
+    """Plan builds assume their environment's plan role, apply builds its deployment role, the PR plan build every plan role."""
+    project = any_synth.project
+    expected = {}
+    for env in project.environments:
+        expected[f"devops/plan-build-role-{env.name}"] = [plan_role_arn(project, env)]
+        expected[f"devops/apply-build-role-{env.name}"] = [deployment_role_arn(env)]
+    if plans_pull_requests(project):
+        expected[PR_PLAN_BUILD] = sorted(plan_role_arn(project, env) for env in project.environments)
+    for role, policy in inline_policies(any_synth).items():
         assuming = [s for s in policy if any(a.startswith("sts:") for a in as_list(s["Action"]))]
         if role in expected:
-            assert assuming == [{"Sid": "AssumeExactDeploymentRoles", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": expected[role]}], role
+            assert assuming == [{"Sid": "AssumeExactRoles", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": expected[role]}], role
         else:
             assert assuming == [], f"{role} must not assume any role"
 
 
-def test_pr_plan_build_role_never_reaches_a_deployment_role(repo_synth) -> None:
-    """Unreviewed code runs as this role: no deployment role ARN may appear anywhere in its policy."""
-    deployers = {deployment_role_arn(env) for env in repo_synth.project.environments}
-    policy = inline_policies(repo_synth)[PR_PLAN_BUILD]
-    named = {resource for statement in policy for resource in as_list(statement["Resource"])}
-    assert not named & deployers
-    assert not any(fnmatch.fnmatchcase(d, r) for r in named for d in deployers), "no pattern may match a deployment role either"
+def test_no_plan_build_names_a_deployment_role_even_by_pattern(any_synth) -> None:
+    """Plans run before anyone approved: no deployment role ARN may appear in a plan build's policy."""
+    deployers = {deployment_role_arn(env) for env in any_synth.project.environments}
+    planners = [f"devops/plan-build-role-{env.name}" for env in any_synth.project.environments] + pr_roles(any_synth)
+    for role in planners:
+        named = {resource for statement in inline_policies(any_synth)[role] for resource in as_list(statement["Resource"])}
+        assert not named & deployers, role
+        assert not any(fnmatch.fnmatchcase(d, r) for r in named for d in deployers), role
 
 
-def test_repo_pr_plan_build_role_assumes_dev_staging_and_prod_plan_roles(repo_synth) -> None:
-    (assume,) = [s for s in inline_policies(repo_synth)[PR_PLAN_BUILD] if s["Sid"] == "AssumeExactDeploymentRoles"]
-    assert assume["Resource"] == [
-        "arn:aws:iam::222222222222:role/acme-platform-plan-dev",
-        "arn:aws:iam::333333333333:role/acme-platform-plan-staging",
-        "arn:aws:iam::444444444444:role/acme-platform-plan-prod",
-    ]
+def test_repo_build_roles_assume_written_out_roles(repo_synth) -> None:
+    policies = inline_policies(repo_synth)
+    assume = {role: s["Resource"] for role, policy in policies.items() for s in policy if s["Sid"] == "AssumeExactRoles"}
+    assert assume == {
+        "devops/plan-build-role-dev": ["arn:aws:iam::222222222222:role/acme-platform-plan-dev"],
+        "devops/apply-build-role-dev": ["arn:aws:iam::222222222222:role/acme-platform-deploy-dev"],
+        "devops/plan-build-role-staging": ["arn:aws:iam::333333333333:role/acme-platform-plan-staging"],
+        "devops/apply-build-role-staging": ["arn:aws:iam::333333333333:role/acme-platform-deploy-staging"],
+        "devops/plan-build-role-prod": ["arn:aws:iam::444444444444:role/acme-platform-plan-prod"],
+        "devops/apply-build-role-prod": ["arn:aws:iam::444444444444:role/acme-platform-deploy-prod"],
+        PR_PLAN_BUILD: [
+            "arn:aws:iam::222222222222:role/acme-platform-plan-dev",
+            "arn:aws:iam::333333333333:role/acme-platform-plan-staging",
+            "arn:aws:iam::444444444444:role/acme-platform-plan-prod",
+        ],
+    }
 
 
 def test_codecommit_source_has_no_pull_request_plan_build(alt_synth) -> None:
     devops = alt_synth.stacks["devops"]["resource"]
     assert not [r for r in devops["aws_iam_role"].values() if path_of(r).startswith(PR_PLAN_BUILD + "/") or r["name"] == "alt-pr-plan-build"]
     assert not [p for p in devops["aws_codebuild_project"].values() if p["name"] == "alt-pr-plan"]
-    assert "alt-pr-plan-build" not in json.dumps(alt_synth.stacks["devops"]), "nothing may name a role that does not exist"
-    # No pull-request pipeline at all: no PR roles, projects, bucket or pipeline.
+    # No pull-request pipeline at all: no PR roles, projects, bucket or pipeline, and nothing names them.
     assert "alt-pr-" not in json.dumps(alt_synth.stacks["devops"])
+    for env in alt_synth.project.environments:
+        assert "alt-pr-" not in json.dumps(alt_synth.stacks[env.bootstrap_stack]), "a plan role must not trust a role that does not exist"
     assert [p["name"] for p in devops["aws_codepipeline"].values()] == ["alt-delivery"]
 
 
 def test_no_build_role_reads_a_github_token_when_no_secret_is_configured(synth) -> None:
-    """Without github_token_secret there is no comment build, and no role may read any secret (neither source here sets one)."""
     assert synth.project.devops.github_token_secret is None
     for role, policy in inline_policies(synth).items():
         secrets = [s for s in policy if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
         assert secrets == [], role
 
 
-def test_repo_deploy_build_role_assumes_dev_staging_and_prod_roles(repo_synth) -> None:
-    (assume,) = [s for s in inline_policies(repo_synth)["devops/deploy-build-role"] if s["Sid"] == "AssumeExactDeploymentRoles"]
-    assert assume["Resource"] == [
-        "arn:aws:iam::222222222222:role/acme-platform-deploy-dev",
-        "arn:aws:iam::333333333333:role/acme-platform-deploy-staging",
-        "arn:aws:iam::444444444444:role/acme-platform-deploy-prod",
-    ]
-
-
-def test_no_identity_statement_allows_wildcard_actions_or_every_resource(synth) -> None:
-    for role, policy in inline_policies(synth).items():
+def test_no_identity_statement_allows_wildcard_actions_or_every_resource(any_synth) -> None:
+    for role, policy in inline_policies(any_synth).items():
         for statement in policy:
             assert statement["Effect"] == "Allow", f"{role}: {statement['Sid']}"
             assert not any(is_wildcard_action(a) for a in as_list(statement["Action"])), f"{role}: {statement['Sid']}"
@@ -146,8 +174,8 @@ def test_no_identity_statement_allows_wildcard_actions_or_every_resource(synth) 
             assert "NotAction" not in statement and "NotResource" not in statement
 
 
-def test_resource_policies_allow_no_anonymous_principal_and_no_wildcard(synth) -> None:
-    for name, statement in resource_policies(synth):
+def test_resource_policies_allow_no_anonymous_principal_and_no_wildcard(any_synth) -> None:
+    for name, statement in resource_policies(any_synth):
         if statement["Effect"] == "Deny":
             continue
         assert statement["Principal"] != "*" and statement["Principal"] != {"AWS": "*"}, f"{name}: {statement['Sid']}"
@@ -155,8 +183,15 @@ def test_resource_policies_allow_no_anonymous_principal_and_no_wildcard(synth) -
         assert "*" not in as_list(statement["Resource"]), f"{name}: {statement['Sid']}"
 
 
-def test_only_the_key_policy_root_statement_allows_every_kms_action(synth) -> None:
-    for name, statement in key_policies(synth):
+def test_resource_policies_grant_no_role_of_any_account(any_synth) -> None:
+    """Same-account roles get their access from identity policies; no other account gets any. So the bucket
+    and key policies stay the same size whatever the number of environments."""
+    for name, statement in resource_policies(any_synth) + key_policies(any_synth):
+        assert "aws:PrincipalArn" not in json.dumps(statement), f"{name}: {statement['Sid']}"
+
+
+def test_only_the_key_policy_root_statement_allows_every_kms_action(any_synth) -> None:
+    for name, statement in key_policies(any_synth):
         wildcard = any(is_wildcard_action(a) for a in as_list(statement["Action"]))
         if statement["Sid"] == "AccountRootFullControl":
             assert statement["Principal"]["AWS"].endswith(":root")
@@ -165,68 +200,81 @@ def test_only_the_key_policy_root_statement_allows_every_kms_action(synth) -> No
         assert statement["Principal"] != "*" and statement["Principal"].get("AWS") != "*", f"{name}: {statement['Sid']}"
 
 
-def test_state_access_is_limited_to_workload_stacks_and_to_the_build_roles(synth) -> None:
-    devops = synth.stacks["devops"]
-    state_bucket_id, _ = at_path(devops, "aws_s3_bucket", "devops/state-bucket/bucket")
-    state_key_id, _ = at_path(devops, "aws_kms_key", "devops/state-key/key")
-    bucket_arn = ref("aws_s3_bucket", state_bucket_id, "arn")
-    key_arn = ref("aws_kms_key", state_key_id, "arn")
-    for role, policy in inline_policies(synth).items():
-        touching = [s for s in policy if any(r.startswith(bucket_arn) or r == key_arn for r in as_list(s["Resource"]))]
-        if role == PR_PLAN_BUILD:
-            assert touching == read_only_state_statements(bucket_arn, key_arn)
-            continue
-        if role != "devops/deploy-build-role":
-            assert touching == [], f"{role} must not touch Terraform state"
-            continue
-        by_sid = {s["Sid"]: s for s in touching}
-        assert sorted(by_sid) == ["ListWorkloadState", "ReadWriteWorkloadStateAndLocks", "StateKey"]
-        assert by_sid["ListWorkloadState"]["Action"] == "s3:ListBucket"
-        assert by_sid["ListWorkloadState"]["Resource"] == bucket_arn
-        assert by_sid["ListWorkloadState"]["Condition"] == {"StringLike": {"s3:prefix": ["stacks/workload-*"]}}
-        assert by_sid["ReadWriteWorkloadStateAndLocks"]["Resource"] == f"{bucket_arn}/stacks/workload-*"
-        assert set(by_sid["ReadWriteWorkloadStateAndLocks"]["Action"]) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
-        assert by_sid["StateKey"]["Resource"] == key_arn
-        assert not any(is_wildcard_action(a) for a in by_sid["StateKey"]["Action"])
-
-
-def read_only_state_statements(bucket_arn: str, key_arn: str) -> list[dict]:
+# --- Terraform state -------------------------------------------------------------------------------
+def expected_state_statements(synth, stack: str, *, write: bool) -> list[dict]:
+    bucket = state_bucket_arn(synth)
     return [
+        {"Sid": "StateBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket},
         {
-            "Sid": "ListWorkloadState",
+            "Sid": "ReadWriteState" if write else "ReadState",
             "Effect": "Allow",
-            "Action": "s3:ListBucket",
-            "Resource": bucket_arn,
-            "Condition": {"StringLike": {"s3:prefix": ["stacks/workload-*"]}},
+            "Action": ["s3:GetObject", "s3:PutObject"] if write else "s3:GetObject",
+            "Resource": f"{bucket}/stacks/{stack}/terraform.tfstate",
         },
-        {"Sid": "ReadWorkloadState", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket_arn}/stacks/workload-*"},
-        {"Sid": "StateKeyDecrypt", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": key_arn},
+        {
+            "Sid": "StateLock",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            "Resource": f"{bucket}/stacks/{stack}/terraform.tfstate.tflock",
+        },
+        {"Sid": "StateKey", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"], "Resource": state_key_arn(synth)},
     ]
 
 
-def test_pr_plan_build_role_can_write_no_state(repo_synth) -> None:
-    """Not the state, not a lock file, nothing encrypted with the state key: its plans run with -lock=false."""
-    devops = repo_synth.stacks["devops"]
-    bucket_arn = ref("aws_s3_bucket", at_path(devops, "aws_s3_bucket", "devops/state-bucket/bucket")[0], "arn")
-    key_arn = ref("aws_kms_key", at_path(devops, "aws_kms_key", "devops/state-key/key")[0], "arn")
-    on_state = [s for s in inline_policies(repo_synth)[PR_PLAN_BUILD] if any(r.startswith(bucket_arn) or r == key_arn for r in as_list(s["Resource"]))]
-    actions = {a for s in on_state for a in as_list(s["Action"])}
-    assert actions == {"s3:ListBucket", "s3:GetObject", "kms:Decrypt", "kms:DescribeKey"}
-    for forbidden in ("s3:PutObject", "s3:DeleteObject", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKey*", "kms:ReEncrypt*"):
-        assert not any(fnmatch.fnmatchcase(forbidden, a) for a in actions), forbidden
+def test_each_environment_build_reaches_exactly_its_own_stacks_state(any_synth) -> None:
+    """Plan builds read their state and take its lock; apply builds also write the state; nothing else."""
+    policies = inline_policies(any_synth)
+    for env in any_synth.project.environments:
+        plan = on_state(any_synth, policies[f"devops/plan-build-role-{env.name}"])
+        apply = on_state(any_synth, policies[f"devops/apply-build-role-{env.name}"])
+        assert plan == expected_state_statements(any_synth, env.workload_stack, write=False), env.name
+        assert apply == expected_state_statements(any_synth, env.workload_stack, write=True), env.name
 
 
-def test_workload_state_keys_fall_under_the_granted_prefix_and_others_do_not(synth) -> None:
-    for stack_name, doc in synth.stacks.items():
-        key = doc["terraform"]["backend"]["s3"]["key"]
-        for suffix in ("", ".tflock"):
-            granted = fnmatch.fnmatchcase(key + suffix, "stacks/workload-*")
-            assert granted == stack_name.startswith("workload-"), f"{stack_name}: {key}{suffix}"
+@pytest.mark.parametrize("synth_name", ["repo_synth", "token_synth"])
+def test_pull_request_plans_read_every_workload_state_and_write_none(request: pytest.FixtureRequest, synth_name: str) -> None:
+    synth = request.getfixturevalue(synth_name)
+    bucket = state_bucket_arn(synth)
+    assert on_state(synth, inline_policies(synth)[PR_PLAN_BUILD]) == [
+        {"Sid": "StateBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket},
+        {"Sid": "ReadWorkloadState", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket}/stacks/workload-*/terraform.tfstate"},
+        {"Sid": "StateKeyDecrypt", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": state_key_arn(synth)},
+    ]
 
 
-def test_devops_roles_trust_services_with_source_account_and_arn(synth) -> None:
-    account = synth.project.devops.account_id
-    for role in synth.stacks["devops"]["resource"]["aws_iam_role"].values():
+def test_no_other_role_touches_terraform_state(any_synth) -> None:
+    readers = {PR_PLAN_BUILD, *(f"devops/{kind}-build-role-{env.name}" for env in any_synth.project.environments for kind in ("plan", "apply"))}
+    for role, policy in inline_policies(any_synth).items():
+        if role not in readers:
+            assert on_state(any_synth, policy) == [], f"{role} must not touch Terraform state"
+
+
+def test_listing_the_state_bucket_carries_no_prefix_condition(any_synth) -> None:
+    """S3 answers a GET of a missing object (a stack's first run) with 404 only to a caller that may list the
+    bucket, and that check carries no s3:prefix: a prefix-conditioned listing makes the first plan fail with 403."""
+    for role, policy in inline_policies(any_synth).items():
+        for statement in policy:
+            if "s3:ListBucket" in as_list(statement["Action"]) and statement["Resource"] == state_bucket_arn(any_synth):
+                assert "Condition" not in statement, role
+
+
+def test_an_environments_state_grants_match_no_other_stacks_state_key(any_synth) -> None:
+    """fnmatch as IAM matches: dev's grants must not reach workload-dev2, workload-prod or any bootstrap stack."""
+    bucket = state_bucket_arn(any_synth)
+    keys = [f"{bucket}/stacks/{stack}/terraform.tfstate{suffix}" for stack in any_synth.stacks for suffix in ("", ".tflock")]
+    keys += [f"{bucket}/stacks/workload-{env.name}2/terraform.tfstate" for env in any_synth.project.environments]
+    for env in any_synth.project.environments:
+        for kind in ("plan", "apply"):
+            granted = [r for s in inline_policies(any_synth)[f"devops/{kind}-build-role-{env.name}"] for r in as_list(s["Resource"]) if r.startswith(f"{bucket}/")]
+            reached = sorted({key for key in keys for pattern in granted if fnmatch.fnmatchcase(key, pattern)})
+            own = f"{bucket}/stacks/{env.workload_stack}/terraform.tfstate"
+            assert reached == [own, f"{own}.tflock"], (env.name, kind)
+
+
+# --- trust -----------------------------------------------------------------------------------------
+def test_devops_roles_trust_services_with_source_account_and_arn(any_synth) -> None:
+    account = any_synth.project.devops.account_id
+    for role in any_synth.stacks["devops"]["resource"]["aws_iam_role"].values():
         (trust,) = statements(role, "assume_role_policy")
         assert set(trust["Principal"]) == {"Service"}, role["name"]
         assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": account}, role["name"]
@@ -234,10 +282,24 @@ def test_devops_roles_trust_services_with_source_account_and_arn(synth) -> None:
         assert not any("*" in arn.split(":")[4] for arn in trust["Condition"]["ArnLike"]["aws:SourceArn"])
 
 
-def test_deployment_role_trusts_use_principal_arn_not_service_conditions(synth) -> None:
+def test_each_build_role_serves_exactly_its_own_project(any_synth) -> None:
+    """A CodeBuild project can run as a role only if the role's trust names it: no project may run as another's role."""
+    prefix = any_synth.project.devops.name_prefix
+    trusted = {
+        path_of(role).rsplit("/", 1)[0]: statements(role, "assume_role_policy")[0]["Condition"]["ArnLike"]["aws:SourceArn"]
+        for role in any_synth.stacks["devops"]["resource"]["aws_iam_role"].values()
+        if statements(role, "assume_role_policy")[0]["Principal"]["Service"] == "codebuild.amazonaws.com"
+    }
+    for env in any_synth.project.environments:
+        assert trusted[f"devops/plan-build-role-{env.name}"] == [project_arn(any_synth.project, f"{prefix}-plan-{env.name}")]
+        assert trusted[f"devops/apply-build-role-{env.name}"] == [project_arn(any_synth.project, f"{prefix}-apply-{env.name}")]
+    assert trusted["devops/synth-build-role"] == [project_arn(any_synth.project, f"{prefix}-synth")]
+
+
+def test_workload_role_trusts_use_principal_arn_not_service_conditions(any_synth) -> None:
     """aws:SourceArn/aws:SourceAccount exist only when a service calls; on a role-to-role assume they never match."""
-    for env in synth.project.environments:
-        found = synth.stacks[env.bootstrap_stack]["resource"]["aws_iam_role"]
+    for env in any_synth.project.environments:
+        found = any_synth.stacks[env.bootstrap_stack]["resource"]["aws_iam_role"]
         assert len(found) == 2, f"{env.name}: the deployment role and the plan role"
         for role in found.values():
             text = role["assume_role_policy"]
@@ -250,7 +312,6 @@ def test_only_the_pr_comment_build_role_reads_the_github_token(token_synth) -> N
     """The token lets a build comment on pull requests: only the comment build gets it, never the build that runs PR code."""
     secret = "arn:aws:secretsmanager:eu-west-1:555555555555:secret:tok/github-token-??????"
     policies = inline_policies(token_synth)
-    assert set(policies) == {f"devops/{role}" for role in roles(token_synth)}
     assert PR_COMMENT_BUILD in policies and PR_PLAN_BUILD in policies
     for role, policy in policies.items():
         secrets = [s for s in policy if any(a.startswith("secretsmanager:") for a in as_list(s["Action"]))]
@@ -258,117 +319,96 @@ def test_only_the_pr_comment_build_role_reads_the_github_token(token_synth) -> N
             assert secrets == [{"Sid": "ReadPullRequestCommentToken", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret}]
         else:
             assert secrets == [], f"{role} must not read the GitHub token"
-    assert "secretsmanager" not in json.dumps(policies[PR_PLAN_BUILD])
 
 
-def test_pr_comment_build_role_has_pr_artifacts_logs_and_the_token_only(token_synth) -> None:
-    """No state, no role to assume, no release artifacts: it only reads the summary and posts it."""
-    devops = token_synth.stacks["devops"]
-    pr_bucket = ref("aws_s3_bucket", at_path(devops, "aws_s3_bucket", "devops/pr-artifacts/bucket")[0], "arn")
-    key = ref("aws_kms_key", at_path(devops, "aws_kms_key", "devops/artifacts/key/key")[0], "arn")
+def test_pr_comment_build_role_reads_pr_artifacts_writes_its_logs_and_reads_the_token_only(token_synth) -> None:
+    """No state, no role to assume, no release artifacts, no artifact writes: it only reads the summary and posts it."""
+    pr_bucket = f"arn:aws:s3:::{token_synth.project.naming.pr_artifact_bucket}"
+    key = ref("aws_kms_key", at_path(token_synth.stacks["devops"], "aws_kms_key", "devops/artifacts/key/key")[0], "arn")
     policy = inline_policies(token_synth)[PR_COMMENT_BUILD]
     assert [s["Sid"] for s in policy] == [
-        "ArtifactBucket", "ArtifactObjects", "ArtifactKey", "OwnBuildLogs", "OwnBuildReports", "ReadPullRequestCommentToken",
+        "ArtifactBucket", "ArtifactObjects", "ArtifactKey", "ReadPullRequestCommentToken", "OwnBuildLogs", "OwnBuildReports",
     ]  # fmt: skip
     by_sid = {s["Sid"]: s for s in policy}
-    assert by_sid["ArtifactBucket"]["Resource"] == pr_bucket
-    assert by_sid["ArtifactObjects"]["Resource"] == f"{pr_bucket}/*"
+    assert (by_sid["ArtifactBucket"]["Resource"], by_sid["ArtifactObjects"]["Resource"]) == (pr_bucket, f"{pr_bucket}/*")
+    assert by_sid["ArtifactObjects"]["Action"] == ["s3:GetObject", "s3:GetObjectVersion"]
     assert by_sid["ArtifactKey"]["Resource"] == key
 
 
-def test_token_synth_pr_plan_build_role_still_assumes_only_plan_roles_and_reads_state_only(token_synth) -> None:
-    devops = token_synth.stacks["devops"]
-    bucket_arn = ref("aws_s3_bucket", at_path(devops, "aws_s3_bucket", "devops/state-bucket/bucket")[0], "arn")
-    key_arn = ref("aws_kms_key", at_path(devops, "aws_kms_key", "devops/state-key/key")[0], "arn")
-    policy = inline_policies(token_synth)[PR_PLAN_BUILD]
-    (assume,) = [s for s in policy if "sts:AssumeRole" in as_list(s["Action"])]
-    assert assume["Resource"] == ["arn:aws:iam::666666666666:role/tok-plan-dev"]
-    on_state = [s for s in policy if any(r.startswith(bucket_arn) or r == key_arn for r in as_list(s["Resource"]))]
-    assert on_state == read_only_state_statements(bucket_arn, key_arn)
-
-
 # --- pull requests kept apart from releases -------------------------------------------------------
-def bucket_refs(synth) -> tuple[set[str], set[str]]:
-    """Every way a policy can name the release and the pull-request artifact buckets: ARN references and literal ARNs."""
-    devops = synth.stacks["devops"]
+def bucket_arns(synth) -> tuple[str, str]:
     naming = synth.project.naming
-    release_id, _ = at_path(devops, "aws_s3_bucket", "devops/artifacts/bucket/bucket")
-    release = {ref("aws_s3_bucket", release_id, "arn"), ref("aws_s3_bucket", release_id, "bucket"), f"arn:aws:s3:::{naming.artifact_bucket}"}
-    pr = {f"arn:aws:s3:::{naming.pr_artifact_bucket}"}
-    if plans_pull_requests(synth.project):
-        pr_id, _ = at_path(devops, "aws_s3_bucket", "devops/pr-artifacts/bucket")
-        pr |= {ref("aws_s3_bucket", pr_id, "arn"), ref("aws_s3_bucket", pr_id, "bucket")}
-    return release, pr
+    return f"arn:aws:s3:::{naming.artifact_bucket}", f"arn:aws:s3:::{naming.pr_artifact_bucket}"
 
 
-def names_any(statement: dict, names: set[str]) -> bool:
-    return any(r == n or r.startswith(f"{n}/") for r in as_list(statement.get("Resource")) for n in names)
+def names_bucket(statement: dict, bucket: str) -> bool:
+    return any(r == bucket or r.startswith(f"{bucket}/") for r in as_list(statement.get("Resource")))
 
 
 def test_no_pull_request_role_has_any_statement_on_the_release_artifact_bucket(any_synth) -> None:
-    release, pr = bucket_refs(any_synth)
+    release, pr = bucket_arns(any_synth)
     policies = inline_policies(any_synth)
-    assert set(pr_roles(any_synth)) <= set(policies)
     for role in pr_roles(any_synth):
-        assert not [s["Sid"] for s in policies[role] if names_any(s, release)], role
-        # Not even by name or cache path.
-        assert any_synth.project.naming.artifact_bucket not in json.dumps(policies[role]), role
-        on_pr = [s for s in policies[role] if names_any(s, pr)]
-        assert {a for s in on_pr for a in as_list(s["Action"])} == {
-            "s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket", "s3:GetObject", "s3:GetObjectVersion", "s3:PutObject",
-        }, role  # fmt: skip
+        assert not [s["Sid"] for s in policies[role] if names_bucket(s, release)], role
+        assert any_synth.project.naming.artifact_bucket not in json.dumps(policies[role]), f"{role}: not even by name or cache path"
+        assert [s["Sid"] for s in policies[role] if names_bucket(s, pr)] == ["ArtifactBucket", "ArtifactObjects"], role
 
 
 def test_no_release_role_has_any_statement_on_the_pull_request_bucket(any_synth) -> None:
-    release, pr = bucket_refs(any_synth)
+    release, pr = bucket_arns(any_synth)
     policies = inline_policies(any_synth)
-    for role in RELEASE_BUILDS:
-        assert not [s["Sid"] for s in policies[role] if names_any(s, pr)], role
+    for role in release_build_roles(any_synth):
+        assert not [s["Sid"] for s in policies[role] if names_bucket(s, pr)], role
         assert any_synth.project.naming.pr_artifact_bucket not in json.dumps(policies[role]), role
-        assert [s["Sid"] for s in policies[role] if names_any(s, release)] == ["ArtifactBucket", "ArtifactObjects"], role
+        assert [s["Sid"] for s in policies[role] if names_bucket(s, release)] == ["ArtifactBucket", "ArtifactObjects"], role
+
+
+def test_apply_builds_read_artifacts_and_write_none(any_synth) -> None:
+    """Apply has no output artifact: it cannot replace a saved plan that waits for approval."""
+    release, _ = bucket_arns(any_synth)
+    policies = inline_policies(any_synth)
+    for env in any_synth.project.environments:
+        (objects,) = [s for s in policies[f"devops/apply-build-role-{env.name}"] if s["Sid"] == "ArtifactObjects"]
+        assert (objects["Resource"], objects["Action"]) == (f"{release}/*", ["s3:GetObject", "s3:GetObjectVersion"])
+        (planned,) = [s for s in policies[f"devops/plan-build-role-{env.name}"] if s["Sid"] == "ArtifactObjects"]
+        assert planned["Action"] == ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
 
 
 def test_pipeline_role_reaches_both_artifact_buckets(any_synth) -> None:
     """CodePipeline moves artifacts of both pipelines: bucket and object access on each, nothing more."""
-    release, pr = bucket_refs(any_synth)
+    release, pr = bucket_arns(any_synth)
     policy = inline_policies(any_synth)["devops/pipeline-role"]
-    expected = {
-        "bucket": {"s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket"},
-        "objects": {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"},
-    }
-    for names, present in ((release, True), (pr, plans_pull_requests(any_synth.project))):
-        on_bucket = [s for s in policy if names_any(s, names)]
+    for bucket, present in ((release, True), (pr, plans_pull_requests(any_synth.project))):
+        on_bucket = [s for s in policy if names_bucket(s, bucket)]
         if not present:
             assert on_bucket == []
             continue
-        assert len(on_bucket) == 2
-        bucket_statement = next(s for s in on_bucket if not as_list(s["Resource"])[0].endswith("/*"))
-        object_statement = next(s for s in on_bucket if as_list(s["Resource"])[0].endswith("/*"))
-        assert set(as_list(bucket_statement["Action"])) == expected["bucket"]
-        assert set(as_list(object_statement["Action"])) == expected["objects"]
+        assert [(s["Resource"], s["Action"]) for s in on_bucket] == [
+            (bucket, ["s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket"]),
+            (f"{bucket}/*", ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]),
+        ]
 
 
-def test_pipeline_role_starts_exactly_the_stacks_build_projects(any_synth) -> None:
+def test_pipeline_role_starts_the_products_build_projects_and_no_others(any_synth) -> None:
+    """Project patterns (a list of exact ARNs would outgrow IAM's quota): each built project matches, nothing else does."""
+    project = any_synth.project
+    prefix = project.devops.name_prefix
     (start,) = [s for s in inline_policies(any_synth)["devops/pipeline-role"] if "codebuild:StartBuild" in as_list(s["Action"])]
-    built = sorted(project_arn(any_synth.project, p["name"]) for p in any_synth.stacks["devops"]["resource"]["aws_codebuild_project"].values())
-    assert start["Resource"] == built
-    prefix = any_synth.project.devops.name_prefix
-    assert any(arn.endswith(f":project/{prefix}-pr-plan") for arn in built) == plans_pull_requests(any_synth.project)
+    patterns = [f"{prefix}-synth", f"{prefix}-plan-*", f"{prefix}-apply-*", *([f"{prefix}-pr-*"] if plans_pull_requests(project) else [])]
+    assert start["Resource"] == [project_arn(project, name) for name in patterns]
+    built = [project_arn(project, p["name"]) for p in any_synth.stacks["devops"]["resource"]["aws_codebuild_project"].values()]
+    for arn in built:
+        assert any(fnmatch.fnmatchcase(arn, pattern) for pattern in start["Resource"]), arn
+    for other in ("other-project", f"{prefix}x-plan-dev", f"{prefix}-synthesize", f"other-{prefix}-plan-dev"):
+        assert not any(fnmatch.fnmatchcase(project_arn(project, other), pattern) for pattern in start["Resource"]), other
 
 
-def test_pr_synth_build_role_has_pr_artifacts_and_logs_only(repo_synth) -> None:
-    devops = repo_synth.stacks["devops"]
-    pr_bucket = ref("aws_s3_bucket", at_path(devops, "aws_s3_bucket", "devops/pr-artifacts/bucket")[0], "arn")
-    policy = inline_policies(repo_synth)[PR_SYNTH_BUILD]
-    assert [s["Sid"] for s in policy] == ["ArtifactBucket", "ArtifactObjects", "ArtifactKey", "OwnBuildLogs", "OwnBuildReports"]
-    assert policy[0]["Resource"] == pr_bucket and policy[1]["Resource"] == f"{pr_bucket}/*"
-
-
-def test_pr_plan_build_role_has_pr_artifacts_logs_read_only_state_and_plan_roles_only(repo_synth) -> None:
-    policy = inline_policies(repo_synth)[PR_PLAN_BUILD]
-    assert [s["Sid"] for s in policy] == [
-        "ArtifactBucket", "ArtifactObjects", "ArtifactKey", "OwnBuildLogs", "OwnBuildReports",
-        "ListWorkloadState", "ReadWorkloadState", "StateKeyDecrypt", "AssumeExactDeploymentRoles",
+def test_pull_request_build_roles_hold_their_artifacts_logs_and_nothing_of_releases(repo_synth) -> None:
+    policies = inline_policies(repo_synth)
+    assert [s["Sid"] for s in policies[PR_SYNTH_BUILD]] == ["ArtifactBucket", "ArtifactObjects", "ArtifactKey", "OwnBuildLogs", "OwnBuildReports"]
+    assert [s["Sid"] for s in policies[PR_PLAN_BUILD]] == [
+        "ArtifactBucket", "ArtifactObjects", "ArtifactKey", "StateBucket", "ReadWorkloadState", "StateKeyDecrypt",
+        "AssumeExactRoles", "OwnBuildLogs", "OwnBuildReports",
     ]  # fmt: skip
 
 
@@ -379,3 +419,16 @@ def test_pull_request_roles_write_only_pull_request_build_logs(repo_synth) -> No
     for role in pr_roles(repo_synth):
         (logs,) = [s for s in inline_policies(repo_synth)[role] if "logs:PutLogEvents" in as_list(s["Action"])]
         assert not any(fnmatch.fnmatchcase(release_group, pattern) for pattern in as_list(logs["Resource"])), role
+
+
+def test_workload_accounts_get_nothing_on_the_artifact_bucket_or_key(any_synth) -> None:
+    """Saved plans hold prior state in clear text: no workload-account role may read them."""
+    release, pr = bucket_arns(any_synth)
+    for env in any_synth.project.environments:
+        text = json.dumps(any_synth.stacks[env.bootstrap_stack])
+        assert release not in text and pr not in text, env.name
+    devops_keys = [(name, statement) for name, statement in key_policies(any_synth) if name.startswith("devops:")]
+    for name, statement in resource_policies(any_synth) + devops_keys:
+        principals = json.dumps(statement.get("Principal", {}))
+        for env in any_synth.project.environments:
+            assert env.account_id not in principals, f"{name}: {statement['Sid']}"

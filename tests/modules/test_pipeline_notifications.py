@@ -1,4 +1,5 @@
-"""``modules.pipeline_notifications.PipelineNotifications``: who hears about failures, successes and approvals."""
+"""``modules.pipeline_notifications.PipelineNotifications``: who hears about failures, successes and approvals,
+each once."""
 
 from __future__ import annotations
 
@@ -9,15 +10,11 @@ import re
 from tests.modules.helpers import at_path, by_sid, ref
 
 PIPELINE = "CodePipeline Pipeline Execution State Change"
-STAGE = "CodePipeline Stage Execution State Change"
 ACTION = "CodePipeline Action Execution State Change"
 EXPECTED_RULES = {
     # rule id: (detail-type, detail filter besides the pipeline, placeholders of the message)
-    "pipeline-failed": (PIPELINE, {"state": ["FAILED"]}, {"pipeline", "execution"}),
     "pipeline-succeeded": (PIPELINE, {"state": ["SUCCEEDED"]}, {"pipeline", "execution"}),
-    "stage-failed": (STAGE, {"state": ["FAILED"]}, {"pipeline", "stage", "execution"}),
     "action-failed": (ACTION, {"state": ["FAILED"]}, {"pipeline", "stage", "action", "execution"}),
-    "approval-waiting": (ACTION, {"state": ["STARTED"], "type": {"category": ["Approval"]}}, {"pipeline", "stage", "action", "execution"}),
 }
 INPUT_PATHS = {
     "pipeline": "$.detail.pipeline",
@@ -67,9 +64,26 @@ def test_each_rule_sends_a_message_naming_pipeline_stage_action_and_execution(sy
         assert set(re.findall(r"<([a-z-]+)>", message)) == placeholders, rule_id
 
 
-def test_approval_message_asks_to_review_the_plan(synth) -> None:
-    _, target = at_path(synth.stacks["devops"], "aws_cloudwatch_event_target", "devops/notifications/approval-waiting-target")
-    assert json.loads(target["input_transformer"]["input_template"]).startswith("APPROVAL NEEDED:")
+def test_a_failure_or_an_approval_reaches_the_topic_once(synth) -> None:
+    """A failed action also fails its stage and its execution: only the action's event is sent, and the alarm
+    sends nothing. An approval request comes from the approval action itself, never from a rule as well."""
+    devops = synth.stacks["devops"]
+    patterns = [json.loads(rule["event_pattern"]) for rule in devops["resource"]["aws_cloudwatch_event_rule"].values() if "/notifications/" in rule["//"]["metadata"]["path"]]
+    failure_events = [p for p in patterns if "FAILED" in json.dumps(p)]
+    assert [p["detail-type"] for p in failure_events] == [[ACTION]]
+    assert not [p for p in patterns if "Approval" in json.dumps(p)]
+    devops_config = synth.project.devops
+    topic_arn = f"arn:aws:sns:{devops_config.region}:{devops_config.account_id}:{topic(synth)[1]['name']}"
+    approvals = [
+        action["configuration"]["NotificationArn"]
+        for pipeline in devops["resource"]["aws_codepipeline"].values()
+        for stage in pipeline["stage"]
+        for action in stage["action"]
+        if action["category"] == "Approval"
+    ]
+    assert approvals == [topic_arn] * sum(env.requires_approval for env in synth.project.environments)
+    _, alarm = at_path(devops, "aws_cloudwatch_metric_alarm", "devops/notifications/failed-executions-alarm")
+    assert "alarm_actions" not in alarm and "ok_actions" not in alarm, "no second message per failure, no OK after each one"
 
 
 def test_topic_policy_lets_only_this_accounts_rules_and_alarms_publish(synth) -> None:
@@ -101,7 +115,6 @@ def test_alt_has_two_email_subscriptions(alt_synth) -> None:
 
 
 def test_alarm_watches_failed_executions_by_pipeline_name_only(synth) -> None:
-    topic_id, _ = topic(synth)
     _, alarm = at_path(synth.stacks["devops"], "aws_cloudwatch_metric_alarm", "devops/notifications/failed-executions-alarm")
     pipeline_name = f"{synth.project.devops.name_prefix}-delivery"
     assert alarm["namespace"] == "AWS/CodePipeline"
@@ -110,4 +123,3 @@ def test_alarm_watches_failed_executions_by_pipeline_name_only(synth) -> None:
     assert alarm["statistic"] == "Sum"
     assert alarm["threshold"] == 1 and alarm["comparison_operator"] == "GreaterThanOrEqualToThreshold"
     assert alarm["treat_missing_data"] == "notBreaching"
-    assert alarm["alarm_actions"] == [ref("aws_sns_topic", topic_id, "arn")]

@@ -22,17 +22,17 @@ def expected_trusts(synth) -> dict[str, tuple[str, list[str]]]:
     project = synth.project
     devops = project.devops
     account, region, prefix = devops.account_id, devops.region, devops.name_prefix
-    # Exact project ARNs, no wildcard: a pull-request project cannot run as a release role, nor the reverse.
-    synth_project = f"{prefix}-synth"
-    release_projects = [project_arn(project, name) for name in release_project_names(project) if name != synth_project]
+    # Exact project ARNs, no wildcard: a pull-request project cannot run as a release role, nor the reverse,
+    # and no environment's project can run as another environment's role.
     # CodeStar sources also get the pull-request plan pipeline, run by the same pipeline role.
     pipelines = [f"{prefix}-delivery", *([f"{prefix}-pr-plan"] if plans_pull_requests(project) else [])]
     trusts = {
-        # Each build role serves exactly its own projects.
-        "devops/synth-build-role": ("codebuild.amazonaws.com", [project_arn(project, synth_project)]),
-        "devops/deploy-build-role": ("codebuild.amazonaws.com", release_projects),
+        "devops/synth-build-role": ("codebuild.amazonaws.com", [project_arn(project, f"{prefix}-synth")]),
         "devops/pipeline-role": ("codepipeline.amazonaws.com", [f"arn:aws:codepipeline:{region}:{account}:{name}" for name in pipelines]),
     }
+    for env in project.environments:
+        for step in ("plan", "apply"):
+            trusts[f"devops/{step}-build-role-{env.name}"] = ("codebuild.amazonaws.com", [project_arn(project, f"{prefix}-{step}-{env.name}")])
     for suffix in pr_role_suffixes(project):
         own_project = f"{prefix}-{suffix.removesuffix('-build')}"
         assert own_project in pr_project_names(project)
@@ -56,8 +56,13 @@ def test_devops_stack_has_exactly_the_expected_service_roles(any_synth) -> None:
 def test_repo_devops_stack_role_names_are_written_out(repo_synth) -> None:
     roles = repo_synth.stacks["devops"]["resource"]["aws_iam_role"].values()
     assert sorted(r["name"] for r in roles) == [
+        "acme-platform-apply-build-dev",
+        "acme-platform-apply-build-prod",
+        "acme-platform-apply-build-staging",
         "acme-platform-codepipeline",
-        "acme-platform-deploy-build",
+        "acme-platform-plan-build-dev",
+        "acme-platform-plan-build-prod",
+        "acme-platform-plan-build-staging",
         "acme-platform-pr-plan-build",
         "acme-platform-pr-synth-build",
         "acme-platform-synth-build",
@@ -67,8 +72,9 @@ def test_repo_devops_stack_role_names_are_written_out(repo_synth) -> None:
 def test_token_devops_stack_role_names_are_written_out(token_synth) -> None:
     roles = token_synth.stacks["devops"]["resource"]["aws_iam_role"].values()
     assert sorted(r["name"] for r in roles) == [
+        "tok-apply-build-dev",
         "tok-codepipeline",
-        "tok-deploy-build",
+        "tok-plan-build-dev",
         "tok-pr-comment-build",
         "tok-pr-plan-build",
         "tok-pr-synth-build",
@@ -116,7 +122,7 @@ def test_release_and_pull_request_build_roles_trust_disjoint_exact_project_sets(
     project = any_synth.project
     prefix = project.devops.name_prefix
     trusts = codebuild_trusts(any_synth)
-    release_roles = {f"{prefix}-synth-build", f"{prefix}-deploy-build"}
+    release_roles = {f"{prefix}-synth-build", *(f"{prefix}-{step}-build-{env.name}" for env in project.environments for step in ("plan", "apply"))}
     pr_roles = {f"{prefix}-{suffix}" for suffix in pr_role_suffixes(project)}
     assert set(trusts) == release_roles | pr_roles
     release_arns = {arn for role in release_roles for arn in trusts[role]}

@@ -14,7 +14,7 @@ def expected_stacks(project) -> list[str]:
     return sorted(["devops", *(f"bootstrap-{env.name}" for env in project.environments), *(f"workload-{env.name}" for env in project.environments)])
 
 
-ROLE_VARIABLE = "${var.deployment_role_arn}"
+ROLE_VARIABLE = "${var.workload_role_arn}"
 
 
 def provider(synth, stack: str) -> dict:
@@ -23,8 +23,8 @@ def provider(synth, stack: str) -> dict:
 
 
 def role_variable(synth, env) -> dict:
-    """The workload stack's ``deployment_role_arn`` variable: the role its provider assumes."""
-    return synth.stacks[env.workload_stack]["variable"]["deployment_role_arn"]
+    """The workload stack's ``workload_role_arn`` variable: the role its provider assumes."""
+    return synth.stacks[env.workload_stack]["variable"]["workload_role_arn"]
 
 
 def bootstrap_role(synth, env, construct: str) -> dict:
@@ -35,6 +35,19 @@ def test_the_app_holds_devops_and_one_bootstrap_and_workload_stack_per_environme
     assert sorted(synth.stacks) == expected_stacks(synth.project)
 
 
+def backend_credentials(synth, stack: str) -> dict:
+    """What a bootstrap stack's backend adds to reach the state bucket with its own credentials (bootstrap {})."""
+    env = next((env for env in synth.project.environments if env.bootstrap_stack == stack), None)
+    if env is None:
+        return {}
+    found: dict = {}
+    if env.bootstrap.state_profile:
+        found["profile"] = env.bootstrap.state_profile
+    if env.bootstrap.state_role_arn:
+        found["assume_role"] = {"role_arn": env.bootstrap.state_role_arn, "session_name": f"{stack}-state"}
+    return found
+
+
 def test_every_stack_keeps_its_state_in_the_devops_state_bucket_under_its_own_key(synth) -> None:
     devops = synth.project.devops
     keys = []
@@ -42,6 +55,7 @@ def test_every_stack_keeps_its_state_in_the_devops_state_bucket_under_its_own_ke
         assert list(doc["terraform"]["backend"]) == ["s3"], stack
         backend = doc["terraform"]["backend"]["s3"]
         assert backend == {
+            **backend_credentials(synth, stack),
             "bucket": f"{devops.name_prefix}-tfstate-{devops.account_id}-{devops.region}",
             "key": f"stacks/{stack}/terraform.tfstate",
             "region": devops.region,
@@ -107,19 +121,37 @@ def test_devops_provider_uses_the_callers_credentials(synth) -> None:
     assert "assume_role" not in provider(synth, "devops")
 
 
-def test_bootstrap_provider_assumes_the_bootstrap_role(synth) -> None:
+def test_bootstrap_provider_reaches_the_workload_account_as_configured(synth) -> None:
     for env in synth.project.environments:
-        assert env.bootstrap_role_arn is None
-        assert provider(synth, env.bootstrap_stack)["assume_role"] == [
-            {"role_arn": f"arn:aws:iam::{env.account_id}:role/OrganizationAccountAccessRole", "session_name": f"bootstrap-{env.name}"}
-        ], env.name
+        found = provider(synth, env.bootstrap_stack)
+        if env.bootstrap.role_arn:
+            assert found["assume_role"] == [{"role_arn": env.bootstrap.role_arn, "session_name": f"bootstrap-{env.name}"}], env.name
+        else:
+            assert "assume_role" not in found, env.name
+        assert found.get("profile") == env.bootstrap.profile, env.name
 
 
-def test_workload_provider_assumes_the_deployment_role_with_its_external_id(synth) -> None:
+def test_repo_bootstrap_credentials_are_written_out(repo_synth) -> None:
+    """Organizations members (dev, prod): the management account's admin assumes each account's
+    OrganizationAccountAccessRole, and the DevOps account's for the state. Staging: named profiles."""
+    for name, account in (("dev", "222222222222"), ("prod", "444444444444")):
+        stack = repo_synth.stacks[f"bootstrap-{name}"]
+        assert stack["provider"]["aws"][0]["assume_role"] == [
+            {"role_arn": f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", "session_name": f"bootstrap-{name}"}
+        ]
+        assert stack["terraform"]["backend"]["s3"]["assume_role"] == {
+            "role_arn": "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole", "session_name": f"bootstrap-{name}-state",
+        }  # fmt: skip
+    staging = repo_synth.stacks["bootstrap-staging"]
+    assert staging["provider"]["aws"][0]["profile"] == "acme-staging-admin"
+    assert "assume_role" not in staging["provider"]["aws"][0]
+    assert not {"assume_role", "profile"} & set(staging["terraform"]["backend"]["s3"]), "the caller's own DevOps credentials"
+
+
+def test_workload_provider_assumes_the_role_variable_with_its_external_id(synth) -> None:
     for env in synth.project.environments:
         (assume,) = provider(synth, env.workload_stack)["assume_role"]
         assert assume["role_arn"] == ROLE_VARIABLE
-        assert role_variable(synth, env)["default"] == deployment_role_arn(env)
         assert assume["session_name"] == f"deploy-{env.name}"
         if env.deployment_role.external_id:
             assert assume["external_id"] == env.deployment_role.external_id
@@ -134,30 +166,25 @@ def test_external_ids_reach_the_workload_provider(request, synth_name: str, env_
     assert provider(synth, env.workload_stack)["assume_role"][0]["external_id"] == external_id
 
 
-def test_workload_provider_assumes_the_role_the_bootstrap_stack_creates(synth) -> None:
-    for env in synth.project.environments:
-        role = bootstrap_role(synth, env, "deployment-role")
-        assert provider(synth, env.workload_stack)["assume_role"][0]["role_arn"] == ROLE_VARIABLE
-        assert role_variable(synth, env)["default"] == f"arn:aws:iam::{env.account_id}:role/{role['name']}"
-
-
-def test_workload_role_variable_is_a_string_defaulting_to_the_deployment_role(synth) -> None:
-    """Releases pass nothing and get the deployment role; plans of unreviewed code pass the plan role."""
+def test_workload_role_variable_is_ephemeral_and_defaults_to_the_read_only_plan_role(synth) -> None:
+    """Ephemeral: not stored in a saved plan, so the plan build passes the plan role and the apply of that very plan
+    the deployment role. The default can change nothing: a plan or apply that names no role only reads."""
     for env in synth.project.environments:
         variables = synth.stacks[env.workload_stack]["variable"]
-        assert sorted(variables) == ["deployment_role_arn"], env.name
-        variable = variables["deployment_role_arn"]
+        assert sorted(variables) == ["workload_role_arn"], env.name
+        variable = variables["workload_role_arn"]
         assert variable["type"] == "string"
-        assert variable["default"] == deployment_role_arn(env)
-        assert variable["default"] != plan_role_arn(synth.project, env)
+        assert variable["ephemeral"] is True
+        assert variable["default"] == plan_role_arn(synth.project, env)
+        assert variable["default"] != deployment_role_arn(env)
 
 
-def test_the_plan_role_is_in_the_account_the_workload_provider_is_pinned_to(synth) -> None:
-    """A plan passing the plan role stays in the environment's account (allowed_account_ids still holds)."""
+def test_the_roles_the_pipeline_passes_are_the_ones_the_bootstrap_stack_creates(synth) -> None:
     for env in synth.project.environments:
-        plan = bootstrap_role(synth, env, "plan-role")
-        assert plan_role_arn(synth.project, env) == f"arn:aws:iam::{env.account_id}:role/{plan['name']}"
-        assert provider(synth, env.workload_stack)["allowed_account_ids"] == [plan_role_arn(synth.project, env).split(":")[4]]
+        for construct, arn in (("plan-role", plan_role_arn(synth.project, env)), ("deployment-role", deployment_role_arn(env))):
+            role = bootstrap_role(synth, env, construct)
+            assert arn == f"arn:aws:iam::{env.account_id}:role/{role['name']}", (env.name, construct)
+            assert provider(synth, env.workload_stack)["allowed_account_ids"] == [arn.split(":")[4]]
 
 
 def test_only_workload_stacks_declare_variables(synth) -> None:
@@ -168,9 +195,9 @@ def test_only_workload_stacks_declare_variables(synth) -> None:
 def test_repo_workload_role_variable_defaults_are_written_out(repo_synth) -> None:
     defaults = [role_variable(repo_synth, env)["default"] for env in repo_synth.project.environments]
     assert defaults == [
-        "arn:aws:iam::222222222222:role/acme-platform-deploy-dev",
-        "arn:aws:iam::333333333333:role/acme-platform-deploy-staging",
-        "arn:aws:iam::444444444444:role/acme-platform-deploy-prod",
+        "arn:aws:iam::222222222222:role/acme-platform-plan-dev",
+        "arn:aws:iam::333333333333:role/acme-platform-plan-staging",
+        "arn:aws:iam::444444444444:role/acme-platform-plan-prod",
     ]
 
 
@@ -194,8 +221,10 @@ def test_devops_names_come_from_the_naming_helper(synth) -> None:
     roles = {
         "devops/pipeline-role/role": naming.pipeline_role,
         "devops/synth-build-role/role": naming.synth_build_role,
-        "devops/deploy-build-role/role": naming.deploy_build_role,
     }
+    for env in synth.project.environments:
+        roles[f"devops/plan-build-role-{env.name}/role"] = naming.plan_build_role(env.name)
+        roles[f"devops/apply-build-role-{env.name}/role"] = naming.apply_build_role(env.name)
     if synth.project.devops.source.type == "codestar":
         roles["devops/pr-plan-build-role/role"] = naming.pr_plan_build_role
         roles["devops/pr-synth-build-role/role"] = naming.pr_synth_build_role
@@ -204,7 +233,6 @@ def test_devops_names_come_from_the_naming_helper(synth) -> None:
         assert at_path(devops, "aws_codepipeline", "devops/pr-pipeline/pipeline")[1]["name"] == naming.pr_pipeline
     for path, name in roles.items():
         assert at_path(devops, "aws_iam_role", path)[1]["name"] == name
-    assert naming.deploy_build_role_arn() == Naming.role_arn(synth.project.devops.account_id, naming.deploy_build_role)
     projects = {p["name"] for p in devops["resource"]["aws_codebuild_project"].values()}
     assert naming.build_project("synth") in projects
     for env in synth.project.environments:
@@ -230,11 +258,12 @@ def test_workload_account_names_come_from_the_naming_helper(synth) -> None:
 
 def test_repo_names_are_written_out(repo_synth) -> None:
     naming = repo_synth.project.naming
-    assert (naming.state_bucket, naming.artifact_bucket, naming.pipeline, naming.deploy_build_role_arn()) == (
+    assert (naming.state_bucket, naming.artifact_bucket, naming.pipeline, naming.plan_build_role("dev"), naming.apply_build_role("dev")) == (
         "acme-platform-tfstate-111111111111-eu-west-1",
         "acme-platform-artifacts-111111111111-eu-west-1",
         "acme-platform-delivery",
-        "arn:aws:iam::111111111111:role/acme-platform-deploy-build",
+        "acme-platform-plan-build-dev",
+        "acme-platform-apply-build-dev",
     )
     assert (naming.pr_artifact_bucket, naming.pr_pipeline, naming.pr_synth_build_role, naming.pr_comment_build_role) == (
         "acme-platform-pr-artifacts-111111111111-eu-west-1",

@@ -1,0 +1,501 @@
+"""Who may do what: every IAM role the product creates, with its trust and its policies, as plain data.
+
+This is the one place that decides permissions. The stacks turn these specs into resources
+(``modules.service_role``, ``modules.deploy_role``); ``provisioner check`` measures them against IAM's
+quotas before anything is synthesized (``provisioner.quotas``); the permission tests evaluate what
+the stacks synthesized from them with an IAM policy evaluator. Nothing here imports the CDK.
+
+Per environment ``<env>`` (DevOps account D, the environment's workload account W)::
+
+    <prefix>-plan-build-<env>   D  CodeBuild project <prefix>-plan-<env> (release plan)
+                                   reads its stack's state, writes only its lock object,
+                                   assumes <prefix>-plan-<env> and nothing else
+    <prefix>-apply-build-<env>  D  CodeBuild project <prefix>-apply-<env> (applies the reviewed plan)
+                                   reads and writes its stack's state and lock,
+                                   assumes the deployment role and nothing else
+    <prefix>-plan-<env>         W  ReadOnlyAccess minus data reads; trusted by the plan builds
+                                   (release and pull request), extra_ and plan_trusted_role_arns
+    <prefix>-deploy-<env>       W  the configured deployment policies; trusted by the apply build
+                                   and extra_trusted_role_arns only
+
+Shared by all environments (D): the CodePipeline role, the synth build, and for CodeStar sources the
+pull-request builds (synth, read-only plan of every stack, comment). Workload-account roles get
+nothing on the artifact bucket or its key: builds read artifacts with their own DevOps-account roles.
+Same-account grants live in the roles' identity policies only; resource policies (buckets, keys)
+grant no DevOps-account role, so they stay small whatever the number of environments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Iterator
+
+from modules import policy
+from modules.pipeline_blueprint import CodeCommitSource, CodeStarSource, S3Source, Source
+from provisioner.naming import Naming, standard_tags, workload_stack
+
+if TYPE_CHECKING:
+    from provisioner.config import EnvironmentConfig, ProjectConfig
+
+Statement = policy.Statement
+
+READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+PLAN_ROLE_DESCRIPTION = "Read-only: assumed by the pipeline's plans (release and pull request); never applies"
+DEPLOYMENT_ROLE_DESCRIPTION = "Assumed by the DevOps-account pipeline's apply build to deploy this account's stacks"
+
+# What ReadOnlyAccess allows and a plan never needs: the contents of data, not configuration. Refreshing
+# a managed resource never calls these.
+DATA_READS_NEVER_NEEDED = (
+    "athena:GetQueryResults", "athena:GetQueryResultsStream",
+    "codecommit:GetBlob", "codecommit:GetFile", "codecommit:GetFolder",
+    "dynamodb:GetRecords", "dynamodb:PartiQLSelect", "dynamodb:Query", "dynamodb:Scan",
+    "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+    "glacier:GetJobOutput",
+    "kinesis:GetRecords", "kinesis:SubscribeToShard",
+    "logs:FilterLogEvents", "logs:GetLogEvents", "logs:GetLogRecord", "logs:GetQueryResults", "logs:StartLiveTail",
+    "logs:StartQuery", "logs:Unmask",
+    "redshift-data:GetStatementResult",
+    "s3:GetObjectTorrent",
+    "secretsmanager:BatchGetSecretValue",
+    "sqs:ReceiveMessage",
+    "ssm:GetParametersByPath",
+)  # fmt: skip
+# Data reads that refreshing a managed resource does need (aws_ssm_parameter, aws_secretsmanager_secret_version,
+# aws_lambda_function, aws_dynamodb_table_item): allowed only on resources tagged with this installation's
+# Project tag (every resource the stacks create carries it through the provider's default tags), whose
+# values the stack's state already holds.
+DATA_READS_OF_TAGGED_RESOURCES = (
+    "dynamodb:BatchGetItem", "dynamodb:GetItem",
+    "lambda:GetFunction",
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters",
+)  # fmt: skip
+# Object bodies (and HeadObject, which aws_s3_object's refresh calls): only objects tagged likewise.
+OBJECT_READS = ("s3:GetObject", "s3:GetObjectVersion")
+PROJECT_TAG = "Project"
+
+
+@dataclass(frozen=True)
+class ServiceRoleSpec:
+    """A DevOps-account role that an AWS service (CodeBuild, CodePipeline) assumes."""
+
+    id: str
+    """Construct id: part of the resource address, so it must never change."""
+    name: str
+    account_id: str
+    service: str
+    source_arns: tuple[str, ...]
+    """The resources the service may act for (``aws:SourceArn``)."""
+    statements: tuple[Statement, ...]
+    description: str
+
+    def trust(self) -> Statement:
+        return policy.trust_service(self.service, self.account_id, self.source_arns)
+
+    @property
+    def arn(self) -> str:
+        return Naming.role_arn(self.account_id, self.name)
+
+
+@dataclass(frozen=True)
+class WorkloadRoleSpec:
+    """A workload-account role that DevOps-account roles assume (``bootstrap-<env>``)."""
+
+    id: str
+    name: str
+    account_id: str
+    trusted_role_arns: tuple[str, ...]
+    managed_policy_arns: tuple[str, ...]
+    description: str
+    deny_statements: tuple[Statement, ...] = ()
+    permissions_boundary_arn: str | None = None
+    external_id: str | None = None
+    max_session_duration: int = 3600
+
+    def trust(self) -> Statement:
+        return policy.trust_roles("TrustPipelineRolesOnly", self.trusted_role_arns, self.external_id)
+
+    @property
+    def arn(self) -> str:
+        return Naming.role_arn(self.account_id, self.name)
+
+
+@dataclass(frozen=True)
+class Resources:
+    """ARNs only AWS knows until the devops stack is applied (a KMS key's id, a created connection's id).
+
+    The stacks pass references to their resources; ``provisioner check`` passes ``placeholders``,
+    strings of the same length, so that policy sizes come out as AWS will count them.
+    """
+
+    state_key_arn: str
+    artifact_key_arn: str
+    source: Source
+    connection_arns: tuple[str, ...] = field(default=())
+    """CodeStar sources: the connection's ARN in the codestar-connections and the codeconnections format
+    (each service's action is granted on its own format). Default: derived from ``source``."""
+
+
+def placeholders(project: ProjectConfig) -> Resources:
+    """Resources with stand-ins as long as the real ARNs (a KMS key id and a connection id are UUIDs)."""
+    devops = project.devops
+    uuid = "00000000-0000-0000-0000-000000000000"
+    key = f"arn:aws:kms:{devops.region}:{devops.account_id}:key/{uuid}"
+    return Resources(state_key_arn=key, artifact_key_arn=key, source=source_of(project, f"arn:aws:codestar-connections:{devops.region}:{devops.account_id}:connection/{uuid}"))
+
+
+def source_of(project: ProjectConfig, created_connection_arn: str | None) -> Source:
+    """The pipeline's source from ``devops.hcl``; ``created_connection_arn`` when the devops stack creates the connection."""
+    config = project.devops.source
+    if config.type == "codecommit":
+        return CodeCommitSource(repository=config.repository, branch=config.branch)
+    if config.type == "s3":
+        return S3Source(bucket=config.bucket or "", object_key=config.repository)
+    return CodeStarSource(
+        connection_arn=config.connection_arn or created_connection_arn or "",
+        repository=config.repository,
+        branch=config.branch,
+        trigger_paths=config.trigger_paths,
+    )
+
+
+def plans_pull_requests(project: ProjectConfig) -> bool:
+    """Pull requests get their own plan-only pipeline where the source can trigger on them (CodeStar)."""
+    return project.devops.source.type == "codestar"
+
+
+def comments_on_pull_requests(project: ProjectConfig) -> bool:
+    source = project.devops.source
+    return plans_pull_requests(project) and bool(project.devops.github_token_secret) and source.connection_provider in (
+        "GitHub", "GitHubEnterpriseServer",
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------------------------
+# Statements
+# --------------------------------------------------------------------------------------------
+def artifact_statements(bucket_arn: str, kms_key_arn: str | None, *, sid: str = "Artifact", write: bool = True) -> list[Statement]:
+    """Read (and with ``write``, write) one artifact bucket's objects, and use the pipeline key unless
+    ``kms_key_arn`` is None (a role that holds the key grant through another statement)."""
+    objects = ["s3:GetObject", "s3:GetObjectVersion", *(["s3:PutObject"] if write else [])]
+    statements: list[Statement] = [
+        {
+            "Sid": f"{sid}Bucket",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket"],
+            "Resource": bucket_arn,
+        },
+        {"Sid": f"{sid}Objects", "Effect": "Allow", "Action": objects, "Resource": f"{bucket_arn}/*"},
+    ]
+    if kms_key_arn is not None:
+        statements.append({"Sid": f"{sid}Key", "Effect": "Allow", "Action": list(policy.KMS_USE_ACTIONS), "Resource": kms_key_arn})
+    return statements
+
+
+def assume_roles(role_arns: list[str]) -> Statement:
+    """``sts:AssumeRole`` on exactly these roles."""
+    return {"Sid": "AssumeExactRoles", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": sorted(set(role_arns))}
+
+
+def build_log_statements(region: str, account: str, project_names: list[str]) -> list[Statement]:
+    """Write the logs and test reports of exactly these CodeBuild projects, nobody else's."""
+    return [
+        {
+            "Sid": "OwnBuildLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [f"arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/{name}:*" for name in project_names],
+        },
+        {
+            "Sid": "OwnBuildReports",
+            "Effect": "Allow",
+            "Action": ["codebuild:CreateReportGroup", "codebuild:CreateReport", "codebuild:UpdateReport", "codebuild:BatchPutTestCases"],
+            "Resource": [f"arn:aws:codebuild:{region}:{account}:report-group/{name}-*" for name in project_names],
+        },
+    ]
+
+
+def state_statements(naming: Naming, state_key_arn: str, stack: str, *, write: bool) -> list[Statement]:
+    """Terraform's S3 backend on one stack's state: read the state and take its lock (plans), or with
+    ``write`` also write the state (applies).
+
+    ``s3:ListBucket`` carries no ``s3:prefix`` condition: S3 answers a GET of a missing object (the
+    first run's state) with 404 only to a caller who may list the bucket, and that check has no prefix.
+    """
+    bucket = naming.state_bucket_arn
+    key_actions = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*"]
+    return [
+        {"Sid": "StateBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket},
+        {
+            "Sid": "ReadWriteState" if write else "ReadState",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject"] if write else "s3:GetObject",
+            "Resource": f"{bucket}/{Naming.state_key(stack)}",
+        },
+        {
+            "Sid": "StateLock",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            "Resource": f"{bucket}/{Naming.state_lock_key(stack)}",
+        },
+        {"Sid": "StateKey", "Effect": "Allow", "Action": key_actions, "Resource": state_key_arn},
+    ]
+
+
+def read_every_workload_state(naming: Naming, state_key_arn: str) -> list[Statement]:
+    """Read (never write, never lock) the state of every workload stack: pull-request plans."""
+    bucket = naming.state_bucket_arn
+    return [
+        {"Sid": "StateBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket},
+        {"Sid": "ReadWorkloadState", "Effect": "Allow", "Action": "s3:GetObject", "Resource": f"{bucket}/{Naming.state_key(workload_stack('*'))}"},
+        {"Sid": "StateKeyDecrypt", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:DescribeKey"], "Resource": state_key_arn},
+    ]
+
+
+def connection_arn_forms(arn: str) -> tuple[str, str]:
+    """A connection's ARN as codestar-connections and as codeconnections write it (the same connection)."""
+    return arn.replace(":codeconnections:", ":codestar-connections:"), arn.replace(":codestar-connections:", ":codeconnections:")
+
+
+def source_statements(project: ProjectConfig, resources: Resources) -> list[Statement]:
+    """What CodePipeline's role needs to read the source."""
+    source, devops = resources.source, project.devops
+    if isinstance(source, CodeStarSource):
+        codestar, codeconnections = resources.connection_arns or connection_arn_forms(source.connection_arn)
+        return [
+            {"Sid": "UseSourceConnection", "Effect": "Allow", "Action": "codestar-connections:UseConnection", "Resource": codestar},
+            {"Sid": "UseSourceCodeConnection", "Effect": "Allow", "Action": "codeconnections:UseConnection", "Resource": codeconnections},
+        ]
+    if isinstance(source, CodeCommitSource):
+        return [
+            {
+                "Sid": "ReadSourceRepository",
+                "Effect": "Allow",
+                "Action": [
+                    "codecommit:GetBranch", "codecommit:GetCommit", "codecommit:GetRepository",
+                    "codecommit:UploadArchive", "codecommit:GetUploadArchiveStatus", "codecommit:CancelUploadArchive",
+                ],  # fmt: skip
+                "Resource": f"arn:aws:codecommit:{devops.region}:{devops.account_id}:{source.repository}",
+            }
+        ]
+    return [
+        {
+            "Sid": "ReadSourceObject",
+            "Effect": "Allow",
+            "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+            "Resource": f"arn:aws:s3:::{source.bucket}/{source.object_key}",
+        },
+        {
+            "Sid": "ReadSourceBucket",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketVersioning", "s3:GetBucketLocation", "s3:ListBucket"],
+            "Resource": f"arn:aws:s3:::{source.bucket}",
+        },
+    ]
+
+
+def plan_role_deny_statements(project_tag: str) -> list[Statement]:
+    """What the read-only plan role may not read although ReadOnlyAccess allows it: data, not configuration.
+
+    ``project_tag`` is the value of the ``Project`` tag the environment's provider puts on every resource.
+    A missing tag counts as another project (negated condition operators match a missing key).
+    """
+    return [
+        {"Sid": "DenyDataReads", "Effect": "Deny", "Action": sorted(DATA_READS_NEVER_NEEDED), "Resource": "*"},
+        {
+            "Sid": "DenyDataReadsOfOtherResources",
+            "Effect": "Deny",
+            "Action": sorted(DATA_READS_OF_TAGGED_RESOURCES),
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {f"aws:ResourceTag/{PROJECT_TAG}": project_tag}},
+        },
+        {
+            "Sid": "DenyObjectReadsOfOtherObjects",
+            "Effect": "Deny",
+            "Action": sorted(OBJECT_READS),
+            "Resource": "*",
+            "Condition": {"StringNotEquals": {f"s3:ExistingObjectTag/{PROJECT_TAG}": project_tag}},
+        },
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# Roles
+# --------------------------------------------------------------------------------------------
+def codebuild_role(project: ProjectConfig, id_: str, name: str, project_name: str, statements: list[Statement], description: str) -> ServiceRoleSpec:
+    """A build role that exactly one CodeBuild project may use, writing only that project's logs."""
+    naming, devops = project.naming, project.devops
+    return ServiceRoleSpec(
+        id=id_,
+        name=name,
+        account_id=devops.account_id,
+        service="codebuild.amazonaws.com",
+        source_arns=(naming.build_project_arn(project_name),),
+        statements=(*statements, *build_log_statements(devops.region, devops.account_id, [project_name])),
+        description=description,
+    )
+
+
+def plan_build_role(project: ProjectConfig, env: EnvironmentConfig, resources: Resources) -> ServiceRoleSpec:
+    naming = project.naming
+    return codebuild_role(
+        project,
+        f"plan-build-role-{env.name}",
+        naming.plan_build_role(env.name),
+        naming.build_project("plan", env.name),
+        [
+            *artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn),
+            *state_statements(naming, resources.state_key_arn, env.workload_stack, write=False),
+            assume_roles([project.plan_role_arn(env)]),
+        ],
+        f"CodeBuild: plans {env.workload_stack} through its read-only plan role; cannot change it",
+    )
+
+
+def apply_build_role(project: ProjectConfig, env: EnvironmentConfig, resources: Resources) -> ServiceRoleSpec:
+    naming = project.naming
+    return codebuild_role(
+        project,
+        f"apply-build-role-{env.name}",
+        naming.apply_build_role(env.name),
+        naming.build_project("apply", env.name),
+        [
+            *artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn, write=False),
+            *state_statements(naming, resources.state_key_arn, env.workload_stack, write=True),
+            assume_roles([project.deployment_role_arn(env)]),
+        ],
+        f"CodeBuild: applies the reviewed saved plan of {env.workload_stack} through its deployment role",
+    )
+
+
+def synth_build_role(project: ProjectConfig, resources: Resources) -> ServiceRoleSpec:
+    naming = project.naming
+    return codebuild_role(
+        project,
+        "synth-build-role",
+        naming.synth_build_role,
+        naming.build_project("synth"),
+        artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn),
+        "CodeBuild: synthesizes the stacks and runs the policy gate; no AWS access beyond its artifacts and logs",
+    )
+
+
+def pipeline_role(project: ProjectConfig, resources: Resources) -> ServiceRoleSpec:
+    """CodePipeline's role for both pipelines: artifacts, the source, starting the product's own builds."""
+    naming, prefix = project.naming, project.devops.name_prefix
+    pipelines = [naming.pipeline_arn]
+    # Patterns, not one ARN per project: the list would outgrow IAM's inline-policy quota at about 45 environments.
+    projects = [naming.build_project("synth"), f"{prefix}-plan-*", f"{prefix}-apply-*"]
+    statements = artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn)
+    if plans_pull_requests(project):
+        pipelines.append(naming.pr_pipeline_arn)
+        projects.append(f"{prefix}-pr-*")
+        statements += artifact_statements(naming.pr_artifact_bucket_arn, None, sid="PullRequestArtifact")
+    statements += [
+        {
+            "Sid": "RunThisPipelinesBuilds",
+            "Effect": "Allow",
+            "Action": ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
+            "Resource": [naming.build_project_arn(name) for name in projects],
+        },
+        {"Sid": "NotifyApprovers", "Effect": "Allow", "Action": "sns:Publish", "Resource": naming.notifications_topic_arn},
+        *source_statements(project, resources),
+    ]
+    return ServiceRoleSpec(
+        id="pipeline-role",
+        name=naming.pipeline_role,
+        account_id=project.devops.account_id,
+        service="codepipeline.amazonaws.com",
+        source_arns=tuple(pipelines),
+        statements=tuple(statements),
+        description="CodePipeline: reads the source, runs the builds, passes artifacts",
+    )
+
+
+def pull_request_roles(project: ProjectConfig, resources: Resources) -> list[ServiceRoleSpec]:
+    """The pull-request builds' roles: their own artifact bucket, never the release pipeline's."""
+    if not plans_pull_requests(project):
+        return []
+    naming, devops = project.naming, project.devops
+    artifacts = artifact_statements(naming.pr_artifact_bucket_arn, resources.artifact_key_arn)
+    roles = [
+        codebuild_role(
+            project, "pr-synth-build-role", naming.pr_synth_build_role, naming.build_project("pr-synth"), artifacts,
+            "CodeBuild: synthesizes a pull request and runs the policy gate; pull-request artifacts only",
+        ),
+        codebuild_role(
+            project, "pr-plan-build-role", naming.pr_plan_build_role, naming.build_project("pr-plan"),
+            [
+                *artifacts,
+                *read_every_workload_state(naming, resources.state_key_arn),
+                assume_roles([project.plan_role_arn(env) for env in project.environments]),
+            ],
+            "CodeBuild: plans pull requests through the read-only plan roles; cannot change anything",
+        ),
+    ]  # fmt: skip
+    if comments_on_pull_requests(project):
+        # Secrets Manager appends a random 6-character suffix to secret ARNs.
+        secret_arn = f"arn:aws:secretsmanager:{devops.region}:{devops.account_id}:secret:{devops.github_token_secret}-??????"
+        token = {"Sid": "ReadPullRequestCommentToken", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_arn}
+        roles.append(
+            codebuild_role(
+                project, "pr-comment-build-role", naming.pr_comment_build_role, naming.build_project("pr-comment"),
+                [*artifact_statements(naming.pr_artifact_bucket_arn, resources.artifact_key_arn, write=False), token],
+                "CodeBuild: posts the plan summary on the pull request; runs no pull-request code",
+            )
+        )  # fmt: skip
+    return roles
+
+
+def devops_roles(project: ProjectConfig, resources: Resources) -> list[ServiceRoleSpec]:
+    """Every role of the devops stack (but the CodeCommit trigger's, which ``DeliveryPipeline`` owns)."""
+    roles = [pipeline_role(project, resources), synth_build_role(project, resources)]
+    for env in project.environments:
+        roles += [plan_build_role(project, env, resources), apply_build_role(project, env, resources)]
+    return roles + pull_request_roles(project, resources)
+
+
+def deployment_role(project: ProjectConfig, env: EnvironmentConfig) -> WorkloadRoleSpec:
+    role = env.deployment_role
+    return WorkloadRoleSpec(
+        id="deployment-role",
+        name=role.name,
+        account_id=env.account_id,
+        trusted_role_arns=(project.naming.devops_role_arn(project.naming.apply_build_role(env.name)), *role.extra_trusted_role_arns),
+        managed_policy_arns=role.managed_policy_arns,
+        permissions_boundary_arn=role.permissions_boundary_arn,
+        external_id=role.external_id,
+        max_session_duration=role.max_session_duration,
+        description=DEPLOYMENT_ROLE_DESCRIPTION,
+    )
+
+
+def plan_role(project: ProjectConfig, env: EnvironmentConfig) -> WorkloadRoleSpec:
+    naming, role = project.naming, env.deployment_role
+    planners = [naming.devops_role_arn(naming.plan_build_role(env.name))]
+    if plans_pull_requests(project):
+        planners.append(naming.devops_role_arn(naming.pr_plan_build_role))
+    project_tag = standard_tags(project.devops.name_prefix, env.name, dict(env.tags))[PROJECT_TAG]
+    return WorkloadRoleSpec(
+        id="plan-role",
+        name=naming.plan_role(env.name),
+        account_id=env.account_id,
+        trusted_role_arns=(*planners, *role.extra_trusted_role_arns, *role.plan_trusted_role_arns),
+        managed_policy_arns=(READ_ONLY_ACCESS,),
+        deny_statements=tuple(plan_role_deny_statements(project_tag)),
+        permissions_boundary_arn=role.permissions_boundary_arn,
+        external_id=role.external_id,
+        max_session_duration=role.max_session_duration,
+        description=PLAN_ROLE_DESCRIPTION,
+    )
+
+
+def environment_roles(project: ProjectConfig, env: EnvironmentConfig) -> list[WorkloadRoleSpec]:
+    """The two roles ``bootstrap-<env>`` creates in the workload account."""
+    return [deployment_role(project, env), plan_role(project, env)]
+
+
+def every_role(project: ProjectConfig, resources: Resources) -> Iterator[ServiceRoleSpec | WorkloadRoleSpec]:
+    yield from devops_roles(project, resources)
+    for env in project.environments:
+        yield from environment_roles(project, env)
