@@ -718,6 +718,12 @@ def load(environments_dir: Path, *, repo_root: Path | None = None) -> ProjectCon
     environments.sort(key=lambda env: (env.order, env.name))
     project = ProjectConfig(devops=devops, environments=tuple(environments))
     _check_derived_names(project, devops_path, env_paths, problems)
+    if not problems.lines:
+        # Sizes are measured on a configuration that is otherwise right (imported here: it needs this module).
+        from provisioner import quotas
+
+        for environment, message in quotas.problems(project):
+            problems.add(env_paths[environment] if environment else devops_path, message)
     if problems.lines:
         raise ConfigErrors(problems.lines)
     return project

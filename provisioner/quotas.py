@@ -1,0 +1,124 @@
+"""The AWS quotas a configuration must fit, measured before anything is synthesized.
+
+AWS counts an IAM policy document without whitespace; the product writes its documents that way, and
+measures them from the same specs the stacks are built from (``provisioner.access``), with ARNs only
+AWS knows (KMS key ids) replaced by stand-ins of the same length. A configuration that would exceed a
+quota is bad input: ``provisioner check`` (and every synth) reports it, naming the quota, instead of
+``terraform apply`` failing half-way through.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Iterator
+
+from modules import policy
+from modules.pipeline_blueprint import BuildAction
+from provisioner import access, buildspecs
+from provisioner.delivery import delivery_stages
+
+if TYPE_CHECKING:
+    from provisioner.config import ProjectConfig
+
+
+@dataclass(frozen=True)
+class Quota:
+    name: str
+    limit: int
+    hint: str
+    """What to change when it is exceeded."""
+
+
+TRUST_POLICY = Quota(
+    "IAM role trust policy", 2048,
+    "trust fewer roles (extra_trusted_role_arns, plan_trusted_role_arns) or ask AWS to raise the quota to at most 4,096",
+)  # fmt: skip
+INLINE_POLICIES = Quota("IAM inline policies per role", 10240, "plan fewer environments in one installation")
+MANAGED_POLICIES_PER_ROLE = Quota("IAM managed policies per role", 10, "combine policies into fewer managed policies")
+ROLE_NAME = Quota("IAM role name", 64, "use a shorter name_prefix or environment name")
+PIPELINE_STAGES = Quota("CodePipeline stages per pipeline", 50, "give environments fewer distinct orders (equal orders share a stage)")
+ACTIONS_PER_STAGE = Quota("CodePipeline actions per stage", 50, "give some of these environments another order")
+ACTION_CONFIGURATION = Quota("CodePipeline action configuration value", 1000, "use shorter names")
+BUILDSPEC = Quota("CodeBuild inline buildspec", buildspecs.MAX_BUILDSPEC_CHARS, "plan fewer environments in one installation")
+"""Not in CodeBuild's documented quotas, but CreateProject refuses a longer inline buildspec."""
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One measured thing: what, which quota, its size, and the environment it belongs to (None: devops.hcl)."""
+
+    what: str
+    quota: Quota
+    size: int
+    environment: str | None = None
+
+    @property
+    def exceeded(self) -> bool:
+        return self.size > self.quota.limit
+
+    def problem(self) -> str:
+        unit = "" if self.quota in (MANAGED_POLICIES_PER_ROLE, PIPELINE_STAGES, ACTIONS_PER_STAGE) else " characters"
+        return (
+            f"{self.what} would be {self.size:,}{unit}, over the {self.quota.name} quota of "
+            f"{self.quota.limit:,}{unit}: {self.quota.hint}"
+        )
+
+
+def measures(project: ProjectConfig) -> Iterator[Measure]:
+    """Every quota-bound size of what the configuration declares."""
+    resources = access.placeholders(project)
+    for spec in access.devops_roles(project, resources):
+        yield from _role(spec, None, [policy.document(spec.statements)], 0)
+    for env in project.environments:
+        for spec in access.environment_roles(project, env):
+            inline = [policy.document(spec.deny_statements)] if spec.deny_statements else []
+            yield from _role(spec, env.name, inline, len(spec.managed_policy_arns))
+    yield from _pipeline(project, resources)
+    yield from _buildspecs(project)
+
+
+def problems(project: ProjectConfig) -> list[tuple[str | None, str]]:
+    """(environment or None for devops.hcl, one-line problem) for every quota the configuration exceeds."""
+    return [(measure.environment, measure.problem()) for measure in measures(project) if measure.exceeded]
+
+
+def _role(spec: access.ServiceRoleSpec | access.WorkloadRoleSpec, environment: str | None, inline: list[str], managed: int) -> Iterator[Measure]:
+    where = f"role {spec.name} (account {spec.account_id})"
+    yield Measure(f"{where}: its name", ROLE_NAME, len(spec.name), environment)
+    yield Measure(f"{where}: its trust policy", TRUST_POLICY, len(policy.document([spec.trust()])), environment)
+    yield Measure(f"{where}: its inline policies", INLINE_POLICIES, sum(len(document) for document in inline), environment)
+    yield Measure(f"{where}: its managed policies", MANAGED_POLICIES_PER_ROLE, managed, environment)
+
+
+def _pipeline(project: ProjectConfig, resources: access.Resources) -> Iterator[Measure]:
+    naming = project.naming
+    stages = delivery_stages(project, resources.source, naming.notifications_topic_arn)
+    yield Measure(f"pipeline {naming.pipeline}: its stages (Source and {len(stages)} more)", PIPELINE_STAGES, 1 + len(stages))
+    waves = {stage.name: wave for stage, wave in zip(stages[1:], project.waves())}
+    for stage in stages:
+        wave = waves.get(stage.name, ())
+        owner = wave[0].name if wave else None
+        who = f" (environments {', '.join(env.name for env in wave)})" if len(wave) > 1 else ""
+        yield Measure(f"pipeline stage {stage.name}{who}: its actions", ACTIONS_PER_STAGE, len(stage.actions), owner)
+        for action in stage.actions:
+            for key, value in _configuration(action).items():
+                yield Measure(f"pipeline action {action.name}: its {key}", ACTION_CONFIGURATION, len(value), owner)
+
+
+def _configuration(action: object) -> dict[str, str]:
+    """The configuration values of ``action`` that grow with names (CodePipeline counts each one)."""
+    if isinstance(action, BuildAction):
+        return {"ProjectName": action.project_name}
+    return {"CustomData": action.message, "ExternalEntityLink": action.review_url or ""}  # type: ignore[attr-defined]
+
+
+def _buildspecs(project: ProjectConfig) -> Iterator[Measure]:
+    naming = project.naming
+    for env in project.environments:
+        plan = buildspecs.plan(env.workload_stack, project.plan_role_arn(env))
+        apply = buildspecs.apply(env.workload_stack, project.deployment_role_arn(env))
+        yield Measure(f"CodeBuild project {naming.build_project('plan', env.name)}: its buildspec", BUILDSPEC, len(plan), env.name)
+        yield Measure(f"CodeBuild project {naming.build_project('apply', env.name)}: its buildspec", BUILDSPEC, len(apply), env.name)
+    if access.plans_pull_requests(project):
+        spec = buildspecs.pr_plan({env.workload_stack: project.plan_role_arn(env) for env in project.environments})
+        yield Measure(f"CodeBuild project {naming.build_project('pr-plan')}: its buildspec", BUILDSPEC, len(spec))
