@@ -158,7 +158,7 @@ class Demo:
     def deploy_with_cdktf(self) -> None:
         stacks = [DEVOPS_STACK, *(env.bootstrap_stack for env in self.project.environments)]
         accounts = [self.project.devops.account_id, *(env.account_id for env in self.project.environments)]
-        self.progress.say("--- cdktf deploy: the devops stack, then each workload account's deployment role")
+        self.progress.say("--- cdktf deploy: the devops stack, then each workload account's roles (the bootstrap stacks)")
         for index, (stack, account) in enumerate(zip(stacks, accounts)):
             # The first deploy synthesizes; the others deploy that same output.
             argv = ["cdktf", "deploy", stack, "--auto-approve", "--skip-provider-lock", "--output", _relative(self.outdir)]
@@ -282,7 +282,7 @@ def verify_placement(project: ProjectConfig) -> list[str]:
     """Check, with boto3 through the current target, that each resource is in its account; one line per check.
 
     DevOps account: the state bucket, the artifact bucket, the pipeline and every CodeBuild project, and
-    no deployment role. Each workload account (through its deployment role): the role itself, the
+    no deployment or plan role. Each workload account (through its deployment role): both roles, the
     workload bucket and its SSM parameter. Raises ``UserError`` naming the first thing out of place.
     """
     devops, naming = project.devops, project.naming
@@ -318,7 +318,11 @@ def verify_placement(project: ProjectConfig) -> list[str]:
         credentials = client("sts", env.region).assume_role(**assume)["Credentials"]
         acting = client("sts", env.region, credentials).get_caller_identity()["Account"]
         expect(acting == env.account_id, f"{role} acts in {acting}, not in {env.account_id}")
-        expect(_role_exists(client("iam", env.region, credentials), role), f"deployment role {role} is not in {env.account_id}")
+        workload_iam = client("iam", env.region, credentials)
+        expect(_role_exists(workload_iam, role), f"deployment role {role} is not in {env.account_id}")
+        plan_role = naming.plan_role(env.name)
+        expect(_role_exists(workload_iam, plan_role), f"plan role {plan_role} is not in {env.account_id}")
+        expect(not _role_exists(iam, plan_role), f"plan role {plan_role} exists in the DevOps account {devops.account_id}")
         bucket = naming.workload_bucket(env.name, env.account_id, env.region)
         owned = {b["Name"] for b in client("s3", env.region, credentials).list_buckets()["Buckets"]}
         expect(bucket in owned, f"workload bucket {bucket} is not in {env.account_id}")
@@ -326,7 +330,10 @@ def verify_placement(project: ProjectConfig) -> list[str]:
         parameter = f"/{devops.name_prefix}/{env.name}/data-bucket"
         value = client("ssm", env.region, credentials).get_parameter(Name=parameter)["Parameter"]["Value"]
         expect(value == bucket, f"SSM parameter {parameter} holds {value!r}, not {bucket!r}")
-        lines.append(f"{env.name} account {env.account_id}: deployment role {role} (not in DevOps), bucket {bucket}, parameter {parameter}")
+        lines.append(
+            f"{env.name} account {env.account_id}: deployment role {role} and plan role {plan_role} (not in DevOps), "
+            f"bucket {bucket}, parameter {parameter}"
+        )
     return lines
 
 

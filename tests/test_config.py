@@ -551,6 +551,14 @@ def test_bad_bootstrap_blocks(tmp_path: Path, block: str, expected: str) -> None
     assert only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=extra)})) == f"{DEV_FILE}: {expected}"
 
 
+def test_a_longer_session_duration_is_refused_because_chained_sessions_last_an_hour(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra="deployment_role {\n  max_session_duration = 7200\n}\n")}))
+    assert line == (
+        f"{DEV_FILE}: deployment_role.max_session_duration 7200 has no effect: every principal the roles trust is a role, "
+        "and a session one role opens for another (role chaining) lasts at most 3600 seconds; remove the field"
+    )
+
+
 def test_bootstrap_blocks_for_organizations_and_standalone_accounts(tmp_path: Path) -> None:
     organizations = 'bootstrap {\n  role_arn = "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"\n  state_role_arn = "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole"\n}\n'
     standalone = 'bootstrap {\n  profile = "staging-admin"\n  state_profile = "devops-admin"\n}\n'

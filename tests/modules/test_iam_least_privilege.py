@@ -307,6 +307,37 @@ def test_workload_role_trusts_use_principal_arn_not_service_conditions(any_synth
             assert "aws:PrincipalArn" in text, role["name"]
 
 
+@pytest.mark.parametrize("synth_name", ["repo_synth", "token_synth"])
+def test_each_use_connection_action_is_granted_on_its_own_services_arn_format(request: pytest.FixtureRequest, synth_name: str) -> None:
+    """codestar-connections:UseConnection on the codestar-connections ARN, codeconnections:UseConnection on the
+    codeconnections ARN: the same connection, and an action matches only ARNs of its own service."""
+    synth = request.getfixturevalue(synth_name)
+    devops = synth.stacks["devops"]
+    uses = {s["Action"]: s["Resource"] for s in inline_policies(synth)["devops/pipeline-role"] if str(s["Action"]).endswith(":UseConnection")}
+    assert uses == {
+        "codestar-connections:UseConnection": "${local.source_connection_codestar_arn}",
+        "codeconnections:UseConnection": "${local.source_connection_codeconnections_arn}",
+    }
+    connection = "aws_codestarconnections_connection.source-connection.arn"
+    assert devops["locals"] == {
+        "source_connection_codestar_arn": f'${{replace({connection}, ":codeconnections:", ":codestar-connections:")}}',
+        "source_connection_codeconnections_arn": f'${{replace({connection}, ":codestar-connections:", ":codeconnections:")}}',
+    }
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["arn:aws:codestar-connections:eu-west-1:111111111111:connection/abc", "arn:aws:codeconnections:eu-west-1:111111111111:connection/abc"],
+)
+def test_a_configured_connection_arn_is_granted_in_both_formats(given: str) -> None:
+    from provisioner.access import connection_arn_forms
+
+    assert connection_arn_forms(given) == (
+        "arn:aws:codestar-connections:eu-west-1:111111111111:connection/abc",
+        "arn:aws:codeconnections:eu-west-1:111111111111:connection/abc",
+    )
+
+
 # --- GitHub token (a source with github_token_secret set) ----------------------------------------
 def test_only_the_pr_comment_build_role_reads_the_github_token(token_synth) -> None:
     """The token lets a build comment on pull requests: only the comment build gets it, never the build that runs PR code."""

@@ -1,0 +1,139 @@
+"""README.md says what the stacks do: its role table and its bootstrap steps are checked against the
+synthesized stacks and the repository's own environments/."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from provisioner.paths import REPO_ROOT
+from tests.conftest import Synthesized
+
+README = (REPO_ROOT / "README.md").read_text()
+
+
+def between(name: str) -> str:
+    match = re.search(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", README, re.S)
+    assert match, f"README.md lost its {name} block"
+    return match.group(1)
+
+
+def fenced(name: str, language: str) -> str:
+    match = re.fullmatch(rf"```{language}\n(.*?)```\n", between(name), re.S)
+    assert match, f"the {name} block must hold one {language} code block"
+    return match.group(1)
+
+
+# --- the role table ------------------------------------------------------------------------------
+def role_rows() -> dict[str, tuple[str, str]]:
+    """Role name pattern -> (account, trusted by), from the table in README.md."""
+    rows = {}
+    for line in between("roles").splitlines()[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        rows[cells[0].split()[0].strip("`")] = (cells[1], cells[2])
+    return rows
+
+
+def expand(pattern: str, synth: Synthesized, env_name: str | None = None) -> str:
+    text = pattern.replace("<prefix>", synth.project.devops.name_prefix)
+    return text.replace("<env>", env_name) if env_name is not None else text
+
+
+def roles_of(synth: Synthesized) -> dict[str, tuple[str, dict]]:
+    """Role name -> (stack, trust statement) of every role the stacks create."""
+    found = {}
+    for stack, doc in synth.stacks.items():
+        for role in doc.get("resource", {}).get("aws_iam_role", {}).values():
+            (trust,) = json.loads(role["assume_role_policy"])["Statement"]
+            found[role["name"]] = (stack, trust)
+    return found
+
+
+def readme_role(synth: Synthesized, name: str) -> tuple[str, str | None]:
+    """The README pattern a role name matches, and the environment it was expanded with. A deployment
+    role named in environment.hcl (``deployment_role.name``) is the ``<prefix>-deploy-<env>`` row."""
+    for env in synth.project.environments:
+        if name == env.deployment_role.name:
+            return "<prefix>-deploy-<env>", env.name
+    matches = []
+    for pattern in role_rows():
+        for env in [None, *synth.project.environments]:
+            if expand(pattern, synth, env.name if env else None) == name and ("<env>" in pattern) == (env is not None):
+                matches.append((pattern, env.name if env else None))
+    assert len(matches) == 1, f"{name}: README's role table has {len(matches)} rows for it"
+    return matches[0]
+
+
+@pytest.mark.parametrize("synth_name", ["repo_synth", "alt_synth", "token_synth"])
+def test_every_role_the_stacks_create_has_its_row_and_trust(request: pytest.FixtureRequest, synth_name: str) -> None:
+    synth = request.getfixturevalue(synth_name)
+    for name, (stack, trust) in roles_of(synth).items():
+        pattern, env_name = readme_role(synth, name)
+        account, trusted_by = role_rows()[pattern]
+        assert account == ("DevOps" if stack == "devops" else "workload"), name
+        named = [expand(item, synth, env_name) for item in re.findall(r"`([^`]+)`", trusted_by)]
+        if "Service" in trust["Principal"]:
+            assert named[0] == trust["Principal"]["Service"], name
+            sources = [arn.rsplit("/", 1)[-1].rsplit(":", 1)[-1] for arn in trust["Condition"]["ArnLike"]["aws:SourceArn"]]
+            assert set(sources) <= set(named[1:]), f"{name}: trusted for {sources}, README names {named[1:]}"
+        else:
+            env = next(env for env in synth.project.environments if env.name == env_name)
+            configured = {*env.deployment_role.extra_trusted_role_arns, *env.deployment_role.plan_trusted_role_arns}
+            pinned = [arn.rsplit("/", 1)[1] for arn in trust["Condition"]["ArnEquals"]["aws:PrincipalArn"] if arn not in configured]
+            documented = [item for item in named if item.startswith(synth.project.devops.name_prefix)]
+            assert sorted(pinned) == sorted(documented) or sorted(pinned) == sorted(documented[:1]), f"{name}: trusts {pinned}, README says {documented}"
+
+
+def test_every_row_of_the_role_table_is_a_role_some_project_creates(repo_synth, alt_synth, token_synth) -> None:
+    created = {pattern for synth in (repo_synth, alt_synth, token_synth) for name in roles_of(synth) for pattern in [readme_role(synth, name)[0]]}
+    assert created == set(role_rows())
+
+
+# --- bootstrapping a workload account ------------------------------------------------------------
+@pytest.mark.parametrize(("block", "environment"), [("bootstrap-organizations", "dev"), ("bootstrap-profile", "staging")])
+def test_the_bootstrap_samples_are_the_repositorys_own(block: str, environment: str) -> None:
+    text = (REPO_ROOT / "environments" / environment / "environment.hcl").read_text()
+    assert fenced(block, "hcl") in text
+
+
+def test_the_synthesized_bootstrap_sample_is_what_bootstrap_dev_synthesizes(repo_synth) -> None:
+    sample = json.loads(fenced("bootstrap-organizations-json", "json"))
+    stack = repo_synth.stacks["bootstrap-dev"]
+    (provider,) = stack["provider"]["aws"]
+    (documented,) = sample["provider"]["aws"]
+    assert {key: provider[key] for key in documented} == documented
+    backend = stack["terraform"]["backend"]["s3"]
+    assert {key: backend[key] for key in sample["terraform"]["backend"]["s3"]} == sample["terraform"]["backend"]["s3"]
+
+
+def test_every_readme_link_to_a_repository_file_resolves() -> None:
+    for target in re.findall(r"\]\(((?:docs|modules|policy)/[^)#]+)\)", README):
+        assert (REPO_ROOT / target).is_file(), target
+
+
+def test_the_permission_matrix_size_the_readme_quotes_is_the_documented_one() -> None:
+    documented = (REPO_ROOT / "docs" / "permission-matrix.md").read_text()
+    cases = re.search(r"^(\d+) cases: ", documented, re.M)
+    assert cases and f"{cases.group(1)} requests for the repository's environments" in README
+
+
+def test_the_quota_figures_the_readme_quotes_are_measured() -> None:
+    """The sizes of 50 environments quoted under Quotas come from the measure the quota test uses."""
+    from provisioner import config, quotas
+    from tests.test_quotas import DEVOPS, fifty_environments
+    from tests.conftest import write_environments
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as root:
+        project = config.load(write_environments(Path(root), DEVOPS, fifty_environments()))
+        largest: dict[str, int] = {}
+        for measure in quotas.measures(project):
+            largest[measure.quota.name] = max(largest.get(measure.quota.name, 0), measure.size)
+    quoted = re.search(r"the largest inline policy is\s+([\d,]+) characters, the largest trust policy ([\d,]+), the pull-request plan buildspec ([\d,]+)", README)
+    assert quoted, "README lost the quota figures"
+    assert [int(x.replace(",", "")) for x in quoted.groups()] == [
+        largest["IAM inline policies per role"], largest["IAM role trust policy"], largest["CodeBuild inline buildspec"],
+    ]  # fmt: skip
