@@ -28,7 +28,7 @@ grant no DevOps-account role, so they stay small whatever the number of environm
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 from modules import policy
 from modules.pipeline_blueprint import CodeCommitSource, CodeStarSource, S3Source, Source
@@ -493,9 +493,3 @@ def plan_role(project: ProjectConfig, env: EnvironmentConfig) -> WorkloadRoleSpe
 def environment_roles(project: ProjectConfig, env: EnvironmentConfig) -> list[WorkloadRoleSpec]:
     """The two roles ``bootstrap-<env>`` creates in the workload account."""
     return [deployment_role(project, env), plan_role(project, env)]
-
-
-def every_role(project: ProjectConfig, resources: Resources) -> Iterator[ServiceRoleSpec | WorkloadRoleSpec]:
-    yield from devops_roles(project, resources)
-    for env in project.environments:
-        yield from environment_roles(project, env)

@@ -678,6 +678,23 @@ def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: d
             )
 
 
+def _role_name_clashes(project: ProjectConfig) -> list[tuple[str | None, str]]:
+    """Two roles of one name in one account (IAM role names are case-insensitive): an environment in the
+    DevOps account whose plan role is named like a build role of the devops stack, for instance."""
+    from provisioner import access
+
+    owners: dict[tuple[str, str], str] = {}
+    found: list[tuple[str | None, str]] = []
+    specs = [(None, spec) for spec in access.devops_roles(project, access.placeholders(project))]
+    specs += [(env.name, spec) for env in project.environments for spec in access.environment_roles(project, env)]
+    for environment, spec in specs:
+        who = f"environment {environment}" if environment else "the devops stack"
+        other = owners.setdefault((spec.account_id, spec.name.lower()), who)
+        if other != who:
+            found.append((environment, f"the role {spec.name} in account {spec.account_id} would be created by {other} and by {who}; rename the environment"))
+    return found
+
+
 def load(environments_dir: Path, *, repo_root: Path | None = None) -> ProjectConfig:
     """Read and check ``environments/``; raise ``ConfigErrors`` with every problem found."""
     environments_dir = Path(environments_dir)
@@ -722,7 +739,7 @@ def load(environments_dir: Path, *, repo_root: Path | None = None) -> ProjectCon
         # Sizes are measured on a configuration that is otherwise right (imported here: it needs this module).
         from provisioner import quotas
 
-        for environment, message in quotas.problems(project):
+        for environment, message in (*_role_name_clashes(project), *quotas.problems(project)):
             problems.add(env_paths[environment] if environment else devops_path, message)
     if problems.lines:
         raise ConfigErrors(problems.lines)

@@ -559,6 +559,16 @@ def test_a_longer_session_duration_is_refused_because_chained_sessions_last_an_h
     )
 
 
+def test_an_environment_in_the_devops_account_may_not_create_a_role_the_devops_stack_creates(tmp_path: Path) -> None:
+    """Environment "build-dev" in the DevOps account would create acme-plan-build-dev, the plan build role of "dev"."""
+    envs = {"dev": env_hcl(), "build-dev": env_hcl("111111111111")}
+    line = only_problem(write_config(tmp_path, envs=envs))
+    assert line == (
+        "environments/build-dev/environment.hcl: the role acme-plan-build-dev in account 111111111111 would be created "
+        "by the devops stack and by environment build-dev; rename the environment"
+    )
+
+
 def test_bootstrap_blocks_for_organizations_and_standalone_accounts(tmp_path: Path) -> None:
     organizations = 'bootstrap {\n  role_arn = "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"\n  state_role_arn = "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole"\n}\n'
     standalone = 'bootstrap {\n  profile = "staging-admin"\n  state_profile = "devops-admin"\n}\n'
