@@ -36,7 +36,6 @@ from modules.pipeline_blueprint import (
     BuildAction,
     CodeCommitSource,
     CodeStarSource,
-    S3Source,
     Source,
     Stage,
     source_revision,

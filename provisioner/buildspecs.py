@@ -29,7 +29,6 @@ import gzip
 import io
 import shlex
 import tarfile
-from pathlib import Path
 
 import yaml
 

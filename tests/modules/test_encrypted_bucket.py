@@ -11,12 +11,9 @@ from tests.modules.helpers import (
     REFERENCE,
     at_path,
     by_sid,
-    deployment_role_arn,
     path_of,
     plans_pull_requests,
-    pr_role_arns,
     ref,
-    root_arn,
     statements,
     where,
 )
