@@ -92,10 +92,6 @@ class ServiceRoleSpec:
     def trust(self) -> Statement:
         return policy.trust_service(self.service, self.account_id, self.source_arns)
 
-    @property
-    def arn(self) -> str:
-        return Naming.role_arn(self.account_id, self.name)
-
 
 @dataclass(frozen=True)
 class WorkloadRoleSpec:
@@ -114,10 +110,6 @@ class WorkloadRoleSpec:
 
     def trust(self) -> Statement:
         return policy.trust_roles("TrustPipelineRolesOnly", self.trusted_role_arns, self.external_id)
-
-    @property
-    def arn(self) -> str:
-        return Naming.role_arn(self.account_id, self.name)
 
 
 @dataclass(frozen=True)

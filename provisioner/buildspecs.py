@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import functools
 import gzip
 import io
 import shlex
@@ -257,10 +258,11 @@ def pr_comment(repository: str, token_secret: str) -> str:
     )
 
 
+@functools.cache
 def bundle(files: tuple[str, ...]) -> str:
     """``files`` (relative to the repository) as a base64 gzip tar, docstrings left out (a buildspec has
     room for 25,600 characters): byte-identical for identical files, so synthesizing twice gives the
-    same buildspec."""
+    same buildspec. Computed once per process: config loading measures the buildspec, the synth writes it."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as archive:
         for name in sorted(files):

@@ -77,7 +77,7 @@ def simulation(world: World, case: Case) -> dict:
     resource_policy, account = None, case.account or (parts[4] if len(parts) > 4 else "")
     target = world.roles.get(case.resource) or world.resources.get(case.resource) or world.resources.get(case.resource.split("/", 1)[0])
     if target is not None:
-        resource_policy = target.trust if hasattr(target, "trust") else target.policy
+        resource_policy = target.trust if isinstance(target, Role) else target.policy
         account = target.account
     assert account, f"{case.name}: no account for {case.resource}"
     found: dict = {
