@@ -4,11 +4,11 @@ import os
 import sys
 from pathlib import Path
 
-from provisioner.app import synthesize
-from provisioner.config import load
+from provisioner.app.synthesis import synthesize
+from provisioner.configuration.settings import load
+from provisioner.configuration.target import target_from_environment
 from provisioner.errors import UserError
 from provisioner.paths import ENVIRONMENTS_DIR, REPO_ROOT
-from provisioner.target import target_from_environment
 
 
 def main() -> int:

@@ -17,7 +17,7 @@ from cdktf_cdktf_provider_aws.ssm_parameter import SsmParameter
 from modules.encrypted_bucket import EncryptedBucket, EncryptedBucketProps
 from modules.framework import Construct, TerraformOutput
 from modules.kms_key import KmsKey, KmsKeyProps
-from provisioner.config import EnvironmentConfig, ProjectConfig
+from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
 
 
 def define_workload(scope: Construct, project: ProjectConfig, environment: EnvironmentConfig) -> None:

@@ -17,9 +17,9 @@ from typing import Any, Callable
 import boto3
 import pytest
 
-from provisioner import config
-from provisioner.config import ProjectConfig
-from provisioner.naming import Naming
+from provisioner.configuration import settings
+from provisioner.configuration.naming import Naming
+from provisioner.configuration.settings import ProjectConfig
 from tests.conftest import write_environments
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -70,7 +70,7 @@ def in_process(service: str) -> Any:
 
 def make_project(root: Path, devops: str = DEVOPS, environments: dict[str, str] = ENVIRONMENTS) -> tuple[Path, ProjectConfig]:
     folder = write_environments(root, devops, environments)
-    return folder, config.load(folder)
+    return folder, settings.load(folder)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner import config
+from provisioner.configuration import settings
 from provisioner.paths import REPO_ROOT, TERRAFORM_RC
 from provisioner.runtime import prepare_environment
 
@@ -69,7 +69,7 @@ def write_environments(root: Path, devops: str, environments: dict[str, str]) ->
 class Synthesized:
     """One synthesized app: its project config and each stack's JSON."""
 
-    def __init__(self, project: config.ProjectConfig, outdir: Path) -> None:
+    def __init__(self, project: settings.ProjectConfig, outdir: Path) -> None:
         self.project = project
         self.outdir = outdir
         self.stacks = {
@@ -85,8 +85,8 @@ class Synthesized:
         return next(iter(found.values()))
 
 
-def _synthesize(project: config.ProjectConfig, outdir: Path) -> Synthesized:
-    from provisioner.app import synthesize
+def _synthesize(project: settings.ProjectConfig, outdir: Path) -> Synthesized:
+    from provisioner.app.synthesis import synthesize
 
     synthesize(project, outdir)
     return Synthesized(project, outdir)
@@ -95,7 +95,7 @@ def _synthesize(project: config.ProjectConfig, outdir: Path) -> Synthesized:
 @pytest.fixture(scope="session")
 def repo_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The repository's own environments/, synthesized once."""
-    project = config.load(REPO_ROOT / "environments")
+    project = settings.load(REPO_ROOT / "environments")
     return _synthesize(project, tmp_path_factory.mktemp("repo-synth") / "cdktf.out")
 
 
@@ -103,7 +103,7 @@ def repo_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 def alt_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """A second shape: CodeCommit source, two environments sharing an order, every role option set."""
     root = tmp_path_factory.mktemp("alt")
-    project = config.load(write_environments(root, ALT_DEVOPS, ALT_ENVIRONMENTS))
+    project = settings.load(write_environments(root, ALT_DEVOPS, ALT_ENVIRONMENTS))
     return _synthesize(project, root / "cdktf.out")
 
 
@@ -124,7 +124,7 @@ TOKEN_ENVIRONMENTS = {"dev": 'account_id = "666666666666"\nregion = "eu-west-1"\
 def token_synth(tmp_path_factory: pytest.TempPathFactory):
     """A GitHub (CodeStar) source with ``github_token_secret`` set: pull-request plans post a comment."""
     root = tmp_path_factory.mktemp("token")
-    project = config.load(write_environments(root, TOKEN_DEVOPS, TOKEN_ENVIRONMENTS))
+    project = settings.load(write_environments(root, TOKEN_DEVOPS, TOKEN_ENVIRONMENTS))
     return _synthesize(project, root / "cdktf.out")
 
 

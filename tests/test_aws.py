@@ -1,4 +1,4 @@
-"""``provisioner.aws``: timeouts, the emulator switch (against a real moto server), one session, error meanings."""
+"""``provisioner.operations.aws``: timeouts, the emulator switch (against a real moto server), one session, error meanings."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError, UnauthorizedSSOTokenError
 
-from provisioner import aws
 from provisioner.errors import UserError
+from provisioner.operations import aws
 from tests.aws_fixtures import MOTO_ACCOUNT, REGION, aws_env, moto_server  # noqa: F401 (fixtures)
 
 

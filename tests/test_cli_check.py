@@ -121,7 +121,7 @@ def test_loading_the_config_does_not_import_the_provider_bindings() -> None:
     code = (
         "import sys\n"
         "from pathlib import Path\n"
-        "from provisioner.config import load\n"
+        "from provisioner.configuration.settings import load\n"
         f"project = load(Path({str(REPO_ENVIRONMENTS)!r}))\n"
         "assert len(project.environments) == 3\n"
         "print('cdktf' in sys.modules, 'cdktf_cdktf_provider_aws' in sys.modules, 'constructs' in sys.modules)\n"

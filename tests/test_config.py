@@ -1,4 +1,4 @@
-"""``provisioner.config.load``: the repository's own environments/ and every kind of bad input."""
+"""``provisioner.configuration.settings.load``: the repository's own environments/ and every kind of bad input."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.config import (
+from provisioner.configuration.naming import Naming
+from provisioner.configuration.settings import (
     DEFAULT_MANAGED_POLICY_ARNS,
     BootstrapConfig,
     BuildConfig,
@@ -15,7 +16,6 @@ from provisioner.config import (
     load,
 )
 from provisioner.errors import ConfigErrors, UserError
-from provisioner.naming import Naming
 
 REPO_ENVIRONMENTS = Path(__file__).resolve().parent.parent / "environments"
 

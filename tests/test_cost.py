@@ -13,11 +13,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from provisioner import cost_report, pricing
 from provisioner.commands import cost
-from provisioner.cost_report import DirectorySource, build_report
+from provisioner.cost import monthly, pricing
+from provisioner.cost.monthly import DirectorySource, build_report
+from provisioner.cost.pricing import BillingMonth, UsagePattern
 from provisioner.errors import UserError
-from provisioner.pricing import BillingMonth, UsagePattern
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_STACKS = Path(__file__).resolve().parent / "cost_fixtures" / "stacks"
@@ -583,7 +583,7 @@ def test_report_cli_without_a_region_says_how_to_give_one(tmp_path):
     ],
 )
 def test_timestamps_are_read_as_the_cli_or_boto3_gives_them(value, expected):
-    assert cost_report.parse_timestamp(value, "where") == expected
+    assert monthly.parse_timestamp(value, "where") == expected
 
 
 # --- report from the API (boto3) ----------------------------------------------------------------
@@ -666,7 +666,7 @@ def test_boto3_source_reads_every_page(stubbed):
         ]},
         {"pipelineName": "legacy"},
     )
-    source = cost_report.Boto3Source(client)
+    source = monthly.Boto3Source(client)
     report = build_report(source, MAY, now=AFTER_MAY)
     assert source.description == "CodePipeline API in eu-west-1"
     assert [usage.name for usage in report.pipelines] == ["delivery", "legacy"]
@@ -679,7 +679,7 @@ def test_boto3_errors_become_one_line_user_errors(stubbed):
     client, stubber = stubbed
     stubber.add_client_error("list_pipelines", "AccessDeniedException", "not allowed to list pipelines")
     with pytest.raises(UserError, match="CodePipeline list_pipelines in eu-west-1: .*not allowed") as caught:
-        cost_report.Boto3Source(client).pipelines()
+        monthly.Boto3Source(client).pipelines()
     assert "\n" not in str(caught.value)
 
 
@@ -719,7 +719,7 @@ def test_report_against_moto(fake_credentials, monkeypatch):
         clock["now"] = datetime(2024, 5, 25)
         for name in ("old-busy", "old-busy-too", "young"):
             client.start_pipeline_execution(name=name)
-        report = build_report(cost_report.Boto3Source(client), MAY, now=AFTER_MAY)
+        report = build_report(monthly.Boto3Source(client), MAY, now=AFTER_MAY)
 
     usages = usage_by_name(report)
     assert set(usages) == {"old-busy", "old-busy-too", "old-idle", "young"}

@@ -10,11 +10,12 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from provisioner import aws, cli, doctor
-from provisioner.aws import CREDENTIALS_FIX
+from provisioner import cli
 from provisioner.commands.doctor import diagnosis_text
-from provisioner.config import ProjectConfig
-from provisioner.doctor import FAIL, PASS, SKIP, Diagnosis, trusted_role
+from provisioner.configuration.settings import ProjectConfig
+from provisioner.operations import aws, health
+from provisioner.operations.aws import CREDENTIALS_FIX
+from provisioner.operations.health import FAIL, PASS, SKIP, Diagnosis, trusted_role
 from tests.aws_fixtures import (  # noqa: F401 (fixtures)
     DEVOPS,
     MOTO_ACCOUNT,
@@ -44,10 +45,10 @@ CHECKS = [
 
 
 def run_doctor(project: ProjectConfig, clients: aws.ClientFactory | None = None) -> Diagnosis:
-    return doctor.diagnose(project, clients or aws.client_factory())
+    return health.diagnose(project, clients or aws.client_factory())
 
 
-def by_check(diagnosis: Diagnosis) -> dict[str, doctor.Check]:
+def by_check(diagnosis: Diagnosis) -> dict[str, health.Check]:
     return {check.check: check for check in diagnosis.checks}
 
 

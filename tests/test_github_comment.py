@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from provisioner.github_comment import MARKER
+from provisioner.plan_review.comment import MARKER
 from tests.fake_github import TOKEN
 
 # The ``github`` fixture (a fake GitHub API on loopback) comes from tests/fake_github.py, a plugin of tests/conftest.py.

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from provisioner.app.stacks.common import EMULATED_SERVICES
+from provisioner.configuration.target import Target, target_from_environment
 from provisioner.errors import UserError
-from provisioner.stacks.common import EMULATED_SERVICES
-from provisioner.target import Target, target_from_environment
 from tests.conftest import Synthesized
 
 ENDPOINT = "http://127.0.0.1:45999"
@@ -19,7 +19,7 @@ EMULATOR_KEYS = ("endpoints", "access_key", "secret_key", "use_path_style", "s3_
 @pytest.fixture(scope="session")
 def local_synth(repo_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The repository's environments again, for the emulator (and devops on a local bootstrap state file)."""
-    from provisioner.app import synthesize
+    from provisioner.app.synthesis import synthesize
 
     outdir = tmp_path_factory.mktemp("local-synth") / "cdktf.out"
     synthesize(repo_synth.project, outdir, Target(endpoint=ENDPOINT))
@@ -68,7 +68,7 @@ def test_workload_stacks_still_assume_the_role_variable_locally(local_synth: Syn
 
 
 def test_devops_local_state_is_a_local_backend(repo_synth: Synthesized, tmp_path: Path) -> None:
-    from provisioner.app import build_app
+    from provisioner.app.synthesis import build_app
 
     state = tmp_path / "devops.tfstate"
     app = build_app(repo_synth.project, tmp_path / "out", Target(devops_local_state=state))
@@ -84,7 +84,7 @@ def test_target_switch_rejects_unknown_values_and_a_missing_emulator(tmp_path: P
         target_from_environment({"PROVISIONER_TARGET": "staging"})
     assert target_from_environment({}) == Target()
     assert target_from_environment({"PROVISIONER_TARGET": "local", "PROVISIONER_AWS_ENDPOINT": ENDPOINT}).endpoint == ENDPOINT
-    monkeypatch.setattr("provisioner.target.LOCAL_AWS_FILE", tmp_path / "local-aws.json")
+    monkeypatch.setattr("provisioner.configuration.target.LOCAL_AWS_FILE", tmp_path / "local-aws.json")
     monkeypatch.delenv("PROVISIONER_AWS_ENDPOINT", raising=False)
     with pytest.raises(UserError, match="start one with `provisioner local-aws start`"):
         target_from_environment({"PROVISIONER_TARGET": "local"})

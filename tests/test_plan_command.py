@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from provisioner.commands import plan as plan_command
-from provisioner.steps import Progress, Result
+from provisioner.progress import Progress, Result
 
 REPO_ENVIRONMENTS = Path(__file__).resolve().parent.parent / "environments"
 EMPTY_PLAN = {"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": []}
@@ -36,7 +36,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[list
 
     monkeypatch.setattr(Progress, "run", fake_run)
     monkeypatch.setattr(plan_command, "STATE_DIR", tmp_path / "state")
-    monkeypatch.setattr("provisioner.app.synthesize", fake_synthesize)
+    monkeypatch.setattr("provisioner.app.synthesis.synthesize", fake_synthesize)
     monkeypatch.delenv("PROVISIONER_TARGET", raising=False)
     OUTDIR[:] = [tmp_path / "cdktf.out"]
     return calls

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from provisioner import plan_summary
 from provisioner.commands import plan_summary as plan_summary_command
 from provisioner.errors import UserError
 from provisioner.paths import REPO_ROOT, TERRAFORM_RC
+from provisioner.plan_review import summary
 from tests.bench.plan_summary_bench import replicate_plan
 
 SECRET_V1 = "var-secret-Qx7-v1"
@@ -161,8 +161,8 @@ def plans(tmp_path_factory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def changes(plans) -> plan_summary.StackPlan:
-    return plan_summary.load_plan(plans["changes"], "workload-dev")
+def changes(plans) -> summary.StackPlan:
+    return summary.load_plan(plans["changes"], "workload-dev")
 
 
 def summarize(*argv: str, capsys) -> tuple[int, str]:
@@ -179,7 +179,7 @@ def run_cli(*argv: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
 
 
-def change_named(stack: plan_summary.StackPlan, address: str) -> plan_summary.ResourceChange:
+def change_named(stack: summary.StackPlan, address: str) -> summary.ResourceChange:
     return next(change for change in stack.changes if change.address == address)
 
 
@@ -209,7 +209,7 @@ def test_replacements_in_both_orders_are_replaces_with_their_paths(changes):
     assert delete_first.actions == ("delete", "create")
     assert create_first.actions == ("create", "delete")
     for change in (delete_first, create_first):
-        assert change.kind is plan_summary.Kind.REPLACE
+        assert change.kind is summary.Kind.REPLACE
         assert change.replace_paths == ("triggers_replace",)
         assert change.reason == "cannot update in place"
     assert [change.address for change in changes.destructive] == [
@@ -220,7 +220,7 @@ def test_replacements_in_both_orders_are_replaces_with_their_paths(changes):
 
 
 def test_destructive_table_shows_order_reason_and_replace_paths(changes):
-    rows = table_rows(plan_summary.render_markdown([changes]), "#### Destroyed or replaced (3)")
+    rows = table_rows(summary.render_markdown([changes]), "#### Destroyed or replaced (3)")
     assert rows == [
         "| `terraform_data.deleted` | delete | removed from configuration |  |",
         "| `terraform_data.replaced` | replace (delete, then create) | cannot update in place | `triggers_replace` |",
@@ -229,14 +229,14 @@ def test_destructive_table_shows_order_reason_and_replace_paths(changes):
 
 
 def test_move_and_import_are_noted_in_the_details(changes):
-    details = table_rows(plan_summary.render_markdown([changes]), "<summary>")
+    details = table_rows(summary.render_markdown([changes]), "<summary>")
     assert "| `terraform_data.new_name` | no-op | moved from `terraform_data.old_name` |" in details
     assert "| `terraform_data.imported` | no-op | imported |" in details
     assert not any("terraform_data.unchanged" in row for row in details)
 
 
 def test_details_list_the_most_destructive_first(changes):
-    details = table_rows(plan_summary.render_markdown([changes]), "<summary>")
+    details = table_rows(summary.render_markdown([changes]), "<summary>")
     actions = [row.split(" | ")[1] for row in details]
     assert actions[0] == "delete"
     assert actions.index("create") > actions.index("update") > actions.index("replace (delete, then create)")
@@ -246,22 +246,22 @@ def test_forget_is_its_own_section_and_not_destructive(changes):
     kept = change_named(changes, "terraform_data.kept")
     assert kept.actions == ("forget",)
     assert kept not in changes.destructive
-    markdown = plan_summary.render_markdown([changes])
+    markdown = summary.render_markdown([changes])
     assert table_rows(markdown, "#### Removed from state, left running (1)") == [
         "| `terraform_data.kept` | forget (left running, removed from state) |"
     ]
-    assert "1 to forget" in plan_summary.verdict(changes)
+    assert "1 to forget" in summary.verdict(changes)
 
 
 def test_deferred_read_is_counted_but_not_a_change(changes):
     read = change_named(changes, "data.terraform_remote_state.later")
     assert read.actions == ("read",)
     assert read.reason == "configuration known only at apply"
-    assert "data.terraform_remote_state.later" not in plan_summary.render_markdown([changes])
+    assert "data.terraform_remote_state.later" not in summary.render_markdown([changes])
 
 
 def test_verdict_line(changes):
-    assert plan_summary.verdict(changes) == (
+    assert summary.verdict(changes) == (
         "workload-dev: 2 to create, 2 to update, 2 to replace, 1 to delete, 1 to import, 1 to move, 1 to forget, "
         "4 output changes"
     )
@@ -274,7 +274,7 @@ def test_output_changes_are_listed_without_values(changes):
         ("removed", "delete", False),
         ("token", "update", True),
     ]
-    rows = table_rows(plan_summary.render_markdown([changes]), "#### Output changes (4)")
+    rows = table_rows(summary.render_markdown([changes]), "#### Output changes (4)")
     assert rows == [
         "| `added` | create |",
         "| `changed` | update |",
@@ -306,9 +306,9 @@ def test_secrets_never_reach_the_summary(plans, output_format, capsys):
 
 
 def test_no_changes_plan(plans, capsys):
-    stack = plan_summary.load_plan(plans["no-changes"], "workload-same")
-    assert stack.counts() == {**dict.fromkeys(plan_summary.COUNT_KEYS, 0), "no-op": 8}
-    assert plan_summary.verdict(stack) == "workload-same: no changes"
+    stack = summary.load_plan(plans["no-changes"], "workload-same")
+    assert stack.counts() == {**dict.fromkeys(summary.COUNT_KEYS, 0), "no-op": 8}
+    assert summary.verdict(stack) == "workload-same: no changes"
     code, out = summarize("--fail-on-destroy", plans["no-changes"], capsys=capsys)
     assert code == 0
     assert "- **workload-same**: no changes" in out
@@ -316,14 +316,14 @@ def test_no_changes_plan(plans, capsys):
 
 
 def test_destroy_plan_counts_every_resource_as_delete(plans):
-    stack = plan_summary.load_plan(plans["destroy"], "workload-destroy")
+    stack = summary.load_plan(plans["destroy"], "workload-destroy")
     assert stack.counts()["delete"] == 8
     assert sum(stack.counts().values()) == 8
     assert len(stack.destructive) == 8
 
 
 def test_errored_plan_is_marked_loudly(plans, capsys):
-    stack = plan_summary.load_plan(plans["errored"], "workload-broken")
+    stack = summary.load_plan(plans["errored"], "workload-broken")
     assert stack.errored and not stack.applyable
     code, out = summarize(plans["errored"], capsys=capsys)
     assert code == 0
@@ -336,7 +336,7 @@ def test_errored_plan_is_marked_loudly(plans, capsys):
 def test_markdown_layout(plans, capsys):
     _, out = summarize(plans["changes"], plans["no-changes"], capsys=capsys)
     lines = out.splitlines()
-    assert lines[0] == plan_summary.MARKER
+    assert lines[0] == summary.MARKER
     assert lines[1] == "## Terraform plan summary"
     assert "| workload-dev | 2 | 2 | 2 | 1 | 1 | 1 | 1 | 3 |" in lines
     assert "| workload-same | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 8 |" in lines
@@ -370,7 +370,7 @@ def test_json_output(plans, capsys):
 def test_fail_on_destroy_exit_codes(plans, plan, flags, expected):
     result = run_cli(*flags, plans[plan])
     assert result.returncode == expected, result.stderr
-    assert result.stdout.startswith(plan_summary.MARKER)
+    assert result.stdout.startswith(summary.MARKER)
     assert result.stderr == ""
 
 
@@ -387,7 +387,7 @@ def test_forget_alone_does_not_fail_on_destroy(plans, tmp_path):
 # ------------------------------------------------------------------------------ made from a real entry
 
 
-def retyped(stack: plan_summary.StackPlan, address: str, resource_type: str, mode: str = "managed"):
+def retyped(stack: summary.StackPlan, address: str, resource_type: str, mode: str = "managed"):
     return dataclasses.replace(change_named(stack, address), resource_type=resource_type, mode=mode)
 
 
@@ -440,8 +440,8 @@ def test_drift_is_reported(plans, tmp_path, capsys):
     document["resource_drift"] = [deleted, updated]
     plan = tmp_path / "workload-drift.plan.json"
     plan.write_text(json.dumps(document))
-    stack = plan_summary.load_plan(plan, "workload-drift")
-    assert plan_summary.verdict(stack).endswith("; 2 resources changed outside Terraform")
+    stack = summary.load_plan(plan, "workload-drift")
+    assert summary.verdict(stack).endswith("; 2 resources changed outside Terraform")
     _, out = summarize(plan, capsys=capsys)
     assert table_rows(out, "#### Changed outside Terraform (drift) (2)") == [
         "| `terraform_data.unchanged` | deleted outside Terraform |",
@@ -455,14 +455,14 @@ def test_create_then_forget_counts_as_forget(changes):
     # ["create","forget"] needs a replace of an object that must not be destroyed; terraform_data
     # cannot be set up for it, so a real replace entry gets those actions.
     change = dataclasses.replace(change_named(changes, "terraform_data.replaced"), actions=("create", "forget"))
-    assert change.kind is plan_summary.Kind.FORGET
+    assert change.kind is summary.Kind.FORGET
     assert not change.destructive
 
 
 def test_addresses_with_pipes_and_backticks_keep_the_table_intact(changes):
     odd = dataclasses.replace(change_named(changes, "terraform_data.deleted"), address='terraform_data.x["a|b`c"]')
-    stack = plan_summary.StackPlan("odd|name", "odd.json", "1.11.4", False, True, (odd,))
-    markdown = plan_summary.render_markdown([stack])
+    stack = summary.StackPlan("odd|name", "odd.json", "1.11.4", False, True, (odd,))
+    markdown = summary.render_markdown([stack])
     row = table_rows(markdown, "#### Destroyed or replaced (1)")[0]
     assert row == '| ``terraform_data.x["a\\|b`c"]`` | delete | removed from configuration |  |'
     assert len(re.split(r"(?<!\\)\|", row)) == 6  # 4 cells between 5 unescaped pipes
@@ -482,9 +482,9 @@ def huge_plan(plans, tmp_path_factory) -> Path:
 def test_a_huge_plan_is_cut_to_the_limit_and_keeps_its_summary(huge_plan, capsys):
     code, out = summarize(huge_plan, capsys=capsys)
     assert code == 0
-    assert len(out) <= plan_summary.DEFAULT_MAX_CHARS
-    assert out.startswith(plan_summary.MARKER + "\n## Terraform plan summary")
-    stack = plan_summary.load_plan(huge_plan, "workload-huge")
+    assert len(out) <= summary.DEFAULT_MAX_CHARS
+    assert out.startswith(summary.MARKER + "\n## Terraform plan summary")
+    stack = summary.load_plan(huge_plan, "workload-huge")
     counts = stack.counts()
     assert sum(counts[key] for key in ("create", "update", "replace", "delete", "forget", "read", "no-op")) == 6_000
     assert f"- **workload-huge**: {counts['create']:,} to create, {counts['update']:,} to update" in out
@@ -521,7 +521,7 @@ def test_a_limit_below_the_summary_is_a_user_error(plans):
 
 
 def test_a_plan_that_fits_is_not_cut(changes):
-    markdown = plan_summary.render_markdown([changes])
+    markdown = summary.render_markdown([changes])
     assert "Cut to fit" not in markdown and "rows cut" not in markdown
 
 
@@ -539,19 +539,19 @@ def test_a_plan_that_fits_is_not_cut(changes):
     ],
 )
 def test_stack_name_from_path(path, name):
-    assert plan_summary.stack_name(Path(path)) == name
+    assert summary.stack_name(Path(path)) == name
 
 
 def test_two_files_with_one_stack_name_need_names():
     paths = [Path("a/workload/plan.json"), Path("b/workload/plan.json")]
     with pytest.raises(UserError, match=r"^a/workload/plan.json and b/workload/plan.json: both are stack \"workload\""):
-        plan_summary.stack_names(paths)
-    assert plan_summary.stack_names(paths, ["one", "two"]) == ["one", "two"]
+        summary.stack_names(paths)
+    assert summary.stack_names(paths, ["one", "two"]) == ["one", "two"]
 
 
 def test_names_must_match_the_files():
     with pytest.raises(UserError, match="--name given 1 times for 2 plan files"):
-        plan_summary.stack_names([Path("a.json"), Path("b.json")], ["a"])
+        summary.stack_names([Path("a.json"), Path("b.json")], ["a"])
 
 
 # ------------------------------------------------------------------------------ bad files

@@ -1,4 +1,4 @@
-"""The policy gate: ``provisioner.policy_gate`` and ``provisioner scan``.
+"""The policy gate: ``provisioner.policy_gate.gate`` and ``provisioner scan``.
 
 The unit tests read checkov reports captured from real runs of the pinned checkov over the small
 stacks in ``tests/policy_fixtures/stacks/<case>/``. After changing ``policy/checkov-requirements.txt``,
@@ -24,10 +24,11 @@ from pathlib import Path
 
 import pytest
 
-from provisioner import cli, policy_gate
+from provisioner import cli
 from provisioner.errors import UserError
 from provisioner.paths import REPO_ROOT
-from provisioner.policy_gate import FAILED, PASSED, SKIPPED, CheckResult, Skip
+from provisioner.policy_gate import gate
+from provisioner.policy_gate.gate import FAILED, PASSED, SKIPPED, CheckResult, Skip
 
 FIXTURES = Path(__file__).parent / "policy_fixtures"
 ROTATION_TITLE = "Ensure rotation for customer created CMKs is enabled"
@@ -43,7 +44,7 @@ def fixture_stacks(case: str) -> Path:
 
 def parsed_stacks(case: str) -> dict[str, dict]:
     stacks = {}
-    for name, path in policy_gate.find_stacks(fixture_stacks(case)).items():
+    for name, path in gate.find_stacks(fixture_stacks(case)).items():
         try:
             stacks[name] = json.loads(path.read_text())
         except json.JSONDecodeError:
@@ -60,11 +61,11 @@ def stand_in_checkov(tmp_path: Path, stdout: str, exit_code: int, stderr: str = 
     return script
 
 
-def run_gate(tmp_path: Path, case: str, exit_code: int, stdout: str | None = None, **skips: dict) -> policy_gate.GateReport:
+def run_gate(tmp_path: Path, case: str, exit_code: int, stdout: str | None = None, **skips: dict) -> gate.GateReport:
     checkov = stand_in_checkov(tmp_path, captured(case) if stdout is None else stdout, exit_code)
     skips_file = tmp_path / "skips.yaml"
     skips_file.write_text(json.dumps(skips))
-    return policy_gate.scan(fixture_stacks(case), checkov, skips_file, tmp_path / "reports")
+    return gate.scan(fixture_stacks(case), checkov, skips_file, tmp_path / "reports")
 
 
 # -- checkov's JSON ----------------------------------------------------------------------------------
@@ -76,7 +77,7 @@ def test_failed_check_fails_the_gate(tmp_path: Path) -> None:
         ("app", "aws_kms_key.key", "PROV_5", "KMS key rotates automatically"),
     ]
     assert report.problems == []
-    assert policy_gate.finding_lines(report) == [
+    assert gate.finding_lines(report) == [
         f"FAILED  app  aws_kms_key.key  CKV_AWS_7  {ROTATION_TITLE}",
         "FAILED  app  aws_kms_key.key  PROV_5  KMS key rotates automatically: enable_key_rotation is not true",
     ]
@@ -97,39 +98,39 @@ def test_zero_checks_fail_the_gate_although_checkov_exits_0(tmp_path: Path) -> N
     report = run_gate(tmp_path, "no-checks", 0)
     assert not report.ok
     assert [(p.stack, p.message) for p in report.problems] == [(None, "checkov ran no checks on 1 stack")]
-    assert policy_gate.finding_lines(report) == ["ERROR   -  checkov ran no checks on 1 stack"]
+    assert gate.finding_lines(report) == ["ERROR   -  checkov ran no checks on 1 stack"]
 
 
 def test_clean_report_passes(tmp_path: Path) -> None:
     report = run_gate(tmp_path, "clean", 0)
     assert report.ok
-    assert policy_gate.finding_lines(report) == []
-    assert {(r.check_id, r.status) for r in report.results if r.source == policy_gate.CHECKOV_SOURCE} == {
+    assert gate.finding_lines(report) == []
+    assert {(r.check_id, r.status) for r in report.results if r.source == gate.CHECKOV_SOURCE} == {
         ("CKV_AWS_7", PASSED), ("CKV_AWS_33", PASSED), ("CKV_AWS_227", PASSED), ("CKV2_AWS_64", PASSED), ("CKV_AWS_41", PASSED),
     }  # fmt: skip
-    assert {r.check_id for r in report.results if r.source == policy_gate.OWN_SOURCE} == {"PROV_2", "PROV_5"}
-    assert policy_gate.summary_lines(report, tmp_path / "x.xml")[-1] == "policy gate passed"
+    assert {r.check_id for r in report.results if r.source == gate.OWN_SOURCE} == {"PROV_2", "PROV_5"}
+    assert gate.summary_lines(report, tmp_path / "x.xml")[-1] == "policy gate passed"
 
 
 def test_list_of_reports_is_read_like_one_report() -> None:
     stacks = parsed_stacks("failed")
-    one, _ = policy_gate.read_checkov_output(captured("failed"), stacks)
-    several, _ = policy_gate.read_checkov_output(json.dumps([json.loads(captured("failed"))]), stacks)
+    one, _ = gate.read_checkov_output(captured("failed"), stacks)
+    several, _ = gate.read_checkov_output(json.dumps([json.loads(captured("failed"))]), stacks)
     assert one == several and len(one) == 5
 
 
 def test_a_stack_with_resources_but_no_checkov_checks_fails() -> None:
     stacks = {**parsed_stacks("clean"), "other": {"resource": {"terraform_data": {"marker": {"input": "x"}}}}}
-    results, problems = policy_gate.read_checkov_output(captured("clean"), stacks)
+    results, problems = gate.read_checkov_output(captured("clean"), stacks)
     assert problems == []
-    assert policy_gate.coverage_problems(stacks, results) == [
-        policy_gate.ScanProblem("other", "checkov ran no checks on other, which declares 1 resource")
+    assert gate.coverage_problems(stacks, results) == [
+        gate.ScanProblem("other", "checkov ran no checks on other, which declares 1 resource")
     ]
 
 
 def test_checkov_crash_fails_the_gate(tmp_path: Path) -> None:
     checkov = stand_in_checkov(tmp_path, "", 2, stderr="Traceback (most recent call last):\nKeyError: 'x'\n")
-    report = policy_gate.scan(fixture_stacks("clean"), checkov, policy_gate.SKIPS_FILE, tmp_path / "reports")
+    report = gate.scan(fixture_stacks("clean"), checkov, gate.SKIPS_FILE, tmp_path / "reports")
     assert not report.ok
     messages = [p.message for p in report.problems]
     assert messages[0].startswith("checkov printed no JSON report")
@@ -140,7 +141,7 @@ def test_suppression_inside_a_stack_is_refused() -> None:
     output = json.loads(captured("failed"))
     check = output["results"]["failed_checks"].pop()
     output["results"]["skipped_checks"].append({**check, "check_result": {"result": "SKIPPED"}, "suppress_comment": "trust me"})
-    results, problems = policy_gate.read_checkov_output(json.dumps(output), parsed_stacks("failed"))
+    results, problems = gate.read_checkov_output(json.dumps(output), parsed_stacks("failed"))
     assert all(r.status == PASSED for r in results)
     assert [p.message for p in problems] == [
         "aws_kms_key.key CKV_AWS_7 is suppressed inside the stack (trust me); waive checks in policy/skips.yaml instead"
@@ -158,14 +159,14 @@ def test_skip_waives_only_the_resources_it_names(tmp_path: Path) -> None:
         ("PROV_5", FAILED, "enable_key_rotation is not true"),
     ]
     assert report.unused_skips == ["PROV_5"]
-    lines = policy_gate.summary_lines(report, tmp_path / "r.xml", tmp_path / "skips.yaml")
+    lines = gate.summary_lines(report, tmp_path / "r.xml", tmp_path / "skips.yaml")
     assert "skipped CKV_AWS_7 on 1 resource (skips.yaml)" in lines
     assert "note: skips.yaml: PROV_5 waived nothing in this run" in lines
 
 
 def test_skip_never_turns_a_pass_into_a_skip() -> None:
     passed = CheckResult("app", "aws_kms_key.key", "CKV_AWS_7", "t", PASSED)
-    assert policy_gate.apply_skips([passed], [Skip("CKV_AWS_7", "why")]) == ([passed], ["CKV_AWS_7"])
+    assert gate.apply_skips([passed], [Skip("CKV_AWS_7", "why")]) == ([passed], ["CKV_AWS_7"])
 
 
 @pytest.mark.parametrize(
@@ -184,13 +185,13 @@ def test_bad_skips_file_is_a_one_line_user_error(tmp_path: Path, text: str, mess
     path = tmp_path / "skips.yaml"
     path.write_text(text)
     with pytest.raises(UserError) as raised:
-        policy_gate.load_skips(path)
+        gate.load_skips(path)
     assert str(raised.value).startswith(f"{path}") and message in str(raised.value)
     assert "\n" not in str(raised.value)
 
 
 def test_every_repository_skip_has_a_reason_and_is_listed_in_the_policy_readme() -> None:
-    skips = policy_gate.load_skips(policy_gate.SKIPS_FILE)
+    skips = gate.load_skips(gate.SKIPS_FILE)
     assert skips, "policy/skips.yaml is empty"
     readme = (REPO_ROOT / "policy" / "README.md").read_text()
     for skip in skips:
@@ -201,7 +202,7 @@ def test_every_repository_skip_has_a_reason_and_is_listed_in_the_policy_readme()
 # -- report and command line ---------------------------------------------------------------------------
 def test_junit_report_has_every_result(tmp_path: Path) -> None:
     report = run_gate(tmp_path, "failed", 1, CKV_AWS_41={"reason": "not failing, so never used"})
-    root = ET.parse(tmp_path / "reports" / policy_gate.JUNIT_REPORT).getroot()
+    root = ET.parse(tmp_path / "reports" / gate.JUNIT_REPORT).getroot()
     assert (root.tag, root.get("tests"), root.get("failures"), root.get("errors"), root.get("skipped")) == ("testsuites", "7", "2", "0", "0")
     (suite,) = root.findall("testsuite")
     assert suite.get("name") == "app" and suite.get("failures") == "2"
@@ -209,13 +210,13 @@ def test_junit_report_has_every_result(tmp_path: Path) -> None:
     assert sorted(failures) == ["CKV_AWS_7 aws_kms_key.key", "PROV_5 aws_kms_key.key"]
     assert failures["CKV_AWS_7 aws_kms_key.key"].get("message") == ROTATION_TITLE
     assert failures["PROV_5 aws_kms_key.key"].text == "enable_key_rotation is not true"
-    assert json.loads((tmp_path / "reports" / policy_gate.CHECKOV_REPORT).read_text()) == json.loads(captured("failed"))
+    assert json.loads((tmp_path / "reports" / gate.CHECKOV_REPORT).read_text()) == json.loads(captured("failed"))
     assert len(report.results) == 7
 
 
 def test_junit_report_shows_scan_problems_as_errors(tmp_path: Path) -> None:
     run_gate(tmp_path, "no-checks", 0)
-    root = ET.parse(tmp_path / "reports" / policy_gate.JUNIT_REPORT).getroot()
+    root = ET.parse(tmp_path / "reports" / gate.JUNIT_REPORT).getroot()
     assert root.get("errors") == "1"
     assert root.find("testsuite[@name='checkov']/testcase/error").get("message") == "checkov ran no checks on 1 stack"
 
@@ -250,19 +251,19 @@ def checkov() -> Path:
     """checkov from .venv-checkov, built (or found up to date) by the make target `make scan` uses."""
     result = subprocess.run(["make", "--no-print-directory", ".venv-checkov/.installed"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert result.returncode == 0, f"make .venv-checkov/.installed failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    assert policy_gate.CHECKOV.is_file()
-    return policy_gate.CHECKOV
+    assert gate.CHECKOV.is_file()
+    return gate.CHECKOV
 
 
 def test_repository_stacks_pass_with_checks_actually_run(repo_synth, checkov: Path, tmp_path: Path) -> None:
-    report = policy_gate.scan(repo_synth.outdir / "stacks", checkov, policy_gate.SKIPS_FILE, tmp_path)
-    assert policy_gate.finding_lines(report) == []
+    report = gate.scan(repo_synth.outdir / "stacks", checkov, gate.SKIPS_FILE, tmp_path)
+    assert gate.finding_lines(report) == []
     assert report.ok
     assert report.stacks == sorted(repo_synth.stacks)
     for stack in report.stacks:
-        ran = [r for r in report.results if r.stack == stack and r.source == policy_gate.CHECKOV_SOURCE]
+        ran = [r for r in report.results if r.stack == stack and r.source == gate.CHECKOV_SOURCE]
         assert len(ran) >= 5, f"checkov ran {len(ran)} checks on {stack}"
-    assert {r.check_id for r in report.results if r.source == policy_gate.OWN_SOURCE} == {f"PROV_{n}" for n in range(1, 7)}
+    assert {r.check_id for r in report.results if r.source == gate.OWN_SOURCE} == {f"PROV_{n}" for n in range(1, 7)}
     assert report.unused_skips == [], "a skip that waives nothing on the product's own stacks should go"
 
 
@@ -321,12 +322,12 @@ def broken_stacks(repo_synth, root: Path) -> dict[str, str]:
 
 def test_broken_stacks_are_caught_by_checkov_and_every_own_rule(repo_synth, checkov: Path, tmp_path: Path) -> None:
     expected = broken_stacks(repo_synth, tmp_path / "stacks")
-    report = policy_gate.scan(tmp_path / "stacks", checkov, policy_gate.SKIPS_FILE, tmp_path / "reports")
+    report = gate.scan(tmp_path / "stacks", checkov, gate.SKIPS_FILE, tmp_path / "reports")
     assert not report.ok
     assert report.problems == []
     failed = {(r.check_id, f"{r.stack}/{r.address}") for r in report.with_status(FAILED)}
     for check_id, address in expected.items():
         assert (check_id, address) in failed, f"{check_id} did not flag {address}; failures: {sorted(failed)}"
     assert not [f for f in failed if f[1].startswith("workload-staging/")], "the untouched twin of workload-dev must stay clean"
-    lines = policy_gate.finding_lines(report)
+    lines = gate.finding_lines(report)
     assert f"FAILED  workload-dev  {expected['CKV_AWS_7'].split('/')[1]}  CKV_AWS_7  {ROTATION_TITLE}" in lines

@@ -1,4 +1,4 @@
-"""The project's own policy rules (``provisioner.policy_rules``), each on a compliant and a
+"""The project's own policy rules (``provisioner.policy_gate.rules``), each on a compliant and a
 non-compliant hand-written stack shaped like a synthesized ``cdk.tf.json``."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from provisioner import policy_rules
-from provisioner.policy_rules import (
+from provisioner.policy_gate import rules
+from provisioner.policy_gate.rules import (
     BUCKET_HAS_POLICY,
     BUCKET_POLICY_DENIES_INSECURE_TRANSPORT,
     CODEBUILD_CMK,
@@ -33,7 +33,7 @@ def stack(resources: dict, **extra: dict) -> dict:
 
 
 def results(stack_json: dict, rule: Rule) -> dict[str, RuleResult]:
-    found = [r for r in policy_rules.check_stack(stack_json) if r.rule == rule]
+    found = [r for r in rules.check_stack(stack_json) if r.rule == rule]
     return {r.address: r for r in found}
 
 
@@ -243,7 +243,7 @@ def test_bucket_policy_by_literal_name_and_arn_passes() -> None:
         "Resource": ["arn:aws:s3:::acme-data", "arn:aws:s3:::acme-data/*"],
         "Condition": {"Bool": {"aws:SecureTransport": False}},
     }
-    found = policy_rules.check_stack(bucket_stack(literal, bucket_argument="acme-data"))
+    found = rules.check_stack(bucket_stack(literal, bucket_argument="acme-data"))
     assert all(r.passed for r in found if r.rule in (BUCKET_POLICY_DENIES_INSECURE_TRANSPORT, BUCKET_HAS_POLICY))
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from provisioner import config, quotas
-from provisioner.buildspecs import MAX_BUILDSPEC_CHARS
+from provisioner.configuration import quotas, settings
+from provisioner.delivery.buildspecs import MAX_BUILDSPEC_CHARS
 from provisioner.paths import REPO_ROOT
 from tests.conftest import Synthesized, _synthesize, write_environments
 from tests.modules.helpers import terraform_string
@@ -60,7 +60,7 @@ def fifty_environments(orders: int = 10) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def fifty(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     root = tmp_path_factory.mktemp("fifty")
-    project = config.load(write_environments(root, DEVOPS, fifty_environments()))
+    project = settings.load(write_environments(root, DEVOPS, fifty_environments()))
     return _synthesize(project, root / "cdktf.out")
 
 

@@ -122,13 +122,14 @@ def test_the_permission_matrix_size_the_readme_quotes_is_the_documented_one() ->
 
 def test_the_quota_figures_the_readme_quotes_are_measured() -> None:
     """The sizes of 50 environments quoted under Quotas come from the measure the quota test uses."""
-    from provisioner import config, quotas
-    from tests.test_quotas import DEVOPS, fifty_environments
-    from tests.conftest import write_environments
     import tempfile
 
+    from provisioner.configuration import quotas, settings
+    from tests.conftest import write_environments
+    from tests.test_quotas import DEVOPS, fifty_environments
+
     with tempfile.TemporaryDirectory() as root:
-        project = config.load(write_environments(Path(root), DEVOPS, fifty_environments()))
+        project = settings.load(write_environments(Path(root), DEVOPS, fifty_environments()))
         largest: dict[str, int] = {}
         for measure in quotas.measures(project):
             largest[measure.quota.name] = max(largest.get(measure.quota.name, 0), measure.size)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from provisioner.errors import UserError
-from provisioner.state_bootstrap import state_resource_addresses
+from provisioner.operations.state_bootstrap import state_resource_addresses
 from tests.conftest import Synthesized
 
 

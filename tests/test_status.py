@@ -9,10 +9,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from provisioner import aws, cli
+from provisioner import cli
 from provisioner.commands.status import status_json, status_text
 from provisioner.errors import UserError
-from provisioner.status import format_duration, read_executions, read_status
+from provisioner.operations import aws
+from provisioner.operations.pipeline_state import format_duration, read_executions, read_status
 from tests.aws_fixtures import (  # noqa: F401 (fixtures)
     DEVOPS,
     MOTO_ACCOUNT,

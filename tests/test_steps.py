@@ -1,4 +1,4 @@
-"""``provisioner.steps``: progress lines per step, tool output in logs, a failing step named with its output's tail."""
+"""``provisioner.progress``: progress lines per step, tool output in logs, a failing step named with its output's tail."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.steps import Progress, StepFailed, tool_environment
+from provisioner.progress import Progress, StepFailed, tool_environment
 
 
 def script(code: str) -> list[str]:

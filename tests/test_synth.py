@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from provisioner import app as app_module
-from provisioner.config import load
+from provisioner.app import synthesis as app_module
+from provisioner.configuration.settings import load
 from provisioner.paths import REPO_ROOT
 from tests.conftest import Synthesized
 

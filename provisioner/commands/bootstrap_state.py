@@ -6,9 +6,9 @@ import argparse
 import time
 from pathlib import Path
 
-from provisioner.config import load
+from provisioner.configuration.settings import load
+from provisioner.configuration.target import TARGET_ENV
 from provisioner.paths import CDKTF_OUT, ENVIRONMENTS_DIR, STATE_DIR
-from provisioner.target import TARGET_ENV
 
 EPILOG = f"""\
 steps (one progress line each; a failed step shows the tail of its tool's output and keeps the
@@ -47,8 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from provisioner.state_bootstrap import DEFAULT_LOCAL_STATE, bootstrap_state
-    from provisioner.steps import Progress, tool_environment
+    from provisioner.operations.state_bootstrap import DEFAULT_LOCAL_STATE, bootstrap_state
+    from provisioner.progress import Progress, tool_environment
 
     project = load(args.environments)
     started = time.monotonic()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from provisioner.config import load
+from provisioner.configuration.settings import load
 from provisioner.paths import ENVIRONMENTS_DIR
 
 

@@ -10,12 +10,9 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from provisioner import cost_report, pricing
-from provisioner.cost_report import Report
-from provisioner.errors import UserError
-from provisioner.paths import CDKTF_OUT
-from provisioner.tables import table
-from provisioner.pricing import (
+from provisioner.cost import monthly, pricing
+from provisioner.cost.monthly import Report
+from provisioner.cost.pricing import (
     PIPELINE_TYPES,
     V1,
     V2,
@@ -29,6 +26,9 @@ from provisioner.pricing import (
     V2Bill,
     format_usd,
 )
+from provisioner.errors import UserError
+from provisioner.paths import CDKTF_OUT
+from provisioner.tables import table
 
 DEFAULT_STACKS_DIR = CDKTF_OUT / "stacks"
 DEFAULT_RELEASES_PER_MONTH = "20"
@@ -392,10 +392,10 @@ def run_report(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise UserError(f"--month: {error}") from None
     if args.from_dir is not None:
-        source: cost_report.CodePipelineSource = cost_report.DirectorySource(args.from_dir)
+        source: monthly.CodePipelineSource = monthly.DirectorySource(args.from_dir)
     else:
-        source = cost_report.Boto3Source.for_region(args.region)
-    result = cost_report.build_report(source, month)
+        source = monthly.Boto3Source.for_region(args.region)
+    result = monthly.build_report(source, month)
     print(json.dumps(report_json(result), indent=2) if args.json else report_text(result))
     return 0
 

@@ -6,10 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
-from provisioner import aws, doctor
-from provisioner.config import AWS_REGIONS, load
-from provisioner.doctor import FAIL, PASS, SKIP, Diagnosis
+from provisioner.configuration.settings import AWS_REGIONS, load
 from provisioner.errors import UserError
+from provisioner.operations import aws, health
+from provisioner.operations.health import FAIL, PASS, SKIP, Diagnosis
 from provisioner.paths import ENVIRONMENTS_DIR
 from provisioner.tables import table
 
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     project = load(args.environments)
     if args.region is not None and args.region not in AWS_REGIONS:
         raise UserError(f"--region {args.region!r}: not an AWS region code")
-    diagnosis = doctor.diagnose(project, aws.client_factory(), args.region)
+    diagnosis = health.diagnose(project, aws.client_factory(), args.region)
     print(json.dumps(diagnosis_json(diagnosis), indent=2) if args.json else diagnosis_text(diagnosis))
     return 0 if diagnosis.ok else 1
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from provisioner.configuration.target import LOCAL_AWS_FILE, TARGET_ENV
 from provisioner.local_aws import DEVOPS_ACCOUNT_ID
-from provisioner.target import LOCAL_AWS_FILE, TARGET_ENV
 
 EXIT_NOT_RUNNING = 1
 

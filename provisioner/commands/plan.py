@@ -6,12 +6,12 @@ import argparse
 import sys
 from pathlib import Path
 
-from provisioner import plan_summary
-from provisioner.config import load
+from provisioner.configuration.naming import WORKLOAD_ROLE_VARIABLE
+from provisioner.configuration.settings import load
+from provisioner.configuration.target import target_from_environment
 from provisioner.errors import UserError
-from provisioner.naming import WORKLOAD_ROLE_VARIABLE
 from provisioner.paths import CDKTF_OUT, ENVIRONMENTS_DIR, STATE_DIR
-from provisioner.target import target_from_environment
+from provisioner.plan_review import summary
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,9 +37,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: every `provisioner` command parses all sub-commands at start-up.
-    from provisioner import buildspecs
-    from provisioner.app import synthesize
-    from provisioner.steps import Progress, tool_environment
+    from provisioner.app.synthesis import synthesize
+    from provisioner.delivery import buildspecs
+    from provisioner.progress import Progress, tool_environment
 
     project = load(args.environments)
     known = {env.name for env in project.environments}
@@ -67,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
             progress.run(f"{stack} plan", read_only_plan, cwd=stack_dir, env=env)
             plan_json = stack_dir / buildspecs.PLAN_JSON
             progress.run(f"{stack} show", buildspecs.TERRAFORM_SHOW_PLAN, cwd=stack_dir, env=env, stdout_path=plan_json)
-        plans.append(plan_summary.load_plan(plan_json, stack))
-    markdown = plan_summary.render_markdown(plans)
+        plans.append(summary.load_plan(plan_json, stack))
+    markdown = summary.render_markdown(plans)
     sys.stdout.write(markdown)
     if args.output:
         args.output.write_text(markdown)

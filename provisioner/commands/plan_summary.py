@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from provisioner import plan_summary
+from provisioner.plan_review import summary
 
 EXIT_DESTRUCTIVE = 3
 
@@ -58,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--max-chars",
         type=_positive_int,
-        default=plan_summary.DEFAULT_MAX_CHARS,
+        default=summary.DEFAULT_MAX_CHARS,
         metavar="N",
         help="longest Markdown to print; past it the per-resource details are cut first, the summary always "
         "stays and the cut is stated (default: %(default)s, under GitHub's 65,536-character comment limit)",
@@ -79,14 +79,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    names = plan_summary.stack_names(args.plans, args.name)
-    stacks = [plan_summary.load_plan(path, name) for path, name in zip(args.plans, names)]
+    names = summary.stack_names(args.plans, args.name)
+    stacks = [summary.load_plan(path, name) for path, name in zip(args.plans, names)]
     if args.format == "json":
-        sys.stdout.write(plan_summary.render_json(stacks))
+        sys.stdout.write(summary.render_json(stacks))
     elif args.format == "headline":
-        sys.stdout.write("".join(plan_summary.verdict(stack) + "\n" for stack in stacks))
+        sys.stdout.write("".join(summary.verdict(stack) + "\n" for stack in stacks))
     else:
-        sys.stdout.write(plan_summary.render_markdown(stacks, args.max_chars))
+        sys.stdout.write(summary.render_markdown(stacks, args.max_chars))
     destroys = any(stack.destructive for stack in stacks)
     return EXIT_DESTRUCTIVE if args.fail_on_destroy and destroys else 0
 

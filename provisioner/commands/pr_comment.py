@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from provisioner import github_comment
 from provisioner.errors import UserError
+from provisioner.plan_review import comment
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,12 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "it is never printed. Exit 0 on success, 2 on any error."
         ),
     )
-    github_comment.add_arguments(parser)
+    comment.add_arguments(parser)
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        return github_comment.run(args)
-    except github_comment.GitHubError as error:
+        return comment.run(args)
+    except comment.GitHubError as error:
         raise UserError(str(error)) from None

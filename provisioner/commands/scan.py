@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from provisioner import policy_gate
+from provisioner.policy_gate import gate
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -19,18 +19,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "checkov ran no checks, 2 on a usage problem (no stacks, no checkov, a bad skips file)."
         ),
     )
-    parser.add_argument("--stacks", type=Path, default=policy_gate.STACKS_DIR, help="folder of stack folders (default: %(default)s)")
-    parser.add_argument("--checkov", type=Path, default=policy_gate.CHECKOV, help="checkov executable (default: %(default)s)")
-    parser.add_argument("--skips", type=Path, default=policy_gate.SKIPS_FILE, help="waivers (default: %(default)s)")
-    parser.add_argument("--reports", type=Path, default=policy_gate.REPORTS_DIR, help="report folder (default: %(default)s)")
+    parser.add_argument("--stacks", type=Path, default=gate.STACKS_DIR, help="folder of stack folders (default: %(default)s)")
+    parser.add_argument("--checkov", type=Path, default=gate.CHECKOV, help="checkov executable (default: %(default)s)")
+    parser.add_argument("--skips", type=Path, default=gate.SKIPS_FILE, help="waivers (default: %(default)s)")
+    parser.add_argument("--reports", type=Path, default=gate.REPORTS_DIR, help="report folder (default: %(default)s)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    report = policy_gate.scan(args.stacks, args.checkov, args.skips, args.reports)
-    for line in policy_gate.finding_lines(report):
+    report = gate.scan(args.stacks, args.checkov, args.skips, args.reports)
+    for line in gate.finding_lines(report):
         print(line)
-    for line in policy_gate.summary_lines(report, _shown(args.reports / policy_gate.JUNIT_REPORT), args.skips):
+    for line in gate.summary_lines(report, _shown(args.reports / gate.JUNIT_REPORT), args.skips):
         print(line)
     return 0 if report.ok else 1
 

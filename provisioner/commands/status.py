@@ -7,11 +7,11 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from provisioner import aws
-from provisioner.config import load
+from provisioner.configuration.settings import load
 from provisioner.errors import UserError
+from provisioner.operations import aws
+from provisioner.operations.pipeline_state import PipelineStatus, format_duration, read_status
 from provisioner.paths import ENVIRONMENTS_DIR
-from provisioner.status import PipelineStatus, format_duration, read_status
 from provisioner.tables import table
 
 DEFAULT_EXECUTIONS = "5"

@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from provisioner.config import load
+from provisioner.configuration.settings import load
+from provisioner.configuration.target import target_from_environment
 from provisioner.paths import CDKTF_OUT, ENVIRONMENTS_DIR
-from provisioner.target import target_from_environment
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from provisioner.app import synthesize
+    from provisioner.app.synthesis import synthesize
 
     project = load(args.environments)
     target = target_from_environment()

@@ -6,9 +6,9 @@ import argparse
 import os
 from pathlib import Path
 
-from provisioner import terraform_cli
-from provisioner.runtime import ENV_SCRIPT, write_env_script
+from provisioner.operations import terraform_rc
 from provisioner.paths import TERRAFORM_RC
+from provisioner.runtime import ENV_SCRIPT, write_env_script
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -17,7 +17,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write .provisioner/terraform.rc (provider mirror when found, registry otherwise) and .provisioner/env.sh",
         description=(
             "Write the terraform CLI config that every project script points TF_CLI_CONFIG_FILE at. "
-            f"Uses the provider filesystem mirror named by --mirror or ${terraform_cli.MIRROR_ENV}, "
+            f"Uses the provider filesystem mirror named by --mirror or ${terraform_rc.MIRROR_ENV}, "
             "else the first mirror found in the usual places, else the public registry."
         ),
     )
@@ -27,8 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    mirror = terraform_cli.find_mirror(args.mirror or os.environ.get(terraform_cli.MIRROR_ENV))
-    changed = terraform_cli.write(args.output, mirror)
+    mirror = terraform_rc.find_mirror(args.mirror or os.environ.get(terraform_rc.MIRROR_ENV))
+    changed = terraform_rc.write(args.output, mirror)
     source = f"filesystem mirror {mirror}" if mirror else "public registry (no mirror found)"
     print(f"terraform CLI config {args.output}: {'written' if changed else 'unchanged'}, providers from {source}")
     write_env_script()

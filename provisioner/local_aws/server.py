@@ -1,7 +1,7 @@
 """Start, stop and inspect the local emulated AWS (a moto server on 127.0.0.1).
 
 The running emulator is described by a record file (default ``.provisioner/local-aws.json``, which
-``provisioner.target`` reads): ``{"endpoint": "http://127.0.0.1:PORT", "pid": ..., "port": ...,
+``provisioner.configuration.target`` reads): ``{"endpoint": "http://127.0.0.1:PORT", "pid": ..., "port": ...,
 "log": ...}``. Whoever starts the emulator writes the record before waiting for it to answer, so
 ``stop`` can always find the process; ``stop`` ends exactly that process (checked to be the
 launcher, never a recycled pid) and removes the record. A record whose process is gone is stale:
@@ -24,9 +24,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterator
 
+from provisioner.configuration.target import LOCAL_AWS_FILE
 from provisioner.errors import UserError
 from provisioner.paths import REPO_ROOT
-from provisioner.target import LOCAL_AWS_FILE
 
 HOST = "127.0.0.1"
 LAUNCHER_MODULE = "provisioner.local_aws.launcher"

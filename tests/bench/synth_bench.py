@@ -34,8 +34,8 @@ if case == "empty":
     app.synth()
 else:
     from pathlib import Path
-    from provisioner.app import synthesize
-    from provisioner.config import load
+    from provisioner.app.synthesis import synthesize
+    from provisioner.configuration.settings import load
     synthesize(load(Path(environments)), Path(outdir))
 print(time.perf_counter() - started)
 """

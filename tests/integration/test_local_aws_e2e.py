@@ -18,11 +18,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from provisioner.demo import Demo, verify_placement
+from provisioner.configuration.naming import Naming
 from provisioner.local_aws import server
-from provisioner.naming import Naming
+from provisioner.local_aws.demo_run import Demo, verify_placement
+from provisioner.operations.state_bootstrap import MIGRATED_SUFFIX, bootstrap_state
 from provisioner.paths import NODE_BIN, REPO_ROOT
-from provisioner.state_bootstrap import MIGRATED_SUFFIX, bootstrap_state
 from tests.conftest import write_environments
 
 pytestmark = pytest.mark.integration

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any, Iterator
 
-from provisioner.config import EnvironmentConfig, ProjectConfig
+from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
 
 KMS_USE_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
 """What reference.md says every cross-account artifact user needs, written out (not imported) on purpose."""
@@ -85,7 +85,7 @@ def terraform_string(raw: str) -> str:
     return re.sub(r"\$\$\{|%%\{", lambda match: match.group(0)[1:], raw)
 
 
-# --- expected names, written from the configuration (not from provisioner.naming) -------------
+# --- expected names, written from the configuration (not from provisioner.configuration.naming) -------------
 def role_arn(account_id: str, name: str) -> str:
     return f"arn:aws:iam::{account_id}:role/{name}"
 

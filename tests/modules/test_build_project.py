@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from modules.build_project import BuildProjectProps
-from provisioner import buildspecs
+from provisioner.delivery import buildspecs
 from tests.modules.helpers import (
     EXAMPLE_BUILDSPEC,
     REFERENCE,

@@ -1,4 +1,4 @@
-"""``provisioner.buildspecs``: what each CodeBuild project runs (plan a saved file, apply exactly it)."""
+"""``provisioner.delivery.buildspecs``: what each CodeBuild project runs (plan a saved file, apply exactly it)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from provisioner import buildspecs
-from provisioner.github_comment import MARKER
+from provisioner.delivery import buildspecs
+from provisioner.plan_review.comment import MARKER
 from tests.fake_github import TOKEN
 
 STACK = "workload-dev"
@@ -156,7 +156,7 @@ def test_synth_artifact_leaves_out_virtualenvs_node_modules_and_terraform_folder
 
 
 def test_the_policy_gate_the_devops_stack_runs_is_a_makefile_target() -> None:
-    from provisioner.buildspecs import POLICY_GATE_COMMAND
+    from provisioner.delivery.buildspecs import POLICY_GATE_COMMAND
 
     assert POLICY_GATE_COMMAND == "make scan"
     assert POLICY_GATE_COMMAND.startswith("make ")
@@ -319,13 +319,13 @@ def test_pull_request_plan_buildspec_stays_under_codebuilds_limit(count: int) ->
 
 
 # --- pull-request comment ------------------------------------------------------------------------
-COMMENT_SCRIPT = REPO_ROOT / "provisioner" / "github_comment.py"
+COMMENT_SCRIPT = REPO_ROOT / "provisioner" / "plan_review" / "comment.py"
 
 
 def embedded_script(text: str, tmp_path: Path) -> Path:
     """The comment script the build unpacks from its own buildspec (the deployed code), unpacked into ``tmp_path``."""
     (unpacking,) = load(text)["phases"]["install"]["commands"]
-    return unpack(unpacking, tmp_path) / "provisioner" / "github_comment.py"
+    return unpack(unpacking, tmp_path) / "provisioner" / "plan_review" / "comment.py"
 
 
 def test_pull_request_comment_runs_exactly_the_deployed_github_comment_module(tmp_path: Path) -> None:
@@ -335,7 +335,7 @@ def test_pull_request_comment_runs_exactly_the_deployed_github_comment_module(tm
     script = embedded_script(text, tmp_path)
     assert ast.dump(ast.parse(script.read_text())) == ast.dump(ast.parse(buildspecs._without_docstrings(COMMENT_SCRIPT.read_text())))
     commands = build_commands(text)
-    assert commands == [f'python3 {buildspecs.DEPLOYED_CODE_DIR}/provisioner/github_comment.py --repository acme/infra --commit "$COMMIT_ID" --file plan-summary.md']
+    assert commands == [f'python3 {buildspecs.DEPLOYED_CODE_DIR}/provisioner/plan_review/comment.py --repository acme/infra --commit "$COMMIT_ID" --file plan-summary.md']
 
 
 def test_pull_request_comment_alone_gets_the_token_from_secrets_manager() -> None:

@@ -113,7 +113,7 @@ def test_approval_sits_between_plan_and_apply_and_shows_the_plan(synth) -> None:
 
 
 def test_approval_variables_are_ones_the_plan_build_exports(synth) -> None:
-    from provisioner.buildspecs import EXPORTED_PLAN_VARIABLES
+    from provisioner.delivery.buildspecs import EXPORTED_PLAN_VARIABLES
 
     for env in synth.project.environments:
         for action in environment_stage(synth, env.name)["action"]:
@@ -146,11 +146,11 @@ def test_only_stages_without_approval_retry_failed_actions(synth) -> None:
 @pytest.fixture(scope="session")
 def s3_synth(tmp_path_factory: pytest.TempPathFactory):
     """The demo's configuration: an S3 source, whose action emits only VersionId and ETag."""
-    from provisioner import config
+    from provisioner.configuration import settings
     from provisioner.paths import REPO_ROOT
     from tests.conftest import _synthesize
 
-    return _synthesize(config.load(REPO_ROOT / "demo" / "environments"), tmp_path_factory.mktemp("s3") / "cdktf.out")
+    return _synthesize(settings.load(REPO_ROOT / "demo" / "environments"), tmp_path_factory.mktemp("s3") / "cdktf.out")
 
 
 def test_an_s3_source_releases_its_object_version(s3_synth) -> None:

@@ -12,18 +12,18 @@ import json
 import pytest
 
 from modules.deploy_role import DeployRoleProps
-from provisioner.access import DATA_READS_NEVER_NEEDED, DATA_READS_OF_TAGGED_RESOURCES, OBJECT_READS
+from provisioner.app.access import DATA_READS_NEVER_NEEDED, DATA_READS_OF_TAGGED_RESOURCES, OBJECT_READS
 from tests.modules.helpers import (
     EXAMPLE_PIPELINE_ROLE,
     READER_A,
+    apply_build_role_arn,
     as_list,
     at_path,
-    apply_build_role_arn,
-    plan_build_role_arn,
-    plans_pull_requests,
     environment,
     path_of,
+    plan_build_role_arn,
     plan_role_arn,
+    plans_pull_requests,
     pr_plan_build_role_arn,
     ref,
     root_arn,

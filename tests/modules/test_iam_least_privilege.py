@@ -330,7 +330,7 @@ def test_each_use_connection_action_is_granted_on_its_own_services_arn_format(re
     ["arn:aws:codestar-connections:eu-west-1:111111111111:connection/abc", "arn:aws:codeconnections:eu-west-1:111111111111:connection/abc"],
 )
 def test_a_configured_connection_arn_is_granted_in_both_formats(given: str) -> None:
-    from provisioner.access import connection_arn_forms
+    from provisioner.app.access import connection_arn_forms
 
     assert connection_arn_forms(given) == (
         "arn:aws:codestar-connections:eu-west-1:111111111111:connection/abc",

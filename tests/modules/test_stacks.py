@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from provisioner.naming import Naming, standard_tags
+from provisioner.configuration.naming import Naming, standard_tags
 from tests.modules.helpers import at_path, deployment_role_arn, environment, plan_role_arn, where
 
 LOCAL_ONLY_SETTINGS = ("endpoints", "access_key", "secret_key", "skip_credentials_validation", "s3_use_path_style")

@@ -10,9 +10,9 @@ role starts only the product's projects, and service principals act only for the
 from __future__ import annotations
 
 from modules.pipeline_blueprint import CodeStarSource
-from provisioner import access
-from provisioner.config import EnvironmentConfig, ProjectConfig
-from provisioner.naming import Naming, standard_tags
+from provisioner.app import access
+from provisioner.configuration.naming import Naming, standard_tags
+from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
 from tests.conftest import Synthesized
 from tests.modules.helpers import at_path
 from tests.permissions.evaluator import ALLOWED, DENIED, Case

@@ -1,7 +1,7 @@
 """The AWS quotas a configuration must fit, measured before anything is synthesized.
 
 AWS counts an IAM policy document without whitespace; the product writes its documents that way, and
-measures them from the same specs the stacks are built from (``provisioner.access``), with ARNs only
+measures them from the same specs the stacks are built from (``provisioner.app.access``), with ARNs only
 AWS knows (KMS key ids) replaced by stand-ins of the same length. A configuration that would exceed a
 quota is bad input: ``provisioner check`` (and every synth) reports it, naming the quota, instead of
 ``terraform apply`` failing half-way through.
@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Iterator
 
 from modules import policy
 from modules.pipeline_blueprint import BuildAction
-from provisioner import access, buildspecs
-from provisioner.delivery import delivery_stages
+from provisioner.app import access
+from provisioner.delivery import buildspecs
+from provisioner.delivery.pipeline import delivery_stages
 
 if TYPE_CHECKING:
-    from provisioner.config import ProjectConfig
+    from provisioner.configuration.settings import ProjectConfig
 
 
 @dataclass(frozen=True)

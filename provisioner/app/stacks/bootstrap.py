@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from modules.deploy_role import DeployRole, DeployRoleProps
 from modules.framework import Construct, TerraformOutput, TerraformStack
-from provisioner import access
-from provisioner.config import EnvironmentConfig, ProjectConfig
-from provisioner.naming import standard_tags
-from provisioner.stacks.common import Target, aws_provider, use_remote_state
+from provisioner.app import access
+from provisioner.app.stacks.common import Target, aws_provider, use_remote_state
+from provisioner.configuration.naming import standard_tags
+from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
 
 
 class BootstrapStack(TerraformStack):

@@ -7,7 +7,7 @@ through boto3 paginators) or a folder of the same responses saved with the AWS C
     aws codepipeline list-pipeline-executions --pipeline-name P > DIR/list-pipeline-executions-P.json
     aws codepipeline list-action-executions --pipeline-name P > DIR/list-action-executions-P.json
 
-and applies ``provisioner.pricing``. How the API's facts are read:
+and applies ``provisioner.cost.pricing``. How the API's facts are read:
 
 - A pipeline without ``pipelineType`` is V1 (AWS's default when none is given).
 - An action counts in the UTC month it started; its duration is ``lastUpdateTime - startTime``.
@@ -32,8 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from provisioner.errors import UserError
-from provisioner.pricing import (
+from provisioner.cost.pricing import (
     DEFAULT_PIPELINE_TYPE,
     PIPELINE_TYPES,
     V1,
@@ -50,6 +49,7 @@ from provisioner.pricing import (
     v1_past_free_period,
     v2_bill,
 )
+from provisioner.errors import UserError
 
 ROLLBACK_TRIGGERS = frozenset({"ManualRollback", "AutomatedRollback"})
 IN_PROGRESS = "InProgress"

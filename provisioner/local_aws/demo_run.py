@@ -1,13 +1,13 @@
 """``make demo``: the whole product, end to end, against a local multi-account AWS (no AWS account needed).
 
-``python -m provisioner.demo`` (what ``make demo`` runs):
+``python -m provisioner.local_aws.demo_run`` (what ``make demo`` runs):
 
 1. starts the local AWS (moto, ``provisioner.local_aws``): the DevOps account and every workload
    account; uploads the repository as the pipeline's S3 source object;
 2. ``provisioner bootstrap-state``: the state bucket, with the devops state moved into it;
 3. ``cdktf deploy devops`` and ``cdktf deploy bootstrap-<env>``, the real CLI, as a user types it;
 4. the pipeline's own steps, in pipeline order (CodePipeline and CodeBuild do not run in the
-   emulator, so their commands run here, taken from ``provisioner.buildspecs``): Synth once, then per
+   emulator, so their commands run here, taken from ``provisioner.delivery.buildspecs``): Synth once, then per
    ``order`` wave and environment: Plan (``terraform init``, ``terraform plan -out tfplan`` through the
    read-only plan role, the plan summary), the approval when the environment requires one (granted
    by the demo, visibly), Apply (``terraform apply tfplan``, the saved plan, through the deployment
@@ -35,15 +35,16 @@ from io import BytesIO
 from pathlib import Path
 from typing import Iterator, Mapping
 
-from provisioner import aws, buildspecs
-from provisioner.config import EnvironmentConfig, ProjectConfig, load
+from provisioner.configuration.naming import DEVOPS_STACK
+from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig, load
+from provisioner.configuration.target import DEVOPS_LOCAL_STATE_ENV, ENDPOINT_ENV, TARGET_ENV
+from provisioner.delivery import buildspecs
 from provisioner.errors import UserError
 from provisioner.local_aws import ACCESS_KEY, DEVOPS_ACCOUNT_ID
-from provisioner.naming import DEVOPS_STACK
+from provisioner.operations import aws
 from provisioner.paths import NODE_BIN, REPO_ROOT, STATE_DIR
-from provisioner.steps import Progress, StepFailed, tool_environment
+from provisioner.progress import Progress, StepFailed, tool_environment
 from provisioner.tables import table
-from provisioner.target import DEVOPS_LOCAL_STATE_ENV, ENDPOINT_ENV, TARGET_ENV
 
 DEMO_ENVIRONMENTS = REPO_ROOT / "demo" / "environments"
 WORKSPACE = STATE_DIR / "demo"
@@ -142,7 +143,7 @@ class Demo:
             s3.put_object(Bucket=source.bucket, Key=source.repository, Body=_zip_repository())
 
     def bootstrap_state(self) -> None:
-        from provisioner.state_bootstrap import bootstrap_state
+        from provisioner.operations.state_bootstrap import bootstrap_state
 
         self.progress.say("--- provisioner bootstrap-state: the remote state bucket")
         started = time.monotonic()
@@ -170,7 +171,7 @@ class Demo:
             self._report(stack, account).seconds += result.seconds
 
     def run_pipeline(self) -> None:
-        self.progress.say("--- the pipeline's steps, in pipeline order (from provisioner.buildspecs)")
+        self.progress.say("--- the pipeline's steps, in pipeline order (from provisioner.delivery.buildspecs)")
         with self.progress.step("Synth: provisioner check, then synthesize every stack once"):
             python = sys.executable
             self.progress.run("synth check", [python, "-m", "provisioner", "check", "--environments", str(self.environments)], cwd=REPO_ROOT, env=self.env)
@@ -393,7 +394,7 @@ def _quiet_broken_pipe(unraisable: sys.UnraisableHookArgs) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m provisioner.demo",
+        prog="python -m provisioner.local_aws.demo_run",
         description="Deploy the demo configuration end to end against a local multi-account AWS (moto), then stop it.",
     )
     parser.add_argument("--environments", type=Path, default=DEMO_ENVIRONMENTS, help="configuration (default: %(default)s)")

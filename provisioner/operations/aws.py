@@ -2,7 +2,7 @@
 
 - Short timeouts and one retry: a command that asks AWS answers within seconds or says why; it never hangs
   on an unreachable endpoint.
-- ``PROVISIONER_TARGET=local`` sends every call to the emulator (``provisioner.target.local_endpoint()``)
+- ``PROVISIONER_TARGET=local`` sends every call to the emulator (``provisioner.configuration.target.local_endpoint()``)
   with its test credentials, so the commands work against ``provisioner local-aws`` as against AWS.
 - One boto3 session per ``client_factory()``: credentials are resolved once per command run, so a
   profile that assumes a role or asks for an MFA code does it once, not once per client.
@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
 
-from provisioner.target import TARGET_ENV, target_from_environment
+from provisioner.configuration.target import TARGET_ENV, target_from_environment
 
 CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 15

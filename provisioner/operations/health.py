@@ -34,10 +34,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from provisioner import access, aws
-from provisioner.aws import ACCESS_DENIED_CODES, ClientFactory, error_code, error_message, explain
-from provisioner.config import EnvironmentConfig, ProjectConfig
-from provisioner.naming import Naming
+from provisioner.app import access
+from provisioner.configuration.naming import Naming
+from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
+from provisioner.operations import aws
+from provisioner.operations.aws import ACCESS_DENIED_CODES, ClientFactory, error_code, error_message, explain
 
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 SESSION_NAME = "provisioner-doctor"

@@ -4,7 +4,7 @@
 ``policy/checkov-requirements.txt``) and runs ``provisioner scan``, which calls ``scan``:
 
 1. one offline checkov run over ``cdktf.out/stacks`` (every stack folder, JSON output);
-2. the rules of ``provisioner.policy_rules`` over each stack's ``cdk.tf.json``;
+2. the rules of ``provisioner.policy_gate.rules`` over each stack's ``cdk.tf.json``;
 3. the waivers of ``policy/skips.yaml`` (a skipped result stays in the report, with its reason);
 4. one line per finding, and one JUnit report (``reports/policy-gate.xml``) of every result.
 
@@ -27,9 +27,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable
 
-from provisioner import policy_rules
 from provisioner.errors import UserError
 from provisioner.paths import CDKTF_OUT, REPO_ROOT
+from provisioner.policy_gate import rules
 
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"
 CHECKOV_SETUP = "make .venv-checkov/.installed"
@@ -239,7 +239,7 @@ def own_rule_results(stacks: dict[str, dict]) -> list[CheckResult]:
     return [
         CheckResult(name, r.address, r.rule.id, r.rule.title, PASSED if r.passed else FAILED, r.detail, OWN_SOURCE)
         for name, stack in sorted(stacks.items())
-        for r in policy_rules.check_stack(stack)
+        for r in rules.check_stack(stack)
     ]
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from provisioner import terraform_cli
 from provisioner.errors import UserError
+from provisioner.operations import terraform_rc
 
 
 def make_mirror(root: Path) -> Path:
@@ -19,7 +19,7 @@ def make_mirror(root: Path) -> Path:
 
 def test_named_mirror_is_used_and_limited_to_the_aws_provider(tmp_path: Path) -> None:
     mirror = make_mirror(tmp_path / "mirror")
-    text = terraform_cli.render(terraform_cli.find_mirror(str(mirror)))
+    text = terraform_rc.render(terraform_rc.find_mirror(str(mirror)))
     assert f'path    = "{mirror.resolve()}"' in text
     assert 'include = ["registry.terraform.io/hashicorp/aws"]' in text
     assert 'exclude = ["registry.terraform.io/hashicorp/aws"]' in text
@@ -27,22 +27,22 @@ def test_named_mirror_is_used_and_limited_to_the_aws_provider(tmp_path: Path) ->
 
 def test_a_named_folder_that_is_not_a_mirror_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="no registry.terraform.io/hashicorp/aws/<version>/ folder inside"):
-        terraform_cli.find_mirror(str(tmp_path))
+        terraform_rc.find_mirror(str(tmp_path))
 
 
 def test_without_a_mirror_the_registry_is_used(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(terraform_cli, "CANDIDATE_MIRRORS", (tmp_path / "nothing-here",))
-    assert terraform_cli.find_mirror(None) is None
-    text = terraform_cli.render(None)
+    monkeypatch.setattr(terraform_rc, "CANDIDATE_MIRRORS", (tmp_path / "nothing-here",))
+    assert terraform_rc.find_mirror(None) is None
+    text = terraform_rc.render(None)
     assert "direct {}" in text and "filesystem_mirror" not in text
 
 
 def test_write_is_idempotent(tmp_path: Path) -> None:
     target = tmp_path / "terraform.rc"
     mirror = make_mirror(tmp_path / "m")
-    assert terraform_cli.write(target, mirror) is True
-    assert terraform_cli.write(target, mirror) is False
-    assert terraform_cli.write(target, None) is True
+    assert terraform_rc.write(target, mirror) is True
+    assert terraform_rc.write(target, mirror) is False
+    assert terraform_rc.write(target, None) is True
 
 
 def test_cli_writes_the_config_where_asked(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Plans of pull requests, inside the ``devops`` stack: a plan-only pipeline kept apart from releases.
 
 A pull request is code nobody has reviewed yet. Its builds therefore get their own projects, roles
-(``provisioner.access.pull_request_roles``) and artifact bucket: they cannot write the release
+(``provisioner.app.access.pull_request_roles``) and artifact bucket: they cannot write the release
 pipeline's artifacts (where saved plans wait for approval), they plan through the workload accounts'
 read-only plan roles, and the code that summarizes the plans and the code that holds the GitHub token
 are the deployed devops stack's, never the pull request's.
@@ -16,10 +16,10 @@ from modules.delivery_pipeline import DeliveryPipeline, DeliveryPipelineProps
 from modules.encrypted_bucket import EncryptedBucket, EncryptedBucketProps
 from modules.framework import Construct, TerraformOutput
 from modules.pipeline_blueprint import CodeStarSource
-from provisioner import buildspecs
-from provisioner.access import comments_on_pull_requests
-from provisioner.config import ProjectConfig
-from provisioner.delivery import PR_COMMENT_PROJECT_STEP, PR_PLAN_PROJECT_STEP, PR_SYNTH_PROJECT_STEP, pull_request_stages
+from provisioner.app.access import comments_on_pull_requests
+from provisioner.configuration.settings import ProjectConfig
+from provisioner.delivery import buildspecs
+from provisioner.delivery.pipeline import PR_COMMENT_PROJECT_STEP, PR_PLAN_PROJECT_STEP, PR_SYNTH_PROJECT_STEP, pull_request_stages
 
 ProjectFactory = Callable[..., BuildProject]
 """``make(step, env_name, role_arn, buildspec, description, cache=False)`` from the devops stack."""
@@ -40,7 +40,7 @@ def declare_pull_request_plans(
 ) -> DeliveryPipeline:
     """Bucket, CodeBuild projects and the V2 pipeline that plan pull requests, in ``scope`` (the devops stack).
 
-    ``role_arns`` maps the construct id of each role (``provisioner.access``) to its ARN.
+    ``role_arns`` maps the construct id of each role (``provisioner.app.access``) to its ARN.
     """
     devops, naming = project.devops, project.naming
     bucket = EncryptedBucket(

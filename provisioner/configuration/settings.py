@@ -21,8 +21,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
+from provisioner.configuration.naming import Naming, bootstrap_stack, workload_stack
 from provisioner.errors import ConfigErrors
-from provisioner.naming import Naming, bootstrap_stack, workload_stack
 
 DEVOPS_FILE = "devops.hcl"
 ENVIRONMENT_FILE = "environment.hcl"
@@ -681,7 +681,7 @@ def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: d
 def _role_name_clashes(project: ProjectConfig) -> list[tuple[str | None, str]]:
     """Two roles of one name in one account (IAM role names are case-insensitive): an environment in the
     DevOps account whose plan role is named like a build role of the devops stack, for instance."""
-    from provisioner import access
+    from provisioner.app import access
 
     owners: dict[tuple[str, str], str] = {}
     found: list[tuple[str | None, str]] = []
@@ -737,7 +737,7 @@ def load(environments_dir: Path, *, repo_root: Path | None = None) -> ProjectCon
     _check_derived_names(project, devops_path, env_paths, problems)
     if not problems.lines:
         # Sizes are measured on a configuration that is otherwise right (imported here: it needs this module).
-        from provisioner import quotas
+        from provisioner.configuration import quotas
 
         for environment, message in (*_role_name_clashes(project), *quotas.problems(project)):
             problems.add(env_paths[environment] if environment else devops_path, message)

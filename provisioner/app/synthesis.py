@@ -7,18 +7,18 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from provisioner.config import ProjectConfig
+from provisioner.configuration.settings import ProjectConfig
+from provisioner.configuration.target import Target
 from provisioner.runtime import prepare_environment
-from provisioner.target import Target
 
 
 def build_app(project: ProjectConfig, outdir: Path, target: Target | None = None):
     """The ``App`` with every stack: ``devops``, then ``bootstrap-<env>`` and ``workload-<env>`` per environment."""
     prepare_environment()
     from modules.framework import App  # the framework loads only once the config is known to be good
-    from provisioner.stacks.bootstrap import BootstrapStack
-    from provisioner.stacks.devops import DevOpsStack
-    from provisioner.stacks.workload import WorkloadStack
+    from provisioner.app.stacks.bootstrap import BootstrapStack
+    from provisioner.app.stacks.devops import DevOpsStack
+    from provisioner.app.stacks.workload import WorkloadStack
 
     target = target or Target()
     app = App(outdir=str(outdir), context={"excludeStackIdFromLogicalIds": "true", "allowSepCharsInLogicalIds": "true"})

@@ -2,7 +2,7 @@
 
 This is the one place that decides permissions. The stacks turn these specs into resources
 (``modules.service_role``, ``modules.deploy_role``); ``provisioner check`` measures them against IAM's
-quotas before anything is synthesized (``provisioner.quotas``); the permission tests evaluate what
+quotas before anything is synthesized (``provisioner.configuration.quotas``); the permission tests evaluate what
 the stacks synthesized from them with an IAM policy evaluator. Nothing here imports the CDK.
 
 Per environment ``<env>`` (DevOps account D, the environment's workload account W)::
@@ -32,10 +32,10 @@ from typing import TYPE_CHECKING
 
 from modules import policy
 from modules.pipeline_blueprint import CodeCommitSource, CodeStarSource, S3Source, Source
-from provisioner.naming import Naming, standard_tags, workload_stack
+from provisioner.configuration.naming import Naming, standard_tags, workload_stack
 
 if TYPE_CHECKING:
-    from provisioner.config import EnvironmentConfig, ProjectConfig
+    from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
 
 Statement = policy.Statement
 

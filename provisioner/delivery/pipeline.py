@@ -11,7 +11,7 @@ Environments with the same ``order`` share a stage, so their actions run in para
 from __future__ import annotations
 
 from modules.pipeline_blueprint import SOURCE_ARTIFACT, ApprovalAction, BuildAction, Source, Stage, source_revision
-from provisioner.config import EnvironmentConfig, ProjectConfig
+from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
 
 SYNTH_ARTIFACT = "synth"
 SYNTH_PROJECT_STEP = "synth"

@@ -11,7 +11,7 @@ Source: https://aws.amazon.com/codepipeline/pricing/ (see also /work/shared/refe
   reset each calendar month and do not carry over.
 - A pipeline created without a type is a V1 pipeline.
 
-Billing months are UTC calendar months. Nothing here talks to AWS: ``provisioner.cost_report``
+Billing months are UTC calendar months. Nothing here talks to AWS: ``provisioner.cost.monthly``
 collects what ran, ``provisioner.commands.cost`` reads the synthesized pipelines.
 """
 

@@ -33,7 +33,7 @@ import tarfile
 
 import yaml
 
-from provisioner.naming import WORKLOAD_ROLE_VARIABLE
+from provisioner.configuration.naming import WORKLOAD_ROLE_VARIABLE
 from provisioner.paths import REPO_ROOT
 
 TERRAFORM_VERSION = "1.11.4"
@@ -53,18 +53,19 @@ MAX_BUILDSPEC_CHARS = 25_600
 """CodeBuild refuses a longer inline buildspec (not in its documented quotas, seen by CDK Pipelines)."""
 DEPLOYED_CODE_DIR = "/tmp/provisioner-deployed"
 PLAN_SUMMARY_FILES = (
-    "provisioner/__init__.py", "provisioner/errors.py", "provisioner/cli.py", "provisioner/plan_summary.py",
+    "provisioner/__init__.py", "provisioner/errors.py", "provisioner/cli.py",
+    "provisioner/plan_review/__init__.py", "provisioner/plan_review/summary.py",
     "provisioner/commands/__init__.py", "provisioner/commands/plan_summary.py",
 )  # fmt: skip
 """What ``provisioner plan-summary`` needs: standard library and these files only."""
-COMMENT_FILES = ("provisioner/github_comment.py",)
+COMMENT_FILES = ("provisioner/plan_review/comment.py",)
 PULL_REQUEST_PROVIDERS = ("registry.terraform.io/hashicorp/aws",)
 """The only providers a pull request's plan may install: another provider would run the pull request's
 choice of code next to the build's read access to every workload state."""
 PR_PLAN_CLI_CONFIG = "/tmp/pr-plan.tfrc"
 
 # The terraform commands of the plan and apply projects, run in the stack's folder. They are data so
-# that `make demo` runs exactly the pipeline's steps (provisioner.demo) and the two cannot drift.
+# that `make demo` runs exactly the pipeline's steps (provisioner.local_aws.demo_run) and the two cannot drift.
 TERRAFORM_INIT = ("terraform", "init", "-input=false", "-no-color")
 TERRAFORM_PLAN = ("terraform", "plan", "-input=false", "-no-color", "-lock-timeout=5m", f"-out={PLAN_FILE}")
 TERRAFORM_SHOW_PLAN = ("terraform", "show", "-json", PLAN_FILE)
@@ -239,7 +240,7 @@ def pr_comment(repository: str, token_secret: str) -> str:
     """Post the pull request's plan summary as one comment, edited by later pushes.
 
     The only build that holds the GitHub token. Its input is the summary file (data), and the code it
-    runs is ``provisioner/github_comment.py`` as it was when the devops stack was deployed, embedded
+    runs is ``provisioner/plan_review/comment.py`` as it was when the devops stack was deployed, embedded
     here: nothing from the pull request runs next to the token.
     """
     return _render(

@@ -22,13 +22,14 @@ import os
 from pathlib import Path
 from typing import Mapping
 
-from provisioner import aws, buildspecs
-from provisioner.config import ProjectConfig
+from provisioner.configuration.naming import DEVOPS_STACK, Naming
+from provisioner.configuration.settings import ProjectConfig
+from provisioner.configuration.target import TARGET_ENV, target_from_environment
+from provisioner.delivery import buildspecs
 from provisioner.errors import UserError
-from provisioner.naming import DEVOPS_STACK, Naming
+from provisioner.operations import aws
 from provisioner.paths import STATE_DIR
-from provisioner.steps import Progress
-from provisioner.target import TARGET_ENV, target_from_environment
+from provisioner.progress import Progress
 
 DEFAULT_LOCAL_STATE = STATE_DIR / "bootstrap" / "devops.tfstate"
 MIGRATED_SUFFIX = ".migrated"
@@ -36,7 +37,7 @@ MIGRATED_SUFFIX = ".migrated"
 
 def state_resource_addresses(stack_json: Mapping) -> list[str]:
     """Terraform addresses of every resource under ``devops/<state construct>/`` in a synthesized stack."""
-    from provisioner.stacks.devops import STATE_CONSTRUCT_IDS
+    from provisioner.app.stacks.devops import STATE_CONSTRUCT_IDS
 
     prefixes = tuple(f"{DEVOPS_STACK}/{construct}/" for construct in STATE_CONSTRUCT_IDS)
     addresses = [
@@ -62,7 +63,7 @@ def bootstrap_state(
 
     Where it deploys comes from the environment (``PROVISIONER_TARGET``), for synthesis and AWS calls alike.
     """
-    from provisioner.app import synthesize
+    from provisioner.app.synthesis import synthesize
 
     target = target_from_environment()
     naming = project.naming

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from modules.framework import Construct, TerraformStack, TerraformVariable
-from provisioner.config import EnvironmentConfig, ProjectConfig
-from provisioner.naming import WORKLOAD_ROLE_VARIABLE, standard_tags
-from provisioner.stacks.common import Target, aws_provider, use_remote_state
+from provisioner.app.stacks.common import Target, aws_provider, use_remote_state
+from provisioner.configuration.naming import WORKLOAD_ROLE_VARIABLE, standard_tags
+from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
 from provisioner.workload import define_workload
 
 

@@ -13,12 +13,13 @@ from modules.kms_key import KmsKey, KmsKeyProps
 from modules.pipeline_blueprint import CodeStarSource
 from modules.pipeline_notifications import PipelineNotifications, PipelineNotificationsProps
 from modules.service_role import ServiceRole, ServiceRoleProps
-from provisioner import access, buildspecs
-from provisioner.config import ProjectConfig
-from provisioner.delivery import SYNTH_PROJECT_STEP, delivery_stages
-from provisioner.naming import DEVOPS_STACK, standard_tags
-from provisioner.stacks.common import Target, aws_provider, use_remote_state
-from provisioner.stacks.pull_requests import declare_pull_request_plans
+from provisioner.app import access
+from provisioner.app.stacks.common import Target, aws_provider, use_remote_state
+from provisioner.app.stacks.pull_requests import declare_pull_request_plans
+from provisioner.configuration.naming import DEVOPS_STACK, standard_tags
+from provisioner.configuration.settings import ProjectConfig
+from provisioner.delivery import buildspecs
+from provisioner.delivery.pipeline import SYNTH_PROJECT_STEP, delivery_stages
 
 # Construct ids of what `provisioner bootstrap-state` creates before the S3 backend can exist.
 STATE_CONSTRUCT_IDS = ("state-key", "state-bucket")

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from provisioner import aws
-from provisioner.aws import ClientFactory, error_code, explain
-from provisioner.config import ProjectConfig
+from provisioner.configuration.settings import ProjectConfig
 from provisioner.errors import UserError
+from provisioner.operations import aws
+from provisioner.operations.aws import ClientFactory, error_code, explain
 
 RUNNING = frozenset({"InProgress", "Stopping"})
 

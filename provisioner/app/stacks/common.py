@@ -7,10 +7,10 @@ from typing import Mapping
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags, AwsProviderEndpoints
 
 from modules.framework import LocalBackend, S3Backend, S3BackendAssumeRoleConfig, TerraformStack
-from provisioner.config import ProjectConfig
+from provisioner.configuration.naming import Naming
+from provisioner.configuration.settings import ProjectConfig
+from provisioner.configuration.target import Target
 from provisioner.local_aws import ACCESS_KEY
-from provisioner.naming import Naming
-from provisioner.target import Target
 
 # Services the stacks call; the local target points each of them at the emulator.
 EMULATED_SERVICES = (

@@ -1,0 +1,1 @@
+"""The CDK for Terraform app: its stacks, the roles they declare, and synthesis."""

@@ -1,0 +1,1 @@
+"""Configuration: ``environments/`` parsed and checked, the names derived from it, the quotas it must fit, where it deploys."""

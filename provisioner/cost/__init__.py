@@ -1,0 +1,1 @@
+"""What the pipelines cost: estimates from the configuration, reports from what ran."""

@@ -1,0 +1,1 @@
+"""Delivery: the pipeline's steps, their buildspecs and the pipeline's stages."""

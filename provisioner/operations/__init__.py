@@ -1,0 +1,1 @@
+"""Operating an installation: ``doctor``, ``status``, ``bootstrap-state`` and the terraform CLI config."""

@@ -1,0 +1,1 @@
+"""The policy gate (``provisioner scan``): checkov and the project's own rules over every synthesized stack."""
