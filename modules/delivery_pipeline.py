@@ -43,7 +43,6 @@ from modules.pipeline_blueprint import (
 from modules.service_role import ServiceRole, ServiceRoleProps
 
 
-
 @dataclass(frozen=True)
 class DeliveryPipelineProps:
     """Settings of a ``DeliveryPipeline``."""

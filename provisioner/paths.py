@@ -8,6 +8,9 @@ from pathlib import Path
 REPO_ROOT = Path(os.environ.get("PROVISIONER_ROOT", Path(__file__).resolve().parent.parent))
 ENVIRONMENTS_DIR = Path(os.environ.get("PROVISIONER_ENVIRONMENTS", REPO_ROOT / "environments"))
 """The environments folder; ``PROVISIONER_ENVIRONMENTS`` points the app at another one (the demo does)."""
+WORKLOAD_FILE = Path(os.environ.get("PROVISIONER_WORKLOAD", REPO_ROOT / "workloads" / "workload.hcl"))
+"""The team's workload definition (which code declares the workload stacks, which inputs environments
+set); ``PROVISIONER_WORKLOAD`` names another one."""
 STATE_DIR = REPO_ROOT / ".provisioner"
 TERRAFORM_RC = STATE_DIR / "terraform.rc"
 CDKTF_OUT = REPO_ROOT / "cdktf.out"

@@ -1,5 +1,10 @@
 """Shared fixtures. Loading the AWS provider bindings costs ~10 s per process, so every synthesis
-here is session-scoped: the repository's environments once, and one alternative project once."""
+here is session-scoped: the example configuration once, and one alternative project once.
+
+The product's tests use ``examples/`` (environments and workload), never the team's own
+``environments/`` and ``workloads/``: they stay green whatever a team declares there. The team's
+files are checked by ``tests/test_your_repository.py``.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,17 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.configuration import settings
-from provisioner.paths import REPO_ROOT, TERRAFORM_RC
-from provisioner.runtime import prepare_environment
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLE_ENVIRONMENTS = EXAMPLES / "environments"
+EXAMPLE_WORKLOAD = EXAMPLES / "workloads" / "workload.hcl"
+# Before the product is imported: its defaults (and every command the tests run) then read the examples.
+os.environ["PROVISIONER_ENVIRONMENTS"] = str(EXAMPLE_ENVIRONMENTS)
+os.environ["PROVISIONER_WORKLOAD"] = str(EXAMPLE_WORKLOAD)
+
+from provisioner.configuration import settings  # noqa: E402
+from provisioner.paths import REPO_ROOT, TERRAFORM_RC  # noqa: E402
+from provisioner.policy_gate.gate import CHECKOV  # noqa: E402
+from provisioner.runtime import prepare_environment  # noqa: E402
 
 prepare_environment()
 
@@ -93,10 +106,10 @@ def _synthesize(project: settings.ProjectConfig, outdir: Path) -> Synthesized:
 
 
 @pytest.fixture(scope="session")
-def repo_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """The repository's own environments/, synthesized once."""
-    project = settings.load(REPO_ROOT / "environments")
-    return _synthesize(project, tmp_path_factory.mktemp("repo-synth") / "cdktf.out")
+def example_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The example configuration (``examples/environments`` and the example workload), synthesized once."""
+    project = settings.load(EXAMPLE_ENVIRONMENTS, repo_root=REPO_ROOT, workload_file=EXAMPLE_WORKLOAD)
+    return _synthesize(project, tmp_path_factory.mktemp("example-synth") / "cdktf.out")
 
 
 @pytest.fixture(scope="session")
@@ -143,3 +156,12 @@ def run_terraform(args: list[str], cwd: Path, env: dict[str, str]) -> subprocess
     result = subprocess.run(["terraform", *args], cwd=cwd, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, f"terraform {' '.join(args)} in {cwd} failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     return result
+
+
+@pytest.fixture(scope="session")
+def checkov() -> Path:
+    """checkov from .venv-checkov, built (or found up to date) by the make target `make scan` uses."""
+    result = subprocess.run(["make", "--no-print-directory", ".venv-checkov/.installed"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, f"make .venv-checkov/.installed failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
+    assert CHECKOV.is_file()
+    return CHECKOV

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-REPO_ENVIRONMENTS = REPO / "environments"
+REPO_ENVIRONMENTS = REPO / "examples" / "environments"
 
 DEVOPS = """\
 account_id  = "111111111111"

@@ -17,7 +17,7 @@ from provisioner.configuration.settings import (
 )
 from provisioner.errors import ConfigErrors, UserError
 
-REPO_ENVIRONMENTS = Path(__file__).resolve().parent.parent / "environments"
+REPO_ENVIRONMENTS = Path(__file__).resolve().parent.parent / "examples" / "environments"
 
 DEVOPS = """\
 account_id  = "111111111111"
@@ -888,18 +888,6 @@ def test_role_name_of_64_is_accepted(tmp_path: Path) -> None:
     assert project.environments[0].deployment_role.name == name
 
 
-def test_long_prefix_and_folder_make_the_workload_bucket_too_long(tmp_path: Path) -> None:
-    prefix, env = "p" * 20, "e" * 20
-    devops = DEVOPS.replace('"acme"', f'"{prefix}"')
-    bucket = Naming(prefix, "111111111111", "eu-west-1").workload_bucket(env, "222222222222", "eu-west-1")
-    assert len(bucket) > 63
-    line = only_problem(write_config(tmp_path, devops, {env: DEV}))
-    assert line == (
-        f'environments/{env}/environment.hcl: the folder name makes the workload bucket name "{bucket}", '
-        f"which is {len(bucket)} characters; S3 bucket names must be 3-63"
-    )
-
-
 def test_name_prefix_that_makes_reserved_bucket_names(tmp_path: Path) -> None:
     devops = DEVOPS.replace('"acme"', '"xn--acme"')
     lines = problems(write_config(tmp_path, devops))
@@ -909,8 +897,6 @@ def test_name_prefix_that_makes_reserved_bucket_names(tmp_path: Path) -> None:
         f'{DEVOPS_FILE}: name_prefix makes the artifact bucket name "xn--acme-artifacts-111111111111-eu-west-1", '
         "which uses a prefix or suffix that S3 reserves",
         f'{DEVOPS_FILE}: name_prefix makes the pull-request artifact bucket name "xn--acme-pr-artifacts-111111111111-eu-west-1", '
-        "which uses a prefix or suffix that S3 reserves",
-        f'{DEV_FILE}: the folder name makes the workload bucket name "xn--acme-dev-data-222222222222-eu-west-1", '
         "which uses a prefix or suffix that S3 reserves",
     ]
 

@@ -17,21 +17,21 @@ EMULATOR_KEYS = ("endpoints", "access_key", "secret_key", "use_path_style", "s3_
 
 
 @pytest.fixture(scope="session")
-def local_synth(repo_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def local_synth(example_synth: Synthesized, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """The repository's environments again, for the emulator (and devops on a local bootstrap state file)."""
     from provisioner.app.synthesis import synthesize
 
     outdir = tmp_path_factory.mktemp("local-synth") / "cdktf.out"
-    synthesize(repo_synth.project, outdir, Target(endpoint=ENDPOINT))
-    return Synthesized(repo_synth.project, outdir)
+    synthesize(example_synth.project, outdir, Target(endpoint=ENDPOINT))
+    return Synthesized(example_synth.project, outdir)
 
 
 def providers(stack: dict) -> list[dict]:
     return stack["provider"]["aws"]
 
 
-def test_output_for_aws_has_no_endpoint_test_credential_or_skip_flag(repo_synth: Synthesized) -> None:
-    for name, stack in repo_synth.stacks.items():
+def test_output_for_aws_has_no_endpoint_test_credential_or_skip_flag(example_synth: Synthesized) -> None:
+    for name, stack in example_synth.stacks.items():
         text = json.dumps(stack)
         assert "127.0.0.1" not in text and "localhost" not in text, name
         assert '"test"' not in text, name
@@ -52,10 +52,10 @@ def test_output_for_the_emulator_points_every_service_and_the_backend_at_it(loca
         assert (backend["access_key"], backend["skip_requesting_account_id"]) == ("test", True)
 
 
-def test_only_the_resources_differ_in_nothing(repo_synth: Synthesized, local_synth: Synthesized) -> None:
+def test_only_the_resources_differ_in_nothing(example_synth: Synthesized, local_synth: Synthesized) -> None:
     """The emulator changes where stacks deploy, never what they declare."""
-    for name in repo_synth.stacks:
-        assert local_synth.stacks[name]["resource"] == repo_synth.stacks[name]["resource"], name
+    for name in example_synth.stacks:
+        assert local_synth.stacks[name]["resource"] == example_synth.stacks[name]["resource"], name
 
 
 def test_workload_stacks_still_assume_the_role_variable_locally(local_synth: Synthesized) -> None:
@@ -67,11 +67,11 @@ def test_workload_stacks_still_assume_the_role_variable_locally(local_synth: Syn
         assert stack["variable"]["workload_role_arn"]["default"] == local_synth.project.plan_role_arn(env)
 
 
-def test_devops_local_state_is_a_local_backend(repo_synth: Synthesized, tmp_path: Path) -> None:
+def test_devops_local_state_is_a_local_backend(example_synth: Synthesized, tmp_path: Path) -> None:
     from provisioner.app.synthesis import build_app
 
     state = tmp_path / "devops.tfstate"
-    app = build_app(repo_synth.project, tmp_path / "out", Target(devops_local_state=state))
+    app = build_app(example_synth.project, tmp_path / "out", Target(devops_local_state=state))
     app.synth()
     devops = json.loads((tmp_path / "out" / "stacks" / "devops" / "cdk.tf.json").read_text())
     assert devops["terraform"]["backend"] == {"local": {"path": str(state)}}

@@ -23,8 +23,8 @@ def addresses(synth: Synthesized) -> dict[str, list[str]]:
     }
 
 
-def test_resource_addresses_match_the_snapshot(repo_synth: Synthesized) -> None:
-    current = addresses(repo_synth)
+def test_resource_addresses_match_the_snapshot(example_synth: Synthesized) -> None:
+    current = addresses(example_synth)
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         SNAPSHOT.write_text(json.dumps(current, indent=2, sort_keys=True) + "\n")
     expected = json.loads(SNAPSHOT.read_text())
@@ -48,10 +48,10 @@ def test_policy_attachment_ids_come_from_policy_names_not_positions(alt_synth: S
     assert planner.startswith("aws_iam_role_policy_attachment.plan-role_policy-ReadOnlyAccess_")
 
 
-def test_adding_the_plan_role_kept_the_deployment_role_address(repo_synth: Synthesized) -> None:
+def test_adding_the_plan_role_kept_the_deployment_role_address(example_synth: Synthesized) -> None:
     """The plan role was added beside the deployment role: the existing role must not be destroyed and recreated."""
-    for env in repo_synth.project.environments:
-        found = addresses(repo_synth)[env.bootstrap_stack]
+    for env in example_synth.project.environments:
+        found = addresses(example_synth)[env.bootstrap_stack]
         assert "aws_iam_role.deployment-role_28519DEA" in found, env.name
         assert "aws_iam_role_policy_attachment.deployment-role_policy-PowerUserAccess_0F2FA34A" in found, env.name
         assert sorted(a for a in found if a.startswith("aws_iam_role.")) == ["aws_iam_role.deployment-role_28519DEA", "aws_iam_role.plan-role_E487355C"]

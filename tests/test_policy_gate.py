@@ -246,20 +246,11 @@ def test_scan_command_user_errors(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 # -- end to end, with the real checkov ---------------------------------------------------------------------
-@pytest.fixture(scope="session")
-def checkov() -> Path:
-    """checkov from .venv-checkov, built (or found up to date) by the make target `make scan` uses."""
-    result = subprocess.run(["make", "--no-print-directory", ".venv-checkov/.installed"], cwd=REPO_ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, f"make .venv-checkov/.installed failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-    assert gate.CHECKOV.is_file()
-    return gate.CHECKOV
-
-
-def test_repository_stacks_pass_with_checks_actually_run(repo_synth, checkov: Path, tmp_path: Path) -> None:
-    report = gate.scan(repo_synth.outdir / "stacks", checkov, gate.SKIPS_FILE, tmp_path)
+def test_repository_stacks_pass_with_checks_actually_run(example_synth, checkov: Path, tmp_path: Path) -> None:
+    report = gate.scan(example_synth.outdir / "stacks", checkov, gate.SKIPS_FILE, tmp_path)
     assert gate.finding_lines(report) == []
     assert report.ok
-    assert report.stacks == sorted(repo_synth.stacks)
+    assert report.stacks == sorted(example_synth.stacks)
     for stack in report.stacks:
         ran = [r for r in report.results if r.stack == stack and r.source == gate.CHECKOV_SOURCE]
         assert len(ran) >= 5, f"checkov ran {len(ran)} checks on {stack}"
@@ -278,9 +269,9 @@ def without_statement(policy: str, sid: str) -> str:
     return json.dumps(document)
 
 
-def broken_stacks(repo_synth, root: Path) -> dict[str, str]:
+def broken_stacks(example_synth, root: Path) -> dict[str, str]:
     """Copies of real stacks with one protection removed each; returns what each own rule must flag."""
-    stacks = {name: copy.deepcopy(repo_synth.stacks[name]) for name in ("devops", "bootstrap-dev", "workload-dev", "workload-staging")}
+    stacks = {name: copy.deepcopy(example_synth.stacks[name]) for name in ("devops", "bootstrap-dev", "workload-dev", "workload-staging")}
     workload = stacks["workload-dev"]["resource"]
     key = logical_id(stacks["workload-dev"], "aws_kms_key", "data-key")
     workload["aws_kms_key"][key]["enable_key_rotation"] = False
@@ -320,8 +311,8 @@ def broken_stacks(repo_synth, root: Path) -> dict[str, str]:
     }
 
 
-def test_broken_stacks_are_caught_by_checkov_and_every_own_rule(repo_synth, checkov: Path, tmp_path: Path) -> None:
-    expected = broken_stacks(repo_synth, tmp_path / "stacks")
+def test_broken_stacks_are_caught_by_checkov_and_every_own_rule(example_synth, checkov: Path, tmp_path: Path) -> None:
+    expected = broken_stacks(example_synth, tmp_path / "stacks")
     report = gate.scan(tmp_path / "stacks", checkov, gate.SKIPS_FILE, tmp_path / "reports")
     assert not report.ok
     assert report.problems == []

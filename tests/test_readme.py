@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from provisioner.paths import REPO_ROOT
-from tests.conftest import Synthesized
+from tests.conftest import EXAMPLE_ENVIRONMENTS, Synthesized
 
 README = (REPO_ROOT / "README.md").read_text()
 
@@ -67,7 +67,7 @@ def readme_role(synth: Synthesized, name: str) -> tuple[str, str | None]:
     return matches[0]
 
 
-@pytest.mark.parametrize("synth_name", ["repo_synth", "alt_synth", "token_synth"])
+@pytest.mark.parametrize("synth_name", ["example_synth", "alt_synth", "token_synth"])
 def test_every_role_the_stacks_create_has_its_row_and_trust(request: pytest.FixtureRequest, synth_name: str) -> None:
     synth = request.getfixturevalue(synth_name)
     for name, (stack, trust) in roles_of(synth).items():
@@ -87,21 +87,21 @@ def test_every_role_the_stacks_create_has_its_row_and_trust(request: pytest.Fixt
             assert sorted(pinned) == sorted(documented) or sorted(pinned) == sorted(documented[:1]), f"{name}: trusts {pinned}, README says {documented}"
 
 
-def test_every_row_of_the_role_table_is_a_role_some_project_creates(repo_synth, alt_synth, token_synth) -> None:
-    created = {pattern for synth in (repo_synth, alt_synth, token_synth) for name in roles_of(synth) for pattern in [readme_role(synth, name)[0]]}
+def test_every_row_of_the_role_table_is_a_role_some_project_creates(example_synth, alt_synth, token_synth) -> None:
+    created = {pattern for synth in (example_synth, alt_synth, token_synth) for name in roles_of(synth) for pattern in [readme_role(synth, name)[0]]}
     assert created == set(role_rows())
 
 
 # --- bootstrapping a workload account ------------------------------------------------------------
 @pytest.mark.parametrize(("block", "environment"), [("bootstrap-organizations", "dev"), ("bootstrap-profile", "staging")])
 def test_the_bootstrap_samples_are_the_repositorys_own(block: str, environment: str) -> None:
-    text = (REPO_ROOT / "environments" / environment / "environment.hcl").read_text()
+    text = (EXAMPLE_ENVIRONMENTS / environment / "environment.hcl").read_text()
     assert fenced(block, "hcl") in text
 
 
-def test_the_synthesized_bootstrap_sample_is_what_bootstrap_dev_synthesizes(repo_synth) -> None:
+def test_the_synthesized_bootstrap_sample_is_what_bootstrap_dev_synthesizes(example_synth) -> None:
     sample = json.loads(fenced("bootstrap-organizations-json", "json"))
-    stack = repo_synth.stacks["bootstrap-dev"]
+    stack = example_synth.stacks["bootstrap-dev"]
     (provider,) = stack["provider"]["aws"]
     (documented,) = sample["provider"]["aws"]
     assert {key: provider[key] for key in documented} == documented

@@ -12,8 +12,8 @@ from provisioner.operations.state_bootstrap import state_resource_addresses
 from tests.conftest import Synthesized
 
 
-def test_targets_are_every_resource_of_the_state_key_and_bucket_and_nothing_else(repo_synth: Synthesized) -> None:
-    devops = repo_synth.stacks["devops"]
+def test_targets_are_every_resource_of_the_state_key_and_bucket_and_nothing_else(example_synth: Synthesized) -> None:
+    devops = example_synth.stacks["devops"]
     addresses = state_resource_addresses(devops)
     types = {address.split(".")[0] for address in addresses}
     assert {"aws_kms_key", "aws_kms_alias", "aws_s3_bucket", "aws_s3_bucket_versioning", "aws_s3_bucket_policy"} <= types

@@ -12,7 +12,7 @@ import pytest
 from provisioner.app import synthesis as app_module
 from provisioner.configuration.settings import load
 from provisioner.paths import REPO_ROOT
-from tests.conftest import Synthesized
+from tests.conftest import EXAMPLE_ENVIRONMENTS, Synthesized
 
 
 def _fingerprint(folder: Path) -> dict[str, bytes]:
@@ -30,12 +30,12 @@ def test_failed_synthesis_leaves_earlier_output_untouched(tmp_path: Path, monkey
 
     monkeypatch.setattr(app_module, "build_app", broken_app)
     with pytest.raises(RuntimeError, match="blew up"):
-        app_module.synthesize(load(REPO_ROOT / "environments"), outdir)
+        app_module.synthesize(load(EXAMPLE_ENVIRONMENTS), outdir)
     assert _fingerprint(outdir) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"], "scratch folders must be cleaned up"
 
 
-def test_resynthesis_keeps_terraform_working_files(repo_synth: Synthesized, tmp_path: Path) -> None:
+def test_resynthesis_keeps_terraform_working_files(example_synth: Synthesized, tmp_path: Path) -> None:
     """A new synth swaps cdk.tf.json but keeps .terraform/ and saved plans, so no re-init is needed."""
     outdir = tmp_path / "cdktf.out"
     stack = outdir / "stacks" / "workload-dev"
@@ -46,13 +46,13 @@ def test_resynthesis_keeps_terraform_working_files(repo_synth: Synthesized, tmp_
     (stack / "tfplan").write_text("saved plan")
     (outdir / "stacks" / "removed-stack").mkdir()
 
-    app_module.synthesize(repo_synth.project, outdir)
+    app_module.synthesize(example_synth.project, outdir)
 
     assert (stack / ".terraform" / "marker").read_text() == "kept"
     assert (stack / "tfplan").read_text() == "saved plan"
     assert (stack / "cdk.tf.json").read_text() != "{}"
     assert not (outdir / "stacks" / "removed-stack").exists()
-    assert sorted(p.name for p in (outdir / "stacks").iterdir()) == sorted(repo_synth.stacks)
+    assert sorted(p.name for p in (outdir / "stacks").iterdir()) == sorted(example_synth.stacks)
 
 
 def _run_main(environments: Path, outdir: Path) -> subprocess.CompletedProcess[str]:
@@ -63,7 +63,7 @@ def _run_main(environments: Path, outdir: Path) -> subprocess.CompletedProcess[s
 def test_main_rejects_bad_config_with_one_line_errors_and_keeps_output(tmp_path: Path) -> None:
     environments = tmp_path / "environments"
     (environments / "dev").mkdir(parents=True)
-    (environments / "devops.hcl").write_text((REPO_ROOT / "environments" / "devops.hcl").read_text())
+    (environments / "devops.hcl").write_text((EXAMPLE_ENVIRONMENTS / "devops.hcl").read_text())
     (environments / "dev" / "environment.hcl").write_text('account_id = "12"\nregion = "eu-west-1"\nrequires_aproval = true\nbootstrap {\n  profile = "a"\n}\n')
     outdir = tmp_path / "cdktf.out"
     outdir.mkdir()

@@ -22,3 +22,8 @@ tags = {
   cost-center = "prod"
   criticality = "high"
 }
+
+# Values for the workload's inputs (workloads/workload.hcl); unset inputs keep their defaults.
+inputs = {
+  data_noncurrent_version_days = 365
+}

@@ -19,13 +19,15 @@ def build_app(project: ProjectConfig, outdir: Path, target: Target | None = None
     from provisioner.app.stacks.bootstrap import BootstrapStack
     from provisioner.app.stacks.devops import DevOpsStack
     from provisioner.app.stacks.workload import WorkloadStack
+    from provisioner.app.workloads import entry_point
 
     target = target or Target()
     app = App(outdir=str(outdir), context={"excludeStackIdFromLogicalIds": "true", "allowSepCharsInLogicalIds": "true"})
+    define = entry_point(project)
     DevOpsStack(app, project, target)
     for environment in project.environments:
         BootstrapStack(app, project, environment, target)
-        WorkloadStack(app, project, environment, target)
+        WorkloadStack(app, project, environment, target, define)
     return app
 
 

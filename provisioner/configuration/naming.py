@@ -134,9 +134,6 @@ class Naming:
         """Read-only role in the workload account for plans of unreviewed code (pull requests)."""
         return f"{self.prefix}-plan-{environment}"
 
-    def workload_bucket(self, environment: str, account_id: str, region: str) -> str:
-        return f"{self.prefix}-{environment}-data-{account_id}-{region}"
-
     # --- stacks ------------------------------------------------------------------------------
     @staticmethod
     def state_key(stack: str) -> str:

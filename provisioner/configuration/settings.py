@@ -9,6 +9,8 @@ Layout::
     environments/
       devops.hcl                 the DevOps account (DevOpsConfig)
       <name>/environment.hcl     one workload environment per folder (EnvironmentConfig)
+    workloads/
+      workload.hcl               the team's workload: its entry point and the inputs environments set (WorkloadConfig)
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any, Callable, Mapping
 
 from provisioner.configuration.naming import Naming, bootstrap_stack, workload_stack
 from provisioner.errors import ConfigErrors
+from provisioner.paths import REPO_ROOT, WORKLOAD_FILE
 
 DEVOPS_FILE = "devops.hcl"
 ENVIRONMENT_FILE = "environment.hcl"
@@ -71,6 +74,13 @@ BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 CODEBUILD_IMAGE = re.compile(r"^[\w./:@-]+$", re.ASCII)
 # Besides letters and digits, the characters IAM accepts in tags (tags go on the deployment role too).
 TAG_PUNCTUATION = frozenset(" _.:/=+-@")
+ENTRY = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$", re.ASCII)
+INPUT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+INPUT_TYPES = ("string", "number", "bool", "list(string)", "map(string)")
+STEP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+STEP_WHEN = ("before-apply", "after-apply")
+RESERVED_STEP_NAMES = ("plan", "apply", "approve", "synth")
+"""Names of the pipeline's own actions: a team step named like one would be confused with it."""
 # Every character str.splitlines() breaks on, written as its escape instead.
 LINE_BREAK_ESCAPES = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"}
 
@@ -159,6 +169,41 @@ class BootstrapConfig:
 
 
 @dataclass(frozen=True)
+class InputConfig:
+    """One input environments may set (``input "<name>" {}`` in workloads/workload.hcl)."""
+
+    name: str
+    type: str
+    """``string``, ``number``, ``bool``, ``list(string)`` or ``map(string)``."""
+    default: Any
+    """Every input has one, so a new environment (and the demo's) works before it sets anything."""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class WorkloadConfig:
+    """The team's code that declares each ``workload-<env>`` stack (``workloads/workload.hcl``)."""
+
+    entry: str | None = None
+    """``module:function`` called once per environment; None: the workload stacks hold no resources yet."""
+    inputs: tuple[InputConfig, ...] = ()
+    file: str = ""
+    """The file it was read from, relative to the repository (for messages)."""
+
+
+@dataclass(frozen=True)
+class StepConfig:
+    """A team's own pipeline step around an environment's apply (``step "<name>" {}`` in environment.hcl)."""
+
+    name: str
+    when: str
+    """``before-apply`` (after the approval) or ``after-apply``."""
+    commands: tuple[str, ...]
+    """Shell commands, run in a checkout of the released revision (with ``cdktf.out/``)."""
+    timeout_minutes: int = 10
+
+
+@dataclass(frozen=True)
 class EnvironmentConfig:
     """One workload environment (``environments/<name>/environment.hcl``)."""
 
@@ -171,6 +216,9 @@ class EnvironmentConfig:
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
     """How an admin applies ``bootstrap-<env>``; at least ``role_arn`` or ``profile`` is set."""
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    inputs: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    """Every input of the workload, with this environment's value or the input's default."""
+    steps: tuple[StepConfig, ...] = ()
 
     @property
     def bootstrap_stack(self) -> str:
@@ -187,6 +235,7 @@ class ProjectConfig:
 
     devops: DevOpsConfig
     environments: tuple[EnvironmentConfig, ...]
+    workload: WorkloadConfig = field(default_factory=WorkloadConfig)
 
     @property
     def naming(self) -> Naming:
@@ -375,6 +424,27 @@ class _Fields:
         return _Fields(value, self.path, self.problems, f"{self.name(key)}.")
 
 
+    def labeled_blocks(self, key: str, label: re.Pattern[str], rule: str) -> list[tuple[str, _Fields]]:
+        """Blocks with one label (``key "<label>" { ... }``), each label given once."""
+        value = self.data.get(key)
+        if value is None:
+            return []
+        items = value if isinstance(value, list) else [value]
+        found: list[tuple[str, _Fields]] = []
+        for item in items:
+            if not isinstance(item, dict) or len(item) != 1 or not isinstance(next(iter(item.values())), dict):
+                self.problem(key, f'must be written as {key} "<name>" {{ ... }}')
+                continue
+            (name, body), = item.items()
+            if not label.fullmatch(name):
+                self.problems.add(self.path, f'{self.name(key)} "{name}": the name {rule}')
+            elif name in (seen[0] for seen in found):
+                self.problems.add(self.path, f'{self.name(key)} "{name}" is given twice; give it once')
+            else:
+                found.append((name, _Fields(body, self.path, self.problems, f'{self.name(key)} "{name}".')))
+        return found
+
+
 def _describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"bool {str(value).lower()}"
@@ -549,7 +619,9 @@ def _load_build(f: _Fields | None) -> BuildConfig:
     return BuildConfig(compute_type=compute, image=image, timeout_minutes=timeout, log_retention_days=retention)
 
 
-def _load_environment(name: str, path: Path, prefix: str | None, problems: _Problems) -> EnvironmentConfig | None:
+def _load_environment(
+    name: str, path: Path, prefix: str | None, problems: _Problems, workload: WorkloadConfig | None = None
+) -> EnvironmentConfig | None:
     data = _parse_hcl(path, problems)
     if data is None:
         return None
@@ -557,7 +629,7 @@ def _load_environment(name: str, path: Path, prefix: str | None, problems: _Prob
     if "bootstrap_role_arn" in data:
         moved = data.pop("bootstrap_role_arn")
         f.problem("bootstrap_role_arn", f'moved into the bootstrap block: write bootstrap {{ role_arn = "{moved}" }} (README, "Bootstrap a workload account")')
-    f.reject_unknown(("account_id", "region", "order", "requires_approval", "deployment_role", "bootstrap", "tags"))
+    f.reject_unknown(("account_id", "region", "order", "requires_approval", "deployment_role", "bootstrap", "tags", "inputs", "step"))
     account_id = f.string("account_id", required=True, pattern=ACCOUNT_ID, rule="must be 12 digits")
     region = f.string("region", required=True, choices=tuple(sorted(AWS_REGIONS)), choice_name="an AWS region code")
     order = f.integer("order", default=1, minimum=0, maximum=1000)
@@ -565,11 +637,13 @@ def _load_environment(name: str, path: Path, prefix: str | None, problems: _Prob
     tags = f.tags()
     role = _load_deployment_role(f.block("deployment_role"), name, prefix)
     bootstrap = _load_bootstrap(f, name, account_id)
+    inputs = _load_inputs(f, workload)
+    steps = _load_steps(f)
     if None in (account_id, region, role, bootstrap):
         return None
     return EnvironmentConfig(
         name=name, account_id=account_id, region=region, deployment_role=role, order=order,
-        requires_approval=approval, bootstrap=bootstrap, tags=tags,
+        requires_approval=approval, bootstrap=bootstrap, tags=tags, inputs=inputs, steps=steps,
     )  # fmt: skip
 
 
@@ -629,6 +703,129 @@ def _load_deployment_role(f: _Fields | None, environment: str, prefix: str | Non
     )  # fmt: skip
 
 
+def _load_workload(path: Path, problems: _Problems) -> WorkloadConfig | None:
+    """``workloads/workload.hcl``: the team's entry point and inputs; without the file, an empty workload."""
+    if not path.exists():
+        return WorkloadConfig()
+    if not path.is_file():
+        problems.add(path, "is not a file: it names the code that declares the workload stacks (README, 'Your infrastructure')")
+        return None
+    data = _parse_hcl(path, problems)
+    if data is None:
+        return None
+    f = _Fields(data, path, problems)
+    f.reject_unknown(("entry", "input"))
+    entry = f.string("entry", required=True, pattern=ENTRY, rule="must be module:function, for example workloads.sample:define")
+    inputs: list[InputConfig] = []
+    for name, block in f.labeled_blocks("input", INPUT_NAME, rule="must be 1-64 characters: lowercase letters, digits and _, starting with a letter"):
+        block.reject_unknown(("type", "default", "description"))
+        written = block.data.get("type")
+        if isinstance(written, str) and written.startswith("${") and written.endswith("}"):
+            block.data["type"] = written[2:-1]  # a bare type expression, map(string), as terraform writes it
+        kind = block.string("type", required=True, choices=INPUT_TYPES)
+        description = block.string("description", default="") or ""
+        if "default" not in block.data:
+            block.problem("default", "is required: every input has a default, so a new environment works before it sets the input")
+            continue
+        if kind is None:
+            continue
+        complaint = _input_type_problem(block.data["default"], kind)
+        if complaint:
+            block.problem("default", complaint)
+            continue
+        inputs.append(InputConfig(name=name, type=kind, default=_frozen(block.data["default"]), description=description))
+    if entry is not None:
+        _check_entry_module(entry, f)
+    return WorkloadConfig(entry=entry, inputs=tuple(inputs), file=problems.rel(path))
+
+
+def _check_entry_module(entry: str, f: _Fields) -> None:
+    """The entry's module must exist; it is imported only at synth (it loads the provider bindings)."""
+    import importlib.util
+    import sys
+
+    module = entry.split(":")[0]
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        f.problem("entry", f'"{entry}": no module {module} in {REPO_ROOT} (a file {module.replace(".", "/")}.py, or a package folder)')
+
+
+def _input_type_problem(value: Any, kind: str) -> str | None:
+    """None when ``value`` is of the input type ``kind``, else what is wrong."""
+    if kind == "string":
+        ok = isinstance(value, str) and "${" not in value
+    elif kind == "number":
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif kind == "bool":
+        ok = isinstance(value, bool)
+    elif kind == "list(string)":
+        ok = isinstance(value, list) and all(isinstance(item, str) for item in value)
+    else:
+        ok = isinstance(value, dict) and all(isinstance(item, str) for item in value.values())
+    return None if ok else f"must be a {kind}, got {_describe(value)}"
+
+
+def _frozen(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(value)
+    if isinstance(value, dict):
+        return MappingProxyType(dict(value))
+    return value
+
+
+def _load_inputs(f: _Fields, workload: WorkloadConfig | None) -> Mapping[str, Any]:
+    """``inputs = { ... }``: values for the workload's inputs, checked against their declared types."""
+    declared = {spec.name: spec for spec in (workload.inputs if workload else ())}
+    values = {name: spec.default for name, spec in declared.items()}
+    given = f.data.get("inputs")
+    if given is None:
+        return MappingProxyType(values)
+    if isinstance(given, list) and len(given) == 1 and isinstance(given[0], dict):
+        given = given[0]
+    if not isinstance(given, dict):
+        f.problem("inputs", f"must be a map (inputs = {{ name = value }}), got {_describe(given)}")
+        return MappingProxyType(values)
+    where = workload.file if workload and workload.file else "workloads/workload.hcl"
+    for name, value in given.items():
+        if name not in declared:
+            close = difflib.get_close_matches(name, declared, n=1)
+            hint = f' (did you mean "{close[0]}"?)' if close else f" (declared: {', '.join(declared) or 'none'})"
+            f.problem(f"inputs.{name}", f"is not an input declared in {where}{hint}")
+        elif complaint := _input_type_problem(value, declared[name].type):
+            f.problem(f"inputs.{name}", complaint)
+        else:
+            values[name] = _frozen(value)
+    return MappingProxyType(values)
+
+
+def _load_steps(f: _Fields) -> tuple[StepConfig, ...]:
+    """``step "<name>" { when, commands, timeout_minutes }``: the team's steps around this environment's apply."""
+    steps: list[StepConfig] = []
+    for name, block in f.labeled_blocks("step", STEP_NAME, rule="must be 1-16 characters: lowercase letters, digits and hyphens, starting with a letter"):
+        block.reject_unknown(("when", "commands", "timeout_minutes"))
+        when = block.string("when", required=True, choices=STEP_WHEN)
+        commands = block.string_list("commands")
+        timeout = block.integer("timeout_minutes", default=10, minimum=5, maximum=480)
+        if name in RESERVED_STEP_NAMES:
+            f.problems.add(f.path, f'step "{name}": the name is one of the pipeline\'s own actions ({", ".join(RESERVED_STEP_NAMES)}); choose another')
+            continue
+        if "commands" in block.data and not commands and not block.data["commands"]:
+            block.problem("commands", "is empty: a step runs at least one command")
+            continue
+        if "commands" not in block.data:
+            block.problem("commands", "is required: the shell commands the step runs")
+            continue
+        if when is None or not commands:
+            continue
+        steps.append(StepConfig(name=name, when=when, commands=commands, timeout_minutes=timeout))
+    return tuple(steps)
+
+
 def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: dict[str, Path], problems: _Problems) -> None:
     """Names the stacks will derive must be names AWS accepts; check them before synthesis."""
     naming = project.naming
@@ -645,9 +842,6 @@ def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: d
         role = env.deployment_role.name
         if len(role) > 64:
             problems.add(path, f'deployment_role.name "{role}" is {len(role)} characters; IAM role names must be at most 64')
-        bucket = naming.workload_bucket(env.name, env.account_id, env.region)
-        if complaint := _check_bucket_name(bucket):
-            problems.add(path, f'the folder name makes the workload bucket name "{bucket}", which {complaint}')
         other = seen.setdefault((env.account_id, role.lower()), env.name)
         if other != env.name:
             problems.add(
@@ -695,8 +889,9 @@ def _role_name_clashes(project: ProjectConfig) -> list[tuple[str | None, str]]:
     return found
 
 
-def load(environments_dir: Path, *, repo_root: Path | None = None) -> ProjectConfig:
-    """Read and check ``environments/``; raise ``ConfigErrors`` with every problem found."""
+def load(environments_dir: Path, *, repo_root: Path | None = None, workload_file: Path | None = None) -> ProjectConfig:
+    """Read and check ``environments/`` and the team's workload file (default ``workloads/workload.hcl``);
+    raise ``ConfigErrors`` with every problem found."""
     environments_dir = Path(environments_dir)
     problems = _Problems((repo_root or environments_dir.parent).resolve())
     environments_dir = environments_dir.resolve()
@@ -706,6 +901,7 @@ def load(environments_dir: Path, *, repo_root: Path | None = None) -> ProjectCon
 
     devops_path = environments_dir / DEVOPS_FILE
     devops = _load_devops(devops_path, problems)
+    workload = _load_workload(Path(workload_file or WORKLOAD_FILE).resolve(), problems)
     prefix = devops.name_prefix if devops else None
 
     environments: list[EnvironmentConfig] = []
@@ -723,17 +919,17 @@ def load(environments_dir: Path, *, repo_root: Path | None = None) -> ProjectCon
         if not path.is_file():
             problems.add(folder, f"has no {ENVIRONMENT_FILE}: every environment folder needs one")
             continue
-        env = _load_environment(folder.name, path, prefix, problems)
+        env = _load_environment(folder.name, path, prefix, problems, workload)
         if env is not None:
             environments.append(env)
             env_paths[env.name] = path
     if not folders:
         problems.add(environments_dir, "holds no environment folder: add environments/<name>/environment.hcl")
 
-    if devops is None:
+    if devops is None or workload is None:
         raise ConfigErrors(problems.lines)
     environments.sort(key=lambda env: (env.order, env.name))
-    project = ProjectConfig(devops=devops, environments=tuple(environments))
+    project = ProjectConfig(devops=devops, environments=tuple(environments), workload=workload)
     _check_derived_names(project, devops_path, env_paths, problems)
     if not problems.lines:
         # Sizes are measured on a configuration that is otherwise right (imported here: it needs this module).

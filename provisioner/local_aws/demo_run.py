@@ -23,6 +23,7 @@ logs, local state), which each run starts afresh: the user's ``cdktf.out/`` is n
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import sys
@@ -52,7 +53,7 @@ PARALLEL_PLANS = 3
 ENVIRONMENTS_ENV = "PROVISIONER_ENVIRONMENTS"
 # Files of the repository the demo zips into the pipeline's S3 source object.
 SOURCE_FILES = ("Makefile", "cdktf.json", "main.py", "package.json", "package-lock.json", "pyproject.toml")
-SOURCE_FOLDERS = ("modules", "provisioner", "demo")
+SOURCE_FOLDERS = ("modules", "provisioner", "demo", "workloads", "examples")
 # Ambient AWS settings that must not leak into a run against the emulator.
 AWS_SETTINGS_DROPPED = (
     "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN",
@@ -220,8 +221,15 @@ class Demo:
 
     def verify(self) -> None:
         with self.progress.step("check with boto3 that every resource is in its account"):
-            for line in verify_placement(self.project):
+            states = {env.name: self.workload_state(env) for env in self.project.environments}
+            for line in verify_placement(self.project, states):
                 self.progress.say(f"    {line}")
+
+    def workload_state(self, environment: EnvironmentConfig) -> dict:
+        """The applied state of ``workload-<env>`` (``terraform show -json``), whatever the team's code declares."""
+        stack = environment.workload_stack
+        shown = self.progress.run(f"show {stack}", ("terraform", "show", "-json", "-no-color"), cwd=self.outdir / "stacks" / stack, env=self.env, quiet=True)
+        return json.loads(shown.output)
 
     def second_plans(self) -> None:
         stacks = [DEVOPS_STACK, *(env.bootstrap_stack for env in self.project.environments)]
@@ -279,12 +287,14 @@ def _check_emulatable(project: ProjectConfig, environments: Path) -> None:
         raise UserError(f'{devops}: the local AWS has no CodeStar Connections API: use source type "s3" (as demo/environments does)')
 
 
-def verify_placement(project: ProjectConfig) -> list[str]:
+def verify_placement(project: ProjectConfig, workload_states: Mapping[str, dict] | None = None) -> list[str]:
     """Check, with boto3 through the current target, that each resource is in its account; one line per check.
 
     DevOps account: the state bucket, the artifact bucket, the pipeline and every CodeBuild project, and
-    no deployment or plan role. Each workload account (through its deployment role): both roles, the
-    workload bucket and its SSM parameter. Raises ``UserError`` naming the first thing out of place.
+    no deployment or plan role. Each workload account (through its deployment role): both roles and,
+    from ``workload_states`` (each environment's ``terraform show -json``), every resource the team's
+    workload declared whose ARN names an account, and every bucket. Raises ``UserError`` naming the
+    first thing out of place.
     """
     devops, naming = project.devops, project.naming
     client = aws.client_factory()
@@ -324,18 +334,33 @@ def verify_placement(project: ProjectConfig) -> list[str]:
         plan_role = naming.plan_role(env.name)
         expect(_role_exists(workload_iam, plan_role), f"plan role {plan_role} is not in {env.account_id}")
         expect(not _role_exists(iam, plan_role), f"plan role {plan_role} exists in the DevOps account {devops.account_id}")
-        bucket = naming.workload_bucket(env.name, env.account_id, env.region)
-        owned = {b["Name"] for b in client("s3", env.region, credentials).list_buckets()["Buckets"]}
-        expect(bucket in owned, f"workload bucket {bucket} is not in {env.account_id}")
-        expect(bucket not in buckets, f"workload bucket {bucket} is in the DevOps account")
-        parameter = f"/{devops.name_prefix}/{env.name}/data-bucket"
-        value = client("ssm", env.region, credentials).get_parameter(Name=parameter)["Parameter"]["Value"]
-        expect(value == bucket, f"SSM parameter {parameter} holds {value!r}, not {bucket!r}")
-        lines.append(
-            f"{env.name} account {env.account_id}: deployment role {role} and plan role {plan_role} (not in DevOps), "
-            f"bucket {bucket}, parameter {parameter}"
-        )
+        workload = ""
+        if workload_states is not None:
+            resources = list(_state_resources(workload_states[env.name].get("values", {}).get("root_module", {})))
+            owned = {b["Name"] for b in client("s3", env.region, credentials).list_buckets()["Buckets"]}
+            placed = 0
+            for resource in resources:
+                values, address = resource.get("values") or {}, resource["address"]
+                arn = values.get("arn")
+                if isinstance(arn, str) and arn.count(":") >= 5 and arn.split(":")[4]:
+                    expect(arn.split(":")[4] == env.account_id, f"{env.workload_stack} {address} is in account {arn.split(':')[4]}, not {env.account_id}")
+                    placed += 1
+                if resource.get("type") == "aws_s3_bucket":
+                    expect(values["bucket"] in owned, f"{env.workload_stack} {address}: bucket {values['bucket']} is not in {env.account_id}")
+                    expect(values["bucket"] not in buckets, f"{env.workload_stack} {address}: bucket {values['bucket']} is in the DevOps account")
+                    placed += 1
+            workload = f", and {placed} of the workload's {len(resources)} resources (those with an account or a bucket name)"
+        lines.append(f"{env.name} account {env.account_id}: deployment role {role} and plan role {plan_role} (not in DevOps){workload}")
     return lines
+
+
+def _state_resources(module: Mapping) -> Iterator[dict]:
+    """Every managed resource of a ``terraform show -json`` module, child modules included."""
+    for resource in module.get("resources", []):
+        if resource.get("mode") == "managed":
+            yield resource
+    for child in module.get("child_modules", []):
+        yield from _state_resources(child)
 
 
 def _role_exists(iam, role: str) -> bool:

@@ -18,6 +18,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from examples.workloads.sample import data_bucket_name
+from provisioner.app.workloads import environment_of
 from provisioner.configuration.naming import Naming
 from provisioner.local_aws import server
 from provisioner.local_aws.demo_run import Demo, verify_placement
@@ -121,7 +123,8 @@ def test_the_deployment_role_is_in_the_workload_account_and_not_in_devops(deploy
 
 
 def test_the_workload_bucket_and_parameter_are_in_the_workload_account(deployed: Deployed) -> None:
-    bucket = deployed.project.naming.workload_bucket("dev", DEV_ACCOUNT, REGION)
+    (dev,) = [env for env in deployed.project.environments if env.name == "dev"]
+    bucket = data_bucket_name(environment_of(deployed.project, dev))
     credentials = deployed.workload_credentials()
     assert bucket in {b["Name"] for b in deployed.client("s3", credentials).list_buckets()["Buckets"]}
     assert bucket not in {b["Name"] for b in deployed.client("s3").list_buckets()["Buckets"]}

@@ -14,7 +14,7 @@ import pytest
 from tests.modules.helpers import EXAMPLE_ACCOUNT, EXAMPLE_BUILDSPEC, EXAMPLE_PIPELINE_ROLE, READER_A, READER_B
 
 
-@pytest.fixture(params=["repo_synth", "alt_synth"])
+@pytest.fixture(params=["example_synth", "alt_synth"])
 def synth(request: pytest.FixtureRequest):
     """Each synthesized project in turn (both are session-scoped; this only picks one)."""
     return request.getfixturevalue(request.param)

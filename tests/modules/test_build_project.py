@@ -51,7 +51,7 @@ def expected_projects(synth) -> dict[str, tuple[str, str]]:
     return expected
 
 
-@pytest.fixture(params=["repo_synth", "alt_synth", "token_synth"])
+@pytest.fixture(params=["example_synth", "alt_synth", "token_synth"])
 def any_synth(request: pytest.FixtureRequest):
     """The two projects, and the GitHub source with a token (which adds the comment build)."""
     return request.getfixturevalue(request.param)
@@ -141,11 +141,11 @@ def test_module_buildspec_reaches_codebuild_unchanged(examples) -> None:
     assert terraform_string(project["source"]["buildspec"]) == EXAMPLE_BUILDSPEC
 
 
-def test_terraform_reads_the_buildspec_as_the_tests_assume(repo_synth, tmp_path: Path) -> None:
+def test_terraform_reads_the_buildspec_as_the_tests_assume(example_synth, tmp_path: Path) -> None:
     """Check ``terraform_string`` against terraform itself, on a synthesized buildspec."""
     if shutil.which("terraform") is None:
         pytest.fail("terraform is not on the PATH; install terraform 1.11.x (see README, Setup)")
-    raw = next(p for p in projects(repo_synth).values() if p["name"] == "acme-platform-plan-prod")["source"]["buildspec"]
+    raw = next(p for p in projects(example_synth).values() if p["name"] == "acme-platform-plan-prod")["source"]["buildspec"]
     (tmp_path / "main.tf.json").write_text(json.dumps({"locals": {"buildspec": raw}}))
     env = dict(os.environ, CHECKPOINT_DISABLE="1", TF_CLI_CONFIG_FILE=os.devnull)
     result = subprocess.run(
@@ -162,9 +162,9 @@ def test_timeout_must_be_5_to_2160_minutes(minutes: int) -> None:
     assert str(error.value) == f"BuildProjectProps.timeout_minutes {minutes} must be 5-2160"
 
 
-def test_repo_pull_request_plans_run_as_the_read_only_build_role_with_each_plan_role(repo_synth) -> None:
-    devops = repo_synth.stacks["devops"]
-    (project,) = [p for p in projects(repo_synth).values() if p["name"] == "acme-platform-pr-plan"]
+def test_repo_pull_request_plans_run_as_the_read_only_build_role_with_each_plan_role(example_synth) -> None:
+    devops = example_synth.stacks["devops"]
+    (project,) = [p for p in projects(example_synth).values() if p["name"] == "acme-platform-pr-plan"]
     role_id, role = at_path(devops, "aws_iam_role", "devops/pr-plan-build-role/role")
     assert role["name"] == "acme-platform-pr-plan-build"
     assert project["service_role"] == ref("aws_iam_role", role_id, "arn")
@@ -175,10 +175,10 @@ def test_repo_pull_request_plans_run_as_the_read_only_build_role_with_each_plan_
     )
 
 
-def test_repo_release_plans_and_applies_name_their_environments_roles(repo_synth) -> None:
+def test_repo_release_plans_and_applies_name_their_environments_roles(example_synth) -> None:
     """Each plan project passes its environment's read-only plan role, each apply project its deployment role."""
     roles = {}
-    for project in projects(repo_synth).values():
+    for project in projects(example_synth).values():
         spec = yaml.safe_load(terraform_string(project["source"]["buildspec"]))
         if "TF_VAR_workload_role_arn" in spec["env"]["variables"]:
             roles[project["name"]] = spec["env"]["variables"]["TF_VAR_workload_role_arn"]

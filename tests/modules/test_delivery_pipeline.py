@@ -11,7 +11,7 @@ from tests.modules.helpers import at_path, by_sid, ref, statements
 
 COMMIT_ID = "#{SourceVariables.CommitId}"
 APPROVING = {"acme-platform": ["prod"], "alt": ["live"]}
-"""Environments that require approval, by project prefix (repo_synth, alt_synth)."""
+"""Environments that require approval, by project prefix (example_synth, alt_synth)."""
 
 
 def pipeline(synth) -> tuple[str, dict]:
@@ -62,8 +62,8 @@ def test_artifact_store_is_the_artifact_bucket_encrypted_by_key_arn(synth) -> No
     assert "alias" not in json.dumps(store), "aliases do not resolve across accounts"
 
 
-def test_repo_stages_follow_the_environment_order(repo_synth) -> None:
-    assert list(stages(repo_synth)) == ["Source", "Synth", "Deploy-dev", "Deploy-staging", "Deploy-prod"]
+def test_repo_stages_follow_the_environment_order(example_synth) -> None:
+    assert list(stages(example_synth)) == ["Source", "Synth", "Deploy-dev", "Deploy-staging", "Deploy-prod"]
 
 
 def test_alt_stages_group_environments_of_the_same_order(alt_synth) -> None:
@@ -209,10 +209,10 @@ def test_release_reason_is_a_pipeline_variable(synth) -> None:
 
 
 # --- triggers ------------------------------------------------------------------------------------
-def test_codestar_source_triggers_on_pushes_to_the_branch(repo_synth) -> None:
-    devops = repo_synth.stacks["devops"]
-    _, found = pipeline(repo_synth)
-    (source,) = stages(repo_synth)["Source"]["action"]
+def test_codestar_source_triggers_on_pushes_to_the_branch(example_synth) -> None:
+    devops = example_synth.stacks["devops"]
+    _, found = pipeline(example_synth)
+    (source,) = stages(example_synth)["Source"]["action"]
     connection_id, _ = at_path(devops, "aws_codestarconnections_connection", "devops/source-connection")
     assert source["provider"] == "CodeStarSourceConnection"
     assert source["configuration"]["ConnectionArn"] == ref("aws_codestarconnections_connection", connection_id, "arn")
@@ -266,8 +266,8 @@ def test_codecommit_source_starts_through_an_eventbridge_rule(alt_synth) -> None
     ]
 
 
-def test_codestar_source_has_no_eventbridge_start_rule(repo_synth) -> None:
-    rules = repo_synth.stacks["devops"]["resource"]["aws_cloudwatch_event_rule"].values()
+def test_codestar_source_has_no_eventbridge_start_rule(example_synth) -> None:
+    rules = example_synth.stacks["devops"]["resource"]["aws_cloudwatch_event_rule"].values()
     assert not [r for r in rules if r["name"].endswith("-on-push")]
 
 
@@ -284,7 +284,7 @@ def test_codecommit_source_has_only_the_release_pipeline(alt_synth) -> None:
 
 @pytest.mark.parametrize(
     ("synth_name", "stage_names"),
-    [("repo_synth", ["Source", "Synth", "Plan"]), ("token_synth", ["Source", "Synth", "Plan", "Comment"])],
+    [("example_synth", ["Source", "Synth", "Plan"]), ("token_synth", ["Source", "Synth", "Plan", "Comment"])],
 )
 def test_pull_request_pipeline_plans_on_its_own_bucket_and_projects(request, synth_name: str, stage_names: list[str]) -> None:
     synth = request.getfixturevalue(synth_name)

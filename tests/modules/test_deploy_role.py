@@ -75,8 +75,8 @@ def test_trust_is_the_devops_root_pinned_to_the_environments_own_apply_build_rol
         }
 
 
-def test_repo_roles_trust_only_their_own_apply_build_role(repo_synth) -> None:
-    conditions = [trust(deployment_role(repo_synth, env)[1])["Condition"]["ArnEquals"] for env in repo_synth.project.environments]
+def test_repo_roles_trust_only_their_own_apply_build_role(example_synth) -> None:
+    conditions = [trust(deployment_role(example_synth, env)[1])["Condition"]["ArnEquals"] for env in example_synth.project.environments]
     assert conditions == [
         {"aws:PrincipalArn": ["arn:aws:iam::111111111111:role/acme-platform-apply-build-dev"]},
         {"aws:PrincipalArn": ["arn:aws:iam::111111111111:role/acme-platform-apply-build-staging"]},
@@ -100,9 +100,9 @@ def test_trusted_roles_in_several_accounts_name_each_root(examples) -> None:
 @pytest.mark.parametrize(
     ("synth_name", "env_name", "external_id"),
     [
-        ("repo_synth", "dev", None),
-        ("repo_synth", "staging", None),
-        ("repo_synth", "prod", "acme-platform-prod"),
+        ("example_synth", "dev", None),
+        ("example_synth", "staging", None),
+        ("example_synth", "prod", "acme-platform-prod"),
         ("alt_synth", "qa", None),
         ("alt_synth", "perf", None),
         ("alt_synth", "live", "live-external-id"),
@@ -145,14 +145,14 @@ def test_every_attachment_belongs_to_one_of_the_two_roles(synth) -> None:
         assert owned == set(all_attachments(synth, env)), env.name
 
 
-def test_power_user_access_is_the_default_policy(repo_synth) -> None:
-    for env in repo_synth.project.environments:
-        lid, _ = deployment_role(repo_synth, env)
-        found = attachments(repo_synth, env)
+def test_power_user_access_is_the_default_policy(example_synth) -> None:
+    for env in example_synth.project.environments:
+        lid, _ = deployment_role(example_synth, env)
+        found = attachments(example_synth, env)
         assert [a["policy_arn"] for a in found.values()] == [POWER_USER], env.name
         assert all(a["role"] == ref("aws_iam_role", lid, "name") for a in found.values())
         # ... and nothing else in the stack carries it: the only other attachment is the plan role's ReadOnlyAccess.
-        assert sorted(a["policy_arn"] for a in all_attachments(repo_synth, env).values()) == [POWER_USER, READ_ONLY], env.name
+        assert sorted(a["policy_arn"] for a in all_attachments(example_synth, env).values()) == [POWER_USER, READ_ONLY], env.name
 
 
 def test_administrator_access_is_never_attached_without_a_boundary(synth) -> None:
@@ -188,8 +188,8 @@ def test_plan_role_name_is_prefix_plan_environment(synth) -> None:
         assert plan_role_arn(synth.project, env) == synth.project.plan_role_arn(env)
 
 
-def test_repo_plan_role_names_are_written_out(repo_synth) -> None:
-    names = [plan_role(repo_synth, env)[1]["name"] for env in repo_synth.project.environments]
+def test_repo_plan_role_names_are_written_out(example_synth) -> None:
+    names = [plan_role(example_synth, env)[1]["name"] for env in example_synth.project.environments]
     assert names == ["acme-platform-plan-dev", "acme-platform-plan-staging", "acme-platform-plan-prod"]
 
 
@@ -275,8 +275,8 @@ def test_plan_role_trust_is_the_devops_root_pinned_to_the_plan_builds(synth) -> 
         assert devops.account_id in json.dumps(statement["Principal"])
 
 
-def test_repo_plan_roles_trust_their_plan_build_and_the_pr_plan_build(repo_synth) -> None:
-    conditions = [trust(plan_role(repo_synth, env)[1])["Condition"]["ArnEquals"] for env in repo_synth.project.environments]
+def test_repo_plan_roles_trust_their_plan_build_and_the_pr_plan_build(example_synth) -> None:
+    conditions = [trust(plan_role(example_synth, env)[1])["Condition"]["ArnEquals"] for env in example_synth.project.environments]
     assert conditions == [
         {"aws:PrincipalArn": [f"arn:aws:iam::111111111111:role/acme-platform-{role}" for role in (f"plan-build-{env}", "pr-plan-build")]}
         for env in ("dev", "staging", "prod")
@@ -329,9 +329,9 @@ def test_build_roles_are_not_crossed(synth) -> None:
 @pytest.mark.parametrize(
     ("synth_name", "env_name", "external_id"),
     [
-        ("repo_synth", "dev", None),
-        ("repo_synth", "staging", None),
-        ("repo_synth", "prod", "acme-platform-prod"),
+        ("example_synth", "dev", None),
+        ("example_synth", "staging", None),
+        ("example_synth", "prod", "acme-platform-prod"),
         ("alt_synth", "qa", None),
         ("alt_synth", "perf", None),
         ("alt_synth", "live", "live-external-id"),

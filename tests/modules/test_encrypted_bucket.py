@@ -77,8 +77,8 @@ def test_default_encryption_is_sse_kms_with_a_key_arn_and_a_bucket_key(synth) ->
     ("bucket_path", "key_path"),
     [(ARTIFACT_BUCKET, "devops/artifacts/key/key"), (PR_ARTIFACT_BUCKET, "devops/artifacts/key/key"), (STATE_BUCKET, "devops/state-key/key")],
 )
-def test_devops_buckets_use_their_own_keys(repo_synth, bucket_path: str, key_path: str) -> None:
-    devops = repo_synth.stacks["devops"]
+def test_devops_buckets_use_their_own_keys(example_synth, bucket_path: str, key_path: str) -> None:
+    devops = example_synth.stacks["devops"]
     bucket_id, _ = at_path(devops, "aws_s3_bucket", bucket_path)
     key_id, _ = at_path(devops, "aws_kms_key", key_path)
     (rule,) = parts(devops, bucket_id)["aws_s3_bucket_server_side_encryption_configuration"][1]["rule"]
@@ -94,12 +94,12 @@ def test_versioning_ownership_and_all_four_public_access_blocks(synth) -> None:
             assert block[setting] is True, f"{stack_name}/{lid}: {setting}"
 
 
-def test_lifecycle_expires_noncurrent_versions_and_aborts_incomplete_uploads(repo_synth) -> None:
+def test_lifecycle_expires_noncurrent_versions_and_aborts_incomplete_uploads(example_synth) -> None:
     expected_days = {ARTIFACT_BUCKET: 30, PR_ARTIFACT_BUCKET: 7, STATE_BUCKET: 365}
-    for env in repo_synth.project.environments:
-        expected_days[f"{env.workload_stack}/data-bucket/bucket"] = 90
-    for stack_name, lid, found in buckets(repo_synth):
-        path = path_of(repo_synth.stacks[stack_name]["resource"]["aws_s3_bucket"][lid])
+    for env in example_synth.project.environments:
+        expected_days[f"{env.workload_stack}/data-bucket/bucket"] = env.inputs["data_noncurrent_version_days"]
+    for stack_name, lid, found in buckets(example_synth):
+        path = path_of(example_synth.stacks[stack_name]["resource"]["aws_s3_bucket"][lid])
         (rule,) = found["aws_s3_bucket_lifecycle_configuration"][1]["rule"]
         assert rule["status"] == "Enabled"
         assert rule["filter"] == [{"prefix": ""}], "the rule must cover every object"
@@ -107,12 +107,12 @@ def test_lifecycle_expires_noncurrent_versions_and_aborts_incomplete_uploads(rep
         assert rule["abort_incomplete_multipart_upload"] == [{"days_after_initiation": 7}], path
 
 
-def test_artifacts_expire_and_state_never_does(repo_synth) -> None:
+def test_artifacts_expire_and_state_never_does(example_synth) -> None:
     """Saved plans must not pile up forever in the artifact buckets; state and workload data never expire."""
     expires = {ARTIFACT_BUCKET: [{"days": 30}], PR_ARTIFACT_BUCKET: [{"days": 14}]}
     seen = set()
-    for stack_name, lid, found in buckets(repo_synth):
-        path = path_of(repo_synth.stacks[stack_name]["resource"]["aws_s3_bucket"][lid])
+    for stack_name, lid, found in buckets(example_synth):
+        path = path_of(example_synth.stacks[stack_name]["resource"]["aws_s3_bucket"][lid])
         (rule,) = found["aws_s3_bucket_lifecycle_configuration"][1]["rule"]
         assert rule.get("expiration") == expires.get(path), path
         seen.add(path)
@@ -169,10 +169,10 @@ def test_state_bucket_does_not_deny_unencrypted_puts_and_grants_nobody(synth) ->
 
 
 @pytest.mark.parametrize("bucket", [ARTIFACT_BUCKET, PR_ARTIFACT_BUCKET])
-def test_artifact_buckets_only_deny_and_grant_no_role(repo_synth, bucket: str) -> None:
+def test_artifact_buckets_only_deny_and_grant_no_role(example_synth, bucket: str) -> None:
     """DevOps-account roles get artifacts through their identity policies, workload accounts get nothing:
     the policy only denies (plain HTTP, uploads without SSE-KMS)."""
-    assert [s["Sid"] for s in statements(bucket_policy(repo_synth.stacks["devops"], bucket))] == [
+    assert [s["Sid"] for s in statements(bucket_policy(example_synth.stacks["devops"], bucket))] == [
         "DenyInsecureTransport", "DenyUnencryptedObjectUploads",
     ]  # fmt: skip
 
@@ -210,8 +210,8 @@ def test_pull_request_bucket_exists_only_for_codestar_sources_and_is_not_the_rel
     assert pr_bucket["bucket"] == f"{devops_config.name_prefix}-pr-artifacts-{devops_config.account_id}-{devops_config.region}"
 
 
-def test_repo_pull_request_bucket_is_written_out(repo_synth) -> None:
-    _, bucket = at_path(repo_synth.stacks["devops"], "aws_s3_bucket", PR_ARTIFACT_BUCKET)
+def test_repo_pull_request_bucket_is_written_out(example_synth) -> None:
+    _, bucket = at_path(example_synth.stacks["devops"], "aws_s3_bucket", PR_ARTIFACT_BUCKET)
     assert bucket["bucket"] == "acme-platform-pr-artifacts-111111111111-eu-west-1"
 
 

@@ -51,7 +51,7 @@ def pr_roles(synth) -> list[str]:
     return [f"devops/{suffix}-role" for suffix in pr_role_suffixes(synth.project)]
 
 
-@pytest.fixture(params=["repo_synth", "alt_synth", "token_synth"])
+@pytest.fixture(params=["example_synth", "alt_synth", "token_synth"])
 def any_synth(request: pytest.FixtureRequest):
     """The two projects, and the GitHub source with a token (which adds the comment build)."""
     return request.getfixturevalue(request.param)
@@ -129,8 +129,8 @@ def test_no_plan_build_names_a_deployment_role_even_by_pattern(any_synth) -> Non
         assert not any(fnmatch.fnmatchcase(d, r) for r in named for d in deployers), role
 
 
-def test_repo_build_roles_assume_written_out_roles(repo_synth) -> None:
-    policies = inline_policies(repo_synth)
+def test_repo_build_roles_assume_written_out_roles(example_synth) -> None:
+    policies = inline_policies(example_synth)
     assume = {role: s["Resource"] for role, policy in policies.items() for s in policy if s["Sid"] == "AssumeExactRoles"}
     assert assume == {
         "devops/plan-build-role-dev": ["arn:aws:iam::222222222222:role/acme-platform-plan-dev"],
@@ -231,7 +231,7 @@ def test_each_environment_build_reaches_exactly_its_own_stacks_state(any_synth) 
         assert apply == expected_state_statements(any_synth, env.workload_stack, write=True), env.name
 
 
-@pytest.mark.parametrize("synth_name", ["repo_synth", "token_synth"])
+@pytest.mark.parametrize("synth_name", ["example_synth", "token_synth"])
 def test_pull_request_plans_read_every_workload_state_and_write_none(request: pytest.FixtureRequest, synth_name: str) -> None:
     synth = request.getfixturevalue(synth_name)
     bucket = state_bucket_arn(synth)
@@ -307,7 +307,7 @@ def test_workload_role_trusts_use_principal_arn_not_service_conditions(any_synth
             assert "aws:PrincipalArn" in text, role["name"]
 
 
-@pytest.mark.parametrize("synth_name", ["repo_synth", "token_synth"])
+@pytest.mark.parametrize("synth_name", ["example_synth", "token_synth"])
 def test_each_use_connection_action_is_granted_on_its_own_services_arn_format(request: pytest.FixtureRequest, synth_name: str) -> None:
     """codestar-connections:UseConnection on the codestar-connections ARN, codeconnections:UseConnection on the
     codeconnections ARN: the same connection, and an action matches only ARNs of its own service."""
@@ -434,8 +434,8 @@ def test_pipeline_role_starts_the_products_build_projects_and_no_others(any_synt
         assert not any(fnmatch.fnmatchcase(project_arn(project, other), pattern) for pattern in start["Resource"]), other
 
 
-def test_pull_request_build_roles_hold_their_artifacts_logs_and_nothing_of_releases(repo_synth) -> None:
-    policies = inline_policies(repo_synth)
+def test_pull_request_build_roles_hold_their_artifacts_logs_and_nothing_of_releases(example_synth) -> None:
+    policies = inline_policies(example_synth)
     assert [s["Sid"] for s in policies[PR_SYNTH_BUILD]] == ["ArtifactBucket", "ArtifactObjects", "ArtifactKey", "OwnBuildLogs", "OwnBuildReports"]
     assert [s["Sid"] for s in policies[PR_PLAN_BUILD]] == [
         "ArtifactBucket", "ArtifactObjects", "ArtifactKey", "StateBucket", "ReadWorkloadState", "StateKeyDecrypt",
@@ -443,12 +443,12 @@ def test_pull_request_build_roles_hold_their_artifacts_logs_and_nothing_of_relea
     ]  # fmt: skip
 
 
-def test_pull_request_roles_write_only_pull_request_build_logs(repo_synth) -> None:
+def test_pull_request_roles_write_only_pull_request_build_logs(example_synth) -> None:
     """A PR build must not be able to append lines to a release plan log that an approver reads."""
-    devops = repo_synth.project.devops
+    devops = example_synth.project.devops
     release_group = f"arn:aws:logs:{devops.region}:{devops.account_id}:log-group:/aws/codebuild/{devops.name_prefix}-plan-prod:log-stream:x"
-    for role in pr_roles(repo_synth):
-        (logs,) = [s for s in inline_policies(repo_synth)[role] if "logs:PutLogEvents" in as_list(s["Action"])]
+    for role in pr_roles(example_synth):
+        (logs,) = [s for s in inline_policies(example_synth)[role] if "logs:PutLogEvents" in as_list(s["Action"])]
         assert not any(fnmatch.fnmatchcase(release_group, pattern) for pattern in as_list(logs["Resource"])), role
 
 

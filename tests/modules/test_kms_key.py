@@ -54,8 +54,8 @@ def test_key_policy_starts_with_the_owning_accounts_root(synth) -> None:
         }, f"{stack}/{lid}"
 
 
-def test_key_without_users_has_only_the_root_statement(repo_synth) -> None:
-    _, state_key = where(repo_synth.stacks["devops"], "aws_kms_key", description="acme-platform: encrypts Terraform state of every stack")
+def test_key_without_users_has_only_the_root_statement(example_synth) -> None:
+    _, state_key = where(example_synth.stacks["devops"], "aws_kms_key", description="acme-platform: encrypts Terraform state of every stack")
     assert [s["Sid"] for s in statements(state_key)] == ["AccountRootFullControl"]
 
 

@@ -42,7 +42,7 @@ def expected_trusts(synth) -> dict[str, tuple[str, list[str]]]:
     return trusts
 
 
-@pytest.fixture(params=["repo_synth", "alt_synth", "token_synth"])
+@pytest.fixture(params=["example_synth", "alt_synth", "token_synth"])
 def any_synth(request: pytest.FixtureRequest):
     """The two projects, and the GitHub source with a token (which adds the comment build)."""
     return request.getfixturevalue(request.param)
@@ -53,8 +53,8 @@ def test_devops_stack_has_exactly_the_expected_service_roles(any_synth) -> None:
     assert sorted(r["//"]["metadata"]["path"].rsplit("/", 1)[0] for r in roles) == sorted(expected_trusts(any_synth))
 
 
-def test_repo_devops_stack_role_names_are_written_out(repo_synth) -> None:
-    roles = repo_synth.stacks["devops"]["resource"]["aws_iam_role"].values()
+def test_repo_devops_stack_role_names_are_written_out(example_synth) -> None:
+    roles = example_synth.stacks["devops"]["resource"]["aws_iam_role"].values()
     assert sorted(r["name"] for r in roles) == [
         "acme-platform-apply-build-dev",
         "acme-platform-apply-build-prod",

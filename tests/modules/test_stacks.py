@@ -76,8 +76,8 @@ def test_backend_names_the_bucket_and_key_alias_the_devops_stack_creates(synth) 
     assert backend["kms_key_id"].endswith(f":{alias['name']}")
 
 
-def test_repo_backend_is_written_out(repo_synth) -> None:
-    backend = repo_synth.stacks["workload-prod"]["terraform"]["backend"]["s3"]
+def test_repo_backend_is_written_out(example_synth) -> None:
+    backend = example_synth.stacks["workload-prod"]["terraform"]["backend"]["s3"]
     assert backend["bucket"] == "acme-platform-tfstate-111111111111-eu-west-1"
     assert backend["key"] == "stacks/workload-prod/terraform.tfstate"
     assert backend["kms_key_id"] == "arn:aws:kms:eu-west-1:111111111111:alias/acme-platform-tfstate"
@@ -104,11 +104,11 @@ def test_providers_tag_everything_with_the_standard_and_configured_tags(synth) -
         assert provider(synth, stack)["default_tags"] == [{"tags": tags}], stack
 
 
-def test_repo_tags_are_written_out(repo_synth) -> None:
-    assert provider(repo_synth, "devops")["default_tags"] == [
+def test_repo_tags_are_written_out(example_synth) -> None:
+    assert provider(example_synth, "devops")["default_tags"] == [
         {"tags": {"Environment": "devops", "ManagedBy": "pipeline-provisioner", "Project": "acme-platform", "team": "platform"}}
     ]
-    assert provider(repo_synth, "workload-prod")["default_tags"][0]["tags"] == {
+    assert provider(example_synth, "workload-prod")["default_tags"][0]["tags"] == {
         "Environment": "prod",
         "ManagedBy": "pipeline-provisioner",
         "Project": "acme-platform",
@@ -131,18 +131,18 @@ def test_bootstrap_provider_reaches_the_workload_account_as_configured(synth) ->
         assert found.get("profile") == env.bootstrap.profile, env.name
 
 
-def test_repo_bootstrap_credentials_are_written_out(repo_synth) -> None:
+def test_repo_bootstrap_credentials_are_written_out(example_synth) -> None:
     """Organizations members (dev, prod): the management account's admin assumes each account's
     OrganizationAccountAccessRole, and the DevOps account's for the state. Staging: named profiles."""
     for name, account in (("dev", "222222222222"), ("prod", "444444444444")):
-        stack = repo_synth.stacks[f"bootstrap-{name}"]
+        stack = example_synth.stacks[f"bootstrap-{name}"]
         assert stack["provider"]["aws"][0]["assume_role"] == [
             {"role_arn": f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", "session_name": f"bootstrap-{name}"}
         ]
         assert stack["terraform"]["backend"]["s3"]["assume_role"] == {
             "role_arn": "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole", "session_name": f"bootstrap-{name}-state",
         }  # fmt: skip
-    staging = repo_synth.stacks["bootstrap-staging"]
+    staging = example_synth.stacks["bootstrap-staging"]
     assert staging["provider"]["aws"][0]["profile"] == "acme-staging-admin"
     assert "assume_role" not in staging["provider"]["aws"][0]
     assert not {"assume_role", "profile"} & set(staging["terraform"]["backend"]["s3"]), "the caller's own DevOps credentials"
@@ -159,7 +159,7 @@ def test_workload_provider_assumes_the_role_variable_with_its_external_id(synth)
             assert "external_id" not in assume
 
 
-@pytest.mark.parametrize(("synth_name", "env_name", "external_id"), [("repo_synth", "prod", "acme-platform-prod"), ("alt_synth", "live", "live-external-id")])
+@pytest.mark.parametrize(("synth_name", "env_name", "external_id"), [("example_synth", "prod", "acme-platform-prod"), ("alt_synth", "live", "live-external-id")])
 def test_external_ids_reach_the_workload_provider(request, synth_name: str, env_name: str, external_id: str) -> None:
     synth = request.getfixturevalue(synth_name)
     env = environment(synth.project, env_name)
@@ -192,8 +192,8 @@ def test_only_workload_stacks_declare_variables(synth) -> None:
         assert ("variable" in doc) == stack.startswith("workload-"), stack
 
 
-def test_repo_workload_role_variable_defaults_are_written_out(repo_synth) -> None:
-    defaults = [role_variable(repo_synth, env)["default"] for env in repo_synth.project.environments]
+def test_repo_workload_role_variable_defaults_are_written_out(example_synth) -> None:
+    defaults = [role_variable(example_synth, env)["default"] for env in example_synth.project.environments]
     assert defaults == [
         "arn:aws:iam::222222222222:role/acme-platform-plan-dev",
         "arn:aws:iam::333333333333:role/acme-platform-plan-staging",
@@ -250,14 +250,13 @@ def test_workload_account_names_come_from_the_naming_helper(synth) -> None:
         plan = bootstrap_role(synth, env, "plan-role")
         assert plan["name"] == naming.plan_role(env.name)
         assert Naming.role_arn(env.account_id, plan["name"]) == project.plan_role_arn(env)
-        where(synth.stacks[env.workload_stack], "aws_s3_bucket", bucket=naming.workload_bucket(env.name, env.account_id, env.region))
         for stack in (env.bootstrap_stack, env.workload_stack):
             assert synth.stacks[stack]["terraform"]["backend"]["s3"]["key"] == Naming.state_key(stack)
             assert provider(synth, stack)["default_tags"] == [{"tags": standard_tags(project.devops.name_prefix, env.name, dict(env.tags))}]
 
 
-def test_repo_names_are_written_out(repo_synth) -> None:
-    naming = repo_synth.project.naming
+def test_repo_names_are_written_out(example_synth) -> None:
+    naming = example_synth.project.naming
     assert (naming.state_bucket, naming.artifact_bucket, naming.pipeline, naming.plan_build_role("dev"), naming.apply_build_role("dev")) == (
         "acme-platform-tfstate-111111111111-eu-west-1",
         "acme-platform-artifacts-111111111111-eu-west-1",

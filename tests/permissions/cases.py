@@ -172,7 +172,7 @@ class Matrix:
         parameter = f"arn:aws:ssm:{region}:{account}:parameter/{self.project.devops.name_prefix}/{env.name}/data-bucket"
         secret = f"arn:aws:secretsmanager:{region}:{account}:secret:database-password-AbCdEf"
         function = f"arn:aws:lambda:{region}:{account}:function:handler"
-        bucket = f"arn:aws:s3:::{self.naming.workload_bucket(env.name, account, region)}"
+        bucket = f"arn:aws:s3:::{self.project.devops.name_prefix}-{env.name}-data-{account}-{region}"
         who = f"{env.name}'s plan role"
         self.add(ALLOWED, f"{who} refreshes a parameter this project manages", me, "ssm:GetParameter", parameter, account=account, context=ours, managed="grants")
         self.add(DENIED, f"{who} may not read a parameter of anyone else", me, "ssm:GetParameter", parameter, account=account, context=theirs, managed="grants")

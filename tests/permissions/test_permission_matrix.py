@@ -20,7 +20,7 @@ from tests.permissions.evaluator import ALLOWED, DENIED, Case, Verdict, evaluate
 from tests.permissions.world import World, read_world
 
 MATRIX_DOC = Path(__file__).resolve().parents[2] / "docs" / "permission-matrix.md"
-PROJECTS = ("repo_synth", "alt_synth", "token_synth")
+PROJECTS = ("example_synth", "alt_synth", "token_synth")
 
 
 @dataclass
@@ -78,7 +78,7 @@ def _harmless(detail: str) -> bool:
 
 
 def test_the_documented_matrix_is_the_one_the_tests_evaluate(evaluated) -> None:
-    text = render(evaluated["repo_synth"])
+    text = render(evaluated["example_synth"])
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         MATRIX_DOC.write_text(text)
     assert MATRIX_DOC.read_text() == text, "docs/permission-matrix.md is stale: UPDATE_SNAPSHOTS=1 make test rewrites it"

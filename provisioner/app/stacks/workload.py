@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from modules.framework import Construct, TerraformStack, TerraformVariable
 from provisioner.app.stacks.common import Target, aws_provider, use_remote_state
+from provisioner.app.workloads import Define, environment_of
 from provisioner.configuration.naming import WORKLOAD_ROLE_VARIABLE, standard_tags
 from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
-from provisioner.workload import define_workload
 
 
 class WorkloadStack(TerraformStack):
-    """Declares ``provisioner.workload.define_workload`` in the environment's account.
+    """The team's workload code (``define``, from ``workloads/workload.hcl``) in the environment's account.
 
     The provider assumes the role named by the ephemeral variable ``workload_role_arn``: plans pass the
     read-only plan role, the apply of the reviewed saved plan passes the deployment role. An ephemeral
@@ -18,7 +18,9 @@ class WorkloadStack(TerraformStack):
     a plan or apply that names no role can change nothing.
     """
 
-    def __init__(self, scope: Construct, project: ProjectConfig, environment: EnvironmentConfig, target: Target) -> None:
+    def __init__(
+        self, scope: Construct, project: ProjectConfig, environment: EnvironmentConfig, target: Target, define: Define | None
+    ) -> None:
         super().__init__(scope, environment.workload_stack)
         use_remote_state(self, project, environment.workload_stack, target)
         role = TerraformVariable(
@@ -42,4 +44,5 @@ class WorkloadStack(TerraformStack):
             external_id=environment.deployment_role.external_id,
             session_name=f"deploy-{environment.name}",
         )
-        define_workload(self, project, environment)
+        if define is not None:
+            define(self, environment_of(project, environment))

@@ -1,0 +1,29 @@
+# Workload environment "prod": deploys last and waits for a human to approve the reviewed plan.
+# Field reference: README.md, "Environment format".
+account_id        = "444444444444" # placeholder: the prod workload account
+region            = "eu-west-1"
+order             = 3
+requires_approval = true
+
+deployment_role {
+  managed_policy_arns = ["arn:aws:iam::aws:policy/PowerUserAccess"]
+  external_id         = "acme-platform-prod"
+}
+
+# How an admin applies bootstrap-prod (README, "Bootstrap a workload account"): this is an AWS
+# Organizations member, so an admin of the management account assumes the account's
+# OrganizationAccountAccessRole, and the DevOps account's one for the state bucket.
+bootstrap {
+  role_arn       = "arn:aws:iam::444444444444:role/OrganizationAccountAccessRole"
+  state_role_arn = "arn:aws:iam::111111111111:role/OrganizationAccountAccessRole"
+}
+
+tags = {
+  cost-center = "prod"
+  criticality = "high"
+}
+
+# Values for the workload's inputs (workloads/workload.hcl); unset inputs keep their defaults.
+inputs = {
+  data_noncurrent_version_days = 365
+}

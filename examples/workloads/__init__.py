@@ -1,0 +1,1 @@
+"""The example workload (the sample the product's tests and docs use)."""

@@ -1,0 +1,13 @@
+# What every workload environment contains. This file and the workloads/ folder are yours.
+# Field reference: README.md, "Your infrastructure".
+
+# The function called once per environment inside its workload-<env> stack: define(scope, environment).
+entry = "workloads.sample:define"
+
+# Inputs environments may set in environments/<name>/environment.hcl (inputs = { ... }); the code
+# reads them as environment.inputs["<name>"]. Every input has a default.
+input "data_noncurrent_version_days" {
+  type        = number
+  default     = 90
+  description = "Days the data bucket keeps an object's older versions"
+}
