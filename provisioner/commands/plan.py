@@ -38,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     # Imported here: every `provisioner` command parses all sub-commands at start-up.
     from provisioner.app.synthesis import synthesize
-    from provisioner.delivery import buildspecs
+    from provisioner.delivery import terraform
     from provisioner.progress import Progress, tool_environment
 
     project = load(args.environments)
@@ -56,17 +56,17 @@ def run(args: argparse.Namespace) -> int:
         stack = environment.workload_stack
         stack_dir = args.outdir / "stacks" / stack
         with progress.step(f"{stack}: plan through the read-only role {project.plan_role_arn(environment)}"):
-            progress.run(f"{stack} init", buildspecs.TERRAFORM_INIT, cwd=stack_dir, env=env)
+            progress.run(f"{stack} init", terraform.INIT, cwd=stack_dir, env=env)
             # The plan role can change nothing, and a plan that writes nothing needs no state lock.
             read_only_plan = [
-                *(arg for arg in buildspecs.TERRAFORM_PLAN if not arg.startswith(("-lock-timeout", "-out="))),
+                *(arg for arg in terraform.PLAN if not arg.startswith(("-lock-timeout", "-out="))),
                 "-lock=false",
                 f"-var={WORKLOAD_ROLE_VARIABLE}={project.plan_role_arn(environment)}",
-                f"-out={buildspecs.PLAN_FILE}",
+                f"-out={terraform.PLAN_FILE}",
             ]
             progress.run(f"{stack} plan", read_only_plan, cwd=stack_dir, env=env)
-            plan_json = stack_dir / buildspecs.PLAN_JSON
-            progress.run(f"{stack} show", buildspecs.TERRAFORM_SHOW_PLAN, cwd=stack_dir, env=env, stdout_path=plan_json)
+            plan_json = stack_dir / terraform.PLAN_JSON
+            progress.run(f"{stack} show", terraform.SHOW_PLAN, cwd=stack_dir, env=env, stdout_path=plan_json)
         plans.append(summary.load_plan(plan_json, stack))
     markdown = summary.render_markdown(plans)
     sys.stdout.write(markdown)

@@ -28,12 +28,13 @@ import base64
 import functools
 import gzip
 import io
-import shlex
 import tarfile
 
 import yaml
 
 from provisioner.configuration.naming import WORKLOAD_ROLE_VARIABLE
+from provisioner.delivery import terraform
+from provisioner.delivery.terraform import PLAN_FILE, PLAN_JSON
 from provisioner.paths import REPO_ROOT
 
 TERRAFORM_VERSION = "1.11.4"
@@ -42,10 +43,8 @@ NODE_VERSION = "20"
 
 POLICY_GATE_COMMAND = "make scan"
 """The policy gate (checkov and the project's rules); it synthesizes first."""
-PLAN_FILE = "tfplan"
 PLAN_SUMMARY = "plan-summary.md"
 PLAN_COMMIT = "plan-commit-id"
-PLAN_JSON = "plan.json"
 EXPORTED_PLAN_VARIABLES = ("PLAN_HEADLINE", "PLAN_BUILD_URL")
 ROLE_ENV = f"TF_VAR_{WORKLOAD_ROLE_VARIABLE}"
 """Names the role terraform assumes in the workload account (the workload stacks' ephemeral variable)."""
@@ -63,17 +62,6 @@ PULL_REQUEST_PROVIDERS = ("registry.terraform.io/hashicorp/aws",)
 """The only providers a pull request's plan may install: another provider would run the pull request's
 choice of code next to the build's read access to every workload state."""
 PR_PLAN_CLI_CONFIG = "/tmp/pr-plan.tfrc"
-
-# The terraform commands of the plan and apply projects, run in the stack's folder. They are data so
-# that `make demo` runs exactly the pipeline's steps (provisioner.local_aws.demo_run) and the two cannot drift.
-TERRAFORM_INIT = ("terraform", "init", "-input=false", "-no-color")
-TERRAFORM_PLAN = ("terraform", "plan", "-input=false", "-no-color", "-lock-timeout=5m", f"-out={PLAN_FILE}")
-TERRAFORM_SHOW_PLAN = ("terraform", "show", "-json", PLAN_FILE)
-"""Its standard output is ``PLAN_JSON``, the input of ``provisioner plan-summary``."""
-TERRAFORM_INIT_LOCKED = (*TERRAFORM_INIT, "-lockfile=readonly")
-"""Apply installs exactly the providers the plan was made with (the lock file travels with the plan)."""
-TERRAFORM_APPLY_PLAN = ("terraform", "apply", "-input=false", "-no-color", "-lock-timeout=5m", PLAN_FILE)
-"""A saved plan applies exactly what was reviewed; terraform fails if state moved since."""
 
 _COMMON_ENV = {
     "TERRAFORM_VERSION": TERRAFORM_VERSION,
@@ -145,9 +133,9 @@ def plan(stack: str, plan_role_arn: str) -> str:
                 "build": {
                     "commands": [
                         f'cd "{stack_dir}"',
-                        shlex.join(TERRAFORM_INIT),
-                        shlex.join(TERRAFORM_PLAN),
-                        f"{shlex.join(TERRAFORM_SHOW_PLAN)} > {PLAN_JSON}",
+                        terraform.shell(terraform.INIT),
+                        terraform.shell(terraform.PLAN),
+                        f"{terraform.shell(terraform.SHOW_PLAN)} > {PLAN_JSON}",
                         f'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --name "$STACK" {PLAN_JSON} > {PLAN_SUMMARY}',
                         f"cat {PLAN_SUMMARY}",
                         f'PLAN_HEADLINE="$(PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --format headline --name "$STACK" {PLAN_JSON})"',
@@ -180,8 +168,8 @@ def apply(stack: str, deployment_role_arn: str) -> str:
                         f'planned="$(cat {PLAN_COMMIT})"; if [ "$planned" != "$COMMIT_ID" ]; then '
                         'echo "refusing to apply: the plan was made for revision $planned, this release is $COMMIT_ID" >&2; exit 1; fi',
                         f"cat {PLAN_SUMMARY}",
-                        shlex.join(TERRAFORM_INIT_LOCKED),
-                        shlex.join(TERRAFORM_APPLY_PLAN),
+                        terraform.shell(terraform.INIT_LOCKED),
+                        terraform.shell(terraform.APPLY_PLAN),
                     ]
                 },
             },

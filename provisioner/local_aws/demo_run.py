@@ -39,7 +39,7 @@ from typing import Iterator, Mapping
 from provisioner.configuration.naming import DEVOPS_STACK
 from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig, load
 from provisioner.configuration.target import DEVOPS_LOCAL_STATE_ENV, ENDPOINT_ENV, TARGET_ENV
-from provisioner.delivery import buildspecs
+from provisioner.delivery import buildspecs, terraform
 from provisioner.errors import UserError
 from provisioner.local_aws import ACCESS_KEY, DEVOPS_ACCOUNT_ID
 from provisioner.operations import aws
@@ -190,15 +190,15 @@ class Demo:
         report = self._report(stack, environment.account_id)
         plan_role, deployment_role = self.project.plan_role_arn(environment), self.project.deployment_role_arn(environment)
         planning = {**self.env, buildspecs.ROLE_ENV: plan_role}
-        with self.progress.step(f"Plan-{environment.name}: terraform init + plan -out {buildspecs.PLAN_FILE} through the read-only {plan_role}"):
+        with self.progress.step(f"Plan-{environment.name}: terraform init + plan -out {terraform.PLAN_FILE} through the read-only {plan_role}"):
             started = time.monotonic()
-            self.progress.run(f"plan {stack} init", buildspecs.TERRAFORM_INIT, cwd=stack_dir, env=planning)
-            self.progress.run(f"plan {stack}", buildspecs.TERRAFORM_PLAN, cwd=stack_dir, env=planning)
-            plan_json = stack_dir / buildspecs.PLAN_JSON
-            self.progress.run(f"plan {stack} show", buildspecs.TERRAFORM_SHOW_PLAN, cwd=stack_dir, env=planning, stdout_path=plan_json)
+            self.progress.run(f"plan {stack} init", terraform.INIT, cwd=stack_dir, env=planning)
+            self.progress.run(f"plan {stack}", terraform.PLAN, cwd=stack_dir, env=planning)
+            plan_json = stack_dir / terraform.PLAN_JSON
+            self.progress.run(f"plan {stack} show", terraform.SHOW_PLAN, cwd=stack_dir, env=planning, stdout_path=plan_json)
             summary = self.progress.run(
                 f"plan {stack} summary",
-                [sys.executable, "-m", "provisioner", "plan-summary", "--name", stack, buildspecs.PLAN_JSON],
+                [sys.executable, "-m", "provisioner", "plan-summary", "--name", stack, terraform.PLAN_JSON],
                 cwd=stack_dir,
                 env={**self.env, "PYTHONPATH": str(REPO_ROOT)},
             )
@@ -213,10 +213,10 @@ class Demo:
                     "approves in CodePipeline; Apply then applies exactly that saved plan."
                 )
         applying = {**self.env, buildspecs.ROLE_ENV: deployment_role}
-        with self.progress.step(f"Apply-{environment.name}: terraform apply {buildspecs.PLAN_FILE} (the saved plan) through {deployment_role}"):
+        with self.progress.step(f"Apply-{environment.name}: terraform apply {terraform.PLAN_FILE} (the saved plan) through {deployment_role}"):
             started = time.monotonic()
-            self.progress.run(f"apply {stack} init", buildspecs.TERRAFORM_INIT_LOCKED, cwd=stack_dir, env=applying)
-            self.progress.run(f"apply {stack}", buildspecs.TERRAFORM_APPLY_PLAN, cwd=stack_dir, env=applying)
+            self.progress.run(f"apply {stack} init", terraform.INIT_LOCKED, cwd=stack_dir, env=applying)
+            self.progress.run(f"apply {stack}", terraform.APPLY_PLAN, cwd=stack_dir, env=applying)
             report.seconds += time.monotonic() - started
 
     def verify(self) -> None:

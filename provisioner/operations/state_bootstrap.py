@@ -25,7 +25,7 @@ from typing import Mapping
 from provisioner.configuration.naming import DEVOPS_STACK, Naming
 from provisioner.configuration.settings import ProjectConfig
 from provisioner.configuration.target import TARGET_ENV, target_from_environment
-from provisioner.delivery import buildspecs
+from provisioner.delivery import terraform
 from provisioner.errors import UserError
 from provisioner.operations import aws
 from provisioner.paths import STATE_DIR
@@ -91,14 +91,14 @@ def bootstrap_state(
             synthesize(project, outdir, dataclasses.replace(target, devops_local_state=local_state))
             targets = state_resource_addresses(json.loads((stack_dir / "cdk.tf.json").read_text()))
         with progress.step("terraform init (local state)"):
-            progress.run("terraform init (local state)", (*buildspecs.TERRAFORM_INIT, "-reconfigure"), cwd=stack_dir, env=env)
+            progress.run("terraform init (local state)", (*terraform.INIT, "-reconfigure"), cwd=stack_dir, env=env)
         with progress.step(f"terraform apply: the state key and bucket ({len(targets)} resources)"):
             apply = ("terraform", "apply", "-auto-approve", "-input=false", "-no-color", *(f"-target={t}" for t in targets))
             progress.run("terraform apply state key and bucket", apply, cwd=stack_dir, env=env)
     with progress.step(f"synthesize with the S3 backend (s3://{bucket}/{state_key})"):
         synthesize(project, outdir, dataclasses.replace(target, devops_local_state=None))
     with progress.step("terraform init -migrate-state: copy the local state into the bucket"):
-        progress.run("terraform init migrate state", (*buildspecs.TERRAFORM_INIT, "-migrate-state", "-force-copy"), cwd=stack_dir, env=env)
+        progress.run("terraform init migrate state", (*terraform.INIT, "-migrate-state", "-force-copy"), cwd=stack_dir, env=env)
         if not _object_exists(project, bucket, state_key):
             raise UserError(f"terraform reported success but s3://{bucket}/{state_key} does not exist; {local_state} is kept")
     # Kept, not deleted: it is the only copy if the bucket is ever lost before versioning matters.
