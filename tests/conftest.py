@@ -45,7 +45,8 @@ source {
 notification_emails = ["a@example.com", "b@example.com"]
 """
 ALT_ENVIRONMENTS = {
-    "qa": 'account_id = "210987654321"\nregion = "us-east-1"\norder = 1\nbootstrap {\n  profile = "qa-admin"\n}\n',
+    "qa": 'account_id = "210987654321"\nregion = "us-east-1"\norder = 1\nbootstrap {\n  profile = "qa-admin"\n}\n'
+    'step "smoke-test" {\n  when = "after-apply"\n  commands = ["python3 checks/smoke.py"]\n  timeout_minutes = 15\n}\n',
     "perf": 'account_id = "210987654322"\nregion = "us-west-2"\norder = 1\nbootstrap {\n  role_arn = "arn:aws:iam::210987654322:role/perf-admin"\n  state_profile = "devops-admin"\n}\n',
     "live": """
 account_id        = "210987654323"
@@ -64,6 +65,14 @@ deployment_role {
 bootstrap {
   role_arn       = "arn:aws:iam::210987654323:role/OrganizationAccountAccessRole"
   state_role_arn = "arn:aws:iam::123456789012:role/OrganizationAccountAccessRole"
+}
+step "drain-check" {
+  when     = "before-apply"
+  commands = ["./checks/queues-drained.sh"]
+}
+step "smoke-test" {
+  when     = "after-apply"
+  commands = ["python3 checks/smoke.py", "echo smoke test passed"]
 }
 """,
 }
@@ -114,7 +123,8 @@ def example_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 @pytest.fixture(scope="session")
 def alt_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """A second shape: CodeCommit source, two environments sharing an order, every role option set."""
+    """A second shape: CodeCommit source, two environments sharing an order, every role option set, and
+    team steps around applies (after qa's; before and after live's, which has an approval)."""
     root = tmp_path_factory.mktemp("alt")
     project = settings.load(write_environments(root, ALT_DEVOPS, ALT_ENVIRONMENTS))
     return _synthesize(project, root / "cdktf.out")

@@ -181,3 +181,15 @@ def test_the_workload_stack_json_names_no_workload_file(other_synth: Synthesized
     """The team's code is called, not copied: nothing of workload.hcl leaks into a stack but its effect."""
     text = json.dumps(other_synth.stacks)
     assert "workload.hcl" not in text and "tests.workloads" not in text
+
+
+def test_a_step_whose_role_name_iam_would_refuse_is_refused_at_check(tmp_path: Path) -> None:
+    """``<prefix>-step-<name>-build-<env>`` must fit IAM's 64 characters: measured before anything is synthesized."""
+    prefix, env = "p" * 20, "e" * 20
+    step = 'step "sixteen-chars-ok" {\n  when = "after-apply"\n  commands = ["true"]\n}\n'
+    environments = write_config(tmp_path, DEVOPS.replace('"acme"', f'"{prefix}"'), {env: env_hcl(extra=step)})
+    with pytest.raises(ConfigErrors) as caught:
+        load(environments, workload_file=write_workload(tmp_path, SAMPLE))
+    role = f"{prefix}-step-sixteen-chars-ok-build-{env}"
+    assert any(role in line and "64" in line for line in caught.value.problems), caught.value.problems
+    assert all(line.startswith(f"environments/{env}/environment.hcl: ") for line in caught.value.problems), caught.value.problems

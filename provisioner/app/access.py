@@ -27,12 +27,14 @@ grant no DevOps-account role, so they stay small whatever the number of environm
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from modules import policy
 from modules.pipeline_blueprint import CodeCommitSource, CodeStarSource, S3Source, Source
 from provisioner.configuration.naming import Naming, standard_tags, workload_stack
+from provisioner.delivery.steps import TEAM_STEP_PREFIX, BuildStep, environment_steps, pull_request_steps, release_steps, synth_step
 
 if TYPE_CHECKING:
     from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
@@ -88,6 +90,8 @@ class ServiceRoleSpec:
     """The resources the service may act for (``aws:SourceArn``)."""
     statements: tuple[Statement, ...]
     description: str
+    environment: str | None = None
+    """The environment whose step the role runs (its ``environment.hcl`` answers for its size); None: the project's."""
 
     def trust(self) -> Statement:
         return policy.trust_service(self.service, self.account_id, self.source_arns)
@@ -328,13 +332,26 @@ def codebuild_role(project: ProjectConfig, id_: str, name: str, project_name: st
     )
 
 
-def plan_build_role(project: ProjectConfig, env: EnvironmentConfig, resources: Resources) -> ServiceRoleSpec:
+def build_role(project: ProjectConfig, step: BuildStep, resources: Resources) -> ServiceRoleSpec:
+    """The role ``step`` runs as: trusted by its own CodeBuild project only, writing only its own logs,
+    with the statements its kind of step needs and nothing else."""
     naming = project.naming
-    return codebuild_role(
-        project,
-        f"plan-build-role-{env.name}",
-        naming.plan_build_role(env.name),
-        naming.build_project("plan", env.name),
+    environment = next((env for env in project.environments if env.name == step.environment), None)
+    statements, description = _BUILD_STATEMENTS[step.kind](project, environment, step, resources)
+    role = codebuild_role(project, step.role_id, naming.build_role(step.key, step.environment), step.project_name(naming), statements, description)
+    return dataclasses.replace(role, environment=step.environment)
+
+
+def _synth_statements(project: ProjectConfig, env: None, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:
+    return (
+        artifact_statements(project.naming.artifact_bucket_arn, resources.artifact_key_arn),
+        "CodeBuild: synthesizes the stacks and runs the policy gate; no AWS access beyond its artifacts and logs",
+    )
+
+
+def _plan_statements(project: ProjectConfig, env: EnvironmentConfig, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:
+    naming = project.naming
+    return (
         [
             *artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn),
             *state_statements(naming, resources.state_key_arn, env.workload_stack, write=False),
@@ -344,13 +361,9 @@ def plan_build_role(project: ProjectConfig, env: EnvironmentConfig, resources: R
     )
 
 
-def apply_build_role(project: ProjectConfig, env: EnvironmentConfig, resources: Resources) -> ServiceRoleSpec:
+def _apply_statements(project: ProjectConfig, env: EnvironmentConfig, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:
     naming = project.naming
-    return codebuild_role(
-        project,
-        f"apply-build-role-{env.name}",
-        naming.apply_build_role(env.name),
-        naming.build_project("apply", env.name),
+    return (
         [
             *artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn, write=False),
             *state_statements(naming, resources.state_key_arn, env.workload_stack, write=True),
@@ -360,16 +373,56 @@ def apply_build_role(project: ProjectConfig, env: EnvironmentConfig, resources: 
     )
 
 
-def synth_build_role(project: ProjectConfig, resources: Resources) -> ServiceRoleSpec:
-    naming = project.naming
-    return codebuild_role(
-        project,
-        "synth-build-role",
-        naming.synth_build_role,
-        naming.build_project("synth"),
-        artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn),
-        "CodeBuild: synthesizes the stacks and runs the policy gate; no AWS access beyond its artifacts and logs",
+def _team_statements(project: ProjectConfig, env: EnvironmentConfig, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:
+    """A team's step reads the release (the synth artifact) and, through the plan role, the workload account."""
+    return (
+        [
+            *artifact_statements(project.naming.artifact_bucket_arn, resources.artifact_key_arn, write=False),
+            assume_roles([project.plan_role_arn(env)]),
+        ],
+        f"CodeBuild: the team's step {step.key.removeprefix(TEAM_STEP_PREFIX)} of {env.name}; reads the workload account through its plan role",
     )
+
+
+def _pr_synth_statements(project: ProjectConfig, env: None, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:
+    return (
+        artifact_statements(project.naming.pr_artifact_bucket_arn, resources.artifact_key_arn),
+        "CodeBuild: synthesizes a pull request and runs the policy gate; pull-request artifacts only",
+    )
+
+
+def _pr_plan_statements(project: ProjectConfig, env: None, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:
+    naming = project.naming
+    return (
+        [
+            *artifact_statements(naming.pr_artifact_bucket_arn, resources.artifact_key_arn),
+            *read_every_workload_state(naming, resources.state_key_arn),
+            assume_roles([project.plan_role_arn(env) for env in project.environments]),
+        ],
+        "CodeBuild: plans pull requests through the read-only plan roles; cannot change anything",
+    )
+
+
+def _pr_comment_statements(project: ProjectConfig, env: None, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:
+    naming, devops = project.naming, project.devops
+    # Secrets Manager appends a random 6-character suffix to secret ARNs.
+    secret_arn = f"arn:aws:secretsmanager:{devops.region}:{devops.account_id}:secret:{devops.github_token_secret}-??????"
+    token = {"Sid": "ReadPullRequestCommentToken", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_arn}
+    return (
+        [*artifact_statements(naming.pr_artifact_bucket_arn, resources.artifact_key_arn, write=False), token],
+        "CodeBuild: posts the plan summary on the pull request; runs no pull-request code",
+    )
+
+
+_BUILD_STATEMENTS = {
+    "synth": _synth_statements,
+    "plan": _plan_statements,
+    "apply": _apply_statements,
+    "team": _team_statements,
+    "pr-synth": _pr_synth_statements,
+    "pr-plan": _pr_plan_statements,
+    "pr-comment": _pr_comment_statements,
+}
 
 
 def pipeline_role(project: ProjectConfig, resources: Resources) -> ServiceRoleSpec:
@@ -377,7 +430,9 @@ def pipeline_role(project: ProjectConfig, resources: Resources) -> ServiceRoleSp
     naming, prefix = project.naming, project.devops.name_prefix
     pipelines = [naming.pipeline_arn]
     # Patterns, not one ARN per project: the list would outgrow IAM's inline-policy quota at about 45 environments.
-    projects = [naming.build_project("synth"), f"{prefix}-plan-*", f"{prefix}-apply-*"]
+    projects = [synth_step().project_name(naming), f"{prefix}-plan-*", f"{prefix}-apply-*"]
+    if any(env.steps for env in project.environments):
+        projects.append(f"{prefix}-{TEAM_STEP_PREFIX}*")
     statements = artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn)
     if plans_pull_requests(project):
         pipelines.append(naming.pr_pipeline_arn)
@@ -408,42 +463,14 @@ def pull_request_roles(project: ProjectConfig, resources: Resources) -> list[Ser
     """The pull-request builds' roles: their own artifact bucket, never the release pipeline's."""
     if not plans_pull_requests(project):
         return []
-    naming, devops = project.naming, project.devops
-    artifacts = artifact_statements(naming.pr_artifact_bucket_arn, resources.artifact_key_arn)
-    roles = [
-        codebuild_role(
-            project, "pr-synth-build-role", naming.pr_synth_build_role, naming.build_project("pr-synth"), artifacts,
-            "CodeBuild: synthesizes a pull request and runs the policy gate; pull-request artifacts only",
-        ),
-        codebuild_role(
-            project, "pr-plan-build-role", naming.pr_plan_build_role, naming.build_project("pr-plan"),
-            [
-                *artifacts,
-                *read_every_workload_state(naming, resources.state_key_arn),
-                assume_roles([project.plan_role_arn(env) for env in project.environments]),
-            ],
-            "CodeBuild: plans pull requests through the read-only plan roles; cannot change anything",
-        ),
-    ]  # fmt: skip
-    if comments_on_pull_requests(project):
-        # Secrets Manager appends a random 6-character suffix to secret ARNs.
-        secret_arn = f"arn:aws:secretsmanager:{devops.region}:{devops.account_id}:secret:{devops.github_token_secret}-??????"
-        token = {"Sid": "ReadPullRequestCommentToken", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_arn}
-        roles.append(
-            codebuild_role(
-                project, "pr-comment-build-role", naming.pr_comment_build_role, naming.build_project("pr-comment"),
-                [*artifact_statements(naming.pr_artifact_bucket_arn, resources.artifact_key_arn, write=False), token],
-                "CodeBuild: posts the plan summary on the pull request; runs no pull-request code",
-            )
-        )  # fmt: skip
-    return roles
+    return [build_role(project, step, resources) for step in pull_request_steps(project, comment=comments_on_pull_requests(project))]
 
 
 def devops_roles(project: ProjectConfig, resources: Resources) -> list[ServiceRoleSpec]:
-    """Every role of the devops stack (but the CodeCommit trigger's, which ``DeliveryPipeline`` owns)."""
-    roles = [pipeline_role(project, resources), synth_build_role(project, resources)]
-    for env in project.environments:
-        roles += [plan_build_role(project, env, resources), apply_build_role(project, env, resources)]
+    """Every role of the devops stack (but the CodeCommit trigger's, which ``DeliveryPipeline`` owns):
+    the pipeline's, and one per build step."""
+    roles = [pipeline_role(project, resources)]
+    roles += [build_role(project, step, resources) for step in release_steps(project)]
     return roles + pull_request_roles(project, resources)
 
 
@@ -465,6 +492,7 @@ def deployment_role(project: ProjectConfig, env: EnvironmentConfig) -> WorkloadR
 def plan_role(project: ProjectConfig, env: EnvironmentConfig) -> WorkloadRoleSpec:
     naming, role = project.naming, env.deployment_role
     planners = [naming.devops_role_arn(naming.plan_build_role(env.name))]
+    planners += [naming.devops_role_arn(naming.build_role(step.key, env.name)) for step in environment_steps(project, env) if step.kind == "team"]
     if plans_pull_requests(project):
         planners.append(naming.devops_role_arn(naming.pr_plan_build_role))
     project_tag = standard_tags(project.devops.name_prefix, env.name, dict(env.tags))[PROJECT_TAG]

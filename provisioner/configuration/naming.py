@@ -91,6 +91,10 @@ class Naming:
     def devops_role_arn(self, role_name: str) -> str:
         return self.role_arn(self.devops_account_id, role_name)
 
+    def build_role(self, step: str, environment: str | None = None) -> str:
+        """The role of the build ``step`` (``provisioner.delivery.steps``): ``<prefix>-<step>-build[-<env>]``."""
+        return f"{self.prefix}-{step}-build" if environment is None else f"{self.prefix}-{step}-build-{environment}"
+
     def build_project(self, step: str, environment: str | None = None) -> str:
         return f"{self.prefix}-{step}" if environment is None else f"{self.prefix}-{step}-{environment}"
 

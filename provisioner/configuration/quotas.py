@@ -17,6 +17,7 @@ from modules.pipeline_blueprint import BuildAction
 from provisioner.app import access
 from provisioner.delivery import buildspecs
 from provisioner.delivery.pipeline import delivery_stages
+from provisioner.delivery.steps import pull_request_steps, release_steps
 
 if TYPE_CHECKING:
     from provisioner.configuration.settings import ProjectConfig
@@ -36,7 +37,7 @@ TRUST_POLICY = Quota(
 )  # fmt: skip
 INLINE_POLICIES = Quota("IAM inline policies per role", 10240, "plan fewer environments in one installation")
 MANAGED_POLICIES_PER_ROLE = Quota("IAM managed policies per role", 10, "combine policies into fewer managed policies")
-ROLE_NAME = Quota("IAM role name", 64, "use a shorter name_prefix or environment name")
+ROLE_NAME = Quota("IAM role name", 64, "use a shorter name_prefix, environment name or step name")
 PIPELINE_STAGES = Quota("CodePipeline stages per pipeline", 50, "give environments fewer distinct orders (equal orders share a stage)")
 ACTIONS_PER_STAGE = Quota("CodePipeline actions per stage", 50, "give some of these environments another order")
 ACTION_CONFIGURATION = Quota("CodePipeline action configuration value", 1000, "use shorter names")
@@ -69,7 +70,7 @@ def measures(project: ProjectConfig) -> Iterator[Measure]:
     """Every quota-bound size of what the configuration declares."""
     resources = access.placeholders(project)
     for spec in access.devops_roles(project, resources):
-        yield from _role(spec, None, [policy.document(spec.statements)], 0)
+        yield from _role(spec, spec.environment, [policy.document(spec.statements)], 0)
     for env in project.environments:
         for spec in access.environment_roles(project, env):
             inline = [policy.document(spec.deny_statements)] if spec.deny_statements else []
@@ -114,12 +115,10 @@ def _configuration(action: object) -> dict[str, str]:
 
 
 def _buildspecs(project: ProjectConfig) -> Iterator[Measure]:
+    """Every step's buildspec: the pull-request plan's grows with the environments, a team step's with its commands."""
     naming = project.naming
-    for env in project.environments:
-        plan = buildspecs.plan(env.workload_stack, project.plan_role_arn(env))
-        apply = buildspecs.apply(env.workload_stack, project.deployment_role_arn(env))
-        yield Measure(f"CodeBuild project {naming.build_project('plan', env.name)}: its buildspec", BUILDSPEC, len(plan), env.name)
-        yield Measure(f"CodeBuild project {naming.build_project('apply', env.name)}: its buildspec", BUILDSPEC, len(apply), env.name)
+    steps = release_steps(project)
     if access.plans_pull_requests(project):
-        spec = buildspecs.pr_plan({env.workload_stack: project.plan_role_arn(env) for env in project.environments})
-        yield Measure(f"CodeBuild project {naming.build_project('pr-plan')}: its buildspec", BUILDSPEC, len(spec))
+        steps += pull_request_steps(project, comment=access.comments_on_pull_requests(project))
+    for step in steps:
+        yield Measure(f"CodeBuild project {step.project_name(naming)}: its buildspec", BUILDSPEC, len(step.buildspec), step.environment)

@@ -29,6 +29,8 @@ import functools
 import gzip
 import io
 import tarfile
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import yaml
 
@@ -82,102 +84,110 @@ _INSTALL_TERRAFORM = [
 ]
 
 
-def _render(spec: dict) -> str:
-    return yaml.safe_dump(spec, sort_keys=False, width=1000)
+@dataclass(frozen=True)
+class BuildSpec:
+    """What one CodeBuild build runs; ``render`` writes it as the buildspec YAML CodeBuild reads."""
+
+    build: tuple[str, ...]
+    """The build phase's commands (one shell: a failing command fails the build)."""
+    variables: Mapping[str, str] = field(default_factory=dict)
+    """Environment variables, after the ones every build has (the terraform version, no prompts)."""
+    install: tuple[str, ...] = ()
+    runtimes: Mapping[str, str] = field(default_factory=lambda: {"python": PYTHON_VERSION})
+    exported: tuple[str, ...] = ()
+    """Variables the pipeline action exports to later actions (its namespace)."""
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """Environment variables read from Secrets Manager."""
+    artifacts: Mapping[str, Any] | None = None
+    reports: Mapping[str, Any] | None = None
+    cache: tuple[str, ...] = ()
 
 
-def synth(gate_command: str) -> str:
+def render(spec: BuildSpec) -> str:
+    """The buildspec YAML: the one renderer of every build the product runs."""
+    env: dict[str, Any] = {"variables": {**_COMMON_ENV, **spec.variables}}
+    if spec.exported:
+        env["exported-variables"] = list(spec.exported)
+    if spec.secrets:
+        env["secrets-manager"] = dict(spec.secrets)
+    install: dict[str, Any] = {}
+    if spec.runtimes:
+        install["runtime-versions"] = dict(spec.runtimes)
+    if spec.install:
+        install["commands"] = list(spec.install)
+    document: dict[str, Any] = {"version": 0.2, "env": env, "phases": {"install": install, "build": {"commands": list(spec.build)}}}
+    if spec.artifacts is not None:
+        document["artifacts"] = dict(spec.artifacts)
+    if spec.reports is not None:
+        document["reports"] = dict(spec.reports)
+    if spec.cache:
+        document["cache"] = {"paths": list(spec.cache)}
+    return yaml.safe_dump(document, sort_keys=False, width=1000)
+
+
+def synth_spec(gate_command: str) -> BuildSpec:
     """Synthesize every stack and run the policy gate; ``gate_command`` (``make scan``) synthesizes first.
 
     Fails the pipeline on findings; the gate's JUnit report shows up as the build's test report.
     """
-    return _render(
-        {
-            "version": 0.2,
-            "env": {"variables": dict(_COMMON_ENV)},
-            "phases": {
-                "install": {
-                    "runtime-versions": {"python": PYTHON_VERSION, "nodejs": NODE_VERSION},
-                    "commands": [*_INSTALL_TERRAFORM, "make setup"],
-                },
-                "build": {
-                    "commands": [
-                        'echo "release of commit ${COMMIT_ID} (${RELEASE_REASON})"',
-                        ".venv/bin/python -m provisioner check",
-                        gate_command,
-                    ]
-                },
-            },
-            "artifacts": {
-                "files": ["**/*"],
-                "exclude-paths": [".venv/**/*", ".venv-checkov/**/*", "node_modules/**/*", ".git/**/*", "**/.terraform/**/*"],
-            },
-            "reports": {"policy-gate": {"files": ["reports/policy-gate.xml"], "file-format": "JUNITXML"}},
-            "cache": {"paths": ["/root/.cache/pip/**/*", "/root/.npm/**/*", "/root/.cache/aws/jsii/**/*"]},
-        }
+    return BuildSpec(
+        runtimes={"python": PYTHON_VERSION, "nodejs": NODE_VERSION},
+        install=(*_INSTALL_TERRAFORM, "make setup"),
+        build=(
+            'echo "release of commit ${COMMIT_ID} (${RELEASE_REASON})"',
+            ".venv/bin/python -m provisioner check",
+            gate_command,
+        ),
+        artifacts={
+            "files": ["**/*"],
+            "exclude-paths": [".venv/**/*", ".venv-checkov/**/*", "node_modules/**/*", ".git/**/*", "**/.terraform/**/*"],
+        },
+        reports={"policy-gate": {"files": ["reports/policy-gate.xml"], "file-format": "JUNITXML"}},
+        cache=("/root/.cache/pip/**/*", "/root/.npm/**/*", "/root/.cache/aws/jsii/**/*"),
     )
 
 
-def plan(stack: str, plan_role_arn: str) -> str:
+def plan_spec(stack: str, plan_role_arn: str) -> BuildSpec:
     """Plan ``stack`` through its read-only ``plan_role_arn`` to a saved file, and summarize it."""
     stack_dir = f"cdktf.out/stacks/{stack}"
-    return _render(
-        {
-            "version": 0.2,
-            "env": {
-                "variables": {**_COMMON_ENV, "STACK": stack, ROLE_ENV: plan_role_arn},
-                "exported-variables": list(EXPORTED_PLAN_VARIABLES),
-            },
-            "phases": {
-                "install": {"runtime-versions": {"python": PYTHON_VERSION}, "commands": list(_INSTALL_TERRAFORM)},
-                "build": {
-                    "commands": [
-                        f'cd "{stack_dir}"',
-                        terraform.shell(terraform.INIT),
-                        terraform.shell(terraform.PLAN),
-                        f"{terraform.shell(terraform.SHOW_PLAN)} > {PLAN_JSON}",
-                        f'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --name "$STACK" {PLAN_JSON} > {PLAN_SUMMARY}',
-                        f"cat {PLAN_SUMMARY}",
-                        f'PLAN_HEADLINE="$(PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --format headline --name "$STACK" {PLAN_JSON})"',
-                        'export PLAN_HEADLINE PLAN_BUILD_URL="$CODEBUILD_BUILD_URL"',
-                        f'printf "%s" "$COMMIT_ID" > {PLAN_COMMIT}',
-                        # plan.json repeats every variable value in clear text; the saved plan is enough downstream.
-                        f"rm -f {PLAN_JSON}",
-                    ]
-                },
-            },
-            "artifacts": {
-                "base-directory": stack_dir,
-                "files": ["cdk.tf.json", ".terraform.lock.hcl", PLAN_FILE, PLAN_SUMMARY, PLAN_COMMIT],
-            },
-        }
+    return BuildSpec(
+        variables={"STACK": stack, ROLE_ENV: plan_role_arn},
+        exported=EXPORTED_PLAN_VARIABLES,
+        install=tuple(_INSTALL_TERRAFORM),
+        build=(
+            f'cd "{stack_dir}"',
+            terraform.shell(terraform.INIT),
+            terraform.shell(terraform.PLAN),
+            f"{terraform.shell(terraform.SHOW_PLAN)} > {PLAN_JSON}",
+            f'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --name "$STACK" {PLAN_JSON} > {PLAN_SUMMARY}',
+            f"cat {PLAN_SUMMARY}",
+            f'PLAN_HEADLINE="$(PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --format headline --name "$STACK" {PLAN_JSON})"',
+            'export PLAN_HEADLINE PLAN_BUILD_URL="$CODEBUILD_BUILD_URL"',
+            f'printf "%s" "$COMMIT_ID" > {PLAN_COMMIT}',
+            # plan.json repeats every variable value in clear text; the saved plan is enough downstream.
+            f"rm -f {PLAN_JSON}",
+        ),
+        artifacts={"base-directory": stack_dir, "files": ["cdk.tf.json", ".terraform.lock.hcl", PLAN_FILE, PLAN_SUMMARY, PLAN_COMMIT]},
     )
 
 
-def apply(stack: str, deployment_role_arn: str) -> str:
+def apply_spec(stack: str, deployment_role_arn: str) -> BuildSpec:
     """Apply the saved plan from the plan artifact through ``deployment_role_arn``, refusing a plan made
     for another revision."""
-    return _render(
-        {
-            "version": 0.2,
-            "env": {"variables": {**_COMMON_ENV, "STACK": stack, ROLE_ENV: deployment_role_arn}},
-            "phases": {
-                "install": {"runtime-versions": {"python": PYTHON_VERSION}, "commands": list(_INSTALL_TERRAFORM)},
-                "build": {
-                    "commands": [
-                        f'planned="$(cat {PLAN_COMMIT})"; if [ "$planned" != "$COMMIT_ID" ]; then '
-                        'echo "refusing to apply: the plan was made for revision $planned, this release is $COMMIT_ID" >&2; exit 1; fi',
-                        f"cat {PLAN_SUMMARY}",
-                        terraform.shell(terraform.INIT_LOCKED),
-                        terraform.shell(terraform.APPLY_PLAN),
-                    ]
-                },
-            },
-        }
+    return BuildSpec(
+        variables={"STACK": stack, ROLE_ENV: deployment_role_arn},
+        install=tuple(_INSTALL_TERRAFORM),
+        build=(
+            f'planned="$(cat {PLAN_COMMIT})"; if [ "$planned" != "$COMMIT_ID" ]; then '
+            'echo "refusing to apply: the plan was made for revision $planned, this release is $COMMIT_ID" >&2; exit 1; fi',
+            f"cat {PLAN_SUMMARY}",
+            terraform.shell(terraform.INIT_LOCKED),
+            terraform.shell(terraform.APPLY_PLAN),
+        ),
     )
 
 
-def pr_plan(plan_roles: dict[str, str]) -> str:
+def pr_plan_spec(plan_roles: Mapping[str, str]) -> BuildSpec:
     """Plan every workload stack of a pull request (never apply) and summarize them in one file.
 
     ``plan_roles`` maps each stack to the read-only role its plan assumes. Plans take no state lock:
@@ -191,60 +201,73 @@ def pr_plan(plan_roles: dict[str, str]) -> str:
     # CodeBuild runs a phase's commands in one shell: a failure is a non-zero status, never `exit`.
     plan_each = (
         'status=0; for pair in $PLAN_ROLES; do stack="${pair%%=*}"; role="${pair#*=}"; '
-        '(cd "cdktf.out/stacks/$stack" && terraform init -input=false -no-color '
-        f'&& {ROLE_ENV}="$role" terraform plan -input=false -no-color -lock=false -out={PLAN_FILE} '
-        f"&& terraform show -json {PLAN_FILE} > {PLAN_JSON}) || {{ status=1; break; }}; done; [ $status -eq 0 ]"
+        f'(cd "cdktf.out/stacks/$stack" && {terraform.shell(terraform.INIT)} '
+        f'&& {ROLE_ENV}="$role" {terraform.shell(terraform.PLAN_WITHOUT_LOCK)} '
+        f"&& {terraform.shell(terraform.SHOW_PLAN)} > {PLAN_JSON}) || {{ status=1; break; }}; done; [ $status -eq 0 ]"
     )
     # Exactly the plans made above (a plan.json the pull request brought along elsewhere is never read).
     plans = f'set --; for pair in $PLAN_ROLES; do set -- "$@" "cdktf.out/stacks/${{pair%%=*}}/{PLAN_JSON}"; done'
-    return _render(
-        {
-            "version": 0.2,
-            "env": {"variables": {**_COMMON_ENV, "PLAN_ROLES": stacks, "TF_CLI_CONFIG_FILE": PR_PLAN_CLI_CONFIG}},
-            "phases": {
-                "install": {
-                    "runtime-versions": {"python": PYTHON_VERSION},
-                    "commands": [
-                        *_INSTALL_TERRAFORM,
-                        f"printf 'provider_installation {{\\n  direct {{\\n    include = [{include}]\\n  }}\\n}}\\n' > {PR_PLAN_CLI_CONFIG}",
-                        _unpack(PLAN_SUMMARY_FILES),
-                    ],
-                },
-                "build": {
-                    "commands": [
-                        plan_each,
-                        # No pipe: a failing summary must fail the build (sh has no pipefail).
-                        f'{plans}; {_deployed_command("plan_summary", "plan-summary")} "$@" > {PLAN_SUMMARY}; status=$?; rm -f "$@"; [ $status -eq 0 ]',
-                        f"cat {PLAN_SUMMARY}",
-                    ]
-                },
-            },
-            "artifacts": {"files": [PLAN_SUMMARY]},
-        }
+    return BuildSpec(
+        variables={"PLAN_ROLES": stacks, "TF_CLI_CONFIG_FILE": PR_PLAN_CLI_CONFIG},
+        install=(
+            *_INSTALL_TERRAFORM,
+            f"printf 'provider_installation {{\\n  direct {{\\n    include = [{include}]\\n  }}\\n}}\\n' > {PR_PLAN_CLI_CONFIG}",
+            _unpack(PLAN_SUMMARY_FILES),
+        ),
+        build=(
+            plan_each,
+            # No pipe: a failing summary must fail the build (sh has no pipefail).
+            f'{plans}; {_deployed_command("plan_summary", "plan-summary")} "$@" > {PLAN_SUMMARY}; status=$?; rm -f "$@"; [ $status -eq 0 ]',
+            f"cat {PLAN_SUMMARY}",
+        ),
+        artifacts={"files": [PLAN_SUMMARY]},
     )
 
 
-def pr_comment(repository: str, token_secret: str) -> str:
+def pr_comment_spec(repository: str, token_secret: str) -> BuildSpec:
     """Post the pull request's plan summary as one comment, edited by later pushes.
 
     The only build that holds the GitHub token. Its input is the summary file (data), and the code it
     runs is ``provisioner/plan_review/comment.py`` as it was when the devops stack was deployed, embedded
     here: nothing from the pull request runs next to the token.
     """
-    return _render(
-        {
-            "version": 0.2,
-            "env": {"variables": dict(_COMMON_ENV), "secrets-manager": {"GITHUB_TOKEN": token_secret}},
-            "phases": {
-                "install": {"runtime-versions": {"python": PYTHON_VERSION}, "commands": [_unpack(COMMENT_FILES)]},
-                "build": {
-                    "commands": [
-                        f'python3 {DEPLOYED_CODE_DIR}/{COMMENT_FILES[0]} --repository {repository} --commit "$COMMIT_ID" --file {PLAN_SUMMARY}',
-                    ]
-                },
-            },
-        }
+    return BuildSpec(
+        secrets={"GITHUB_TOKEN": token_secret},
+        install=(_unpack(COMMENT_FILES),),
+        build=(f'python3 {DEPLOYED_CODE_DIR}/{COMMENT_FILES[0]} --repository {repository} --commit "$COMMIT_ID" --file {PLAN_SUMMARY}',),
     )
+
+
+def team_spec(environment: str, stack: str, plan_role_arn: str, commands: tuple[str, ...]) -> BuildSpec:
+    """A team's own step: its commands, in a checkout of the released revision (with ``cdktf.out/``).
+
+    ``WORKLOAD_ROLE_ARN`` names the environment's read-only plan role, which the step's role may assume
+    (``aws sts assume-role``) to read the workload account; it can change nothing there.
+    """
+    return BuildSpec(
+        variables={"ENVIRONMENT": environment, "STACK": stack, "WORKLOAD_ROLE_ARN": plan_role_arn},
+        build=('echo "release of commit ${COMMIT_ID}: ${ENVIRONMENT}"', *commands),
+    )
+
+
+def synth(gate_command: str) -> str:
+    return render(synth_spec(gate_command))
+
+
+def plan(stack: str, plan_role_arn: str) -> str:
+    return render(plan_spec(stack, plan_role_arn))
+
+
+def apply(stack: str, deployment_role_arn: str) -> str:
+    return render(apply_spec(stack, deployment_role_arn))
+
+
+def pr_plan(plan_roles: Mapping[str, str]) -> str:
+    return render(pr_plan_spec(plan_roles))
+
+
+def pr_comment(repository: str, token_secret: str) -> str:
+    return render(pr_comment_spec(repository, token_secret))
 
 
 @functools.cache

@@ -1,6 +1,6 @@
 """Every terraform command the pipeline's steps run, once.
 
-The plan and apply buildspecs, ``provisioner plan``, ``provisioner bootstrap-state`` and ``make demo``
+The plan and apply buildspecs, the pull-request plan, ``provisioner plan``, ``provisioner bootstrap-state`` and ``make demo``
 take their terraform commands from here, so none of them can drift from the others.
 """
 
@@ -15,6 +15,8 @@ INIT = ("terraform", "init", "-input=false", "-no-color")
 INIT_LOCKED = (*INIT, "-lockfile=readonly")
 """Apply installs exactly the providers the plan was made with (the lock file travels with the plan)."""
 PLAN = ("terraform", "plan", "-input=false", "-no-color", "-lock-timeout=5m", f"-out={PLAN_FILE}")
+PLAN_WITHOUT_LOCK = ("terraform", "plan", "-input=false", "-no-color", "-lock=false", f"-out={PLAN_FILE}")
+"""A pull request's plan: it writes nothing, so it takes no state lock (its role could not write one)."""
 SHOW_PLAN = ("terraform", "show", "-json", PLAN_FILE)
 """Its standard output is ``PLAN_JSON``, the input of ``provisioner plan-summary``."""
 APPLY_PLAN = ("terraform", "apply", "-input=false", "-no-color", "-lock-timeout=5m", PLAN_FILE)

@@ -7,7 +7,7 @@
 2. ``provisioner bootstrap-state``: the state bucket, with the devops state moved into it;
 3. ``cdktf deploy devops`` and ``cdktf deploy bootstrap-<env>``, the real CLI, as a user types it;
 4. the pipeline's own steps, in pipeline order (CodePipeline and CodeBuild do not run in the
-   emulator, so their commands run here, taken from ``provisioner.delivery.buildspecs``): Synth once, then per
+   emulator, so their commands run here, taken from ``provisioner.delivery.steps``): Synth once, then per
    ``order`` wave and environment: Plan (``terraform init``, ``terraform plan -out tfplan`` through the
    read-only plan role, the plan summary), the approval when the environment requires one (granted
    by the demo, visibly), Apply (``terraform apply tfplan``, the saved plan, through the deployment
@@ -40,6 +40,7 @@ from provisioner.configuration.naming import DEVOPS_STACK
 from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig, load
 from provisioner.configuration.target import DEVOPS_LOCAL_STATE_ENV, ENDPOINT_ENV, TARGET_ENV
 from provisioner.delivery import buildspecs, terraform
+from provisioner.delivery.steps import environment_steps, release_steps
 from provisioner.errors import UserError
 from provisioner.local_aws import ACCESS_KEY, DEVOPS_ACCOUNT_ID
 from provisioner.operations import aws
@@ -172,7 +173,7 @@ class Demo:
             self._report(stack, account).seconds += result.seconds
 
     def run_pipeline(self) -> None:
-        self.progress.say("--- the pipeline's steps, in pipeline order (from provisioner.delivery.buildspecs)")
+        self.progress.say("--- the pipeline's steps, in pipeline order (from provisioner.delivery.steps)")
         with self.progress.step("Synth: provisioner check, then synthesize every stack once"):
             python = sys.executable
             self.progress.run("synth check", [python, "-m", "provisioner", "check", "--environments", str(self.environments)], cwd=REPO_ROOT, env=self.env)
@@ -188,7 +189,9 @@ class Demo:
         stack = environment.workload_stack
         stack_dir = self.outdir / "stacks" / stack
         report = self._report(stack, environment.account_id)
-        plan_role, deployment_role = self.project.plan_role_arn(environment), self.project.deployment_role_arn(environment)
+        steps = {step.kind: step for step in environment_steps(self.project, environment)}
+        # The pipeline's plan and apply steps: their role variable, their terraform commands.
+        plan_role, deployment_role = steps["plan"].spec.variables[buildspecs.ROLE_ENV], steps["apply"].spec.variables[buildspecs.ROLE_ENV]
         planning = {**self.env, buildspecs.ROLE_ENV: plan_role}
         with self.progress.step(f"Plan-{environment.name}: terraform init + plan -out {terraform.PLAN_FILE} through the read-only {plan_role}"):
             started = time.monotonic()
@@ -311,9 +314,7 @@ def verify_placement(project: ProjectConfig, workload_states: Mapping[str, dict]
     for bucket in (naming.state_bucket, naming.artifact_bucket):
         expect(bucket in buckets, f"bucket {bucket} is not in the DevOps account {devops.account_id}")
     client("codepipeline", region).get_pipeline(name=naming.pipeline)
-    projects = [naming.build_project("synth")]
-    for env in project.environments:
-        projects += [naming.build_project("plan", env.name), naming.build_project("apply", env.name)]
+    projects = [step.project_name(naming) for step in release_steps(project)]
     missing = client("codebuild", region).batch_get_projects(names=projects).get("projectsNotFound", [])
     expect(not missing, f"CodeBuild projects missing in the DevOps account: {', '.join(missing)}")
     lines.append(

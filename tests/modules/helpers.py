@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any, Iterator
 
-from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
+from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig, StepConfig
 
 KMS_USE_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*"]
 """What reference.md says every cross-account artifact user needs, written out (not imported) on purpose."""
@@ -149,13 +149,28 @@ def project_arn(project: ProjectConfig, name: str) -> str:
     return f"arn:aws:codebuild:{devops.region}:{devops.account_id}:project/{name}"
 
 
+def team_steps(project: ProjectConfig) -> list[tuple[EnvironmentConfig, StepConfig]]:
+    """The teams' own steps (``step "<name>" {}`` in environment.hcl), with their environments."""
+    return [(env, step) for env in project.environments for step in env.steps]
+
+
+def team_step_project(project: ProjectConfig, env: EnvironmentConfig, step: StepConfig) -> str:
+    """A team step's CodeBuild project: ``<prefix>-step-<name>-<env>``."""
+    return f"{project.devops.name_prefix}-step-{step.name}-{env.name}"
+
+
+def team_step_role_arn(project: ProjectConfig, env: EnvironmentConfig, step: StepConfig) -> str:
+    """A team step's DevOps-account role: ``<prefix>-step-<name>-build-<env>``."""
+    return role_arn(project.devops.account_id, f"{project.devops.name_prefix}-step-{step.name}-build-{env.name}")
+
+
 def release_project_names(project: ProjectConfig) -> list[str]:
-    """Release CodeBuild projects, in the order the devops stack declares them."""
+    """Release CodeBuild projects, the product's and the teams' steps."""
     prefix = project.devops.name_prefix
     names = [f"{prefix}-synth"]
     for env in project.environments:
         names += [f"{prefix}-plan-{env.name}", f"{prefix}-apply-{env.name}"]
-    return names
+    return names + [team_step_project(project, env, step) for env, step in team_steps(project)]
 
 
 def pr_project_names(project: ProjectConfig) -> list[str]:

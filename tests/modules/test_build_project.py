@@ -22,6 +22,8 @@ from tests.modules.helpers import (
     plan_role_arn,
     plans_pull_requests,
     ref,
+    team_step_project,
+    team_steps,
     terraform_string,
     where,
 )
@@ -39,6 +41,11 @@ def expected_projects(synth) -> dict[str, tuple[str, str]]:
     for env in synth.project.environments:
         expected[f"{prefix}-plan-{env.name}"] = (f"plan-build-role-{env.name}", buildspecs.plan(env.workload_stack, plan_role_arn(synth.project, env)))
         expected[f"{prefix}-apply-{env.name}"] = (f"apply-build-role-{env.name}", buildspecs.apply(env.workload_stack, deployment_role_arn(env)))
+    for env, step in team_steps(synth.project):
+        expected[team_step_project(synth.project, env, step)] = (
+            f"step-role-{env.name}-{step.name}",
+            buildspecs.render(buildspecs.team_spec(env.name, env.workload_stack, plan_role_arn(synth.project, env), step.commands)),
+        )
     if plans_pull_requests(synth.project):
         # Pull requests: their own projects and roles; the same synth and policy gate as releases.
         expected[f"{prefix}-pr-synth"] = ("pr-synth-build-role", buildspecs.synth("make scan"))
@@ -60,6 +67,20 @@ def any_synth(request: pytest.FixtureRequest):
 def test_one_project_per_step_and_environment(any_synth) -> None:
     synth = any_synth
     assert sorted(p["name"] for p in projects(synth).values()) == sorted(expected_projects(synth))
+
+
+def test_a_team_step_runs_its_commands_read_only_with_its_own_timeout(alt_synth) -> None:
+    """environment.hcl's step blocks: the commands as written, the plan role to read with, the timeout."""
+    found = {p["name"]: p for p in projects(alt_synth).values()}
+    live = next(env for env in alt_synth.project.environments if env.name == "live")
+    smoke, drain = found["alt-step-smoke-test-live"], found["alt-step-drain-check-live"]
+    spec = yaml.safe_load(terraform_string(smoke["source"]["buildspec"]))
+    assert spec["phases"]["build"]["commands"][1:] == ["python3 checks/smoke.py", "echo smoke test passed"]
+    variables = spec["env"]["variables"]
+    assert (variables["ENVIRONMENT"], variables["STACK"]) == ("live", "workload-live")
+    assert variables["WORKLOAD_ROLE_ARN"] == plan_role_arn(alt_synth.project, live) == "arn:aws:iam::210987654323:role/alt-plan-live"
+    assert (smoke["build_timeout"], drain["build_timeout"], found["alt-step-smoke-test-qa"]["build_timeout"]) == (10, 10, 15)
+    assert found["alt-plan-live"]["build_timeout"] == alt_synth.project.devops.build.timeout_minutes
 
 
 def test_projects_encrypt_artifacts_with_the_artifact_key_arn(synth) -> None:

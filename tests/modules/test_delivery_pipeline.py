@@ -7,7 +7,7 @@ import json
 import pytest
 
 from modules.pipeline_blueprint import CodeCommitSource, CodeStarSource, S3Source, source_revision
-from tests.modules.helpers import at_path, by_sid, ref, statements
+from tests.modules.helpers import at_path, by_sid, ref, statements, team_step_project, team_steps
 
 COMMIT_ID = "#{SourceVariables.CommitId}"
 APPROVING = {"acme-platform": ["prod"], "alt": ["live"]}
@@ -72,9 +72,20 @@ def test_alt_stages_group_environments_of_the_same_order(alt_synth) -> None:
 
 def test_environments_of_the_same_order_plan_and_apply_in_parallel(alt_synth) -> None:
     wave = actions(stages(alt_synth)["Deploy-order-1"])
-    assert sorted(wave) == ["Apply-perf", "Apply-qa", "Plan-perf", "Plan-qa"]
+    assert sorted(wave) == ["Apply-perf", "Apply-qa", "Plan-perf", "Plan-qa", "smoke-test-qa"]
     assert wave["Plan-qa"]["run_order"] == wave["Plan-perf"]["run_order"] == 1
     assert wave["Apply-qa"]["run_order"] == wave["Apply-perf"]["run_order"] == 2
+    assert wave["smoke-test-qa"]["run_order"] == 3, "qa's after-apply step runs once qa is applied"
+
+
+def test_team_steps_sit_around_the_apply_after_the_approval(alt_synth) -> None:
+    live = actions(environment_stage(alt_synth, "live"))
+    order = {name: action["run_order"] for name, action in live.items()}
+    assert order == {"Plan-live": 1, "Approve-live": 2, "drain-check-live": 3, "Apply-live": 4, "smoke-test-live": 5}
+    for name in ("drain-check-live", "smoke-test-live"):
+        assert live[name]["input_artifacts"] == ["synth"], "a team step runs in a checkout of the release"
+        assert "output_artifacts" not in live[name]
+        assert live[name]["configuration"]["ProjectName"] == f"alt-step-{name.removesuffix('-live')}-live"
 
 
 def test_artifacts_flow_source_synth_plan_apply(synth) -> None:
@@ -103,7 +114,8 @@ def test_approval_sits_between_plan_and_apply_and_shows_the_plan(synth) -> None:
         assert (approval["category"], approval["owner"], approval["provider"], approval["version"]) == ("Approval", "AWS", "Manual", "1")
         assert found[f"Plan-{env.name}"]["run_order"] == 1
         assert approval["run_order"] == 2
-        assert found[f"Apply-{env.name}"]["run_order"] == 3
+        before = sum(1 for step in env.steps if step.when == "before-apply")
+        assert found[f"Apply-{env.name}"]["run_order"] == 3 + (1 if before else 0)
         configuration = approval["configuration"]
         assert f"#{{Plan-{env.name}.PLAN_HEADLINE}}" in configuration["CustomData"]
         assert COMMIT_ID in configuration["CustomData"]
@@ -188,7 +200,7 @@ def test_every_build_action_gets_the_commit_id_and_release_reason(synth) -> None
         assert variables["COMMIT_ID"] == {"name": "COMMIT_ID", "value": COMMIT_ID, "type": "PLAINTEXT"}, action["name"]
         assert variables["RELEASE_REASON"]["value"] == "#{variables.RELEASE_REASON}"
         count += 1
-    assert count == 1 + 2 * len(synth.project.environments)
+    assert count == 1 + 2 * len(synth.project.environments) + len(team_steps(synth.project))
 
 
 def test_build_actions_run_existing_projects(synth) -> None:
@@ -198,7 +210,8 @@ def test_build_actions_run_existing_projects(synth) -> None:
         assert action["provider"] == "CodeBuild"
         assert action["configuration"]["ProjectName"] in names
         step = action["name"].split("-", 1)
-        expected = f"{prefix}-synth" if action["name"] == "Synth" else f"{prefix}-{step[0].lower()}-{step[1]}"
+        teams = {f"{s.name}-{env.name}": team_step_project(synth.project, env, s) for env, s in team_steps(synth.project)}
+        expected = f"{prefix}-synth" if action["name"] == "Synth" else teams.get(action["name"], f"{prefix}-{step[0].lower()}-{step[1]}")
         assert action["configuration"]["ProjectName"] == expected
 
 

@@ -28,6 +28,8 @@ from tests.modules.helpers import (
     ref,
     root_arn,
     statements,
+    team_step_role_arn,
+    team_steps,
     where,
 )
 
@@ -268,6 +270,7 @@ def test_plan_role_trust_is_the_devops_root_pinned_to_the_plan_builds(synth) -> 
         assert "Resource" not in statement
         extra = [*env.deployment_role.extra_trusted_role_arns, *env.deployment_role.plan_trusted_role_arns]
         planners = [plan_build_role_arn(synth.project, env), *([pr_plan_build_role_arn(synth.project)] if plans_pull_requests(synth.project) else [])]
+        planners += [team_step_role_arn(synth.project, e, step) for e, step in team_steps(synth.project) if e == env]
         trusted = sorted([*planners, *extra])
         roots = sorted({root_arn(arn.split(":")[4]) for arn in trusted})
         assert statement["Principal"] == {"AWS": roots if len(roots) > 1 else roots[0]}
@@ -288,6 +291,8 @@ def test_extra_trusted_roles_may_also_assume_the_plan_role(alt_synth) -> None:
     statement = trust(plan_role(alt_synth, live)[1])
     assert statement["Condition"]["ArnEquals"]["aws:PrincipalArn"] == [
         "arn:aws:iam::123456789012:role/alt-plan-build-live",
+        "arn:aws:iam::123456789012:role/alt-step-drain-check-build-live",
+        "arn:aws:iam::123456789012:role/alt-step-smoke-test-build-live",
         "arn:aws:iam::123456789012:role/operator",
         "arn:aws:iam::123456789012:role/plan-operator",
         "arn:aws:iam::999999999999:role/github-plan",

@@ -23,6 +23,7 @@ from tests.modules.helpers import (
     project_arn,
     ref,
     statements,
+    team_steps,
 )
 
 PR_SYNTH_BUILD = "devops/pr-synth-build-role"
@@ -39,6 +40,7 @@ def roles(synth) -> list[str]:
     codecommit = ["devops/pipeline/start-role"] if synth.project.devops.source.type == "codecommit" else []
     return [
         "devops/pipeline-role", "devops/synth-build-role", *environment_build_roles(synth),
+        *(f"devops/step-role-{env.name}-{step.name}" for env, step in team_steps(synth.project)),
         *(f"devops/{suffix}-role" for suffix in pr_role_suffixes(synth.project)), *codecommit,
     ]  # fmt: skip
 
@@ -109,6 +111,9 @@ def test_each_environment_build_role_assumes_exactly_its_environments_role_and_o
     for env in project.environments:
         expected[f"devops/plan-build-role-{env.name}"] = [plan_role_arn(project, env)]
         expected[f"devops/apply-build-role-{env.name}"] = [deployment_role_arn(env)]
+    for env, step in team_steps(project):
+        # A team's step reads the workload account through the plan role; it never holds the deployment role.
+        expected[f"devops/step-role-{env.name}-{step.name}"] = [plan_role_arn(project, env)]
     if plans_pull_requests(project):
         expected[PR_PLAN_BUILD] = sorted(plan_role_arn(project, env) for env in project.environments)
     for role, policy in inline_policies(any_synth).items():
@@ -425,7 +430,8 @@ def test_pipeline_role_starts_the_products_build_projects_and_no_others(any_synt
     project = any_synth.project
     prefix = project.devops.name_prefix
     (start,) = [s for s in inline_policies(any_synth)["devops/pipeline-role"] if "codebuild:StartBuild" in as_list(s["Action"])]
-    patterns = [f"{prefix}-synth", f"{prefix}-plan-*", f"{prefix}-apply-*", *([f"{prefix}-pr-*"] if plans_pull_requests(project) else [])]
+    patterns = [f"{prefix}-synth", f"{prefix}-plan-*", f"{prefix}-apply-*", *([f"{prefix}-step-*"] if team_steps(project) else [])]
+    patterns += [f"{prefix}-pr-*"] if plans_pull_requests(project) else []
     assert start["Resource"] == [project_arn(project, name) for name in patterns]
     built = [project_arn(project, p["name"]) for p in any_synth.stacks["devops"]["resource"]["aws_codebuild_project"].values()]
     for arn in built:

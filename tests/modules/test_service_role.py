@@ -14,6 +14,9 @@ from tests.modules.helpers import (
     ref,
     release_project_names,
     statements,
+    team_step_project,
+    team_step_role_arn,
+    team_steps,
 )
 
 
@@ -33,6 +36,8 @@ def expected_trusts(synth) -> dict[str, tuple[str, list[str]]]:
     for env in project.environments:
         for step in ("plan", "apply"):
             trusts[f"devops/{step}-build-role-{env.name}"] = ("codebuild.amazonaws.com", [project_arn(project, f"{prefix}-{step}-{env.name}")])
+    for env, step in team_steps(project):
+        trusts[f"devops/step-role-{env.name}-{step.name}"] = ("codebuild.amazonaws.com", [project_arn(project, team_step_project(project, env, step))])
     for suffix in pr_role_suffixes(project):
         own_project = f"{prefix}-{suffix.removesuffix('-build')}"
         assert own_project in pr_project_names(project)
@@ -123,6 +128,7 @@ def test_release_and_pull_request_build_roles_trust_disjoint_exact_project_sets(
     prefix = project.devops.name_prefix
     trusts = codebuild_trusts(any_synth)
     release_roles = {f"{prefix}-synth-build", *(f"{prefix}-{step}-build-{env.name}" for env in project.environments for step in ("plan", "apply"))}
+    release_roles |= {team_step_role_arn(project, env, step).split("/")[-1] for env, step in team_steps(project)}
     pr_roles = {f"{prefix}-{suffix}" for suffix in pr_role_suffixes(project)}
     assert set(trusts) == release_roles | pr_roles
     release_arns = {arn for role in release_roles for arn in trusts[role]}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from provisioner.configuration.naming import Naming, standard_tags
-from tests.modules.helpers import at_path, deployment_role_arn, environment, plan_role_arn, where
+from tests.modules.helpers import at_path, deployment_role_arn, environment, plan_role_arn
 
 LOCAL_ONLY_SETTINGS = ("endpoints", "access_key", "secret_key", "skip_credentials_validation", "s3_use_path_style")
 

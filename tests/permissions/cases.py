@@ -73,6 +73,8 @@ class Matrix:
             self.configured_roles(env)
             self.workload_accounts_reach_no_artifacts_or_state(env)
             self.plan_role_reads_configuration_not_data(env)
+            for step in env.steps:
+                self.team_step(env, step.name, other)
         self.pipeline_role()
         self.synth_build()
         self.services_act_for_the_devops_account_only()
@@ -115,6 +117,22 @@ class Matrix:
             self.add(DENIED, f"{who} may not touch pull-request artifacts", me, "s3:GetObject", f"{self.pr_artifacts}/pr/a1", context=TLS)
         if other is not None:
             self.add(DENIED, f"{who} may not read {other.workload_stack}'s state", me, "s3:GetObject", self.state(other.workload_stack), context=TLS)
+            self.add(DENIED, f"{who} may not assume {other.name}'s plan role", me, "sts:AssumeRole", self.project.plan_role_arn(other), context=self.external_id(other))
+
+    def team_step(self, env: EnvironmentConfig, step: str, other: EnvironmentConfig | None) -> None:
+        """A team's own step (``step`` block): reads the release and, through the plan role, the workload account."""
+        who = f"{self.project.devops.name_prefix}-step-{step}-build-{env.name}"
+        me, own = self.role(who), f"{self.project.devops.name_prefix}-step-{step}-{env.name}"
+        source = {"aws:SourceAccount": self.devops, "aws:SourceArn": self.project_arn(own)}
+        self.add(ALLOWED, f"CodeBuild project {own} may run as {who}", "codebuild.amazonaws.com", "sts:AssumeRole", me, context=source)
+        apply_project = self.project_arn(self.naming.build_project("apply", env.name))
+        self.add(DENIED, f"{env.name}'s apply project may not run as {who}", "codebuild.amazonaws.com", "sts:AssumeRole", me, context={**source, "aws:SourceArn": apply_project})
+        self.add(ALLOWED, f"{who} assumes {env.name}'s read-only plan role", me, "sts:AssumeRole", self.project.plan_role_arn(env), context=self.external_id(env))
+        self.add(DENIED, f"{who} may not assume {env.name}'s deployment role", me, "sts:AssumeRole", self.project.deployment_role_arn(env), context=self.external_id(env))
+        self.add(ALLOWED, f"{who} reads the synth artifact", me, "s3:GetObject", f"{self.artifacts}/pipeline/synth/a1", context=TLS)
+        self.add(DENIED, f"{who} may not write an artifact", me, "s3:PutObject", f"{self.artifacts}/pipeline/plan/a1", context=SSE)
+        self.add(DENIED, f"{who} may not read {env.workload_stack}'s state", me, "s3:GetObject", self.state(env.workload_stack), context=TLS)
+        if other is not None:
             self.add(DENIED, f"{who} may not assume {other.name}'s plan role", me, "sts:AssumeRole", self.project.plan_role_arn(other), context=self.external_id(other))
 
     def apply_build(self, env: EnvironmentConfig, other: EnvironmentConfig | None) -> None:

@@ -18,8 +18,8 @@ from provisioner.app.stacks.common import Target, aws_provider, use_remote_state
 from provisioner.app.stacks.pull_requests import declare_pull_request_plans
 from provisioner.configuration.naming import DEVOPS_STACK, standard_tags
 from provisioner.configuration.settings import ProjectConfig
-from provisioner.delivery import buildspecs
-from provisioner.delivery.pipeline import SYNTH_PROJECT_STEP, delivery_stages
+from provisioner.delivery.pipeline import delivery_stages
+from provisioner.delivery.steps import BuildStep, release_steps
 
 # Construct ids of what `provisioner bootstrap-state` creates before the S3 backend can exist.
 STATE_CONSTRUCT_IDS = ("state-key", "state-bucket")
@@ -87,7 +87,7 @@ class DevOpsStack(TerraformStack):
         resources = self._resources()
         # Every build and pipeline role, from the one place that decides permissions.
         self.roles = {spec.id: ServiceRole(self, spec.id, service_role_props(spec)) for spec in access.devops_roles(project, resources)}
-        self.projects = self._release_projects()
+        self.projects = {step.construct_id: self._project(step) for step in release_steps(project)}
         self.pipeline = DeliveryPipeline(
             self,
             "pipeline",
@@ -121,7 +121,6 @@ class DevOpsStack(TerraformStack):
                 source=resources.source,
                 kms_key_arn=self.artifacts.key_arn,
                 pipeline_role_arn=self.roles["pipeline-role"].role_arn,
-                role_arns={spec_id: role.role_arn for spec_id, role in self.roles.items()},
                 make_project=self._project,
             )
         TerraformOutput(self, "pipeline_name", value=self.pipeline.pipeline_name)
@@ -158,45 +157,25 @@ class DevOpsStack(TerraformStack):
             connection_arns=connection_arns,
         )
 
-    def _project(self, step: str, env_name: str | None, role_arn: str, spec: str, description: str, cache: bool = False) -> BuildProject:
-        """One CodeBuild project with the build settings from devops.hcl, encrypted with the pipeline key."""
+    def _project(self, step: BuildStep) -> BuildProject:
+        """The CodeBuild project of ``step``, with the build settings of devops.hcl, encrypted with the pipeline key."""
         naming, build = self.project.naming, self.project.devops.build
         return BuildProject(
             self,
-            f"build-{step}" if env_name is None else f"build-{step}-{env_name}",
+            step.construct_id,
             BuildProjectProps(
-                project_name=naming.build_project(step, env_name),
-                service_role_arn=role_arn,
+                project_name=step.project_name(naming),
+                service_role_arn=self.roles[step.role_id].role_arn,
                 kms_key_arn=self.artifacts.key_arn,
-                buildspec=spec,
-                description=description,
+                buildspec=step.buildspec,
+                description=step.description,
                 compute_type=build.compute_type,
                 image=build.image,
-                timeout_minutes=build.timeout_minutes,
+                timeout_minutes=step.timeout_minutes or build.timeout_minutes,
                 log_retention_days=build.log_retention_days,
-                cache_location=f"{naming.artifact_bucket}/build-cache/{step}" if cache else None,
+                cache_location=f"{naming.artifact_bucket}/build-cache/{step.key}" if step.cache else None,
             ),
         )
-
-    def _release_projects(self) -> dict[str, BuildProject]:
-        project, roles = self.project, self.roles
-        projects = {
-            SYNTH_PROJECT_STEP: self._project(
-                SYNTH_PROJECT_STEP, None, roles["synth-build-role"].role_arn, buildspecs.synth(buildspecs.POLICY_GATE_COMMAND),
-                "Synthesizes every stack and runs the policy gate", cache=True,
-            )
-        }  # fmt: skip
-        for env in project.environments:
-            stack = env.workload_stack
-            projects[f"plan-{env.name}"] = self._project(
-                "plan", env.name, roles[f"plan-build-role-{env.name}"].role_arn, buildspecs.plan(stack, project.plan_role_arn(env)),
-                f"Plans {stack} through its read-only plan role to a saved plan file and summarizes it",
-            )  # fmt: skip
-            projects[f"apply-{env.name}"] = self._project(
-                "apply", env.name, roles[f"apply-build-role-{env.name}"].role_arn, buildspecs.apply(stack, project.deployment_role_arn(env)),
-                f"Applies the reviewed saved plan of {stack} through its deployment role",
-            )  # fmt: skip
-        return projects
 
 
 def service_role_props(spec: access.ServiceRoleSpec) -> ServiceRoleProps:

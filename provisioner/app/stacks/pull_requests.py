@@ -9,7 +9,7 @@ are the deployed devops stack's, never the pull request's.
 
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Callable
 
 from modules.build_project import BuildProject
 from modules.delivery_pipeline import DeliveryPipeline, DeliveryPipelineProps
@@ -18,11 +18,11 @@ from modules.framework import Construct, TerraformOutput
 from modules.pipeline_blueprint import CodeStarSource
 from provisioner.app.access import comments_on_pull_requests
 from provisioner.configuration.settings import ProjectConfig
-from provisioner.delivery import buildspecs
-from provisioner.delivery.pipeline import PR_COMMENT_PROJECT_STEP, PR_PLAN_PROJECT_STEP, PR_SYNTH_PROJECT_STEP, pull_request_stages
+from provisioner.delivery.pipeline import pull_request_stages
+from provisioner.delivery.steps import BuildStep, pull_request_steps
 
-ProjectFactory = Callable[..., BuildProject]
-"""``make(step, env_name, role_arn, buildspec, description, cache=False)`` from the devops stack."""
+ProjectFactory = Callable[[BuildStep], BuildProject]
+"""The devops stack's: the CodeBuild project of one step."""
 
 PR_ARTIFACT_EXPIRATION_DAYS = 14
 """A pull request's plan is worth nothing once a newer push planned again."""
@@ -35,13 +35,9 @@ def declare_pull_request_plans(
     source: CodeStarSource,
     kms_key_arn: str,
     pipeline_role_arn: str,
-    role_arns: Mapping[str, str],
     make_project: ProjectFactory,
 ) -> DeliveryPipeline:
-    """Bucket, CodeBuild projects and the V2 pipeline that plan pull requests, in ``scope`` (the devops stack).
-
-    ``role_arns`` maps the construct id of each role (``provisioner.app.access``) to its ARN.
-    """
+    """Bucket, CodeBuild projects and the V2 pipeline that plan pull requests, in ``scope`` (the devops stack)."""
     devops, naming = project.devops, project.naming
     bucket = EncryptedBucket(
         scope,
@@ -53,18 +49,9 @@ def declare_pull_request_plans(
             expiration_days=PR_ARTIFACT_EXPIRATION_DAYS,
         ),
     )
-    make_project(PR_SYNTH_PROJECT_STEP, None, role_arns["pr-synth-build-role"], buildspecs.synth(buildspecs.POLICY_GATE_COMMAND),
-                 "Synthesizes a pull request and runs the policy gate")  # fmt: skip
-    make_project(
-        PR_PLAN_PROJECT_STEP, None, role_arns["pr-plan-build-role"],
-        buildspecs.pr_plan({env.workload_stack: project.plan_role_arn(env) for env in project.environments}),
-        "Plans every workload stack of a pull request through read-only roles; never applies",
-    )  # fmt: skip
     comment = comments_on_pull_requests(project)
-    if comment:
-        make_project(PR_COMMENT_PROJECT_STEP, None, role_arns["pr-comment-build-role"],
-                     buildspecs.pr_comment(source.repository, devops.github_token_secret),
-                     "Posts or updates the pull request's plan summary comment")  # fmt: skip
+    for step in pull_request_steps(project, comment=comment):
+        make_project(step)
     pipeline = DeliveryPipeline(
         scope,
         "pr-pipeline",
