@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -129,7 +130,7 @@ def test_every_readme_link_to_a_repository_file_resolves() -> None:
 def test_the_permission_matrix_size_the_readme_quotes_is_the_documented_one() -> None:
     documented = (REPO_ROOT / "docs" / "permission-matrix.md").read_text()
     cases = re.search(r"^(\d+) cases: ", documented, re.M)
-    assert cases and f"{cases.group(1)} requests for the repository's environments" in README
+    assert cases and f"{cases.group(1)} requests for the example environments" in README
 
 
 def test_the_quota_figures_the_readme_quotes_are_measured() -> None:
@@ -150,3 +151,30 @@ def test_the_quota_figures_the_readme_quotes_are_measured() -> None:
     assert [int(x.replace(",", "")) for x in quoted.groups()] == [
         largest["IAM inline policies per role"], largest["IAM role trust policy"], largest["CodeBuild inline buildspec"],
     ]  # fmt: skip
+
+
+# --- your infrastructure --------------------------------------------------------------------------
+def test_the_workload_samples_load_as_written(tmp_path: Path) -> None:
+    """The README's workload.hcl, inputs and step samples, put where they go, pass provisioner check."""
+    from provisioner.configuration.settings import load
+
+    workload = tmp_path / "workloads" / "workload.hcl"
+    workload.parent.mkdir()
+    workload.write_text(fenced("workload-hcl", "hcl").replace("workloads.sample:define", "examples.workloads.sample:define"))
+    environments = tmp_path / "environments"
+    shutil.copytree(EXAMPLE_ENVIRONMENTS, environments)
+    dev = environments / "dev" / "environment.hcl"
+    dev.write_text(dev.read_text() + "\n" + fenced("environment-inputs", "hcl") + fenced("environment-step", "hcl"))
+    project = load(environments, workload_file=workload)
+    (found,) = [env for env in project.environments if env.name == "dev"]
+    assert dict(found.inputs) == {"data_noncurrent_version_days": 365}
+    assert [(step.name, step.when, step.timeout_minutes) for step in found.steps] == [("smoke-test", "after-apply", 10)]
+    assert project.workload.inputs[0].default == 90
+
+
+def test_the_workload_sample_is_the_examples() -> None:
+    """The README's workload.hcl is the example's (the one a new repository starts from), comments aside."""
+    example = (REPO_ROOT / "examples" / "workloads" / "workload.hcl").read_text()
+    sample = fenced("workload-hcl", "hcl").replace('"workloads.sample:define"', '"examples.workloads.sample:define"')
+    code = "\n".join(line for line in example.splitlines() if line.strip() and not line.startswith("#"))
+    assert "\n".join(line for line in sample.splitlines() if line.strip()) == code

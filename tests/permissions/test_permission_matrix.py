@@ -90,7 +90,7 @@ def render(run: Evaluated) -> str:
     lines = [
         "# Permission matrix",
         "",
-        "Who may do what with the repository's `environments/`, decided by an IAM policy evaluator",
+        "Who may do what with the example `examples/environments/`, decided by an IAM policy evaluator",
         "(`@cloud-copilot/iam-simulate`) over the synthesized policies; written by",
         "`tests/permissions/test_permission_matrix.py`, which fails when a case comes out otherwise.",
         "Cross-account requests are evaluated with the caller's identity policies and the target's trust,",
