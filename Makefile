@@ -56,7 +56,7 @@ plan: setup ## synth + plan every workload stack, one combined summary (cdktf.ou
 	@$(PY) -m provisioner plan --output cdktf.out/plan-summary.md
 
 demo: setup ## everything end to end on a local multi-account AWS (moto): state, cdktf deploy, the pipeline's steps
-	@$(PY) -m provisioner.local_aws.demo_run
+	@$(PY) -m provisioner demo
 
 test: setup ## run the whole test suite (what CI runs)
 	@$(PY) -m pytest

@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "provisioner.commands.doctor",
     "provisioner.commands.status",
     "provisioner.commands.local_aws",
+    "provisioner.commands.demo",
 )
 
 

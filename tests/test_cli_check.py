@@ -68,6 +68,7 @@ def test_check_accepts_the_repository_environments() -> None:
         "  wave 1 (order 1): dev -> account 222222222222 eu-west-1",
         "  wave 2 (order 2): staging -> account 333333333333 eu-west-1",
         "  wave 3 (order 3): prod -> account 444444444444 eu-west-1, approval required",
+        "  workload: examples.workloads.sample:define (examples/workloads/workload.hcl), inputs: data_noncurrent_version_days",
     ]
 
 
@@ -82,7 +83,7 @@ def test_check_lists_parallel_environments_in_one_wave(tmp_path: Path) -> None:
         )
     result = check(environments)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[1:] == [
+    assert result.stdout.splitlines()[1:4] == [
         "  wave 1 (order 1): dev -> account 222222222222 us-east-1",
         "  wave 1 (order 1): qa -> account 333333333333 us-east-1",
         "  wave 2 (order 2): prod -> account 444444444444 us-east-1",

@@ -1,4 +1,4 @@
-"""``provisioner check``: validate environments/ without loading the provider bindings."""
+"""``provisioner check``: validate environments/ and workloads/workload.hcl without loading the provider bindings."""
 
 from __future__ import annotations
 
@@ -12,10 +12,11 @@ from provisioner.paths import ENVIRONMENTS_DIR
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "check",
-        help="validate environments/ (fast: no synthesis)",
+        help="validate environments/ and workloads/workload.hcl (fast: no synthesis)",
         description=(
-            "Read environments/devops.hcl and every environments/<name>/environment.hcl and report every "
-            "problem at once, one line each (file and field). Exit 0 when valid, 2 otherwise."
+            "Read environments/devops.hcl, every environments/<name>/environment.hcl and workloads/workload.hcl "
+            "(PROVISIONER_WORKLOAD names another) and report every problem at once, one line each (file and field), "
+            "including what AWS would refuse (quotas, name lengths). Exit 0 when valid, 2 otherwise."
         ),
     )
     parser.add_argument("--environments", type=Path, default=ENVIRONMENTS_DIR, help="folder to read (default: %(default)s)")
@@ -28,5 +29,12 @@ def run(args: argparse.Namespace) -> int:
     for wave, environments in enumerate(project.waves(), start=1):
         for env in environments:
             approval = ", approval required" if env.requires_approval else ""
-            print(f"  wave {wave} (order {env.order}): {env.name} -> account {env.account_id} {env.region}{approval}")
+            steps = "".join(f", step {step.name} ({step.when})" for step in env.steps)
+            print(f"  wave {wave} (order {env.order}): {env.name} -> account {env.account_id} {env.region}{approval}{steps}")
+    workload = project.workload
+    if workload.entry is None:
+        print(f"  workload: none declared ({workload.file or 'workloads/workload.hcl'} is missing): the workload stacks hold no resources")
+    else:
+        inputs = ", ".join(spec.name for spec in workload.inputs) or "none"
+        print(f"  workload: {workload.entry} ({workload.file}), inputs: {inputs}")
     return 0

@@ -620,7 +620,7 @@ def _load_build(f: _Fields | None) -> BuildConfig:
 
 
 def _load_environment(
-    name: str, path: Path, prefix: str | None, problems: _Problems, workload: WorkloadConfig | None = None
+    name: str, path: Path, prefix: str | None, problems: _Problems, workload: WorkloadConfig | None, workload_path: Path
 ) -> EnvironmentConfig | None:
     data = _parse_hcl(path, problems)
     if data is None:
@@ -637,7 +637,7 @@ def _load_environment(
     tags = f.tags()
     role = _load_deployment_role(f.block("deployment_role"), name, prefix)
     bootstrap = _load_bootstrap(f, name, account_id)
-    inputs = _load_inputs(f, workload)
+    inputs = _load_inputs(f, workload, problems.rel(workload_path))
     steps = _load_steps(f)
     if None in (account_id, region, role, bootstrap):
         return None
@@ -736,7 +736,11 @@ def _load_workload(path: Path, problems: _Problems) -> WorkloadConfig | None:
         inputs.append(InputConfig(name=name, type=kind, default=_frozen(block.data["default"]), description=description))
     if entry is not None:
         _check_entry_module(entry, f)
-    return WorkloadConfig(entry=entry, inputs=tuple(inputs), file=problems.rel(path))
+    try:
+        shown = path.relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        shown = path.as_posix()
+    return WorkloadConfig(entry=entry, inputs=tuple(inputs), file=shown)
 
 
 def _check_entry_module(entry: str, f: _Fields) -> None:
@@ -778,7 +782,7 @@ def _frozen(value: Any) -> Any:
     return value
 
 
-def _load_inputs(f: _Fields, workload: WorkloadConfig | None) -> Mapping[str, Any]:
+def _load_inputs(f: _Fields, workload: WorkloadConfig | None, where: str) -> Mapping[str, Any]:
     """``inputs = { ... }``: values for the workload's inputs, checked against their declared types."""
     declared = {spec.name: spec for spec in (workload.inputs if workload else ())}
     values = {name: spec.default for name, spec in declared.items()}
@@ -790,7 +794,6 @@ def _load_inputs(f: _Fields, workload: WorkloadConfig | None) -> Mapping[str, An
     if not isinstance(given, dict):
         f.problem("inputs", f"must be a map (inputs = {{ name = value }}), got {_describe(given)}")
         return MappingProxyType(values)
-    where = workload.file if workload and workload.file else "workloads/workload.hcl"
     for name, value in given.items():
         if name not in declared:
             close = difflib.get_close_matches(name, declared, n=1)
@@ -901,7 +904,8 @@ def load(environments_dir: Path, *, repo_root: Path | None = None, workload_file
 
     devops_path = environments_dir / DEVOPS_FILE
     devops = _load_devops(devops_path, problems)
-    workload = _load_workload(Path(workload_file or WORKLOAD_FILE).resolve(), problems)
+    workload_path = Path(workload_file or WORKLOAD_FILE).resolve()
+    workload = _load_workload(workload_path, problems)
     prefix = devops.name_prefix if devops else None
 
     environments: list[EnvironmentConfig] = []
@@ -919,7 +923,7 @@ def load(environments_dir: Path, *, repo_root: Path | None = None, workload_file
         if not path.is_file():
             problems.add(folder, f"has no {ENVIRONMENT_FILE}: every environment folder needs one")
             continue
-        env = _load_environment(folder.name, path, prefix, problems, workload)
+        env = _load_environment(folder.name, path, prefix, problems, workload, workload_path)
         if env is not None:
             environments.append(env)
             env_paths[env.name] = path

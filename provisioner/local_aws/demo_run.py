@@ -1,6 +1,6 @@
 """``make demo``: the whole product, end to end, against a local multi-account AWS (no AWS account needed).
 
-``python -m provisioner.local_aws.demo_run`` (what ``make demo`` runs):
+``provisioner demo`` (what ``make demo`` runs):
 
 1. starts the local AWS (moto, ``provisioner.local_aws``): the DevOps account and every workload
    account; uploads the repository as the pipeline's S3 source object;
@@ -22,7 +22,6 @@ logs, local state), which each run starts afresh: the user's ``cdktf.out/`` is n
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -44,12 +43,10 @@ from provisioner.delivery.steps import environment_steps, release_steps
 from provisioner.errors import UserError
 from provisioner.local_aws import ACCESS_KEY, DEVOPS_ACCOUNT_ID
 from provisioner.operations import aws
-from provisioner.paths import NODE_BIN, REPO_ROOT, STATE_DIR
+from provisioner.paths import NODE_BIN, REPO_ROOT
 from provisioner.progress import Progress, StepFailed, tool_environment
 from provisioner.tables import table
 
-DEMO_ENVIRONMENTS = REPO_ROOT / "demo" / "environments"
-WORKSPACE = STATE_DIR / "demo"
 PARALLEL_PLANS = 3
 ENVIRONMENTS_ENV = "PROVISIONER_ENVIRONMENTS"
 # Files of the repository the demo zips into the pipeline's S3 source object.
@@ -418,28 +415,11 @@ def _quiet_broken_pipe(unraisable: sys.UnraisableHookArgs) -> None:
         sys.__unraisablehook__(unraisable)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m provisioner.local_aws.demo_run",
-        description="Deploy the demo configuration end to end against a local multi-account AWS (moto), then stop it.",
-    )
-    parser.add_argument("--environments", type=Path, default=DEMO_ENVIRONMENTS, help="configuration (default: %(default)s)")
-    parser.add_argument("--workspace", type=Path, default=WORKSPACE, help="output, logs and local state (default: %(default)s)")
-    args = parser.parse_args(argv)
+def run_demo(environments: Path, workspace: Path) -> None:
+    """One run of the demo; on Ctrl-C the jsii runtime (a Node.js child) ends too, quietly."""
     try:
-        Demo(args.environments, args.workspace).run()
-    except UserError as error:
-        for line in str(error).splitlines():
-            print(f"demo: {line}", file=sys.stderr)
-        print("demo: failed", file=sys.stderr)
-        return 1
+        Demo(environments, workspace).run()
     except KeyboardInterrupt:
-        print("demo: interrupted", file=sys.stderr)
-        # Ctrl-C also ended the jsii runtime (a Node.js child); its exit hook would print a BrokenPipeError.
+        # Its exit hook would print a BrokenPipeError after the interrupt.
         sys.unraisablehook = _quiet_broken_pipe
-        return 130
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+        raise
