@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.configuration.naming import Naming
+from provisioner.configuration import settings
 from provisioner.configuration.settings import (
     DEFAULT_MANAGED_POLICY_ARNS,
     BootstrapConfig,
     BuildConfig,
+    Kind,
     ProjectConfig,
     load,
 )
@@ -326,6 +327,25 @@ def test_dataclasses_are_frozen(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         env.tags["team"] = "x"  # type: ignore[index]
     assert isinstance(project.environments, tuple)
+
+
+MODELS = {
+    "devops": settings.DevOpsConfig, "source": settings.SourceConfig, "build": settings.BuildConfig,
+    "environment": settings.EnvironmentConfig, "deployment_role": settings.DeploymentRoleConfig,
+    "bootstrap": settings.BootstrapConfig, "step": settings.StepConfig, "workload": settings.WorkloadConfig,
+    "input": settings.InputConfig,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("schema", settings.SCHEMAS, ids=lambda schema: schema.name)
+def test_a_dataclass_defaults_each_field_to_its_declared_default(schema: settings.Schema) -> None:
+    """Built without the file's field (``BuildConfig()`` when there is no build block), a dataclass holds
+    what the declaration, and so README.md, says."""
+    model = {item.name: item for item in dataclasses.fields(MODELS[schema.name])}
+    for spec in schema.fields:
+        worked_out = spec.required or spec.shown_default  # by the loader, from the file or the environment's name
+        if spec.kind in (Kind.STRING, Kind.INTEGER, Kind.BOOLEAN, Kind.STRINGS) and not worked_out and spec.name in model:
+            assert model[spec.name].default == spec.default, f"{schema.name}.{spec.name}"
 
 
 # --------------------------------------------------------------------------------------------

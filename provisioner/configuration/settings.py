@@ -19,6 +19,7 @@ import difflib
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
@@ -86,42 +87,234 @@ LINE_BREAK_ESCAPES = {ord(c): repr(c)[1:-1] for c in "\n\r\v\f\x1c\x1d\x1e\x85\u
 
 
 # --------------------------------------------------------------------------------------------
-# What the configuration says
+# What the files may say: each field declared once
+# --------------------------------------------------------------------------------------------
+class Kind(Enum):
+    """How a field is written, and so how ``_Fields.read`` reads it. The value is README.md's type."""
+
+    STRING = "string"
+    INTEGER = "int"
+    BOOLEAN = "bool"
+    STRINGS = "list of strings"
+    TAGS = "map of strings"
+    BLOCK = "block"
+    NAMED_BLOCKS = "block per name"
+    INPUT_VALUES = "map of input name to value"
+    """``inputs = {...}`` in environment.hcl: its loader checks each value against the declared input."""
+    INPUT_VALUE = "a value of the input's type"
+    """``default`` of an input: its loader checks it against the input's ``type``."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a configuration file or block: its kind, default, simple rules and meaning.
+
+    The loaders read it with ``_Fields.read``, the dataclasses below take their defaults from it and
+    README.md's field tables are generated from it (tests/test_readme.py). Rules between fields stay in
+    the loaders.
+    """
+
+    name: str
+    kind: Kind
+    meaning: str
+    """One line for the user: README.md's "meaning" column."""
+    required: bool = False
+    default: Any = None
+    pattern: re.Pattern[str] | None = None
+    """A string, each string of a list or each block name must match it."""
+    rule: str = ""
+    """The problem when ``pattern`` does not match, written after the quoted value: "must be 12 digits"."""
+    choices: tuple[Any, ...] = ()
+    choice_name: str = "an allowed value"
+    """Names the choices in a problem when they are too many to list."""
+    minimum: int | None = None
+    maximum: int | None = None
+    shown_type: str = ""
+    """README.md's type when the rules do not say it; otherwise it is derived from them."""
+    shown_default: str = ""
+    """README.md's default when the loader works it out; otherwise it is derived from ``default``."""
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The fields of one file or block, in the order README.md lists them and the loaders read them."""
+
+    name: str
+    """Names README.md's generated table: ``<!-- fields:<name>:start -->``."""
+    fields: tuple[Field, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(spec.name for spec in self.fields)
+
+    def __getitem__(self, name: str) -> Field:
+        return {spec.name: spec for spec in self.fields}[name]
+
+
+ROLE_ARN_RULE = "is not an IAM role ARN"
+POLICY_ARN_RULE = "is not an IAM policy ARN"
+PROFILE_RULE = "is not an AWS profile name"
+REGION_CHOICES = {"choices": tuple(sorted(AWS_REGIONS)), "choice_name": "an AWS region code"}
+
+DEVOPS_FIELDS = Schema("devops", (
+    Field("account_id", Kind.STRING, "the DevOps account", required=True, pattern=ACCOUNT_ID, rule="must be 12 digits"),
+    Field("region", Kind.STRING, "where the pipeline and the state live", required=True, **REGION_CHOICES),
+    Field("name_prefix", Kind.STRING, "prefix of every name (`<prefix>-delivery`, `<prefix>-tfstate-<account>-<region>`, ...)",
+          required=True, pattern=PREFIX,
+          rule="must be 2-20 characters: lowercase letters, digits and hyphens, starting with a letter"),
+    Field("source", Kind.BLOCK, "where releases come from, see below", required=True),
+    Field("notification_emails", Kind.STRINGS, "subscribed to pipeline notifications (each confirms once by email)",
+          default=(), pattern=EMAIL, rule="is not an email address"),
+    Field("build", Kind.BLOCK, "CodeBuild settings of every project"),
+    Field("github_token_secret", Kind.STRING, "Secrets Manager secret holding a GitHub token for pull-request plan comments",
+          pattern=SECRET_NAME, rule="is not a valid Secrets Manager secret name"),
+    Field("tags", Kind.TAGS, "added to every DevOps resource"),
+))  # fmt: skip
+
+SOURCE_FIELDS = Schema("source", (
+    Field("type", Kind.STRING,
+          "where the repository lives: `codestar` is GitHub, GitLab or Bitbucket through a CodeStar connection, "
+          "`s3` a zipped repository in a bucket",
+          required=True, choices=SOURCE_TYPES),
+    Field("repository", Kind.STRING,
+          "`owner/name` (codestar), the repository name (codecommit), the object key of the zipped repository (s3)",
+          required=True),
+    Field("branch", Kind.STRING, "branch that releases (codestar, codecommit)",
+          default="main", pattern=BRANCH, rule="is not a valid git branch name"),
+    Field("connection_arn", Kind.STRING,
+          'codestar: an existing connection; omitted, the `devops` stack creates one (see "Connect the source repository")',
+          pattern=CONNECTION_ARN, rule="is not a CodeStar/CodeConnections connection ARN"),
+    Field("connection_provider", Kind.STRING, "codestar: provider of the connection the `devops` stack creates",
+          default="GitHub", choices=CONNECTION_PROVIDERS),
+    Field("bucket", Kind.STRING, "s3 (and required for it): the versioned bucket holding the zipped repository",
+          shown_type="S3 bucket name"),
+    Field("trigger_paths", Kind.STRINGS, "codestar: file-path globs a push must touch to start a release (`[]`: any change)",
+          default=()),
+))  # fmt: skip
+
+BUILD_FIELDS = Schema("build", (
+    Field("compute_type", Kind.STRING, "CodeBuild compute type", default="BUILD_GENERAL1_SMALL", choices=CODEBUILD_COMPUTE_TYPES),
+    Field("image", Kind.STRING, "CodeBuild image",
+          default="aws/codebuild/standard:7.0", pattern=CODEBUILD_IMAGE, rule="is not a container image name"),
+    Field("timeout_minutes", Kind.INTEGER, "minutes a build may run", default=60, minimum=5, maximum=2160),
+    Field("log_retention_days", Kind.INTEGER, "days the build logs, an audit trail of every release, are kept",
+          default=365, minimum=1, maximum=3653, choices=LOG_RETENTION_DAYS, choice_name="a CloudWatch Logs retention"),
+))  # fmt: skip
+
+ENVIRONMENT_FIELDS = Schema("environment", (
+    Field("account_id", Kind.STRING, "the workload account", required=True, pattern=ACCOUNT_ID, rule="must be 12 digits"),
+    Field("region", Kind.STRING, "where its resources live", required=True, **REGION_CHOICES),
+    Field("order", Kind.INTEGER, "environments deploy in ascending order; equal orders deploy in parallel",
+          default=1, minimum=0, maximum=1000),
+    Field("requires_approval", Kind.BOOLEAN, "a person approves the reviewed plan before it is applied", default=False),
+    Field("deployment_role", Kind.BLOCK, "the roles the pipeline assumes in this account"),
+    Field("bootstrap", Kind.BLOCK, "how an admin reaches this account and the state bucket to apply `bootstrap-<env>`, see below",
+          required=True),
+    Field("tags", Kind.TAGS, "added to every resource of the environment"),
+    Field("inputs", Kind.INPUT_VALUES,
+          "values of the inputs `workloads/workload.hcl` declares (`inputs = { name = value }`), each of its input's type",
+          shown_default="each input's `default`"),
+    Field("step", Kind.NAMED_BLOCKS,
+          "a command step of the team's own before or after this environment's apply, see below; "
+          f"not named like the pipeline's own actions ({', '.join(f'`{name}`' for name in RESERVED_STEP_NAMES)})",
+          pattern=STEP_NAME, rule="must be 1-16 characters: lowercase letters, digits and hyphens, starting with a letter"),
+))  # fmt: skip
+
+DEPLOYMENT_ROLE_FIELDS = Schema("deployment_role", (
+    Field("name", Kind.STRING, "role name, unique in the account",
+          pattern=ROLE_NAME, rule="must be 1-64 characters of letters, digits and +=,.@_-", shown_default="`<prefix>-deploy-<env>`"),
+    Field("managed_policy_arns", Kind.STRINGS, "what deployments may do; AdministratorAccess is refused unless a boundary is set",
+          default=DEFAULT_MANAGED_POLICY_ARNS, pattern=POLICY_ARN, rule=POLICY_ARN_RULE),
+    Field("permissions_boundary_arn", Kind.STRING, "the most the role may ever do", pattern=POLICY_ARN, rule=POLICY_ARN_RULE),
+    Field("max_session_duration", Kind.INTEGER,
+          "seconds; only 3600 is accepted: every principal these roles trust is a role, and a session one role opens for "
+          "another lasts an hour at most",
+          default=CHAINED_SESSION_SECONDS, minimum=3600, maximum=43200, shown_type="int, 3600 only"),
+    Field("external_id", Kind.STRING, "`sts:ExternalId` the pipeline must present",
+          pattern=EXTERNAL_ID, rule="must be 2-1224 characters of letters, digits and +=,.@:/-_"),
+    Field("extra_trusted_role_arns", Kind.STRINGS,
+          "more DevOps-account roles allowed to assume it (and the plan role), for example a break-glass role",
+          default=(), pattern=ROLE_ARN, rule=ROLE_ARN_RULE),
+    Field("plan_trusted_role_arns", Kind.STRINGS,
+          "roles allowed to assume only the read-only plan role `<prefix>-plan-<env>`: operators running `make plan`, "
+          "the GitHub Actions plan role",
+          default=(), pattern=ROLE_ARN, rule=ROLE_ARN_RULE),
+))  # fmt: skip
+
+BOOTSTRAP_FIELDS = Schema("bootstrap", (
+    Field("role_arn", Kind.STRING,
+          "role the provider assumes in this account (for example its `OrganizationAccountAccessRole`); must be in `account_id`",
+          pattern=ROLE_ARN, rule=ROLE_ARN_RULE),
+    Field("profile", Kind.STRING,
+          "named AWS profile for the provider: credentials of this account, or the ones `role_arn` is assumed with",
+          pattern=PROFILE, rule=PROFILE_RULE),
+    Field("state_role_arn", Kind.STRING,
+          "role the backend assumes in the DevOps account for the state bucket; must be in the DevOps account",
+          pattern=ROLE_ARN, rule=ROLE_ARN_RULE),
+    Field("state_profile", Kind.STRING,
+          "named AWS profile for the backend; with neither state field, the caller's own (DevOps-account) credentials",
+          pattern=PROFILE, rule=PROFILE_RULE),
+))  # fmt: skip
+
+STEP_FIELDS = Schema("step", (
+    Field("when", Kind.STRING, "whether the step runs before the apply (after the approval, if any) or after it",
+          required=True, choices=STEP_WHEN),
+    Field("commands", Kind.STRINGS, "shell commands, at least one, run in a checkout of the released revision (with `cdktf.out/`)",
+          required=True),
+    Field("timeout_minutes", Kind.INTEGER, "minutes the step may run", default=10, minimum=5, maximum=480),
+))  # fmt: skip
+
+WORKLOAD_FIELDS = Schema("workload", (
+    Field("entry", Kind.STRING,
+          "the function called once per environment, inside its `workload-<env>` stack, as `define(scope, environment)`",
+          required=True, pattern=ENTRY, rule="must be module:function, for example workloads.sample:define"),
+    Field("input", Kind.NAMED_BLOCKS, "an input environments may set in their `inputs`, see below",
+          pattern=INPUT_NAME, rule="must be 1-64 characters: lowercase letters, digits and _, starting with a letter"),
+))  # fmt: skip
+
+INPUT_FIELDS = Schema("input", (
+    Field("type", Kind.STRING, "what values the input takes", required=True, choices=INPUT_TYPES),
+    Field("default", Kind.INPUT_VALUE, "the value of every environment that does not set the input", required=True),
+    Field("description", Kind.STRING, "what the input is for", default=""),
+))  # fmt: skip
+
+SCHEMAS = (
+    DEVOPS_FIELDS, SOURCE_FIELDS, BUILD_FIELDS, ENVIRONMENT_FIELDS, DEPLOYMENT_ROLE_FIELDS, BOOTSTRAP_FIELDS, STEP_FIELDS,
+    WORKLOAD_FIELDS, INPUT_FIELDS,
+)  # fmt: skip
+"""Every file and block README.md documents."""
+
+
+# --------------------------------------------------------------------------------------------
+# What the configuration says (each field's meaning, default and rules: the declarations above)
 # --------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SourceConfig:
-    """Where the pipeline takes the repository from (``source {}`` in devops.hcl)."""
+    """Where the pipeline takes the repository from (``source {}`` in devops.hcl: ``SOURCE_FIELDS``)."""
 
     type: str
-    """``codestar`` (GitHub/GitLab/Bitbucket through a CodeStar connection), ``codecommit`` or ``s3``."""
     repository: str
-    """``owner/name`` for codestar, the repository name for codecommit, the object key for s3."""
-    branch: str = "main"
-    """Branch that triggers a release (codestar, codecommit)."""
+    branch: str = SOURCE_FIELDS["branch"].default
     connection_arn: str | None = None
-    """Existing CodeStar connection; when omitted (codestar), the devops stack creates one."""
-    connection_provider: str = "GitHub"
-    """Provider of the connection the devops stack creates."""
+    connection_provider: str = SOURCE_FIELDS["connection_provider"].default
     bucket: str | None = None
-    """s3 only: versioned bucket holding the zipped repository."""
     trigger_paths: tuple[str, ...] = ()
-    """codestar only: file-path globs a push must touch to start a release (empty: any change)."""
 
 
 @dataclass(frozen=True)
 class BuildConfig:
-    """CodeBuild settings shared by every project (``build {}`` in devops.hcl)."""
+    """CodeBuild settings shared by every project (``build {}`` in devops.hcl: ``BUILD_FIELDS``)."""
 
-    compute_type: str = "BUILD_GENERAL1_SMALL"
-    image: str = "aws/codebuild/standard:7.0"
-    timeout_minutes: int = 60
-    log_retention_days: int = 365
-    """Build logs are an audit trail of every release: one year by default."""
+    compute_type: str = BUILD_FIELDS["compute_type"].default
+    image: str = BUILD_FIELDS["image"].default
+    timeout_minutes: int = BUILD_FIELDS["timeout_minutes"].default
+    log_retention_days: int = BUILD_FIELDS["log_retention_days"].default
 
 
 @dataclass(frozen=True)
 class DevOpsConfig:
-    """The DevOps account that runs the pipeline and holds remote state (``environments/devops.hcl``)."""
+    """The DevOps account that runs the pipeline and holds remote state (``environments/devops.hcl``:
+    ``DEVOPS_FIELDS``)."""
 
     account_id: str
     region: str
@@ -130,62 +323,53 @@ class DevOpsConfig:
     notification_emails: tuple[str, ...] = ()
     build: BuildConfig = field(default_factory=BuildConfig)
     github_token_secret: str | None = None
-    """Secrets Manager secret holding a GitHub token for pull-request plan comments (optional)."""
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
 class DeploymentRoleConfig:
-    """The role the pipeline assumes in the workload account (``deployment_role {}``)."""
+    """The role the pipeline assumes in the workload account (``deployment_role {}``: ``DEPLOYMENT_ROLE_FIELDS``)."""
 
     name: str
-    managed_policy_arns: tuple[str, ...] = DEFAULT_MANAGED_POLICY_ARNS
+    managed_policy_arns: tuple[str, ...] = DEPLOYMENT_ROLE_FIELDS["managed_policy_arns"].default
     permissions_boundary_arn: str | None = None
-    max_session_duration: int = 3600
+    max_session_duration: int = DEPLOYMENT_ROLE_FIELDS["max_session_duration"].default
     external_id: str | None = None
     extra_trusted_role_arns: tuple[str, ...] = ()
-    """More DevOps-account roles allowed to assume it (and the read-only plan role), for example a break-glass role."""
     plan_trusted_role_arns: tuple[str, ...] = ()
-    """Roles allowed to assume only the read-only plan role (operators running ``make plan``, GitHub Actions)."""
 
 
 @dataclass(frozen=True)
 class BootstrapConfig:
-    """How an admin reaches the accounts to apply ``bootstrap-<env>`` (``bootstrap {}``).
+    """How an admin reaches the accounts to apply ``bootstrap-<env>`` (``bootstrap {}``: ``BOOTSTRAP_FIELDS``).
 
     Two sets of credentials: the provider's act in the workload account (it creates the roles there);
-    the backend's act in the DevOps account (the stack's state lives in the DevOps state bucket).
+    the backend's act in the DevOps account (the stack's state lives in the DevOps state bucket). With
+    neither ``state_role_arn`` nor ``state_profile``, the backend uses the caller's own credentials.
     """
 
     role_arn: str | None = None
-    """Role the provider assumes in the workload account (for example its OrganizationAccountAccessRole)."""
     profile: str | None = None
-    """Named AWS profile for the provider: credentials of the workload account, or the ones ``role_arn`` is assumed with."""
     state_role_arn: str | None = None
-    """Role the backend assumes in the DevOps account. Default: none."""
     state_profile: str | None = None
-    """Named AWS profile for the backend. Default: none (with neither, the caller's own credentials, which
-    must then be DevOps-account credentials)."""
 
 
 @dataclass(frozen=True)
 class InputConfig:
-    """One input environments may set (``input "<name>" {}`` in workloads/workload.hcl)."""
+    """One input environments may set (``input "<name>" {}`` in workloads/workload.hcl: ``INPUT_FIELDS``)."""
 
     name: str
     type: str
-    """``string``, ``number``, ``bool``, ``list(string)`` or ``map(string)``."""
     default: Any
-    """Every input has one, so a new environment (and the demo's) works before it sets anything."""
     description: str = ""
 
 
 @dataclass(frozen=True)
 class WorkloadConfig:
-    """The team's code that declares each ``workload-<env>`` stack (``workloads/workload.hcl``)."""
+    """The team's code that declares each ``workload-<env>`` stack (``workloads/workload.hcl``: ``WORKLOAD_FIELDS``)."""
 
     entry: str | None = None
-    """``module:function`` called once per environment; None: the workload stacks hold no resources yet."""
+    """None without a workload file: the workload stacks hold no resources yet."""
     inputs: tuple[InputConfig, ...] = ()
     file: str = ""
     """The file it was read from, relative to the repository (for messages)."""
@@ -193,28 +377,27 @@ class WorkloadConfig:
 
 @dataclass(frozen=True)
 class StepConfig:
-    """A team's own pipeline step around an environment's apply (``step "<name>" {}`` in environment.hcl)."""
+    """A team's own pipeline step around an environment's apply (``step "<name>" {}`` in environment.hcl:
+    ``STEP_FIELDS``)."""
 
     name: str
     when: str
-    """``before-apply`` (after the approval) or ``after-apply``."""
     commands: tuple[str, ...]
-    """Shell commands, run in a checkout of the released revision (with ``cdktf.out/``)."""
-    timeout_minutes: int = 10
+    timeout_minutes: int = STEP_FIELDS["timeout_minutes"].default
 
 
 @dataclass(frozen=True)
 class EnvironmentConfig:
-    """One workload environment (``environments/<name>/environment.hcl``)."""
+    """One workload environment (``environments/<name>/environment.hcl``: ``ENVIRONMENT_FIELDS``)."""
 
     name: str
     account_id: str
     region: str
     deployment_role: DeploymentRoleConfig
-    order: int = 1
-    requires_approval: bool = False
+    order: int = ENVIRONMENT_FIELDS["order"].default
+    requires_approval: bool = ENVIRONMENT_FIELDS["requires_approval"].default
     bootstrap: BootstrapConfig = field(default_factory=BootstrapConfig)
-    """How an admin applies ``bootstrap-<env>``; at least ``role_arn`` or ``profile`` is set."""
+    """At least ``role_arn`` or ``profile`` is set."""
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     inputs: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     """Every input of the workload, with this environment's value or the input's default."""
@@ -338,7 +521,36 @@ class _Fields:
             return default
         return value
 
-    def integer(self, key: str, *, default: int, minimum: int, maximum: int) -> int:
+    def read(self, spec: Field, *, default: Any = None, required: bool | None = None) -> Any:
+        """The field ``spec`` declares, checked by its kind and rules; ``default`` when the loader works it
+        out, ``required=False`` when the loader reports a missing value itself."""
+        required = spec.required if required is None else required
+        default = spec.default if default is None else default
+        if spec.kind is Kind.STRING:
+            return self.string(
+                spec.name, required=required, default=default, pattern=spec.pattern, rule=spec.rule, choices=spec.choices,
+                choice_name=spec.choice_name,
+            )  # fmt: skip
+        if spec.kind is Kind.INTEGER:
+            return self.integer(
+                spec.name, default=default, minimum=spec.minimum, maximum=spec.maximum, choices=spec.choices, choice_name=spec.choice_name
+            )
+        if spec.kind is Kind.BOOLEAN:
+            return self.boolean(spec.name, default=default)
+        if spec.kind is Kind.STRINGS:
+            check = _matching(spec.pattern, spec.rule) if spec.pattern else None
+            return self.string_list(spec.name, required=required, default=default, check=check)
+        if spec.kind is Kind.TAGS:
+            return self.tags(spec.name)
+        if spec.kind is Kind.BLOCK:
+            return self.block(spec.name, required=required)
+        if spec.kind is Kind.NAMED_BLOCKS:
+            return self.labeled_blocks(spec.name, spec.pattern, spec.rule)
+        raise TypeError(f"{spec.name}: its loader reads a {spec.kind.name} field")
+
+    def integer(
+        self, key: str, *, default: int, minimum: int, maximum: int, choices: tuple[int, ...] = (), choice_name: str = "an allowed value"
+    ) -> int:
         value = self._get(key, False)
         if value is None:
             return default
@@ -347,6 +559,9 @@ class _Fields:
             return default
         if not minimum <= value <= maximum:
             self.problem(key, f"{value} must be between {minimum} and {maximum}")
+            return default
+        if choices and value not in choices:
+            self.problem(key, f"{value} is not {choice_name} ({', '.join(map(str, choices))})")
             return default
         return value
 
@@ -360,9 +575,9 @@ class _Fields:
         return value
 
     def string_list(
-        self, key: str, *, default: tuple[str, ...] = (), check: Callable[[str], str | None] | None = None
+        self, key: str, *, required: bool = False, default: tuple[str, ...] = (), check: Callable[[str], str | None] | None = None
     ) -> tuple[str, ...]:
-        value = self._get(key, False)
+        value = self._get(key, required)
         if value is None:
             return default
         if not isinstance(value, list):
@@ -520,8 +735,8 @@ def _report_redefined(tree: Any, path: Path, problems: _Problems, where: str = "
             _report_redefined(body, path, problems, f"{where}{name}.")
 
 
-def _arn_check(pattern: re.Pattern[str], what: str) -> Callable[[str], str | None]:
-    return lambda value: None if pattern.fullmatch(value) else f"is not {what}"
+def _matching(pattern: re.Pattern[str], rule: str) -> Callable[[str], str | None]:
+    return lambda value: None if pattern.fullmatch(value) else rule
 
 
 def _check_bucket_name(name: str) -> str | None:
@@ -550,18 +765,15 @@ def _load_devops(path: Path, problems: _Problems) -> DevOpsConfig | None:
     if data is None:
         return None
     f = _Fields(data, path, problems)
-    f.reject_unknown(("account_id", "region", "name_prefix", "source", "notification_emails", "build", "github_token_secret", "tags"))
-    account_id = f.string("account_id", required=True, pattern=ACCOUNT_ID, rule="must be 12 digits")
-    region = f.string("region", required=True, choices=tuple(sorted(AWS_REGIONS)), choice_name="an AWS region code")
-    prefix = f.string(
-        "name_prefix", required=True, pattern=PREFIX,
-        rule="must be 2-20 characters: lowercase letters, digits and hyphens, starting with a letter",
-    )  # fmt: skip
-    emails = f.string_list("notification_emails", check=lambda v: None if EMAIL.fullmatch(v) else "is not an email address")
-    secret = f.string("github_token_secret", pattern=SECRET_NAME, rule="is not a valid Secrets Manager secret name")
-    tags = f.tags()
-    source = _load_source(f.block("source", required=True), f)
-    build = _load_build(f.block("build"))
+    f.reject_unknown(DEVOPS_FIELDS.names)
+    account_id = f.read(DEVOPS_FIELDS["account_id"])
+    region = f.read(DEVOPS_FIELDS["region"])
+    prefix = f.read(DEVOPS_FIELDS["name_prefix"])
+    emails = f.read(DEVOPS_FIELDS["notification_emails"])
+    secret = f.read(DEVOPS_FIELDS["github_token_secret"])
+    tags = f.read(DEVOPS_FIELDS["tags"])
+    source = _load_source(f.read(DEVOPS_FIELDS["source"]), f)
+    build = _load_build(f.read(DEVOPS_FIELDS["build"]))
     if None in (account_id, region, prefix, source):
         return None
     return DevOpsConfig(
@@ -573,14 +785,14 @@ def _load_devops(path: Path, problems: _Problems) -> DevOpsConfig | None:
 def _load_source(f: _Fields | None, parent: _Fields) -> SourceConfig | None:
     if f is None:
         return None
-    f.reject_unknown(("type", "repository", "branch", "connection_arn", "connection_provider", "bucket", "trigger_paths"))
-    kind = f.string("type", required=True, choices=SOURCE_TYPES)
-    repository = f.string("repository", required=True)
-    branch = f.string("branch", default="main", pattern=BRANCH, rule="is not a valid git branch name")
-    connection_arn = f.string("connection_arn", pattern=CONNECTION_ARN, rule="is not a CodeStar/CodeConnections connection ARN")
-    provider = f.string("connection_provider", default="GitHub", choices=CONNECTION_PROVIDERS)
-    bucket = f.string("bucket")
-    trigger_paths = f.string_list("trigger_paths")
+    f.reject_unknown(SOURCE_FIELDS.names)
+    kind = f.read(SOURCE_FIELDS["type"])
+    repository = f.read(SOURCE_FIELDS["repository"])
+    branch = f.read(SOURCE_FIELDS["branch"])
+    connection_arn = f.read(SOURCE_FIELDS["connection_arn"])
+    provider = f.read(SOURCE_FIELDS["connection_provider"])
+    bucket = f.read(SOURCE_FIELDS["bucket"])
+    trigger_paths = f.read(SOURCE_FIELDS["trigger_paths"])
     if kind is None or repository is None:
         return None
     if kind == "codestar" and not re.fullmatch(r"[\w.-]+(/[\w.-]+)+", repository, re.ASCII):
@@ -599,23 +811,19 @@ def _load_source(f: _Fields | None, parent: _Fields) -> SourceConfig | None:
             if key in f.data:
                 f.problem(key, 'is only used when type is "codestar"')
     return SourceConfig(
-        type=kind, repository=repository, branch=branch or "main", connection_arn=connection_arn,
-        connection_provider=provider or "GitHub", bucket=bucket, trigger_paths=trigger_paths,
+        type=kind, repository=repository, branch=branch, connection_arn=connection_arn,
+        connection_provider=provider, bucket=bucket, trigger_paths=trigger_paths,
     )  # fmt: skip
 
 
 def _load_build(f: _Fields | None) -> BuildConfig:
     if f is None:
         return BuildConfig()
-    defaults = BuildConfig()
-    f.reject_unknown(("compute_type", "image", "timeout_minutes", "log_retention_days"))
-    compute = f.string("compute_type", default=defaults.compute_type, choices=CODEBUILD_COMPUTE_TYPES)
-    image = f.string("image", default=defaults.image, pattern=CODEBUILD_IMAGE, rule="is not a container image name")
-    timeout = f.integer("timeout_minutes", default=defaults.timeout_minutes, minimum=5, maximum=2160)
-    retention = f.integer("log_retention_days", default=defaults.log_retention_days, minimum=1, maximum=3653)
-    if retention not in LOG_RETENTION_DAYS:
-        f.problem("log_retention_days", f"{retention} is not a CloudWatch Logs retention ({', '.join(map(str, LOG_RETENTION_DAYS))})")
-        retention = defaults.log_retention_days
+    f.reject_unknown(BUILD_FIELDS.names)
+    compute = f.read(BUILD_FIELDS["compute_type"])
+    image = f.read(BUILD_FIELDS["image"])
+    timeout = f.read(BUILD_FIELDS["timeout_minutes"])
+    retention = f.read(BUILD_FIELDS["log_retention_days"])
     return BuildConfig(compute_type=compute, image=image, timeout_minutes=timeout, log_retention_days=retention)
 
 
@@ -629,13 +837,13 @@ def _load_environment(
     if "bootstrap_role_arn" in data:
         moved = data.pop("bootstrap_role_arn")
         f.problem("bootstrap_role_arn", f'moved into the bootstrap block: write bootstrap {{ role_arn = "{moved}" }} (README, "Bootstrap a workload account")')
-    f.reject_unknown(("account_id", "region", "order", "requires_approval", "deployment_role", "bootstrap", "tags", "inputs", "step"))
-    account_id = f.string("account_id", required=True, pattern=ACCOUNT_ID, rule="must be 12 digits")
-    region = f.string("region", required=True, choices=tuple(sorted(AWS_REGIONS)), choice_name="an AWS region code")
-    order = f.integer("order", default=1, minimum=0, maximum=1000)
-    approval = f.boolean("requires_approval", default=False)
-    tags = f.tags()
-    role = _load_deployment_role(f.block("deployment_role"), name, prefix)
+    f.reject_unknown(ENVIRONMENT_FIELDS.names)
+    account_id = f.read(ENVIRONMENT_FIELDS["account_id"])
+    region = f.read(ENVIRONMENT_FIELDS["region"])
+    order = f.read(ENVIRONMENT_FIELDS["order"])
+    approval = f.read(ENVIRONMENT_FIELDS["requires_approval"])
+    tags = f.read(ENVIRONMENT_FIELDS["tags"])
+    role = _load_deployment_role(f.read(ENVIRONMENT_FIELDS["deployment_role"]), name, prefix)
     bootstrap = _load_bootstrap(f, name, account_id)
     inputs = _load_inputs(f, workload, problems.rel(workload_path))
     steps = _load_steps(f)
@@ -651,18 +859,18 @@ def _load_bootstrap(parent: _Fields, environment: str, account_id: str | None) -
     """``bootstrap {}``: required, since no default reaches every account (an Organizations member's
     OrganizationAccountAccessRole trusts only the management account, a standalone account has none)."""
     what = f"how an admin reaches account {account_id or '<account_id>'} to apply {bootstrap_stack(environment)}"
-    f = parent.block("bootstrap")
+    f = parent.read(ENVIRONMENT_FIELDS["bootstrap"], required=False)
     if f is None:
         if "bootstrap" not in parent.data:
             parent.problems.add(
                 parent.path, f'bootstrap {{ role_arn = "..." }} or bootstrap {{ profile = "..." }} is required: {what} (README, "Bootstrap a workload account")'
             )
         return None
-    f.reject_unknown(("role_arn", "profile", "state_role_arn", "state_profile"))
-    role_arn = f.string("role_arn", pattern=ROLE_ARN, rule="is not an IAM role ARN")
-    profile = f.string("profile", pattern=PROFILE, rule="is not an AWS profile name")
-    state_role_arn = f.string("state_role_arn", pattern=ROLE_ARN, rule="is not an IAM role ARN")
-    state_profile = f.string("state_profile", pattern=PROFILE, rule="is not an AWS profile name")
+    f.reject_unknown(BOOTSTRAP_FIELDS.names)
+    role_arn = f.read(BOOTSTRAP_FIELDS["role_arn"])
+    profile = f.read(BOOTSTRAP_FIELDS["profile"])
+    state_role_arn = f.read(BOOTSTRAP_FIELDS["state_role_arn"])
+    state_profile = f.read(BOOTSTRAP_FIELDS["state_profile"])
     if role_arn is None and profile is None and not {"role_arn", "profile"} & set(f.data):
         f.problem("role_arn", f'or bootstrap.profile is required: {what} (README, "Bootstrap a workload account")')
         return None
@@ -675,15 +883,11 @@ def _load_deployment_role(f: _Fields | None, environment: str, prefix: str | Non
     default_name = Naming(prefix, "", "").default_deployment_role(environment) if prefix else None
     if f is None:
         return DeploymentRoleConfig(name=default_name) if default_name else None
-    f.reject_unknown(
-        ("name", "managed_policy_arns", "permissions_boundary_arn", "max_session_duration", "external_id", "extra_trusted_role_arns", "plan_trusted_role_arns")
-    )
-    name = f.string("name", default=default_name, pattern=ROLE_NAME, rule="must be 1-64 characters of letters, digits and +=,.@_-")
-    policies = f.string_list(
-        "managed_policy_arns", default=DEFAULT_MANAGED_POLICY_ARNS, check=_arn_check(POLICY_ARN, "an IAM policy ARN")
-    )
-    boundary = f.string("permissions_boundary_arn", pattern=POLICY_ARN, rule="is not an IAM policy ARN")
-    duration = f.integer("max_session_duration", default=CHAINED_SESSION_SECONDS, minimum=3600, maximum=43200)
+    f.reject_unknown(DEPLOYMENT_ROLE_FIELDS.names)
+    name = f.read(DEPLOYMENT_ROLE_FIELDS["name"], default=default_name)
+    policies = f.read(DEPLOYMENT_ROLE_FIELDS["managed_policy_arns"])
+    boundary = f.read(DEPLOYMENT_ROLE_FIELDS["permissions_boundary_arn"])
+    duration = f.read(DEPLOYMENT_ROLE_FIELDS["max_session_duration"])
     if duration != CHAINED_SESSION_SECONDS:
         f.problem(
             "max_session_duration",
@@ -691,9 +895,9 @@ def _load_deployment_role(f: _Fields | None, environment: str, prefix: str | Non
             f"for another (role chaining) lasts at most {CHAINED_SESSION_SECONDS} seconds; remove the field",
         )
         duration = CHAINED_SESSION_SECONDS
-    external_id = f.string("external_id", pattern=EXTERNAL_ID, rule="must be 2-1224 characters of letters, digits and +=,.@:/-_")
-    trusted = f.string_list("extra_trusted_role_arns", check=_arn_check(ROLE_ARN, "an IAM role ARN"))
-    plan_trusted = f.string_list("plan_trusted_role_arns", check=_arn_check(ROLE_ARN, "an IAM role ARN"))
+    external_id = f.read(DEPLOYMENT_ROLE_FIELDS["external_id"])
+    trusted = f.read(DEPLOYMENT_ROLE_FIELDS["extra_trusted_role_arns"])
+    plan_trusted = f.read(DEPLOYMENT_ROLE_FIELDS["plan_trusted_role_arns"])
     if name is None:
         return None
     return DeploymentRoleConfig(
@@ -714,16 +918,16 @@ def _load_workload(path: Path, problems: _Problems) -> WorkloadConfig | None:
     if data is None:
         return None
     f = _Fields(data, path, problems)
-    f.reject_unknown(("entry", "input"))
-    entry = f.string("entry", required=True, pattern=ENTRY, rule="must be module:function, for example workloads.sample:define")
+    f.reject_unknown(WORKLOAD_FIELDS.names)
+    entry = f.read(WORKLOAD_FIELDS["entry"])
     inputs: list[InputConfig] = []
-    for name, block in f.labeled_blocks("input", INPUT_NAME, rule="must be 1-64 characters: lowercase letters, digits and _, starting with a letter"):
-        block.reject_unknown(("type", "default", "description"))
+    for name, block in f.read(WORKLOAD_FIELDS["input"]):
+        block.reject_unknown(INPUT_FIELDS.names)
         written = block.data.get("type")
         if isinstance(written, str) and written.startswith("${") and written.endswith("}"):
             block.data["type"] = written[2:-1]  # a bare type expression, map(string), as terraform writes it
-        kind = block.string("type", required=True, choices=INPUT_TYPES)
-        description = block.string("description", default="") or ""
+        kind = block.read(INPUT_FIELDS["type"])
+        description = block.read(INPUT_FIELDS["description"])
         if "default" not in block.data:
             block.problem("default", "is required: every input has a default, so a new environment works before it sets the input")
             continue
@@ -809,11 +1013,11 @@ def _load_inputs(f: _Fields, workload: WorkloadConfig | None, where: str) -> Map
 def _load_steps(f: _Fields) -> tuple[StepConfig, ...]:
     """``step "<name>" { when, commands, timeout_minutes }``: the team's steps around this environment's apply."""
     steps: list[StepConfig] = []
-    for name, block in f.labeled_blocks("step", STEP_NAME, rule="must be 1-16 characters: lowercase letters, digits and hyphens, starting with a letter"):
-        block.reject_unknown(("when", "commands", "timeout_minutes"))
-        when = block.string("when", required=True, choices=STEP_WHEN)
-        commands = block.string_list("commands")
-        timeout = block.integer("timeout_minutes", default=10, minimum=5, maximum=480)
+    for name, block in f.read(ENVIRONMENT_FIELDS["step"]):
+        block.reject_unknown(STEP_FIELDS.names)
+        when = block.read(STEP_FIELDS["when"])
+        commands = block.read(STEP_FIELDS["commands"], required=False)  # a missing list is reported below, after the name's check
+        timeout = block.read(STEP_FIELDS["timeout_minutes"])
         if name in RESERVED_STEP_NAMES:
             f.problems.add(f.path, f'step "{name}": the name is one of the pipeline\'s own actions ({", ".join(RESERVED_STEP_NAMES)}); choose another')
             continue
