@@ -1,23 +1,26 @@
 """README.md says what the stacks do: its role table and its bootstrap steps are checked against the
-synthesized stacks and the repository's own environments/."""
+synthesized stacks and the repository's own environments/; its field tables are generated from the
+declarations the configuration is read with."""
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
 
 import pytest
 
+from provisioner.configuration.settings import SCHEMAS, Field, Kind, Schema
 from provisioner.paths import REPO_ROOT
 from tests.conftest import EXAMPLE_ENVIRONMENTS, Synthesized
 
 README = (REPO_ROOT / "README.md").read_text()
 
 
-def between(name: str) -> str:
-    match = re.search(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", README, re.S)
+def between(name: str, text: str = README) -> str:
+    match = re.search(rf"<!-- {name}:start -->\n(.*?)<!-- {name}:end -->", text, re.S)
     assert match, f"README.md lost its {name} block"
     return match.group(1)
 
@@ -178,3 +181,78 @@ def test_the_workload_sample_is_the_examples() -> None:
     sample = fenced("workload-hcl", "hcl").replace('"workloads.sample:define"', '"examples.workloads.sample:define"')
     code = "\n".join(line for line in example.splitlines() if line.strip() and not line.startswith("#"))
     assert "\n".join(line for line in sample.splitlines() if line.strip()) == code
+
+
+# --- the field tables ----------------------------------------------------------------------------
+def field_table(schema: Schema) -> str:
+    """README.md's table of the fields of one file or block, from their declarations."""
+    rows = [f"| {written(spec)} | {shown_type(spec)} | {shown_default(spec)} | {spec.meaning} |" for spec in schema.fields]
+    return "\n".join(["| field | type | default | meaning |", "|---|---|---|---|", *rows]) + "\n"
+
+
+def written(spec: Field) -> str:
+    if spec.kind is Kind.BLOCK:
+        return f"`{spec.name} {{ }}`"
+    if spec.kind is Kind.NAMED_BLOCKS:
+        return f'`{spec.name} "<name>" {{ }}`'
+    return f"`{spec.name}`"
+
+
+def shown_type(spec: Field) -> str:
+    if spec.shown_type:
+        return spec.shown_type
+    if spec.choices and len(spec.choices) <= 8:
+        return "one of " + ", ".join(f"`{choice}`" for choice in spec.choices)
+    if spec.choices and spec.kind is Kind.INTEGER:
+        return f"{spec.kind.value}, {spec.choice_name}: {', '.join(map(str, spec.choices))}"
+    if spec.choices:
+        return f"{spec.kind.value}, {spec.choice_name}"
+    form = spec.rule.removeprefix("must be ").removeprefix("is not ")
+    if spec.kind is Kind.NAMED_BLOCKS:
+        return f"{spec.kind.value} ({form})"
+    if spec.kind is Kind.STRINGS and spec.pattern:
+        return f"{spec.kind.value}, each {form}"
+    if spec.kind is Kind.STRING and spec.pattern:
+        return f"{spec.kind.value}, {form}"
+    if spec.kind is Kind.INTEGER:
+        return f"{spec.kind.value}, {spec.minimum}-{spec.maximum}"
+    return spec.kind.value
+
+
+def shown_default(spec: Field) -> str:
+    if spec.shown_default:
+        return spec.shown_default
+    if spec.required:
+        return "required"
+    if spec.kind is Kind.BLOCK:
+        return "see below"
+    if spec.kind is Kind.TAGS:
+        return "`{}`"
+    if spec.default is None or spec.kind is Kind.NAMED_BLOCKS:
+        return "none"
+    if isinstance(spec.default, bool):
+        return f"`{str(spec.default).lower()}`"
+    if isinstance(spec.default, tuple):
+        return f"`{json.dumps(list(spec.default))}`"
+    return f"`{spec.default}`" if spec.default != "" else '`""`'
+
+
+def test_every_field_table_is_generated_from_the_declarations() -> None:
+    """``UPDATE_SNAPSHOTS=1 make test`` rewrites the tables after a deliberate change to a declaration."""
+    path = REPO_ROOT / "README.md"
+    text = path.read_text()
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        for schema in SCHEMAS:
+            text = replace_between(text, f"fields:{schema.name}", field_table(schema))
+        path.write_text(text)
+    assert set(re.findall(r"<!-- (fields:[\w-]+):start -->", text)) == {f"fields:{schema.name}" for schema in SCHEMAS}
+    for schema in SCHEMAS:
+        assert between(f"fields:{schema.name}", text) == field_table(schema), (
+            f"README.md's fields:{schema.name} table is stale: UPDATE_SNAPSHOTS=1 make test rewrites it"
+        )
+
+
+def replace_between(text: str, name: str, content: str) -> str:
+    start, end = f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
+    assert start in text and end in text, f"README.md lost its {name} block"
+    return text[: text.index(start) + len(start)] + content + text[text.index(end) :]
