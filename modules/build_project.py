@@ -33,9 +33,13 @@ class BuildProjectProps:
     buildspec: str
     """Inline buildspec (YAML). Required."""
     description: str = ""
+    """Shown in the CodeBuild console."""
     compute_type: str = "BUILD_GENERAL1_SMALL"
+    """CodeBuild compute type. Default: the smallest."""
     image: str = "aws/codebuild/standard:7.0"
+    """Build image. Default: CodeBuild's standard image 7.0."""
     timeout_minutes: int = 60
+    """Minutes a build may run (5-2160). Default: one hour."""
     log_retention_days: int = 365
     """CloudWatch Logs retention of the build logs. Default: 365 days."""
     environment_variables: Mapping[str, str] = field(default_factory=dict)

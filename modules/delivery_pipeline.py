@@ -56,10 +56,13 @@ class DeliveryPipelineProps:
     kms_key_arn: str
     """Key ARN that encrypts artifacts (an ARN, never an alias: aliases do not resolve across accounts). Required."""
     account_id: str
+    """Account of the pipeline: a CodeCommit source's trigger rule and its role are scoped to it. Required."""
     region: str
+    """Region of the pipeline, for the same scoping. Required."""
     source: Source
+    """Where releases come from: a ``CodeStarSource``, ``CodeCommitSource`` or ``S3Source``. Required."""
     stages: Sequence[Stage]
-    """Stages after the source stage, in order."""
+    """Stages after the source stage, in order. Required."""
     trigger: str = "push"
     """``push`` releases the branch on every push; ``pull_request`` runs on pull requests opened or updated
     against the branch (CodeStar sources only). Default: push."""

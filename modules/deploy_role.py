@@ -28,7 +28,8 @@ class DeployRoleProps:
     managed_policy_arns: Sequence[str] = ()
     """Policies attached to the role: what deployments may do. Default: none (the role can do nothing)."""
     permissions_boundary_arn: str | None = None
-    """Permissions boundary: the most the role may ever do, whatever is attached. Default: none."""
+    """Permissions boundary: the most the role may ever do, whatever is attached; required with AdministratorAccess.
+    Default: none."""
     max_session_duration: int = 3600
     """Longest session in seconds (3600-43200). Default: one hour."""
     external_id: str | None = None

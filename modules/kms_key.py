@@ -17,7 +17,7 @@ class KmsKeyProps:
     """Settings of a ``KmsKey``."""
 
     alias: str
-    """Alias name, starting with ``alias/``. Required."""
+    """Alias name, starting with ``alias/`` (not ``alias/aws/``, which AWS reserves). Required."""
     account_id: str
     """Account that owns the key; its root keeps full control (AWS's default key-policy statement). Required."""
     description: str = "Managed by the pipeline provisioner"

@@ -64,7 +64,9 @@ class PipelineNotificationsProps:
     pipeline_names: Sequence[str]
     """Pipelines whose events are reported. Required."""
     account_id: str
+    """The only account whose EventBridge rules and CloudWatch alarms may publish to the topic. Required."""
     region: str
+    """Region of those rules (in the topic policy's ``aws:SourceArn``). Required."""
     emails: Sequence[str] = ()
     """Email subscriptions (each address must confirm once). Default: none."""
     alarm_pipeline_name: str | None = None

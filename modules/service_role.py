@@ -27,6 +27,7 @@ class ServiceRoleProps:
     statements: Sequence[policy.Statement]
     """What the role may do (inline policy). Statements with ``*`` actions on ``*`` resources are refused."""
     description: str = "Managed by the pipeline provisioner"
+    """Shown in the IAM console."""
 
     def __post_init__(self) -> None:
         if not 1 <= len(self.role_name) <= 64:

@@ -186,7 +186,8 @@ def test_the_workload_sample_is_the_examples() -> None:
 # --- the field tables ----------------------------------------------------------------------------
 def field_table(schema: Schema) -> str:
     """README.md's table of the fields of one file or block, from their declarations."""
-    rows = [f"| {written(spec)} | {shown_type(spec)} | {shown_default(spec)} | {spec.meaning} |" for spec in schema.fields]
+    cells = [(written(spec), shown_type(spec), shown_default(spec), spec.meaning) for spec in schema.fields]
+    rows = ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in cells]
     return "\n".join(["| field | type | default | meaning |", "|---|---|---|---|", *rows]) + "\n"
 
 
