@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,3 +176,17 @@ def checkov() -> Path:
     assert result.returncode == 0, f"make .venv-checkov/.installed failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
     assert CHECKOV.is_file()
     return CHECKOV
+
+
+def bare_python3(bin_dir: Path) -> Path:
+    """A ``python3`` for ``bin_dir`` (put it first on PATH): this interpreter without any site-packages (``-S``).
+
+    CodeBuild's image runs the provisioner's build-time commands with no package installed, so what
+    they import must be the standard library and the repository's own files; through this shim a
+    third-party import fails as it would there. PYTHONPATH still counts, as in the builds.
+    """
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    shim = bin_dir / "python3"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -S "$@"\n')
+    shim.chmod(0o755)
+    return shim

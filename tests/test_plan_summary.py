@@ -19,12 +19,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from provisioner.commands import plan_summary as plan_summary_command
+from provisioner.delivery import buildspecs
 from provisioner.errors import UserError
 from provisioner.paths import REPO_ROOT, TERRAFORM_RC
 from provisioner.plan_review import summary
 from tests.bench.plan_summary_bench import replicate_plan
+from tests.conftest import bare_python3
 
 SECRET_V1 = "var-secret-Qx7-v1"
 SECRET_V2 = "var-secret-Qx7-v2"
@@ -631,3 +634,35 @@ def test_one_bad_file_among_good_ones_names_the_bad_one(plans, tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith(f"provisioner: {bad}: not JSON")
     assert result.stdout == ""
+
+
+# ------------------------------------------------------------------------------ the CodeBuild contract
+
+
+def test_the_bare_python3_has_no_site_packages(tmp_path):
+    """The shim below stands for CodeBuild's python3 only if a package installed here is missing there."""
+    assert subprocess.run([sys.executable, "-c", "import hcl2"], capture_output=True).returncode == 0
+    result = subprocess.run([str(bare_python3(tmp_path / "bin")), "-c", "import hcl2"], capture_output=True, text=True)
+    assert "No module named 'hcl2'" in result.stderr
+
+
+def test_the_plan_builds_summary_commands_need_only_the_standard_library(plans, tmp_path):
+    """The release plan build runs ``python3 -m provisioner plan-summary`` from the source, with no package
+    installed. Its own commands, run by bash on a real plan through a python3 without site-packages: a
+    third-party import (yaml, boto3, cdktf...) anywhere on the way to the command fails here as in CodeBuild."""
+    bin_dir = tmp_path / "bin"
+    bare_python3(bin_dir)
+    stack = "workload-dev"
+    spec = yaml.safe_load(buildspecs.plan(stack, "arn:aws:iam::222222222222:role/acme-plan-dev"))
+    stack_dir = tmp_path / "cdktf.out" / "stacks" / stack
+    stack_dir.mkdir(parents=True)
+    shutil.copy(plans["changes"], stack_dir / buildspecs.PLAN_JSON)
+    summary_commands = [command for command in spec["phases"]["build"]["commands"] if "provisioner plan-summary" in command]
+    assert len(summary_commands) == 2, "the Markdown summary and the approval's headline"
+    script = "\n".join(["set -e", *summary_commands, 'printf "%s\\n" "$PLAN_HEADLINE"'])
+    env = {**spec["env"]["variables"], "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "CODEBUILD_SRC_DIR": str(REPO_ROOT)}
+    result = subprocess.run(["bash", "-c", script], cwd=stack_dir, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    expected = summary.load_plan(plans["changes"], stack)
+    assert (stack_dir / buildspecs.PLAN_SUMMARY).read_text() == summary.render_markdown([expected])
+    assert result.stdout == summary.verdict(expected) + "\n"

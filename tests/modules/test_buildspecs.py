@@ -12,6 +12,7 @@ import yaml
 
 from provisioner.delivery import buildspecs
 from provisioner.plan_review.comment import MARKER
+from tests.conftest import bare_python3
 from tests.fake_github import TOKEN
 
 STACK = "workload-dev"
@@ -212,9 +213,10 @@ if [ "$1" = show ]; then cat "$PLAN_JSON_FIXTURE"; fi
 
 
 def run_pr_plan_build(tmp_path: Path, fail_in: str = "") -> tuple[subprocess.CompletedProcess, list[list[str]]]:
-    """The pr-plan build's own commands, run by bash against a fake terraform that records its calls."""
+    """The pr-plan build's own commands, run by bash against a fake terraform that records its calls, with a
+    python3 that has no site-packages (CodeBuild's image has none of the project's packages)."""
     bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
+    bare_python3(bin_dir)
     (bin_dir / "terraform").write_text(FAKE_TERRAFORM)
     (bin_dir / "terraform").chmod(0o755)
     fixture = tmp_path / "plan-fixture.json"
@@ -402,7 +404,8 @@ def test_comment_buildspec_commands_post_on_the_commits_open_pull_request(github
     spec = load(buildspecs.pr_comment("acme/infra", "acme/github-token"))
     deployed = str(tmp_path / "deployed")
     commands = [c.replace(buildspecs.DEPLOYED_CODE_DIR, deployed) for c in spec["phases"]["install"]["commands"] + spec["phases"]["build"]["commands"]]
-    env = {"PATH": os.environ["PATH"], "GITHUB_TOKEN": TOKEN, "COMMIT_ID": "abc123", "GITHUB_API_URL": api, "HOME": str(tmp_path)}
+    path = f"{bare_python3(tmp_path / 'bin').parent}{os.pathsep}{os.environ['PATH']}"
+    env = {"PATH": path, "GITHUB_TOKEN": TOKEN, "COMMIT_ID": "abc123", "GITHUB_API_URL": api, "HOME": str(tmp_path)}
     for command in commands:
         result = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True, check=False, timeout=60)
         assert result.returncode == 0, f"{command[:80]}: {result.stderr}"
