@@ -2,6 +2,9 @@
 
 Run by ``provisioner local-aws start`` as ``python -m provisioner.local_aws.launcher --port N``;
 not meant to be started by hand (``start`` tracks the process so that nothing is left running).
+
+It is the one place that sets ``os.environ``: moto reads its settings from the environment when it
+loads, and this process is the emulator itself, so nothing else sees them.
 """
 
 from __future__ import annotations
