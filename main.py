@@ -14,7 +14,7 @@ from provisioner.paths import ENVIRONMENTS_DIR, REPO_ROOT
 def main() -> int:
     try:
         project = load(ENVIRONMENTS_DIR)
-        target = target_from_environment()
+        target = target_from_environment(os.environ)
     except UserError as error:
         for line in str(error).splitlines():
             print(line, file=sys.stderr)

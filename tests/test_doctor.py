@@ -13,6 +13,7 @@ from botocore.stub import Stubber
 from provisioner import cli
 from provisioner.commands.doctor import diagnosis_text
 from provisioner.configuration.settings import ProjectConfig
+from provisioner.configuration.target import Target
 from provisioner.operations import aws, health
 from provisioner.operations.aws import CREDENTIALS_FIX
 from provisioner.operations.health import FAIL, PASS, SKIP, Diagnosis, trusted_role
@@ -45,7 +46,7 @@ CHECKS = [
 
 
 def run_doctor(project: ProjectConfig, clients: aws.ClientFactory | None = None) -> Diagnosis:
-    return health.diagnose(project, clients or aws.client_factory())
+    return health.diagnose(project, clients or aws.client_factory(Target()))
 
 
 def by_check(diagnosis: Diagnosis) -> dict[str, health.Check]:
@@ -160,14 +161,12 @@ def test_expired_credentials_are_a_failed_check_with_a_fix(project):
     assert "aws sso login" in credentials.fix
 
 
-def test_an_unreachable_endpoint_fails_fast_instead_of_hanging(aws_env, project, monkeypatch):
+def test_an_unreachable_endpoint_fails_fast_instead_of_hanging(aws_env, project):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # closed again when the block ends: connections are refused
-    monkeypatch.setenv("PROVISIONER_TARGET", "local")
-    monkeypatch.setenv("PROVISIONER_AWS_ENDPOINT", f"http://127.0.0.1:{port}")
     started = time.monotonic()
-    diagnosis = run_doctor(project)
+    diagnosis = run_doctor(project, aws.client_factory(Target.local(f"http://127.0.0.1:{port}")))
     assert time.monotonic() - started < 10
     credentials = by_check(diagnosis)["credentials"]
     assert credentials.status == FAIL
@@ -271,7 +270,7 @@ def test_a_trusted_caller_refused_by_a_role_fails_and_the_external_id_is_sent(mo
             "assume_role", "AccessDenied", "User is not authorized to perform: sts:AssumeRole", 403,
             expected_params={"RoleArn": PROD_ROLE, "RoleSessionName": "provisioner-doctor", "DurationSeconds": 900, "ExternalId": "acme-prod"},
         )  # fmt: skip
-        real = aws.client_factory()
+        real = aws.client_factory(Target())
         diagnosis = run_doctor(project, lambda service, region, credentials=None: sts if service == "sts" else real(service, region, credentials))
         stub.assert_no_pending_responses()
     prod = by_check(diagnosis)["deployment role prod"]
@@ -290,7 +289,7 @@ def test_a_trusted_caller_refused_by_a_role_fails_and_the_external_id_is_sent(mo
 
 def test_doctor_checks_the_local_emulator_when_the_switch_is_on(moto_server, tmp_path, capsys):
     folder, project = make_project(tmp_path)
-    healthy(project, client=lambda service: aws.client(service, REGION))
+    healthy(project, client=lambda service: aws.client(Target.local(moto_server), service, REGION))
     assert cli.main(["doctor", "--environments", str(folder), "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert {check["check"]: check["status"] for check in report["checks"]} == {
@@ -356,3 +355,10 @@ def test_the_text_table_puts_the_fix_on_the_failing_row(moto_aws, project):
     pipeline_row = next(line for line in text.splitlines() if line.startswith("FAIL  pipeline"))
     assert pipeline_row.endswith("deploy the devops stack: it declares a V2 pipeline (terraform updates the type in place)")
     assert "fix the failures from the top" in text.splitlines()[-1]
+
+
+def test_an_unknown_target_is_a_one_line_user_error(aws_env, tmp_path, monkeypatch, capsys):
+    folder, _ = make_project(tmp_path)
+    monkeypatch.setenv("PROVISIONER_TARGET", "staging")
+    assert cli.main(["doctor", "--environments", str(folder)]) == 2
+    assert capsys.readouterr().err == 'provisioner: PROVISIONER_TARGET="staging" must be "aws" or "local"\n'

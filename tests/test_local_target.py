@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from provisioner.app.stacks.common import EMULATED_SERVICES
 from provisioner.configuration.target import Target, target_from_environment
 from provisioner.errors import UserError
+from provisioner.paths import REPO_ROOT
 from tests.conftest import Synthesized
 
 ENDPOINT = "http://127.0.0.1:45999"
@@ -22,7 +25,7 @@ def local_synth(example_synth: Synthesized, tmp_path_factory: pytest.TempPathFac
     from provisioner.app.synthesis import synthesize
 
     outdir = tmp_path_factory.mktemp("local-synth") / "cdktf.out"
-    synthesize(example_synth.project, outdir, Target(endpoint=ENDPOINT))
+    synthesize(example_synth.project, outdir, Target.local(ENDPOINT))
     return Synthesized(example_synth.project, outdir)
 
 
@@ -88,3 +91,61 @@ def test_target_switch_rejects_unknown_values_and_a_missing_emulator(tmp_path: P
     monkeypatch.delenv("PROVISIONER_AWS_ENDPOINT", raising=False)
     with pytest.raises(UserError, match="start one with `provisioner local-aws start`"):
         target_from_environment({"PROVISIONER_TARGET": "local"})
+
+
+def test_a_target_names_itself_to_the_processes_it_starts(tmp_path: Path) -> None:
+    """``cdktf deploy`` runs ``main.py``, which reads the target again: from what ``environment()`` gives it."""
+    for target in (Target(), Target.local(ENDPOINT), Target.local(ENDPOINT, devops_local_state=tmp_path / "devops.tfstate")):
+        assert target_from_environment(target.environment()) == target
+
+
+def test_synthesizing_for_the_emulator_leaves_the_process_environment_alone(example_synth: Synthesized, tmp_path: Path) -> None:
+    """The target travels as a value: nothing is set in ``os.environ`` for it (conftest has already made the
+    framework's own process settings, ``runtime.prepare_environment``, which synthesis would make once)."""
+    from provisioner.app.synthesis import synthesize
+
+    before = dict(os.environ)
+    synthesize(example_synth.project, tmp_path / "cdktf.out", Target.local(ENDPOINT))
+    assert dict(os.environ) == before
+
+
+def imports_of(module: str) -> set[str]:
+    """The project modules ``module`` imports (at its top or inside functions), packages included."""
+    path = REPO_ROOT / (module.replace(".", "/") + ".py")
+    tree = ast.parse((path if path.is_file() else path.with_suffix("") / "__init__.py").read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            assert node.level == 0, f"{module}: relative import"
+            names.add(node.module)
+            names |= {f"{node.module}.{alias.name}" for alias in node.names}
+    found = set()
+    for name in names:
+        parts = name.split(".")
+        for end in range(1, len(parts) + 1):
+            candidate = ".".join(parts[:end])
+            base = REPO_ROOT.joinpath(*parts[:end])
+            if base.with_suffix(".py").is_file() or (base / "__init__.py").is_file():
+                found.add(candidate)
+    return found
+
+
+def import_closure(roots: set[str]) -> set[str]:
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        module = todo.pop()
+        if module not in seen:
+            seen.add(module)
+            todo.extend(imports_of(module) - seen)
+    return seen
+
+
+def test_the_stacks_never_import_the_emulator_package() -> None:
+    """The emulator's endpoint and credentials reach the stacks in the ``Target`` value, never by import."""
+    stacks = {f"provisioner.app.stacks.{path.stem}" for path in (REPO_ROOT / "provisioner" / "app" / "stacks").glob("*.py")}
+    closure = import_closure(stacks)
+    assert "provisioner.configuration.target" in closure and "modules.framework" in closure, "the graph is followed"
+    assert not {name for name in closure if name == "provisioner.local_aws" or name.startswith("provisioner.local_aws.")}

@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 

@@ -11,6 +11,7 @@ from botocore.stub import Stubber
 
 from provisioner import cli
 from provisioner.commands.status import status_json, status_text
+from provisioner.configuration.target import Target
 from provisioner.errors import UserError
 from provisioner.operations import aws
 from provisioner.operations.pipeline_state import format_duration, read_executions, read_status
@@ -189,7 +190,7 @@ def test_executions_are_read_newest_first_and_capped_at_n_from_moto(moto_aws, pr
     create_pipeline(project)
     codepipeline = boto3.client("codepipeline", region_name=REGION)
     started = [codepipeline.start_pipeline_execution(name=PIPELINE)["pipelineExecutionId"] for _ in range(3)]
-    executions = read_executions(aws.client("codepipeline", REGION), PIPELINE, 2)
+    executions = read_executions(aws.client(Target(), "codepipeline", REGION), PIPELINE, 2)
     assert [execution.execution_id for execution in executions] == [started[2], started[1]]
     assert {execution.trigger for execution in executions} == {"StartPipelineExecution"}
     assert all(execution.start.tzinfo == timezone.utc for execution in executions)
@@ -226,7 +227,7 @@ def test_status_asks_the_local_emulator_when_the_switch_is_on(moto_server, tmp_p
 def test_credentials_for_another_account_are_refused(moto_aws, tmp_path):
     _, other = make_project(tmp_path, DEVOPS.replace(MOTO_ACCOUNT, "111111111111"))
     with pytest.raises(UserError) as raised:
-        read_status(other, 5, aws.client_factory())
+        read_status(other, 5, aws.client_factory(Target()))
     assert str(raised.value) == (
         f"your credentials are for account {MOTO_ACCOUNT} (arn:aws:sts::{MOTO_ACCOUNT}:user/moto), but the DevOps account "
         "in devops.hcl is 111111111111: use credentials for 111111111111 (AWS_PROFILE=<its profile>)"

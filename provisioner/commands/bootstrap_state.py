@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import time
 from pathlib import Path
 
 from provisioner.configuration.settings import load
-from provisioner.configuration.target import TARGET_ENV
+from provisioner.configuration.target import TARGET_ENV, target_from_environment
 from provisioner.paths import CDKTF_OUT, ENVIRONMENTS_DIR, STATE_DIR
 
 EPILOG = f"""\
@@ -51,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from provisioner.progress import Progress, tool_environment
 
     project = load(args.environments)
+    target = target_from_environment(os.environ)
     started = time.monotonic()
     progress = Progress(STATE_DIR / "logs" / "bootstrap-state")
     created = bootstrap_state(
@@ -58,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         outdir=args.output.resolve(),
         progress=progress,
         env=tool_environment(),
+        target=target,
         local_state=args.state_file or DEFAULT_LOCAL_STATE,
     )
     if created:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 
 from provisioner.configuration.settings import AWS_REGIONS, load
+from provisioner.configuration.target import target_from_environment
 from provisioner.errors import UserError
 from provisioner.operations import aws, health
 from provisioner.operations.health import FAIL, PASS, SKIP, Diagnosis
@@ -44,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     project = load(args.environments)
     if args.region is not None and args.region not in AWS_REGIONS:
         raise UserError(f"--region {args.region!r}: not an AWS region code")
-    diagnosis = health.diagnose(project, aws.client_factory(), args.region)
+    diagnosis = health.diagnose(project, aws.client_factory(target_from_environment(os.environ)), args.region)
     print(json.dumps(diagnosis_json(diagnosis), indent=2) if args.json else diagnosis_text(diagnosis))
     return 0 if diagnosis.ok else 1
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -42,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from provisioner.progress import Progress, tool_environment
 
     project = load(args.environments)
+    target = target_from_environment(os.environ)
     known = {env.name for env in project.environments}
     unknown = sorted(set(args.environment or ()) - known)
     if unknown:
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress(STATE_DIR / "plan-logs", out=sys.stderr)
     env = tool_environment()
     with progress.step("synthesize (loading the AWS provider bindings takes ~10 s)"):
-        synthesize(project, args.outdir, target_from_environment())
+        synthesize(project, args.outdir, target)
     plans = []
     for environment in selected:
         stack = environment.workload_stack

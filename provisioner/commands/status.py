@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 
 from provisioner.configuration.settings import load
+from provisioner.configuration.target import target_from_environment
 from provisioner.errors import UserError
 from provisioner.operations import aws
 from provisioner.operations.pipeline_state import PipelineStatus, format_duration, read_status
@@ -40,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     count = _execution_count(args.executions)
     project = load(args.environments)
-    status = read_status(project, count, aws.client_factory())
+    status = read_status(project, count, aws.client_factory(target_from_environment(os.environ)))
     print(json.dumps(status_json(status), indent=2) if args.json else status_text(status))
     return 0
 

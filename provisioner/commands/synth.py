@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -31,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
     from provisioner.app.synthesis import synthesize
 
     project = load(args.environments)
-    target = target_from_environment()
+    target = target_from_environment(os.environ)
     started = time.monotonic()
     print(f"synthesizing {1 + 2 * len(project.environments)} stacks (loading the AWS provider bindings takes ~10 s)...", file=sys.stderr)
     stacks = synthesize(project, args.output, target)

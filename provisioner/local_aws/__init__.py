@@ -11,6 +11,7 @@ that act in that account, which is how the stacks reach workload accounts on rea
 """
 
 DEVOPS_ACCOUNT_ID = "123456789012"
-"""The account moto acts in for credentials that did not come from ``sts:AssumeRole`` (moto's default)."""
-ACCESS_KEY = "test"
-"""Access key id and secret of the plain (DevOps-account) credentials; moto accepts any."""
+"""The account moto acts in for credentials that did not come from ``sts:AssumeRole`` (moto's default).
+
+The credentials to sign with travel in the local ``Target`` (``provisioner.configuration.target``):
+the stacks and the AWS calls take them from there, never from this package."""

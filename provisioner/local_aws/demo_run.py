@@ -37,11 +37,11 @@ from typing import Iterator, Mapping
 
 from provisioner.configuration.naming import DEVOPS_STACK
 from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig, load
-from provisioner.configuration.target import DEVOPS_LOCAL_STATE_ENV, ENDPOINT_ENV, TARGET_ENV
+from provisioner.configuration.target import DEVOPS_LOCAL_STATE_ENV, TARGET_ENV, Target
 from provisioner.delivery import buildspecs, terraform
 from provisioner.delivery.steps import environment_steps, release_steps
 from provisioner.errors import UserError
-from provisioner.local_aws import ACCESS_KEY, DEVOPS_ACCOUNT_ID
+from provisioner.local_aws import DEVOPS_ACCOUNT_ID
 from provisioner.operations import aws
 from provisioner.paths import NODE_BIN, REPO_ROOT
 from provisioner.progress import Progress, StepFailed, tool_environment
@@ -79,6 +79,7 @@ class Demo:
         self.project: ProjectConfig = load(self.environments)
         _check_emulatable(self.project, self.environments)
         self.progress = Progress(self.workspace / "logs")
+        self.target = Target()
         self.env: dict[str, str] = {}
         self.reports: dict[str, StackReport] = {}
 
@@ -105,10 +106,18 @@ class Demo:
 
     @contextmanager
     def targeting(self, endpoint: str) -> Iterator[None]:
-        """Point this process and every tool it runs at the emulator at ``endpoint``, for the block."""
-        with _environment(self._environment(endpoint)):
-            self.env = tool_environment()
+        """Point this run's AWS calls and every tool it runs at the emulator at ``endpoint``, for the block.
+
+        In-process calls get the target as a value, tools an environment of their own: this process's
+        environment is left as it is.
+        """
+        before = self.target, self.env
+        self.target = Target.local(endpoint)
+        self.env = self._environment(self.target)
+        try:
             yield
+        finally:
+            self.target, self.env = before
 
     def _fresh_workspace(self) -> None:
         # Every run starts a new, empty emulator: output, state and logs of a previous run are meaningless.
@@ -116,17 +125,19 @@ class Demo:
             shutil.rmtree(self.workspace / name, ignore_errors=True)
         self.workspace.mkdir(parents=True, exist_ok=True)
 
-    def _environment(self, endpoint: str) -> dict[str, str | None]:
-        return {
-            **{name: None for name in AWS_SETTINGS_DROPPED},
-            TARGET_ENV: "local",
-            ENDPOINT_ENV: endpoint,
-            ENVIRONMENTS_ENV: str(self.environments),
-            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
-            "AWS_SECRET_ACCESS_KEY": ACCESS_KEY,
-            "AWS_REGION": self.project.devops.region,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
+    def _environment(self, target: Target) -> dict[str, str]:
+        """The tools' environment: this process's, without the ambient AWS settings, naming ``target``."""
+        assert target.local_aws is not None
+        kept = {name: value for name, value in os.environ.items() if name not in AWS_SETTINGS_DROPPED}
+        return tool_environment(
+            kept,
+            **target.environment(),
+            **{ENVIRONMENTS_ENV: str(self.environments)},
+            AWS_ACCESS_KEY_ID=target.local_aws.access_key,
+            AWS_SECRET_ACCESS_KEY=target.local_aws.secret_key,
+            AWS_REGION=self.project.devops.region,
+            AWS_EC2_METADATA_DISABLED="true",
+        )
 
     # -- steps -----------------------------------------------------------------------------------
     def seed_source(self) -> None:
@@ -134,7 +145,7 @@ class Demo:
         if source.type != "s3":
             return
         with self.progress.step(f"upload the repository as the pipeline's S3 source (s3://{source.bucket}/{source.repository})"):
-            s3 = aws.client("s3", self.project.devops.region)
+            s3 = aws.client(self.target, "s3", self.project.devops.region)
             region = self.project.devops.region
             location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
             s3.create_bucket(Bucket=source.bucket, **location)
@@ -151,6 +162,7 @@ class Demo:
             outdir=self.outdir,
             progress=self.progress,
             env=self.env,
+            target=self.target,
             local_state=self.workspace / "bootstrap" / "devops.tfstate",
         )
         self._report(DEVOPS_STACK, self.project.devops.account_id).seconds += time.monotonic() - started
@@ -222,7 +234,7 @@ class Demo:
     def verify(self) -> None:
         with self.progress.step("check with boto3 that every resource is in its account"):
             states = {env.name: self.workload_state(env) for env in self.project.environments}
-            for line in verify_placement(self.project, states):
+            for line in verify_placement(self.project, self.target, states):
                 self.progress.say(f"    {line}")
 
     def workload_state(self, environment: EnvironmentConfig) -> dict:
@@ -287,8 +299,8 @@ def _check_emulatable(project: ProjectConfig, environments: Path) -> None:
         raise UserError(f'{devops}: the local AWS has no CodeStar Connections API: use source type "s3" (as demo/environments does)')
 
 
-def verify_placement(project: ProjectConfig, workload_states: Mapping[str, dict] | None = None) -> list[str]:
-    """Check, with boto3 through the current target, that each resource is in its account; one line per check.
+def verify_placement(project: ProjectConfig, target: Target, workload_states: Mapping[str, dict] | None = None) -> list[str]:
+    """Check, with boto3 through ``target``, that each resource is in its account; one line per check.
 
     DevOps account: the state bucket, the artifact bucket, the pipeline and every CodeBuild project, and
     no deployment or plan role. Each workload account (through its deployment role): both roles and,
@@ -297,7 +309,7 @@ def verify_placement(project: ProjectConfig, workload_states: Mapping[str, dict]
     first thing out of place.
     """
     devops, naming = project.devops, project.naming
-    client = aws.client_factory()
+    client = aws.client_factory(target)
     lines: list[str] = []
 
     def expect(condition: bool, message: str) -> None:
@@ -389,25 +401,6 @@ def _relative(path: Path) -> str:
         return str(path.relative_to(REPO_ROOT))
     except ValueError:
         return str(path)
-
-
-@contextmanager
-def _environment(overrides: Mapping[str, str | None]) -> Iterator[None]:
-    """Set (or, for None, remove) variables for the block; the in-process AWS calls read them too."""
-    saved = {name: os.environ.get(name) for name in overrides}
-    try:
-        for name, value in overrides.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def _quiet_broken_pipe(unraisable: sys.UnraisableHookArgs) -> None:

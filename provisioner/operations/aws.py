@@ -2,9 +2,9 @@
 
 - Short timeouts and one retry: a command that asks AWS answers within seconds or says why; it never hangs
   on an unreachable endpoint.
-- ``PROVISIONER_TARGET=local`` sends every call to the emulator (``provisioner.configuration.target.local_endpoint()``)
-  with its test credentials, so the commands work against ``provisioner local-aws`` as against AWS.
-- One boto3 session per ``client_factory()``: credentials are resolved once per command run, so a
+- A local ``Target`` sends every call to the emulator with the credentials the target carries, so the
+  commands work against ``provisioner local-aws`` as against AWS; ambient AWS profiles are not read then.
+- One boto3 session per ``client_factory(target)``: credentials are resolved once per command run, so a
   profile that assumes a role or asks for an MFA code does it once, not once per client.
 
 boto3 is imported on first use: ``provisioner --help`` and config errors stay fast.
@@ -15,13 +15,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
 
-from provisioner.configuration.target import TARGET_ENV, target_from_environment
+from provisioner.configuration.target import TARGET_ENV, Target
 
 CONNECT_TIMEOUT_SECONDS = 5
 READ_TIMEOUT_SECONDS = 15
 MAX_ATTEMPTS = 2
 """Attempts per call, the first included (botocore's "standard" retry mode)."""
-LOCAL_CREDENTIALS = {"AccessKeyId": "test", "SecretAccessKey": "test"}
 
 Credentials = Mapping[str, str]
 """As STS returns them: ``AccessKeyId``, ``SecretAccessKey`` and, when temporary, ``SessionToken``."""
@@ -39,30 +38,33 @@ class ClientFactory(Protocol):
     def __call__(self, service: str, region: str, credentials: Credentials | None = None) -> Any: ...
 
 
-def client_factory() -> ClientFactory:
-    """A ``client(service, region, credentials=None)`` whose clients share one boto3 session.
+def client_factory(target: Target) -> ClientFactory:
+    """A ``client(service, region, credentials=None)`` for ``target`` whose clients share one boto3 session.
 
     ``credentials`` (for example from ``sts.assume_role``) replace the session's own for that client.
-    Raises ``UserError`` when ``PROVISIONER_TARGET`` is invalid or names an emulator that is not running.
     """
-    target = target_from_environment()
+    emulator = target.local_aws
     session = None
 
     def client(service: str, region: str, credentials: Credentials | None = None) -> Any:
         nonlocal session
         import boto3
+        import botocore.session
         from botocore.config import Config
 
         if session is None:
-            session = boto3.session.Session()
+            # The emulator takes the target's credentials only: AWS_PROFILE of the shell is not even read then.
+            ignored = {"profile": (None, None, None, None)} if emulator is not None else None
+            session = boto3.session.Session(botocore_session=botocore.session.Session(session_vars=ignored))
         options: dict[str, Any] = {
             "connect_timeout": CONNECT_TIMEOUT_SECONDS,
             "read_timeout": READ_TIMEOUT_SECONDS,
             "retries": {"total_max_attempts": MAX_ATTEMPTS, "mode": "standard"},
         }
-        if target.is_local:
+        if emulator is not None:
             options["s3"] = {"addressing_style": "path"}  # the emulator has no per-bucket host names
-        keys = credentials or (LOCAL_CREDENTIALS if target.is_local else None)
+        own = {"AccessKeyId": emulator.access_key, "SecretAccessKey": emulator.secret_key} if emulator is not None else None
+        keys = credentials or own
         explicit = (
             {
                 "aws_access_key_id": keys["AccessKeyId"],
@@ -77,9 +79,9 @@ def client_factory() -> ClientFactory:
     return client
 
 
-def client(service: str, region: str, credentials: Credentials | None = None) -> Any:
-    """One client; for several in one run, call one ``client_factory()`` instead."""
-    return client_factory()(service, region, credentials)
+def client(target: Target, service: str, region: str, credentials: Credentials | None = None) -> Any:
+    """One client; for several in one run, call one ``client_factory(target)`` instead."""
+    return client_factory(target)(service, region, credentials)
 
 
 # --- what an error means ------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from typing import Mapping
 
 from provisioner.configuration.naming import DEVOPS_STACK, Naming
 from provisioner.configuration.settings import ProjectConfig
-from provisioner.configuration.target import TARGET_ENV, target_from_environment
+from provisioner.configuration.target import TARGET_ENV, Target
 from provisioner.delivery import terraform
 from provisioner.errors import UserError
 from provisioner.operations import aws
@@ -57,23 +57,24 @@ def bootstrap_state(
     outdir: Path,
     progress: Progress,
     env: Mapping[str, str],
+    target: Target,
     local_state: Path = DEFAULT_LOCAL_STATE,
 ) -> bool:
     """Create the state bucket and move the devops state into it; False when the bucket already existed.
 
-    Where it deploys comes from the environment (``PROVISIONER_TARGET``), for synthesis and AWS calls alike.
+    ``target`` is where it deploys, for synthesis and AWS calls alike; ``env`` is terraform's environment.
     """
     from provisioner.app.synthesis import synthesize
 
-    target = target_from_environment()
+    clients = aws.client_factory(target)
     naming = project.naming
     bucket, state_key = naming.state_bucket, Naming.state_key(DEVOPS_STACK)
     local_state = Path(local_state).resolve()
     stack_dir = Path(outdir) / "stacks" / DEVOPS_STACK
 
     with progress.step(f"check the state bucket {bucket} (account {project.devops.account_id}, {project.devops.region})"):
-        exists = _check_bucket(project, bucket)
-        holds_state = exists and _object_exists(project, bucket, state_key)
+        exists = _check_bucket(project, bucket, clients, target)
+        holds_state = exists and _object_exists(project, bucket, state_key, clients)
         migrate_only = exists and not holds_state and local_state.is_file()
     if exists and not migrate_only:
         progress.say(f"    the state bucket {bucket} already exists: nothing to bootstrap")
@@ -99,7 +100,7 @@ def bootstrap_state(
         synthesize(project, outdir, dataclasses.replace(target, devops_local_state=None))
     with progress.step("terraform init -migrate-state: copy the local state into the bucket"):
         progress.run("terraform init migrate state", (*terraform.INIT, "-migrate-state", "-force-copy"), cwd=stack_dir, env=env)
-        if not _object_exists(project, bucket, state_key):
+        if not _object_exists(project, bucket, state_key, clients):
             raise UserError(f"terraform reported success but s3://{bucket}/{state_key} does not exist; {local_state} is kept")
     # Kept, not deleted: it is the only copy if the bucket is ever lost before versioning matters.
     os.replace(local_state, local_state.with_name(local_state.name + MIGRATED_SUFFIX))
@@ -107,9 +108,8 @@ def bootstrap_state(
     return True
 
 
-def _check_bucket(project: ProjectConfig, bucket: str) -> bool:
+def _check_bucket(project: ProjectConfig, bucket: str, client: aws.ClientFactory, target: Target) -> bool:
     """True when the bucket exists in the DevOps account; UserError when it cannot be used."""
-    client = aws.client_factory()
     region = project.devops.region
     try:
         account = client("sts", region).get_caller_identity()["Account"]
@@ -118,7 +118,7 @@ def _check_bucket(project: ProjectConfig, bucket: str) -> bool:
     if account != project.devops.account_id:
         fix = (
             f"with {TARGET_ENV}=local the DevOps account must be {account}, as in demo/environments/devops.hcl"
-            if target_from_environment().is_local
+            if target.is_local
             else "use credentials for the DevOps account"
         )
         raise UserError(f"the credentials act in account {account}, but devops.hcl says the DevOps account is {project.devops.account_id}: {fix}")
@@ -137,9 +137,9 @@ def _check_bucket(project: ProjectConfig, bucket: str) -> bool:
     return True
 
 
-def _object_exists(project: ProjectConfig, bucket: str, key: str) -> bool:
+def _object_exists(project: ProjectConfig, bucket: str, key: str, client: aws.ClientFactory) -> bool:
     try:
-        aws.client("s3", project.devops.region).head_object(Bucket=bucket, Key=key)
+        client("s3", project.devops.region).head_object(Bucket=bucket, Key=key)
     except aws.api_errors() as error:
         if aws.error_code(error) in ("404", "NoSuchKey", "NotFound"):
             return False

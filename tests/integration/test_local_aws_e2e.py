@@ -143,12 +143,12 @@ def test_state_bucket_pipeline_and_build_projects_are_in_the_devops_account(depl
     projects = deployed.client("codebuild").batch_get_projects(names=names)
     assert sorted(p["name"] for p in projects["projects"]) == sorted(names)
     assert all(p["arn"].split(":")[4] == DEVOPS_ACCOUNT for p in projects["projects"])
-    assert len(verify_placement(deployed.project)) == 2, "the demo's own check agrees: DevOps plus one environment"
+    assert len(verify_placement(deployed.project, deployed.demo.target)) == 2, "the demo's own check agrees: DevOps plus one environment"
 
 
 def test_bootstrap_state_again_finds_the_bucket_and_stops(deployed: Deployed) -> None:
     demo = deployed.demo
-    assert not bootstrap_state(demo.project, outdir=demo.outdir, progress=demo.progress, env=demo.env)
+    assert not bootstrap_state(demo.project, outdir=demo.outdir, progress=demo.progress, env=demo.env, target=demo.target)
 
 
 def test_the_plan_summary_and_saved_plan_of_the_pipeline_steps(deployed: Deployed) -> None:

@@ -9,8 +9,7 @@ from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole
 from modules.framework import LocalBackend, S3Backend, S3BackendAssumeRoleConfig, TerraformStack
 from provisioner.configuration.naming import Naming
 from provisioner.configuration.settings import ProjectConfig
-from provisioner.configuration.target import Target
-from provisioner.local_aws import ACCESS_KEY
+from provisioner.configuration.target import LocalAws, Target
 
 # Services the stacks call; the local target points each of them at the emulator.
 EMULATED_SERVICES = (
@@ -49,8 +48,8 @@ def use_remote_state(
     )
     # cdktf 0.21's S3Backend has no field for S3-native locking (terraform >= 1.10).
     stack.add_override("terraform.backend.s3.use_lockfile", True)
-    if target.is_local:
-        for key, value in _local_backend_settings(target.endpoint).items():
+    if target.local_aws is not None:
+        for key, value in _local_backend_settings(target.local_aws).items():
             stack.add_override(f"terraform.backend.s3.{key}", value)
 
 
@@ -72,7 +71,7 @@ def aws_provider(
         if assume_role_arn
         else None
     )
-    local = _local_provider_settings(target.endpoint) if target.is_local else {}
+    local = _local_provider_settings(target.local_aws) if target.local_aws is not None else {}
     return AwsProvider(
         stack,
         "aws",
@@ -85,27 +84,28 @@ def aws_provider(
     )
 
 
-def _local_provider_settings(endpoint: str) -> dict:
-    """Provider arguments for the emulator: every service at its endpoint, its fixed test credentials.
+def _local_provider_settings(emulator: LocalAws) -> dict:
+    """Provider arguments for the emulator: every service at its endpoint, its test credentials.
 
     The account id is still requested (``allowed_account_ids`` is checked against the emulator too);
     no instance-metadata lookup, no credential check against real STS, path-style S3 URLs.
     """
     return {
-        "access_key": ACCESS_KEY,
-        "secret_key": ACCESS_KEY,
+        "access_key": emulator.access_key,
+        "secret_key": emulator.secret_key,
         "skip_credentials_validation": True,
         "skip_metadata_api_check": "true",
         "s3_use_path_style": True,
-        "endpoints": [AwsProviderEndpoints(**{service: endpoint for service in EMULATED_SERVICES})],
+        "endpoints": [AwsProviderEndpoints(**{service: emulator.endpoint for service in EMULATED_SERVICES})],
     }
 
 
-def _local_backend_settings(endpoint: str) -> dict:
+def _local_backend_settings(emulator: LocalAws) -> dict:
     """S3 backend arguments for the emulator: the state bucket lives in the emulated DevOps account."""
+    endpoint = emulator.endpoint
     return {
-        "access_key": ACCESS_KEY,
-        "secret_key": ACCESS_KEY,
+        "access_key": emulator.access_key,
+        "secret_key": emulator.secret_key,
         "skip_credentials_validation": True,
         "skip_metadata_api_check": True,
         "skip_requesting_account_id": True,
