@@ -36,6 +36,12 @@ class ArtifactStoreProps:
     expiration_days: int = 30
     """Artifacts (saved plans among them) expire this many days after they were written: CodePipeline
     never reads an artifact of an execution that old (an approval waits 7 days at most). Default: 30."""
+    partition: str = "aws"
+    """ARN partition of the account: ``aws-cn`` in the China regions, ``aws-us-gov`` in AWS GovCloud (US).
+    Default: ``aws``."""
+
+    def __post_init__(self) -> None:
+        policy.check_partition("ArtifactStoreProps", self.partition, self.region)
 
 
 class ArtifactStore(Construct):
@@ -61,6 +67,7 @@ class ArtifactStore(Construct):
                 description="Encrypts pipeline artifacts, build logs and pipeline notifications",
                 user_role_arns=[*props.read_write_role_arns, *props.read_role_arns],
                 extra_statements=self.service_statements(),
+                partition=props.partition,
             ),
         )
         self.bucket = EncryptedBucket(
@@ -78,12 +85,12 @@ class ArtifactStore(Construct):
 
     def service_statements(self) -> list[policy.Statement]:
         p = self.props
-        log_groups = f"arn:aws:logs:{p.region}:{p.account_id}:log-group:{p.log_group_prefix}*"
+        log_groups = policy.arn(p.partition, "logs", p.region, p.account_id, f"log-group:{p.log_group_prefix}*")
         return [
             {
                 "Sid": "AllowCloudWatchLogsForBuildLogGroups",
                 "Effect": "Allow",
-                "Principal": {"Service": f"logs.{p.region}.amazonaws.com"},
+                "Principal": {"Service": policy.regional_service_principal("logs", p.region, p.partition)},
                 "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
                 "Resource": "*",
                 "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": log_groups}},

@@ -26,6 +26,7 @@ from cdktf_cdktf_provider_aws.codepipeline import (
     CodepipelineVariable,
 )
 
+from modules import policy
 from modules.framework import Construct
 from modules.pipeline_blueprint import (
     SOURCE_ACTION,
@@ -69,6 +70,9 @@ class DeliveryPipelineProps:
     execution_mode: str = "QUEUED"
     """QUEUED runs one release at a time, in commit order, so a plan is never made while another release
     applies. Default: QUEUED."""
+    partition: str = "aws"
+    """ARN partition of the account: ``aws-cn`` in the China regions, ``aws-us-gov`` in AWS GovCloud (US).
+    Default: ``aws``."""
 
     def __post_init__(self) -> None:
         if self.trigger not in ("push", "pull_request"):
@@ -77,6 +81,7 @@ class DeliveryPipelineProps:
             raise ValueError("DeliveryPipelineProps: pull_request triggers need a CodeStar connection source")
         if self.execution_mode not in ("QUEUED", "SUPERSEDED", "PARALLEL"):
             raise ValueError(f'DeliveryPipelineProps.execution_mode "{self.execution_mode}" is not a CodePipeline mode')
+        policy.check_partition("DeliveryPipelineProps", self.partition, self.region)
 
 
 class DeliveryPipeline(Construct):
@@ -237,8 +242,8 @@ class DeliveryPipeline(Construct):
     def _codecommit_rule(self, source: CodeCommitSource) -> None:
         p = self.props
         rule_name = f"{p.pipeline_name}-on-push"
-        repository_arn = f"arn:aws:codecommit:{p.region}:{p.account_id}:{source.repository}"
-        pipeline_arn = f"arn:aws:codepipeline:{p.region}:{p.account_id}:{p.pipeline_name}"
+        repository_arn = policy.arn(p.partition, "codecommit", p.region, p.account_id, source.repository)
+        pipeline_arn = policy.arn(p.partition, "codepipeline", p.region, p.account_id, p.pipeline_name)
         role = ServiceRole(
             self,
             "start-role",
@@ -246,7 +251,7 @@ class DeliveryPipeline(Construct):
                 role_name=f"{p.pipeline_name}-start"[:64],
                 service="events.amazonaws.com",
                 account_id=p.account_id,
-                source_arns=[f"arn:aws:events:{p.region}:{p.account_id}:rule/{rule_name}"],
+                source_arns=[policy.arn(p.partition, "events", p.region, p.account_id, f"rule/{rule_name}")],
                 statements=[
                     {"Sid": "StartThisPipeline", "Effect": "Allow", "Action": "codepipeline:StartPipelineExecution", "Resource": pipeline_arn}
                 ],

@@ -28,14 +28,19 @@ class KmsKeyProps:
     """More key-policy statements, for example for a service principal such as CloudWatch Logs. Default: none."""
     deletion_window_in_days: int = 30
     """Waiting period before a scheduled deletion completes (7-30). Default: 30, the maximum."""
+    partition: str = "aws"
+    """ARN partition of the account: ``aws-cn`` in the China regions, ``aws-us-gov`` in AWS GovCloud (US).
+    Default: ``aws``."""
 
     def __post_init__(self) -> None:
         if not self.alias.startswith("alias/") or self.alias.startswith("alias/aws/"):
             raise ValueError(f'KmsKeyProps.alias "{self.alias}" must start with "alias/" (and not "alias/aws/")')
         if not 7 <= self.deletion_window_in_days <= 30:
             raise ValueError(f"KmsKeyProps.deletion_window_in_days {self.deletion_window_in_days} must be 7-30")
+        policy.check_partition("KmsKeyProps", self.partition)
         for arn in self.user_role_arns:
-            policy.account_of(arn)
+            if policy.account_of(arn)[0] != self.partition:
+                raise ValueError(f'KmsKeyProps.user_role_arns: "{arn}" is not in the key\'s partition {self.partition}')
 
 
 class KmsKey(Construct):
@@ -61,7 +66,7 @@ class KmsKey(Construct):
         self.alias = KmsAlias(self, "alias", name=props.alias, target_key_id=self.key.key_id)
 
     def policy_statements(self) -> list[policy.Statement]:
-        root = f"arn:aws:iam::{self.props.account_id}:root"
+        root = policy.arn(self.props.partition, "iam", "", self.props.account_id, "root")
         statements: list[policy.Statement] = [
             {"Sid": "AccountRootFullControl", "Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"}
         ]

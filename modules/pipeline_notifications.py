@@ -71,10 +71,14 @@ class PipelineNotificationsProps:
     """Email subscriptions (each address must confirm once). Default: none."""
     alarm_pipeline_name: str | None = None
     """Pipeline watched by the ``FailedPipelineExecutions`` alarm. Default: the first of ``pipeline_names``."""
+    partition: str = "aws"
+    """ARN partition of the account: ``aws-cn`` in the China regions, ``aws-us-gov`` in AWS GovCloud (US).
+    Default: ``aws``."""
 
     def __post_init__(self) -> None:
         if not self.pipeline_names:
             raise ValueError("PipelineNotificationsProps.pipeline_names needs at least one pipeline")
+        policy.check_partition("PipelineNotificationsProps", self.partition, self.region)
 
 
 class PipelineNotifications(Construct):
@@ -149,7 +153,7 @@ class PipelineNotifications(Construct):
                 "Principal": {"Service": "events.amazonaws.com"},
                 "Action": "sns:Publish",
                 "Resource": self.topic.arn,
-                "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:events:{p.region}:{p.account_id}:rule/{p.topic_name}-*"}},
+                "Condition": {"ArnLike": {"aws:SourceArn": policy.arn(p.partition, "events", p.region, p.account_id, f"rule/{p.topic_name}-*")}},
             },
             {
                 "Sid": "AllowThisAccountsAlarms",

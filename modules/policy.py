@@ -17,7 +17,38 @@ from typing import Any, Iterable, Sequence
 
 Statement = dict[str, Any]
 
+PARTITIONS = ("aws", "aws-cn", "aws-us-gov")
+"""ARN partitions: ``aws-cn`` for the China regions, ``aws-us-gov`` for AWS GovCloud (US), ``aws`` elsewhere."""
+_DNS_SUFFIXES = {"aws": "amazonaws.com", "aws-cn": "amazonaws.com.cn", "aws-us-gov": "amazonaws.com"}
 _ROLE_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/.+$")
+
+
+def partition_of(region: str) -> str:
+    """The partition of ``region`` (``cn-north-1`` -> ``aws-cn``, ``us-gov-west-1`` -> ``aws-us-gov``)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def arn(partition: str, service: str, region: str, account: str, resource: str) -> str:
+    """``arn:<partition>:<service>:<region>:<account>:<resource>``; region and account are empty for global resources."""
+    return f"arn:{partition}:{service}:{region}:{account}:{resource}"
+
+
+def check_partition(owner: str, partition: str, region: str | None = None) -> None:
+    """ValueError naming ``owner`` (a props class) unless ``partition`` is a partition, and ``region``'s when given."""
+    if partition not in PARTITIONS:
+        raise ValueError(f'{owner}.partition "{partition}" must be one of {", ".join(PARTITIONS)}')
+    if region is not None and partition_of(region) != partition:
+        raise ValueError(f'{owner}.partition "{partition}" does not match region {region}: set partition="{partition_of(region)}"')
+
+
+def regional_service_principal(service: str, region: str, partition: str) -> str:
+    """A service principal that names the region, such as CloudWatch Logs' (``logs.<region>.amazonaws.com``;
+    in China the partition's domain, ``amazonaws.com.cn``)."""
+    return f"{service}.{region}.{_DNS_SUFFIXES[partition]}"
 
 
 def document(statements: Iterable[Statement]) -> str:
@@ -29,7 +60,7 @@ def account_of(role_arn: str) -> tuple[str, str]:
     """(partition, account id) of an IAM role ARN; ValueError for anything else (a wildcard included)."""
     match = _ROLE_ARN.match(role_arn)
     if not match or "*" in role_arn or "?" in role_arn:
-        raise ValueError(f'"{role_arn}" is not an exact IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)')
+        raise ValueError(f'"{role_arn}" is not an exact IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>)')
     return match["partition"], match["account"]
 
 

@@ -118,3 +118,14 @@ def test_other_accounts_readers_only_read_and_writers_write(cross_account_store)
     assert "s3:PutObject" in granted[OTHER_ACCOUNT_WRITER]
     (lifecycle,) = cross_account_store["resource"]["aws_s3_bucket_lifecycle_configuration"].values()
     assert lifecycle["rule"][0]["expiration"] == [{"days": 10}]
+
+
+@pytest.mark.parametrize(("region", "partition"), [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")])
+def test_the_partition_must_be_the_regions(region: str, partition: str) -> None:
+    from modules.artifact_store import ArtifactStoreProps
+
+    fields = {"bucket_name": "b", "key_alias": "alias/k", "account_id": "111111111111", "region": region}
+    assert ArtifactStoreProps(**fields, partition=partition).partition == partition
+    with pytest.raises(ValueError) as error:
+        ArtifactStoreProps(**fields)
+    assert str(error.value) == f'ArtifactStoreProps.partition "aws" does not match region {region}: set partition="{partition}"'

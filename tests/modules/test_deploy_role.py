@@ -407,11 +407,11 @@ def test_administrator_access_is_refused_in_every_partition(partition: str) -> N
         ({"trusted_role_arns": []}, "DeployRoleProps.trusted_role_arns needs at least one exact role ARN"),
         (
             {"trusted_role_arns": ["arn:aws:iam::111111111111:role/*"]},
-            '"arn:aws:iam::111111111111:role/*" is not an exact IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)',
+            '"arn:aws:iam::111111111111:role/*" is not an exact IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>)',
         ),
         (
             {"trusted_role_arns": ["arn:aws:iam::111111111111:root"]},
-            '"arn:aws:iam::111111111111:root" is not an exact IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)',
+            '"arn:aws:iam::111111111111:root" is not an exact IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>)',
         ),
         ({"max_session_duration": 3599}, "DeployRoleProps.max_session_duration 3599 must be 3600-43200"),
         ({"max_session_duration": 43201}, "DeployRoleProps.max_session_duration 43201 must be 3600-43200"),

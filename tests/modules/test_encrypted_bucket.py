@@ -219,7 +219,7 @@ def test_repo_pull_request_bucket_is_written_out(example_synth) -> None:
 def test_grants_must_name_exact_role_arns() -> None:
     with pytest.raises(ValueError) as error:
         EncryptedBucketProps(bucket_name="b", kms_key_arn="k", read_write_role_arns=["arn:aws:iam::222222222222:role/*"])
-    assert str(error.value) == '"arn:aws:iam::222222222222:role/*" is not an exact IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)'
+    assert str(error.value) == '"arn:aws:iam::222222222222:role/*" is not an exact IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>)'
 
 
 @pytest.mark.parametrize("field", ["noncurrent_version_expiration_days", "abort_incomplete_upload_days"])

@@ -103,4 +103,17 @@ def test_deletion_window_bounds_are_accepted(days: int) -> None:
 def test_user_roles_must_be_exact_role_arns(arn: str) -> None:
     with pytest.raises(ValueError) as error:
         props(user_role_arns=[READER_A, arn])
-    assert str(error.value) == f'"{arn}" is not an exact IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)'
+    assert str(error.value) == f'"{arn}" is not an exact IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>)'
+
+
+def test_partition_must_be_an_aws_partition() -> None:
+    with pytest.raises(ValueError) as error:
+        props(partition="aws-eu")
+    assert str(error.value) == 'KmsKeyProps.partition "aws-eu" must be one of aws, aws-cn, aws-us-gov'
+
+
+def test_user_roles_must_be_in_the_keys_partition() -> None:
+    assert props(partition="aws-cn", user_role_arns=["arn:aws-cn:iam::222222222222:role/reader"]).partition == "aws-cn"
+    with pytest.raises(ValueError) as error:
+        props(partition="aws-cn", user_role_arns=[READER_A])
+    assert str(error.value) == f"KmsKeyProps.user_role_arns: \"{READER_A}\" is not in the key's partition aws-cn"
