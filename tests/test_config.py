@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from provisioner.configuration import settings
+from provisioner.configuration.naming import Naming
 from provisioner.configuration.settings import (
-    DEFAULT_MANAGED_POLICY_ARNS,
+    DEFAULT_MANAGED_POLICIES,
     BootstrapConfig,
     BuildConfig,
     Kind,
@@ -170,7 +171,8 @@ def test_minimal_environment_gets_documented_defaults(tmp_path: Path) -> None:
     assert dict(env.tags) == {}
     role = env.deployment_role
     assert role.name == "acme-deploy-dev"
-    assert role.managed_policy_arns == DEFAULT_MANAGED_POLICY_ARNS == ("arn:aws:iam::aws:policy/PowerUserAccess",)
+    assert DEFAULT_MANAGED_POLICIES == ("PowerUserAccess",)
+    assert role.managed_policy_arns == ("arn:aws:iam::aws:policy/PowerUserAccess",)
     assert role.permissions_boundary_arn is None
     assert role.max_session_duration == 3600
     assert role.external_id is None
@@ -965,12 +967,12 @@ def test_plan_trusted_role_arns_are_loaded_apart_from_extra_trusted_role_arns(tm
     role = (
         "deployment_role {\n"
         '  extra_trusted_role_arns = ["arn:aws:iam::111111111111:role/break-glass"]\n'
-        '  plan_trusted_role_arns  = ["arn:aws:iam::111111111111:role/operator", "arn:aws-us-gov:iam::999999999999:role/gha-plan"]\n'
+        '  plan_trusted_role_arns  = ["arn:aws:iam::111111111111:role/operator", "arn:aws:iam::999999999999:role/gha-plan"]\n'
         "}\n"
     )
     (env,) = load(write_config(tmp_path, envs={"dev": env_hcl(extra=role)})).environments
     assert env.deployment_role.extra_trusted_role_arns == ("arn:aws:iam::111111111111:role/break-glass",)
-    assert env.deployment_role.plan_trusted_role_arns == ("arn:aws:iam::111111111111:role/operator", "arn:aws-us-gov:iam::999999999999:role/gha-plan")
+    assert env.deployment_role.plan_trusted_role_arns == ("arn:aws:iam::111111111111:role/operator", "arn:aws:iam::999999999999:role/gha-plan")
     assert env.deployment_role.name == "acme-deploy-dev", "the block keeps its defaults"
 
 
@@ -1042,8 +1044,67 @@ def test_administrator_access_with_boundary_is_accepted(tmp_path: Path) -> None:
         '  permissions_boundary_arn = "arn:aws-us-gov:iam::222222222222:policy/boundary"\n'
         "}\n"
     )
-    project = load(write_config(tmp_path, envs={"dev": env_hcl(region="us-gov-west-1", extra=role)}))
+    project = load(write_config(tmp_path, GOVCLOUD_DEVOPS, envs={"dev": env_hcl(region="us-gov-west-1", extra=role)}))
     assert project.environments[0].deployment_role.permissions_boundary_arn == "arn:aws-us-gov:iam::222222222222:policy/boundary"
+
+
+# --------------------------------------------------------------------------------------------
+# Partitions: China and GovCloud (US) installations, and nothing that crosses partitions
+# --------------------------------------------------------------------------------------------
+GOVCLOUD_DEVOPS = DEVOPS.replace('"eu-west-1"', '"us-gov-west-1"')
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"),
+    [("eu-west-1", "aws"), ("us-east-1", "aws"), ("cn-north-1", "aws-cn"), ("cn-northwest-1", "aws-cn"),
+     ("us-gov-west-1", "aws-us-gov"), ("us-gov-east-1", "aws-us-gov")],
+)  # fmt: skip
+def test_the_partition_follows_the_devops_region(region: str, partition: str) -> None:
+    naming = Naming("acme", "111111111111", region)
+    assert naming.partition == partition
+    assert naming.role_arn("222222222222", "x") == f"arn:{partition}:iam::222222222222:role/x"
+    assert naming.state_bucket_arn == f"arn:{partition}:s3:::{naming.state_bucket}"
+    assert naming.pipeline_arn == f"arn:{partition}:codepipeline:{region}:111111111111:acme-delivery"
+
+
+def test_a_china_installation_names_every_role_and_default_policy_in_aws_cn(tmp_path: Path) -> None:
+    devops = DEVOPS.replace('"eu-west-1"', '"cn-north-1"')
+    project = load(write_config(tmp_path, devops, envs={"dev": env_hcl(region="cn-northwest-1")}))
+    (env,) = project.environments
+    assert project.deployment_role_arn(env) == "arn:aws-cn:iam::222222222222:role/acme-deploy-dev"
+    assert project.plan_role_arn(env) == "arn:aws-cn:iam::222222222222:role/acme-plan-dev"
+    assert env.deployment_role.managed_policy_arns == ("arn:aws-cn:iam::aws:policy/PowerUserAccess",)
+
+
+def test_an_environment_in_another_partition_is_refused(tmp_path: Path) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(region="cn-north-1")}))
+    assert line == (
+        f'{DEV_FILE}: region "cn-north-1" is in the aws-cn partition, but the DevOps region eu-west-1 is in aws: '
+        "a pipeline deploys only within its own partition"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "field", "arn"),
+    [
+        ('deployment_role {\n  plan_trusted_role_arns = ["arn:aws:iam::111111111111:role/ok", "arn:aws-us-gov:iam::999999999999:role/gha"]\n}\n',
+         "deployment_role.plan_trusted_role_arns[1]", "arn:aws-us-gov:iam::999999999999:role/gha"),
+        ('deployment_role {\n  managed_policy_arns = ["arn:aws-cn:iam::aws:policy/ReadOnlyAccess"]\n}\n',
+         "deployment_role.managed_policy_arns[0]", "arn:aws-cn:iam::aws:policy/ReadOnlyAccess"),
+        ('bootstrap {\n  role_arn = "arn:aws-us-gov:iam::222222222222:role/admin"\n}\n',
+         "bootstrap.role_arn", "arn:aws-us-gov:iam::222222222222:role/admin"),
+    ],
+)  # fmt: skip
+def test_an_arn_in_another_partition_is_refused_naming_file_and_field(tmp_path: Path, extra: str, field: str, arn: str) -> None:
+    line = only_problem(write_config(tmp_path, envs={"dev": env_hcl(extra=extra)}))
+    assert line == f'{DEV_FILE}: {field} "{arn}" is in the {arn.split(":")[1]} partition, but region eu-west-1 is in aws'
+
+
+def test_a_connection_in_another_partition_is_refused(tmp_path: Path) -> None:
+    connection = "arn:aws:codestar-connections:us-east-1:111111111111:connection/abc"
+    devops = GOVCLOUD_DEVOPS.replace('repository = "acme/infra"', f'repository = "acme/infra"\n  connection_arn = "{connection}"')
+    line = only_problem(write_config(tmp_path, devops, envs={"dev": env_hcl(region="us-gov-west-1")}))
+    assert line == f'{DEVOPS_FILE}: source.connection_arn "{connection}" is in the aws partition, but region us-gov-west-1 is in aws-us-gov'
 
 
 # --------------------------------------------------------------------------------------------

@@ -237,10 +237,11 @@ def test_bucket_policy_denying_insecure_transport_passes() -> None:
     assert only(bucket_stack(DENY_INSECURE), BUCKET_POLICY_DENIES_INSECURE_TRANSPORT).passed
 
 
-def test_bucket_policy_by_literal_name_and_arn_passes() -> None:
+@pytest.mark.parametrize("partition", ["aws", "aws-cn", "aws-us-gov"])
+def test_bucket_policy_by_literal_name_and_arn_passes(partition: str) -> None:
     literal = {
         **DENY_INSECURE,
-        "Resource": ["arn:aws:s3:::acme-data", "arn:aws:s3:::acme-data/*"],
+        "Resource": [f"arn:{partition}:s3:::acme-data", f"arn:{partition}:s3:::acme-data/*"],
         "Condition": {"Bool": {"aws:SecureTransport": False}},
     }
     found = rules.check_stack(bucket_stack(literal, bucket_argument="acme-data"))

@@ -41,7 +41,8 @@ if TYPE_CHECKING:
 
 Statement = policy.Statement
 
-READ_ONLY_ACCESS = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+READ_ONLY_ACCESS = "ReadOnlyAccess"
+"""The AWS managed policy of the plan roles (its ARN is the partition's: ``Naming.aws_managed_policy_arn``)."""
 PLAN_ROLE_DESCRIPTION = "Read-only: assumed by the pipeline's plans (release and pull request); never applies"
 DEPLOYMENT_ROLE_DESCRIPTION = "Assumed by the DevOps-account pipeline's apply build to deploy this account's stacks"
 
@@ -134,10 +135,10 @@ class Resources:
 
 def placeholders(project: ProjectConfig) -> Resources:
     """Resources with stand-ins as long as the real ARNs (a KMS key id and a connection id are UUIDs)."""
-    devops = project.devops
+    naming = project.naming
     uuid = "00000000-0000-0000-0000-000000000000"
-    key = f"arn:aws:kms:{devops.region}:{devops.account_id}:key/{uuid}"
-    return Resources(state_key_arn=key, artifact_key_arn=key, source=source_of(project, f"arn:aws:codestar-connections:{devops.region}:{devops.account_id}:connection/{uuid}"))
+    key = naming.kms_key_arn(uuid)
+    return Resources(state_key_arn=key, artifact_key_arn=key, source=source_of(project, naming.connection_arn(uuid)))
 
 
 def source_of(project: ProjectConfig, created_connection_arn: str | None) -> Source:
@@ -193,20 +194,20 @@ def assume_roles(role_arns: list[str]) -> Statement:
     return {"Sid": "AssumeExactRoles", "Effect": "Allow", "Action": "sts:AssumeRole", "Resource": sorted(set(role_arns))}
 
 
-def build_log_statements(region: str, account: str, project_names: list[str]) -> list[Statement]:
+def build_log_statements(naming: Naming, project_names: list[str]) -> list[Statement]:
     """Write the logs and test reports of exactly these CodeBuild projects, nobody else's."""
     return [
         {
             "Sid": "OwnBuildLogs",
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": [f"arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/{name}:*" for name in project_names],
+            "Resource": [naming.build_log_streams_arn(name) for name in project_names],
         },
         {
             "Sid": "OwnBuildReports",
             "Effect": "Allow",
             "Action": ["codebuild:CreateReportGroup", "codebuild:CreateReport", "codebuild:UpdateReport", "codebuild:BatchPutTestCases"],
-            "Resource": [f"arn:aws:codebuild:{region}:{account}:report-group/{name}-*" for name in project_names],
+            "Resource": [naming.build_report_groups_arn(name) for name in project_names],
         },
     ]
 
@@ -255,7 +256,7 @@ def connection_arn_forms(arn: str) -> tuple[str, str]:
 
 def source_statements(project: ProjectConfig, resources: Resources) -> list[Statement]:
     """What CodePipeline's role needs to read the source."""
-    source, devops = resources.source, project.devops
+    source, naming = resources.source, project.naming
     if isinstance(source, CodeStarSource):
         codestar, codeconnections = resources.connection_arns or connection_arn_forms(source.connection_arn)
         return [
@@ -271,7 +272,7 @@ def source_statements(project: ProjectConfig, resources: Resources) -> list[Stat
                     "codecommit:GetBranch", "codecommit:GetCommit", "codecommit:GetRepository",
                     "codecommit:UploadArchive", "codecommit:GetUploadArchiveStatus", "codecommit:CancelUploadArchive",
                 ],  # fmt: skip
-                "Resource": f"arn:aws:codecommit:{devops.region}:{devops.account_id}:{source.repository}",
+                "Resource": naming.codecommit_repository_arn(source.repository),
             }
         ]
     return [
@@ -279,13 +280,13 @@ def source_statements(project: ProjectConfig, resources: Resources) -> list[Stat
             "Sid": "ReadSourceObject",
             "Effect": "Allow",
             "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-            "Resource": f"arn:aws:s3:::{source.bucket}/{source.object_key}",
+            "Resource": naming.bucket_arn(source.bucket, source.object_key),
         },
         {
             "Sid": "ReadSourceBucket",
             "Effect": "Allow",
             "Action": ["s3:GetBucketVersioning", "s3:GetBucketLocation", "s3:ListBucket"],
-            "Resource": f"arn:aws:s3:::{source.bucket}",
+            "Resource": naming.bucket_arn(source.bucket),
         },
     ]
 
@@ -327,7 +328,7 @@ def codebuild_role(project: ProjectConfig, id_: str, name: str, project_name: st
         account_id=devops.account_id,
         service="codebuild.amazonaws.com",
         source_arns=(naming.build_project_arn(project_name),),
-        statements=(*statements, *build_log_statements(devops.region, devops.account_id, [project_name])),
+        statements=(*statements, *build_log_statements(naming, [project_name])),
         description=description,
     )
 
@@ -406,7 +407,7 @@ def _pr_plan_statements(project: ProjectConfig, env: None, step: BuildStep, reso
 def _pr_comment_statements(project: ProjectConfig, env: None, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:
     naming, devops = project.naming, project.devops
     # Secrets Manager appends a random 6-character suffix to secret ARNs.
-    secret_arn = f"arn:aws:secretsmanager:{devops.region}:{devops.account_id}:secret:{devops.github_token_secret}-??????"
+    secret_arn = naming.secret_arn(devops.github_token_secret)
     token = {"Sid": "ReadPullRequestCommentToken", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_arn}
     return (
         [*artifact_statements(naming.pr_artifact_bucket_arn, resources.artifact_key_arn, write=False), token],
@@ -501,7 +502,7 @@ def plan_role(project: ProjectConfig, env: EnvironmentConfig) -> WorkloadRoleSpe
         name=naming.plan_role(env.name),
         account_id=env.account_id,
         trusted_role_arns=(*planners, *role.extra_trusted_role_arns, *role.plan_trusted_role_arns),
-        managed_policy_arns=(READ_ONLY_ACCESS,),
+        managed_policy_arns=(naming.aws_managed_policy_arn(READ_ONLY_ACCESS),),
         deny_statements=tuple(plan_role_deny_statements(project_tag)),
         permissions_boundary_arn=role.permissions_boundary_arn,
         external_id=role.external_id,

@@ -3,13 +3,19 @@
 Every stack and the config validator use these functions, so a name checked at load time is exactly
 the name that is synthesized, and stacks in different accounts agree on ARNs of resources they
 cannot reference directly (a workload account's trust policy names the DevOps build role by ARN).
+
+ARNs are in the partition of the DevOps region (``aws``, ``aws-cn`` in China, ``aws-us-gov`` in
+GovCloud): IAM trust, KMS and S3 grants do not cross partitions, so ``provisioner check`` refuses
+an environment or an ARN in any other.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-PARTITION = "aws"
+from modules.policy import PARTITIONS, arn, partition_of
+
+__all__ = ["PARTITIONS", "arn", "partition_of"]
 
 
 @dataclass(frozen=True)
@@ -19,6 +25,15 @@ class Naming:
     prefix: str
     devops_account_id: str
     devops_region: str
+
+    @property
+    def partition(self) -> str:
+        """The partition of every ARN of this installation: the DevOps region's."""
+        return partition_of(self.devops_region)
+
+    def devops_arn(self, service: str, resource: str) -> str:
+        """ARN of a regional resource in the DevOps account."""
+        return arn(self.partition, service, self.devops_region, self.devops_account_id, resource)
 
     # --- DevOps account -----------------------------------------------------------------------
     @property
@@ -31,7 +46,7 @@ class Naming:
 
     @property
     def state_key_alias_arn(self) -> str:
-        return f"arn:{PARTITION}:kms:{self.devops_region}:{self.devops_account_id}:{self.state_key_alias}"
+        return self.devops_arn("kms", self.state_key_alias)
 
     @property
     def artifact_bucket(self) -> str:
@@ -100,31 +115,60 @@ class Naming:
 
     def build_project_arn(self, project_name: str) -> str:
         """ARN of a CodeBuild project in the DevOps account (``project_name`` may be an ``ArnLike`` pattern)."""
-        return f"arn:{PARTITION}:codebuild:{self.devops_region}:{self.devops_account_id}:project/{project_name}"
+        return self.devops_arn("codebuild", f"project/{project_name}")
+
+    def build_log_streams_arn(self, project_name: str) -> str:
+        """The log streams of a CodeBuild project's default log group."""
+        return self.devops_arn("logs", f"log-group:/aws/codebuild/{project_name}:*")
+
+    def build_report_groups_arn(self, project_name: str) -> str:
+        """The test-report groups CodeBuild names after a project (``<project>-<report>``)."""
+        return self.devops_arn("codebuild", f"report-group/{project_name}-*")
+
+    def codecommit_repository_arn(self, repository: str) -> str:
+        return self.devops_arn("codecommit", repository)
+
+    def connection_arn(self, connection_id: str) -> str:
+        """A CodeStar connection of the DevOps account (the codestar-connections form)."""
+        return self.devops_arn("codestar-connections", f"connection/{connection_id}")
+
+    def kms_key_arn(self, key_id: str) -> str:
+        return self.devops_arn("kms", f"key/{key_id}")
+
+    def secret_arn(self, secret_name: str) -> str:
+        """A Secrets Manager secret of the DevOps account; its ARN ends with a random 6-character suffix."""
+        return self.devops_arn("secretsmanager", f"secret:{secret_name}-??????")
+
+    def bucket_arn(self, bucket: str, key: str | None = None) -> str:
+        """An S3 bucket, or with ``key`` an object (or object pattern) in it."""
+        return arn(self.partition, "s3", "", "", bucket if key is None else f"{bucket}/{key}")
+
+    def aws_managed_policy_arn(self, policy_name: str) -> str:
+        return aws_managed_policy_arn(self.partition, policy_name)
 
     @property
     def state_bucket_arn(self) -> str:
-        return f"arn:{PARTITION}:s3:::{self.state_bucket}"
+        return self.bucket_arn(self.state_bucket)
 
     @property
     def artifact_bucket_arn(self) -> str:
-        return f"arn:{PARTITION}:s3:::{self.artifact_bucket}"
+        return self.bucket_arn(self.artifact_bucket)
 
     @property
     def pr_artifact_bucket_arn(self) -> str:
-        return f"arn:{PARTITION}:s3:::{self.pr_artifact_bucket}"
+        return self.bucket_arn(self.pr_artifact_bucket)
 
     @property
     def pipeline_arn(self) -> str:
-        return f"arn:{PARTITION}:codepipeline:{self.devops_region}:{self.devops_account_id}:{self.pipeline}"
+        return self.devops_arn("codepipeline", self.pipeline)
 
     @property
     def pr_pipeline_arn(self) -> str:
-        return f"arn:{PARTITION}:codepipeline:{self.devops_region}:{self.devops_account_id}:{self.pr_pipeline}"
+        return self.devops_arn("codepipeline", self.pr_pipeline)
 
     @property
     def notifications_topic_arn(self) -> str:
-        return f"arn:{PARTITION}:sns:{self.devops_region}:{self.devops_account_id}:{self.notifications_topic}"
+        return self.devops_arn("sns", self.notifications_topic)
 
     @property
     def notifications_topic(self) -> str:
@@ -149,13 +193,12 @@ class Naming:
         return f"{Naming.state_key(stack)}.tflock"
 
     # --- ARNs --------------------------------------------------------------------------------
-    @staticmethod
-    def role_arn(account_id: str, role_name: str) -> str:
-        return f"arn:{PARTITION}:iam::{account_id}:role/{role_name}"
+    def role_arn(self, account_id: str, role_name: str) -> str:
+        """A role of any account of this installation (every account is in the DevOps region's partition)."""
+        return arn(self.partition, "iam", "", account_id, f"role/{role_name}")
 
-    @staticmethod
-    def account_root_arn(account_id: str) -> str:
-        return f"arn:{PARTITION}:iam::{account_id}:root"
+    def account_root_arn(self, account_id: str) -> str:
+        return arn(self.partition, "iam", "", account_id, "root")
 
 
 DEVOPS_STACK = "devops"
@@ -173,6 +216,11 @@ def bootstrap_stack(environment: str) -> str:
 
 def workload_stack(environment: str) -> str:
     return f"workload-{environment}"
+
+
+def aws_managed_policy_arn(partition: str, policy_name: str) -> str:
+    """A policy AWS manages (``ReadOnlyAccess``, ``PowerUserAccess``), as ``partition`` names it."""
+    return arn(partition, "iam", "", "aws", f"policy/{policy_name}")
 
 
 def standard_tags(prefix: str, environment: str, extra: dict[str, str]) -> dict[str, str]:

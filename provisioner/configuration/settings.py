@@ -24,7 +24,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from provisioner.configuration.naming import Naming, bootstrap_stack, workload_stack
+from provisioner.configuration.naming import Naming, aws_managed_policy_arn, bootstrap_stack, partition_of, workload_stack
 from provisioner.errors import ConfigErrors
 from provisioner.paths import REPO_ROOT, WORKLOAD_FILE
 
@@ -53,7 +53,10 @@ CODEBUILD_COMPUTE_TYPES = (
 # Retention values CloudWatch Logs accepts.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
 
-DEFAULT_MANAGED_POLICY_ARNS = ("arn:aws:iam::aws:policy/PowerUserAccess",)
+DEFAULT_MANAGED_POLICIES = ("PowerUserAccess",)
+"""AWS managed policies of a deployment role whose environment.hcl names none, in the environment's partition."""
+DEFAULT_MANAGED_POLICY_ARNS = tuple(aws_managed_policy_arn("aws", name) for name in DEFAULT_MANAGED_POLICIES)
+"""The same in the commercial partition (what the field reference shows)."""
 ADMIN_POLICY_ARN_SUFFIX = ":iam::aws:policy/AdministratorAccess"
 
 ACCOUNT_ID = re.compile(r"^\d{12}$", re.ASCII)
@@ -158,7 +161,8 @@ REGION_CHOICES = {"choices": tuple(sorted(AWS_REGIONS)), "choice_name": "an AWS 
 
 DEVOPS_FIELDS = Schema("devops", (
     Field("account_id", Kind.STRING, "the DevOps account", required=True, pattern=ACCOUNT_ID, rule="must be 12 digits"),
-    Field("region", Kind.STRING, "where the pipeline and the state live", required=True, **REGION_CHOICES),
+    Field("region", Kind.STRING, "where the pipeline and the state live; its partition (`aws`, `aws-cn` for `cn-*`, `aws-us-gov` for `us-gov-*`) "
+          "is that of every ARN, and every environment and ARN in the configuration must be in it", required=True, **REGION_CHOICES),
     Field("name_prefix", Kind.STRING, "prefix of every name (`<prefix>-delivery`, `<prefix>-tfstate-<account>-<region>`, ...)",
           required=True, pattern=PREFIX,
           rule="must be 2-20 characters: lowercase letters, digits and hyphens, starting with a letter"),
@@ -223,7 +227,8 @@ ENVIRONMENT_FIELDS = Schema("environment", (
 DEPLOYMENT_ROLE_FIELDS = Schema("deployment_role", (
     Field("name", Kind.STRING, "role name, unique in the account",
           pattern=ROLE_NAME, rule="must be 1-64 characters of letters, digits and +=,.@_-", shown_default="`<prefix>-deploy-<env>`"),
-    Field("managed_policy_arns", Kind.STRINGS, "what deployments may do; AdministratorAccess is refused unless a boundary is set",
+    Field("managed_policy_arns", Kind.STRINGS, "what deployments may do (the default in the environment's partition: `arn:aws-cn:` in China, "
+          "`arn:aws-us-gov:` in GovCloud); AdministratorAccess is refused unless a boundary is set",
           default=DEFAULT_MANAGED_POLICY_ARNS, pattern=POLICY_ARN, rule=POLICY_ARN_RULE),
     Field("permissions_boundary_arn", Kind.STRING, "the most the role may ever do", pattern=POLICY_ARN, rule=POLICY_ARN_RULE),
     Field("max_session_duration", Kind.INTEGER,
@@ -332,6 +337,7 @@ class DeploymentRoleConfig:
 
     name: str
     managed_policy_arns: tuple[str, ...] = DEPLOYMENT_ROLE_FIELDS["managed_policy_arns"].default
+    """The loader writes the default in the environment's partition (``DEFAULT_MANAGED_POLICIES``)."""
     permissions_boundary_arn: str | None = None
     max_session_duration: int = DEPLOYMENT_ROLE_FIELDS["max_session_duration"].default
     external_id: str | None = None
@@ -430,10 +436,10 @@ class ProjectConfig:
         return [tuple(env for env in self.environments if env.order == order) for order in orders]
 
     def deployment_role_arn(self, environment: EnvironmentConfig) -> str:
-        return Naming.role_arn(environment.account_id, environment.deployment_role.name)
+        return self.naming.role_arn(environment.account_id, environment.deployment_role.name)
 
     def plan_role_arn(self, environment: EnvironmentConfig) -> str:
-        return Naming.role_arn(environment.account_id, self.naming.plan_role(environment.name))
+        return self.naming.role_arn(environment.account_id, self.naming.plan_role(environment.name))
 
 
 # --------------------------------------------------------------------------------------------
@@ -843,7 +849,7 @@ def _load_environment(
     order = f.read(ENVIRONMENT_FIELDS["order"])
     approval = f.read(ENVIRONMENT_FIELDS["requires_approval"])
     tags = f.read(ENVIRONMENT_FIELDS["tags"])
-    role = _load_deployment_role(f.read(ENVIRONMENT_FIELDS["deployment_role"]), name, prefix)
+    role = _load_deployment_role(f.read(ENVIRONMENT_FIELDS["deployment_role"]), name, prefix, region)
     bootstrap = _load_bootstrap(f, name, account_id)
     inputs = _load_inputs(f, workload, problems.rel(workload_path))
     steps = _load_steps(f)
@@ -879,13 +885,14 @@ def _load_bootstrap(parent: _Fields, environment: str, account_id: str | None) -
     return BootstrapConfig(role_arn=role_arn, profile=profile, state_role_arn=state_role_arn, state_profile=state_profile)
 
 
-def _load_deployment_role(f: _Fields | None, environment: str, prefix: str | None) -> DeploymentRoleConfig | None:
+def _load_deployment_role(f: _Fields | None, environment: str, prefix: str | None, region: str | None) -> DeploymentRoleConfig | None:
     default_name = Naming(prefix, "", "").default_deployment_role(environment) if prefix else None
+    default_policies = tuple(aws_managed_policy_arn(partition_of(region or ""), name) for name in DEFAULT_MANAGED_POLICIES)
     if f is None:
-        return DeploymentRoleConfig(name=default_name) if default_name else None
+        return DeploymentRoleConfig(name=default_name, managed_policy_arns=default_policies) if default_name else None
     f.reject_unknown(DEPLOYMENT_ROLE_FIELDS.names)
     name = f.read(DEPLOYMENT_ROLE_FIELDS["name"], default=default_name)
-    policies = f.read(DEPLOYMENT_ROLE_FIELDS["managed_policy_arns"])
+    policies = f.read(DEPLOYMENT_ROLE_FIELDS["managed_policy_arns"], default=default_policies)
     boundary = f.read(DEPLOYMENT_ROLE_FIELDS["permissions_boundary_arn"])
     duration = f.read(DEPLOYMENT_ROLE_FIELDS["max_session_duration"])
     if duration != CHAINED_SESSION_SECONDS:
@@ -1079,6 +1086,38 @@ def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: d
             )
 
 
+def _check_partitions(project: ProjectConfig, devops_path: Path, env_paths: dict[str, Path], problems: _Problems) -> None:
+    """Every account and every ARN in the DevOps region's partition: roles, keys and buckets are never shared
+    across partitions (``aws``, ``aws-cn``, ``aws-us-gov``), so one pipeline cannot reach over."""
+    devops, partition = project.devops, project.naming.partition
+
+    def check(path: Path, key: str, arn: str | None, region: str) -> None:
+        if arn is not None and arn.split(":")[1] != partition:
+            problems.add(path, f'{key} "{arn}" is in the {arn.split(":")[1]} partition, but region {region} is in {partition}')
+
+    check(devops_path, "source.connection_arn", devops.source.connection_arn, devops.region)
+    for env in project.environments:
+        path = env_paths[env.name]
+        if partition_of(env.region) != partition:
+            problems.add(
+                path,
+                f'region "{env.region}" is in the {partition_of(env.region)} partition, but the DevOps region {devops.region} '
+                f"is in {partition}: a pipeline deploys only within its own partition",
+            )
+            continue
+        role = env.deployment_role
+        arns = [
+            ("bootstrap.role_arn", env.bootstrap.role_arn),
+            ("bootstrap.state_role_arn", env.bootstrap.state_role_arn),
+            ("deployment_role.permissions_boundary_arn", role.permissions_boundary_arn),
+            *((f"deployment_role.managed_policy_arns[{i}]", arn) for i, arn in enumerate(role.managed_policy_arns)),
+            *((f"deployment_role.extra_trusted_role_arns[{i}]", arn) for i, arn in enumerate(role.extra_trusted_role_arns)),
+            *((f"deployment_role.plan_trusted_role_arns[{i}]", arn) for i, arn in enumerate(role.plan_trusted_role_arns)),
+        ]
+        for key, arn in arns:
+            check(path, key, arn, env.region)
+
+
 def _role_name_clashes(project: ProjectConfig) -> list[tuple[str | None, str]]:
     """Two roles of one name in one account (IAM role names are case-insensitive): an environment in the
     DevOps account whose plan role is named like a build role of the devops stack, for instance."""
@@ -1139,6 +1178,7 @@ def load(environments_dir: Path, *, repo_root: Path | None = None, workload_file
     environments.sort(key=lambda env: (env.order, env.name))
     project = ProjectConfig(devops=devops, environments=tuple(environments), workload=workload)
     _check_derived_names(project, devops_path, env_paths, problems)
+    _check_partitions(project, devops_path, env_paths, problems)
     if not problems.lines:
         # Sizes are measured on a configuration that is otherwise right (imported here: it needs this module).
         from provisioner.configuration import quotas

@@ -23,6 +23,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from provisioner.configuration import naming
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -301,9 +303,14 @@ def _bucket_arns(bucket: Any, index: _Index) -> set[str]:
         name = reference["address"].split(".", 1)[1]
         literal = ((index.resources.get("aws_s3_bucket") or {}).get(name) or {}).get("bucket")
         if isinstance(literal, str) and "${" not in literal:
-            arns.add(f"arn:aws:s3:::{literal}")
+            arns |= _literal_bucket_arns(literal)
         return arns
-    return {f"arn:aws:s3:::{bucket}"} if "${" not in bucket else set()
+    return _literal_bucket_arns(bucket) if "${" not in bucket else set()
+
+
+def _literal_bucket_arns(bucket: str) -> set[str]:
+    """The bucket's ARN in each partition: a stack names its own partition's, whichever that is."""
+    return {naming.arn(partition, "s3", "", "", bucket) for partition in naming.PARTITIONS}
 
 
 def _bucket_policy_result(address: str, value: Any, bucket_arns: set[str], index: _Index) -> RuleResult:

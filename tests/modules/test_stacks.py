@@ -228,7 +228,7 @@ def test_devops_names_come_from_the_naming_helper(synth) -> None:
     if synth.project.devops.source.type == "codestar":
         roles["devops/pr-plan-build-role/role"] = naming.pr_plan_build_role
         roles["devops/pr-synth-build-role/role"] = naming.pr_synth_build_role
-        assert naming.pr_plan_build_role_arn() == Naming.role_arn(synth.project.devops.account_id, naming.pr_plan_build_role)
+        assert naming.pr_plan_build_role_arn() == naming.role_arn(synth.project.devops.account_id, naming.pr_plan_build_role)
         assert at_path(devops, "aws_s3_bucket", "devops/pr-artifacts/bucket")[1]["bucket"] == naming.pr_artifact_bucket
         assert at_path(devops, "aws_codepipeline", "devops/pr-pipeline/pipeline")[1]["name"] == naming.pr_pipeline
     for path, name in roles.items():
@@ -244,12 +244,12 @@ def test_workload_account_names_come_from_the_naming_helper(synth) -> None:
     naming = project.naming
     for env in project.environments:
         role = bootstrap_role(synth, env, "deployment-role")
-        assert Naming.role_arn(env.account_id, role["name"]) == project.deployment_role_arn(env)
+        assert project.naming.role_arn(env.account_id, role["name"]) == project.deployment_role_arn(env)
         if env.name != "live":
             assert role["name"] == naming.default_deployment_role(env.name)
         plan = bootstrap_role(synth, env, "plan-role")
         assert plan["name"] == naming.plan_role(env.name)
-        assert Naming.role_arn(env.account_id, plan["name"]) == project.plan_role_arn(env)
+        assert project.naming.role_arn(env.account_id, plan["name"]) == project.plan_role_arn(env)
         for stack in (env.bootstrap_stack, env.workload_stack):
             assert synth.stacks[stack]["terraform"]["backend"]["s3"]["key"] == Naming.state_key(stack)
             assert provider(synth, stack)["default_tags"] == [{"tags": standard_tags(project.devops.name_prefix, env.name, dict(env.tags))}]
