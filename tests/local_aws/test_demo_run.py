@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from provisioner.configuration.target import Target, target_from_environment
-from provisioner.local_aws.demo_run import DEMO_ENVIRONMENTS, Demo
+from provisioner.local_aws.demo_run import Demo
+from provisioner.paths import REPO_ROOT
+
+DEMO_ENVIRONMENTS = REPO_ROOT / "demo" / "environments"
 
 ENDPOINT = "http://127.0.0.1:45998"
 
