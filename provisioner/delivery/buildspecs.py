@@ -32,8 +32,6 @@ import tarfile
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-import yaml
-
 from provisioner.configuration.naming import WORKLOAD_ROLE_VARIABLE
 from provisioner.delivery import terraform
 from provisioner.delivery.terraform import PLAN_FILE, PLAN_JSON
@@ -105,6 +103,10 @@ class BuildSpec:
 
 def render(spec: BuildSpec) -> str:
     """The buildspec YAML: the one renderer of every build the product runs."""
+    # Imported here: the steps (and so the role model) are read by commands that run in CodeBuild with
+    # the standard library only (``provisioner plan-summary``); only rendering needs PyYAML.
+    import yaml
+
     env: dict[str, Any] = {"variables": {**_COMMON_ENV, **spec.variables}}
     if spec.exported:
         env["exported-variables"] = list(spec.exported)
