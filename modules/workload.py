@@ -28,6 +28,9 @@ class WorkloadEnvironment:
     """The environment's wave: lower orders deploy first."""
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     """Tags the provider already puts on every resource (the project's, the environment's)."""
+    partition: str = "aws"
+    """The ARN partition of the installation (``aws-cn`` in China, ``aws-us-gov`` in GovCloud): pass it to the
+    constructs' ``partition`` props."""
     inputs: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     """Every input declared in ``workloads/workload.hcl``: this environment's value, else the default.
     Lists arrive as tuples and maps as read-only mappings."""

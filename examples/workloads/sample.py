@@ -33,6 +33,7 @@ def define(scope: Construct, environment: WorkloadEnvironment) -> None:
             alias=f"alias/{prefix}-{environment.name}-data",
             account_id=environment.account_id,
             description=f"{prefix} {environment.name}: encrypts the environment's data bucket",
+            partition=environment.partition,
         ),
     )
     bucket = EncryptedBucket(

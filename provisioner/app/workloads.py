@@ -45,5 +45,6 @@ def environment_of(project: ProjectConfig, environment: EnvironmentConfig) -> Wo
         name_prefix=prefix,
         order=environment.order,
         tags=standard_tags(prefix, environment.name, dict(environment.tags)),
+        partition=project.naming.partition,
         inputs=environment.inputs,
     )

@@ -12,8 +12,8 @@ EXIT_NOT_RUNNING = 1
 EPILOG = f"""\
 One moto server on 127.0.0.1 serves every account: plain credentials (any key, e.g. "test") act in
 account {DEVOPS_ACCOUNT_ID}, so that must be the DevOps account of the configuration you deploy
-(demo/environments/ is such a configuration); sts:AssumeRole into arn:aws:iam::<account>:role/<name>
-returns credentials acting in <account>, as the workload stacks use it. The endpoint is written to
+(demo/environments/ is such a configuration); sts:AssumeRole into a role of another account
+returns credentials acting in that account, as the workload stacks use it. The endpoint is written to
 .provisioner/{LOCAL_AWS_FILE.name}, where {TARGET_ENV}=local finds it:
 
   provisioner local-aws start

@@ -2,7 +2,7 @@
 
 One moto server on 127.0.0.1 serves the DevOps account and every workload account: plain
 credentials act in moto's default account (``DEVOPS_ACCOUNT_ID``, the DevOps account of the demo
-configuration), and ``sts:AssumeRole`` into ``arn:aws:iam::<account>:role/...`` returns credentials
+configuration), and ``sts:AssumeRole`` into a role of another account returns credentials
 that act in that account, which is how the stacks reach workload accounts on real AWS too.
 
 - ``server``: start, stop and inspect the emulator process (``provisioner local-aws``).

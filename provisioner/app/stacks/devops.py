@@ -53,6 +53,7 @@ class DevOpsStack(TerraformStack):
                 alias=naming.state_key_alias,
                 account_id=devops.account_id,
                 description=f"{devops.name_prefix}: encrypts Terraform state of every stack",
+                partition=naming.partition,
             ),
         )
         self.state_bucket = EncryptedBucket(
@@ -82,6 +83,7 @@ class DevOpsStack(TerraformStack):
                 account_id=devops.account_id,
                 region=devops.region,
                 log_group_prefix=f"/aws/codebuild/{devops.name_prefix}-",
+                partition=naming.partition,
             ),
         )
         resources = self._resources()
@@ -100,6 +102,7 @@ class DevOpsStack(TerraformStack):
                 region=devops.region,
                 source=resources.source,
                 stages=delivery_stages(project, resources.source, naming.notifications_topic_arn),
+                partition=naming.partition,
             ),
         )
         self.notifications = PipelineNotifications(
@@ -112,6 +115,7 @@ class DevOpsStack(TerraformStack):
                 account_id=devops.account_id,
                 region=devops.region,
                 emails=devops.notification_emails,
+                partition=naming.partition,
             ),
         )
         if isinstance(resources.source, CodeStarSource):

@@ -68,6 +68,7 @@ def declare_pull_request_plans(
             # SUPERSEDED is pipeline-wide: a push to one pull request would cancel another's plan.
             # PARALLEL runs each pull request's execution on its own.
             execution_mode="PARALLEL",
+            partition=naming.partition,
         ),
     )
     TerraformOutput(scope, "pr_pipeline_name", value=pipeline.pipeline_name)
