@@ -2,5 +2,11 @@
 
 One construct per module, each configured by one documented ``XxxProps`` dataclass. Import the
 module you need (``from modules.deploy_role import DeployRole, DeployRoleProps``): this package
-imports nothing on its own, so loading one construct does not load the others.
+imports nothing on its own, so loading one construct does not load the others. It does arrange
+(standard library only, ``modules.provider_loading``) that the AWS provider bindings load only the
+resource modules a program uses.
 """
+
+from modules.provider_loading import install as _install_provider_loading
+
+_install_provider_loading()
