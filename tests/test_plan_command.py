@@ -57,7 +57,7 @@ def test_local_plans_assume_each_environments_read_only_plan_role_without_a_lock
     plans = [(command, cwd.name) for command, cwd in recorded if command[:2] == ["terraform", "plan"]]
     assert plans == [
         (
-            ["terraform", "plan", "-input=false", "-no-color", "-lock=false", f"-var=workload_role_arn=arn:aws:iam::{account}:role/acme-platform-plan-{env}", "-out=tfplan"],
+            ["terraform", "plan", "-input=false", "-no-color", "-lock=false", "-out=tfplan", f"-var=workload_role_arn=arn:aws:iam::{account}:role/acme-platform-plan-{env}"],
             f"workload-{env}",
         )
         for env, account in (("dev", "222222222222"), ("staging", "333333333333"), ("prod", "444444444444"))

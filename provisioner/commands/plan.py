@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     selected = [env for env in project.environments if not args.environment or env.name in args.environment]
     progress = Progress(STATE_DIR / "plan-logs", out=sys.stderr)
     env = tool_environment()
-    with progress.step("synthesize (loading the AWS provider bindings takes ~10 s)"):
+    with progress.step("synthesize"):
         synthesize(project, args.outdir, target)
     plans = []
     for environment in selected:
@@ -60,12 +60,7 @@ def run(args: argparse.Namespace) -> int:
         with progress.step(f"{stack}: plan through the read-only role {project.plan_role_arn(environment)}"):
             progress.run(f"{stack} init", terraform.INIT, cwd=stack_dir, env=env)
             # The plan role can change nothing, and a plan that writes nothing needs no state lock.
-            read_only_plan = [
-                *(arg for arg in terraform.PLAN if not arg.startswith(("-lock-timeout", "-out="))),
-                "-lock=false",
-                f"-var={WORKLOAD_ROLE_VARIABLE}={project.plan_role_arn(environment)}",
-                f"-out={terraform.PLAN_FILE}",
-            ]
+            read_only_plan = [*terraform.PLAN_WITHOUT_LOCK, f"-var={WORKLOAD_ROLE_VARIABLE}={project.plan_role_arn(environment)}"]
             progress.run(f"{stack} plan", read_only_plan, cwd=stack_dir, env=env)
             plan_json = stack_dir / terraform.PLAN_JSON
             progress.run(f"{stack} show", terraform.SHOW_PLAN, cwd=stack_dir, env=env, stdout_path=plan_json)
