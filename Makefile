@@ -61,7 +61,7 @@ demo: setup ## everything end to end on a local multi-account AWS (moto): state,
 test: setup ## run the whole test suite (what CI runs)
 	@$(PY) -m pytest
 
-bench: setup ## benchmarks: synth time/peak memory (repo, 30 envs, empty app), plan-summary on 6,000 resources
+bench: setup ## benchmarks: synth time/peak memory against an empty app (repo, 1/30/50 envs), plan-summary on 6,000 resources
 	@$(PY) -m tests.bench.synth_bench
 	@$(PY) -m tests.bench.plan_summary_bench
 

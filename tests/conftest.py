@@ -1,4 +1,4 @@
-"""Shared fixtures. Loading the AWS provider bindings costs ~10 s per process, so every synthesis
+"""Shared fixtures. Loading the AWS provider bindings costs seconds per process, so every synthesis
 here is session-scoped: the example configuration once, and one alternative project once.
 
 The product's tests use ``examples/`` (environments and workload), never the team's own

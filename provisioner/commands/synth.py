@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     project = load(args.environments)
     target = target_from_environment(os.environ)
     started = time.monotonic()
-    print(f"synthesizing {1 + 2 * len(project.environments)} stacks (loading the AWS provider bindings takes ~10 s)...", file=sys.stderr)
+    print(f"synthesizing {1 + 2 * len(project.environments)} stacks...", file=sys.stderr)
     stacks = synthesize(project, args.output, target)
     print(f"synthesized {len(stacks)} stacks into {args.output} in {time.monotonic() - started:.1f} s: {', '.join(stacks)}")
     return 0

@@ -1,7 +1,8 @@
 """Synthesis benchmark: wall time and peak memory of a whole synth process, median of 3.
 
-Cases: the repository's environments, 30 generated environments, and an empty cdktf app (the floor:
-what the framework costs before any provider binding loads). Each run is a fresh process, as
+Cases: the repository's environments, 1, 30 and 50 generated environments, and an empty cdktf app (the
+floor: what the framework costs before any provider binding loads); each case is also given as a
+multiple of the floor, and the time each environment adds. Each run is a fresh process, as
 `cdktf synth` and the pipeline's synth step are.
 
     python -m tests.bench.synth_bench [--runs N]
@@ -115,14 +116,24 @@ def main() -> int:
         cases = {
             "empty app (floor)": ("empty", REPO_ROOT / "environments"),
             "repo environments": ("repo", REPO_ROOT / "environments"),
-            "30 generated environments": ("generated", generated_environments(Path(scratch), 30)),
+            "1 generated environment": ("generated", generated_environments(Path(scratch) / "1", 1)),
+            "30 generated environments": ("generated", generated_environments(Path(scratch) / "30", 30)),
+            "50 generated environments": ("generated", generated_environments(Path(scratch) / "50", 50)),
         }
         results = {}
-        print(f"synth benchmark: median of {args.runs} fresh processes", file=sys.stderr)
+        print(f"synth benchmark: median of {args.runs} fresh processes per case", file=sys.stderr)
         for label, (case, environments) in cases.items():
+            print(f"  {label}: running {args.runs} processes ...", file=sys.stderr, flush=True)
             results[label] = run_case(case, environments, args.runs)
             wall, inner, peak = results[label]
             print(f"  {label:<28} wall {wall:6.2f} s   in-process {inner:6.2f} s   peak RSS (python + node) {peak:7.1f} MiB", flush=True)
+    floor = results["empty app (floor)"][0]
+    print("compared with the floor (an empty cdktf app):")
+    for label, (wall, _, _) in results.items():
+        if label != "empty app (floor)":
+            print(f"  synth {label}: {wall:.1f} s = {wall / floor:.1f}x floor")
+    increment = (results["50 generated environments"][0] - results["1 generated environment"][0]) / 49
+    print(f"  each environment beyond the first adds {increment * 1000:.0f} ms (1 to 50 generated environments)")
     if args.json:
         print(json.dumps({k: {"wall_s": w, "in_process_s": i, "peak_mib": p} for k, (w, i, p) in results.items()}))
     return 0
