@@ -29,7 +29,7 @@ $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]' > $(VENV)/pip.log 2>&1 \
 		|| { tail -n 30 $(VENV)/pip.log; echo "pip install failed: full log in .venv/pip.log" >&2; exit 1; }
-	@$(PY) -c 'import cdktf, cdktf_cdktf_provider_aws, hcl2, pytest'
+	@$(PY) -c 'import cdktf, cdktf_cdktf_provider_aws, hcl2, pytest, xdist'
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -58,8 +58,8 @@ plan: setup ## synth + plan every workload stack, one combined summary (cdktf.ou
 demo: setup ## everything end to end on a local multi-account AWS (moto): state, cdktf deploy, the pipeline's steps
 	@$(PY) -m provisioner demo
 
-test: setup ## run the whole test suite (what CI runs)
-	@$(PY) -m pytest
+test: setup $(CHECKOV_VENV)/.installed ## run the whole test suite (what CI runs), a file per worker, one worker per core (at most 4)
+	@$(PY) -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadfile
 
 bench: setup ## benchmarks: synth time/peak memory against an empty app (repo, 1/30/50 envs), plan-summary on 6,000 resources
 	@$(PY) -m tests.bench.synth_bench

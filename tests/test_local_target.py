@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import ast
 import json
+import subprocess
 import os
 from pathlib import Path
 
 import pytest
 
-from provisioner.app.stacks.common import EMULATED_SERVICES
+from provisioner.app.stacks.common import ENDPOINT_ALIASES
 from provisioner.configuration.target import Target, target_from_environment
 from provisioner.errors import UserError
 from provisioner.paths import REPO_ROOT
@@ -45,7 +46,12 @@ def test_output_for_aws_has_no_endpoint_test_credential_or_skip_flag(example_syn
 def test_output_for_the_emulator_points_every_service_and_the_backend_at_it(local_synth: Synthesized) -> None:
     for name, stack in local_synth.stacks.items():
         (provider,) = providers(stack)
-        assert provider["endpoints"] == [{service: ENDPOINT for service in EMULATED_SERVICES}], name
+        (endpoints,) = provider["endpoints"]
+        assert set(endpoints.values()) == {ENDPOINT}, name
+        # What the stacks use, and what a team's workload may use: every service, no alias twice.
+        assert {"s3", "sts", "iam", "kms", "codepipeline", "codebuild", "logs", "events", "sqs", "lambda", "dynamodb"} <= set(endpoints), name
+        assert not set(endpoints) & ENDPOINT_ALIASES, name
+        assert len(endpoints) == 303 - len(ENDPOINT_ALIASES), name
         assert (provider["access_key"], provider["secret_key"]) == ("test", "test")
         assert provider["skip_credentials_validation"] is True and provider["s3_use_path_style"] is True
         assert provider["allowed_account_ids"], "the account guard stays on against the emulator"
@@ -149,3 +155,15 @@ def test_the_stacks_never_import_the_emulator_package() -> None:
     closure = import_closure(stacks)
     assert "provisioner.configuration.target" in closure and "modules.framework" in closure, "the graph is followed"
     assert not {name for name in closure if name == "provisioner.local_aws" or name.startswith("provisioner.local_aws.")}
+
+
+def test_the_emulators_provider_settings_draw_no_warning_from_the_provider(local_synth: Synthesized, terraform_env, tmp_path: Path) -> None:
+    """Every endpoint once: the provider warns when an endpoint and its alias are both set (an error to come)."""
+    from tests.conftest import run_terraform
+
+    stack = local_synth.stacks["workload-dev"]
+    (tmp_path / "main.tf.json").write_text(json.dumps({"terraform": {"required_providers": stack["terraform"]["required_providers"]}, "provider": stack["provider"]}))
+    run_terraform(["init", "-input=false", "-no-color"], tmp_path, terraform_env)
+    plan = subprocess.run(["terraform", "plan", "-json", "-refresh=false", "-input=false"], cwd=tmp_path, env=terraform_env, capture_output=True, text=True, check=False)
+    diagnostics = [json.loads(line)["diagnostic"] for line in plan.stdout.splitlines() if '"diagnostic"' in line]
+    assert not [d for d in diagnostics if d["severity"] == "warning" and "endpoints" in json.dumps(d)], diagnostics[:3]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import Mapping
 
 from cdktf_cdktf_provider_aws.provider import AwsProvider, AwsProviderAssumeRole, AwsProviderDefaultTags, AwsProviderEndpoints
@@ -11,10 +12,20 @@ from provisioner.configuration.naming import Naming
 from provisioner.configuration.settings import ProjectConfig
 from provisioner.configuration.target import LocalAws, Target
 
-# Services the stacks call; the local target points each of them at the emulator.
-EMULATED_SERVICES = (
-    "cloudwatch", "cloudwatchlogs", "codebuild", "codecommit", "codepipeline", "codestarconnections",
-    "codestarnotifications", "events", "iam", "kms", "s3", "secretsmanager", "sns", "ssm", "sts",
+# Second names the AWS provider (5.100.0) accepts for an endpoint it knows by another: setting both warns
+# ("Only one of the following attributes should be set"), and is to become an error.
+ENDPOINT_ALIASES = frozenset(
+    {
+        "amg", "appintegrationsservice", "appregistry", "applicationautoscaling", "beanstalk", "cloudcontrolapi",
+        "cloudhsm", "cloudwatchevents", "cloudwatchevidently", "cloudwatchlog", "cloudwatchlogs",
+        "cloudwatchobservabilityaccessmanager", "cloudwatchrum", "codedeploy", "cognitoidentityprovider", "config",
+        "costandusagereportservice", "costexplorer", "databasemigration", "databasemigrationservice",
+        "directoryservice", "elasticloadbalancing", "elasticloadbalancingv2", "elasticsearchservice", "es",
+        "eventbridge", "gluedatabrew", "inspectorv2", "lex", "lexmodelbuilding", "lexmodelbuildingservice",
+        "lexmodelsv2", "locationservice", "managedgrafana", "msk", "opensearchingestion", "opensearchservice",
+        "prometheus", "prometheusservice", "recyclebin", "redshiftdataapiservice", "resourcegroupstagging",
+        "s3api", "sdb", "serverlessapplicationrepository", "serverlessapprepo", "stepfunctions", "transcribeservice",
+    }
 )  # fmt: skip
 
 
@@ -84,6 +95,13 @@ def aws_provider(
     )
 
 
+def emulated_services() -> list[str]:
+    """Every service endpoint the provider binding knows, once each: whatever a team's workload uses
+    (SQS, Lambda, DynamoDB, ...) reaches the emulator, never real AWS."""
+    names = [name for name in inspect.signature(AwsProviderEndpoints.__init__).parameters if name != "self"]
+    return [name for name in names if name.replace("_", "") not in ENDPOINT_ALIASES]  # lambda_, s3_api: the schema has no "_"
+
+
 def _local_provider_settings(emulator: LocalAws) -> dict:
     """Provider arguments for the emulator: every service at its endpoint, its test credentials.
 
@@ -96,7 +114,7 @@ def _local_provider_settings(emulator: LocalAws) -> dict:
         "skip_credentials_validation": True,
         "skip_metadata_api_check": "true",
         "s3_use_path_style": True,
-        "endpoints": [AwsProviderEndpoints(**{service: emulator.endpoint for service in EMULATED_SERVICES})],
+        "endpoints": [AwsProviderEndpoints(**{service: emulator.endpoint for service in emulated_services()})],
     }
 
 
