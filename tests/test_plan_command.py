@@ -15,7 +15,7 @@ import pytest
 from provisioner.commands import plan as plan_command
 from provisioner.progress import Progress, Result
 
-REPO_ENVIRONMENTS = Path(__file__).resolve().parent.parent / "environments"
+REPO_ENVIRONMENTS = Path(__file__).resolve().parent.parent / "examples" / "environments"
 EMPTY_PLAN = {"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": []}
 
 
