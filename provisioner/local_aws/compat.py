@@ -143,6 +143,23 @@ def policy_conditions_hold_or_do_not_apply() -> None:
     _replace(IAMPolicyStatement, "is_action_permitted", applies_only_when_conditions_hold)
 
 
+def sqs_compact_redrive_policy() -> None:
+    """SQS GetQueueAttributes gives RedrivePolicy as JSON with spaces (the provider then plans a change on every run) -> compact JSON, as AWS gives it."""
+    import json
+
+    from moto.sqs.models import Queue
+
+    attributes = Queue.attributes
+
+    def compact(self: Queue) -> dict[str, Any]:
+        result = attributes.fget(self)
+        if self.redrive_policy:
+            result["RedrivePolicy"] = json.dumps(self.redrive_policy, separators=(",", ":"))
+        return result
+
+    _replace(Queue, "attributes", property(compact))
+
+
 def _epoch(moment: datetime) -> float:
     # moto keeps naive datetimes in UTC.
     return moment.replace(tzinfo=timezone.utc).timestamp()
@@ -153,4 +170,5 @@ PATCHES: tuple[Callable[[], None], ...] = (
     codebuild_encryption_key,
     codepipeline_epoch_timestamps,
     policy_conditions_hold_or_do_not_apply,
+    sqs_compact_redrive_policy,
 )

@@ -194,3 +194,31 @@ def test_objects_of_a_tls_only_bucket_can_be_read_and_written(moto: None) -> Non
         s3.head_object(Bucket="state", Key="stacks/devops/terraform.tfstate")  # missing, not forbidden
     s3.put_object(Bucket="state", Key="stacks/devops/terraform.tfstate", Body=b"{}")
     assert s3.get_object(Bucket="state", Key="stacks/devops/terraform.tfstate")["Body"].read() == b"{}"
+
+
+# --- SQS ------------------------------------------------------------------------------------------
+def redrive_policy_of_a_queue_with_a_dead_letter_queue() -> tuple[str, str]:
+    sqs = client("sqs")
+    dlq = sqs.create_queue(QueueName="orders-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    written = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 5}, separators=(",", ":"))  # terraform's jsonencode
+    queue = sqs.create_queue(QueueName="orders", Attributes={"RedrivePolicy": written})["QueueUrl"]
+    read = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
+    return written, read
+
+
+def test_a_redrive_policy_reads_back_as_written(moto: None) -> None:
+    """AWS answers the compact JSON terraform's jsonencode writes: the provider then plans no change."""
+    written, read = redrive_policy_of_a_queue_with_a_dead_letter_queue()
+    assert read == written
+
+
+def test_without_the_patch_moto_pads_the_redrive_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    compat.undo()
+    with mock_aws():
+        written, read = redrive_policy_of_a_queue_with_a_dead_letter_queue()
+    assert read != written and json.loads(read) == json.loads(written)
