@@ -96,8 +96,8 @@ class _LazyPackageLoader(importlib.abc.Loader):
 
 def _runtime_resolves_lazily() -> bool:
     """True when the installed jsii runtime imports the module of a type it has not seen yet."""
-    spec = importlib.util.find_spec("jsii")
-    if spec is None or spec.origin is None:
+    try:
+        from jsii import _reference_map  # loaded by the provider package anyway
+    except ImportError:
         return False
-    reference_map = Path(spec.origin).with_name("_reference_map.py")
-    return reference_map.is_file() and "_submodule_fqn_map" in reference_map.read_text(encoding="utf-8")
+    return hasattr(_reference_map, "_submodule_fqn_map")

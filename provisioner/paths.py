@@ -15,3 +15,11 @@ STATE_DIR = REPO_ROOT / ".provisioner"
 TERRAFORM_RC = STATE_DIR / "terraform.rc"
 CDKTF_OUT = REPO_ROOT / "cdktf.out"
 NODE_BIN = REPO_ROOT / "node_modules" / ".bin"
+
+
+def importable_repository() -> None:
+    """Make the repository's own packages (``workloads``, ``examples``) importable, as ``python main.py`` does."""
+    import sys
+
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))

@@ -27,7 +27,6 @@ grant no DevOps-account role, so they stay small whatever the number of environm
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -319,7 +318,9 @@ def plan_role_deny_statements(project_tag: str) -> list[Statement]:
 # --------------------------------------------------------------------------------------------
 # Roles
 # --------------------------------------------------------------------------------------------
-def codebuild_role(project: ProjectConfig, id_: str, name: str, project_name: str, statements: list[Statement], description: str) -> ServiceRoleSpec:
+def codebuild_role(
+    project: ProjectConfig, id_: str, name: str, project_name: str, statements: list[Statement], description: str, environment: str | None = None
+) -> ServiceRoleSpec:
     """A build role that exactly one CodeBuild project may use, writing only that project's logs."""
     naming, devops = project.naming, project.devops
     return ServiceRoleSpec(
@@ -330,6 +331,7 @@ def codebuild_role(project: ProjectConfig, id_: str, name: str, project_name: st
         source_arns=(naming.build_project_arn(project_name),),
         statements=(*statements, *build_log_statements(naming, [project_name])),
         description=description,
+        environment=environment,
     )
 
 
@@ -339,8 +341,8 @@ def build_role(project: ProjectConfig, step: BuildStep, resources: Resources) ->
     naming = project.naming
     environment = next((env for env in project.environments if env.name == step.environment), None)
     statements, description = _BUILD_STATEMENTS[step.kind](project, environment, step, resources)
-    role = codebuild_role(project, step.role_id, naming.build_role(step.key, step.environment), step.project_name(naming), statements, description)
-    return dataclasses.replace(role, environment=step.environment)
+    name = naming.build_role(step.key, step.environment)
+    return codebuild_role(project, step.role_id, name, step.project_name(naming), statements, description, step.environment)
 
 
 def _synth_statements(project: ProjectConfig, env: None, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Callable
 
 from modules.workload import WorkloadEnvironment
 from provisioner.configuration.naming import standard_tags
 from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
 from provisioner.errors import UserError
-from provisioner.paths import REPO_ROOT
+from provisioner.paths import importable_repository
 
 Define = Callable[..., None]
 """``define(scope, environment: WorkloadEnvironment) -> None``."""
@@ -22,8 +21,7 @@ def entry_point(project: ProjectConfig) -> Define | None:
     if workload.entry is None:
         return None
     module_name, function_name = workload.entry.split(":")
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
+    importable_repository()
     where = f'{workload.file}: entry "{workload.entry}"'
     try:
         module = importlib.import_module(module_name)

@@ -26,7 +26,7 @@ from typing import Any, Callable, Mapping
 
 from provisioner.configuration.naming import Naming, aws_managed_policy_arn, bootstrap_stack, partition_of, workload_stack
 from provisioner.errors import ConfigErrors
-from provisioner.paths import REPO_ROOT, WORKLOAD_FILE
+from provisioner.paths import REPO_ROOT, WORKLOAD_FILE, importable_repository
 
 DEVOPS_FILE = "devops.hcl"
 ENVIRONMENT_FILE = "environment.hcl"
@@ -957,11 +957,9 @@ def _load_workload(path: Path, problems: _Problems) -> WorkloadConfig | None:
 def _check_entry_module(entry: str, f: _Fields) -> None:
     """The entry's module must exist; it is imported only at synth (it loads the provider bindings)."""
     import importlib.util
-    import sys
 
     module = entry.split(":")[0]
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
+    importable_repository()
     try:
         found = importlib.util.find_spec(module) is not None
     except (ImportError, ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Mapping
 
@@ -95,11 +96,12 @@ def aws_provider(
     )
 
 
-def emulated_services() -> list[str]:
+@functools.cache
+def emulated_services() -> tuple[str, ...]:
     """Every service endpoint the provider binding knows, once each: whatever a team's workload uses
     (SQS, Lambda, DynamoDB, ...) reaches the emulator, never real AWS."""
     names = [name for name in inspect.signature(AwsProviderEndpoints.__init__).parameters if name != "self"]
-    return [name for name in names if name.replace("_", "") not in ENDPOINT_ALIASES]  # lambda_, s3_api: the schema has no "_"
+    return tuple(name for name in names if name.replace("_", "") not in ENDPOINT_ALIASES)  # lambda_, s3_api: the schema has no "_"
 
 
 def _local_provider_settings(emulator: LocalAws) -> dict:
