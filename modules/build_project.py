@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
 from cdktf_cdktf_provider_aws.codebuild_project import (
@@ -15,9 +15,29 @@ from cdktf_cdktf_provider_aws.codebuild_project import (
     CodebuildProjectLogsConfig,
     CodebuildProjectLogsConfigCloudwatchLogs,
     CodebuildProjectSource,
+    CodebuildProjectVpcConfig,
 )
 
 from modules.framework import Construct
+
+
+@dataclass(frozen=True)
+class BuildVpc:
+    """Where a build runs in a VPC. Its role needs the EC2 permissions of AWS's CodeBuild VPC guide (the product's:
+    ``provisioner.app.access.vpc_statements``)."""
+
+    vpc_id: str
+    """The VPC. Required."""
+    subnet_ids: Sequence[str]
+    """Private subnets (1-16); the builds reach AWS through their NAT or VPC endpoints. Required."""
+    security_group_ids: Sequence[str]
+    """Security groups of the build's network interface (1-5). Required."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= len(self.subnet_ids) <= 16:
+            raise ValueError(f"BuildVpc.subnet_ids has {len(self.subnet_ids)} subnets: CodeBuild takes 1-16")
+        if not 1 <= len(self.security_group_ids) <= 5:
+            raise ValueError(f"BuildVpc.security_group_ids has {len(self.security_group_ids)} groups: CodeBuild takes 1-5")
 
 
 @dataclass(frozen=True)
@@ -48,6 +68,8 @@ class BuildProjectProps:
     """``bucket/prefix`` for the S3 build cache. Default: no cache."""
     privileged_mode: bool = False
     """Docker-in-Docker. Default: off; turn on only for builds that must build images."""
+    vpc: BuildVpc | None = None
+    """Run the build in this VPC (its role then needs the EC2 permissions ``BuildVpc`` names). Default: CodeBuild's own network."""
 
     def __post_init__(self) -> None:
         if not 5 <= self.timeout_minutes <= 2160:
@@ -96,6 +118,13 @@ class BuildProject(Construct):
             ),
             logs_config=CodebuildProjectLogsConfig(
                 cloudwatch_logs=CodebuildProjectLogsConfigCloudwatchLogs(status="ENABLED", group_name=self.log_group.name)
+            ),
+            vpc_config=(
+                CodebuildProjectVpcConfig(
+                    vpc_id=props.vpc.vpc_id, subnets=list(props.vpc.subnet_ids), security_group_ids=list(props.vpc.security_group_ids)
+                )
+                if props.vpc
+                else None
             ),
         )
 

@@ -66,7 +66,10 @@ class DeliveryPipelineProps:
     """Stages after the source stage, in order. Required."""
     trigger: str = "push"
     """``push`` releases the branch on every push; ``pull_request`` runs on pull requests opened or updated
-    against the branch (CodeStar sources only). Default: push."""
+    against the branch (CodeStar sources only); ``schedule`` runs on ``schedule_expression`` only, the
+    source's latest revision, never on a change. Default: push."""
+    schedule_expression: str | None = None
+    """EventBridge ``rate(...)`` or ``cron(...)`` expression; required with the ``schedule`` trigger, unused otherwise."""
     execution_mode: str = "QUEUED"
     """QUEUED runs one release at a time, in commit order, so a plan is never made while another release
     applies. Default: QUEUED."""
@@ -75,8 +78,10 @@ class DeliveryPipelineProps:
     Default: ``aws``."""
 
     def __post_init__(self) -> None:
-        if self.trigger not in ("push", "pull_request"):
-            raise ValueError(f'DeliveryPipelineProps.trigger "{self.trigger}" must be "push" or "pull_request"')
+        if self.trigger not in ("push", "pull_request", "schedule"):
+            raise ValueError(f'DeliveryPipelineProps.trigger "{self.trigger}" must be "push", "pull_request" or "schedule"')
+        if (self.trigger == "schedule") != (self.schedule_expression is not None):
+            raise ValueError("DeliveryPipelineProps.schedule_expression is required with the schedule trigger, and only with it")
         if self.trigger == "pull_request" and not isinstance(self.source, CodeStarSource):
             raise ValueError("DeliveryPipelineProps: pull_request triggers need a CodeStar connection source")
         if self.execution_mode not in ("QUEUED", "SUPERSEDED", "PARALLEL"):
@@ -92,7 +97,7 @@ class DeliveryPipeline(Construct):
     released revision as ``COMMIT_ID``: the commit id for git sources, the object version for S3), a pipeline-level variable ``RELEASE_REASON``, automatic
     retry of failed actions on stages that allow it, and a start trigger: a git push/pull-request
     trigger with branch and file-path filters (CodeStar), an EventBridge rule (CodeCommit), or
-    polling (S3).
+    polling (S3); with the ``schedule`` trigger, an EventBridge schedule rule instead.
     """
 
     def __init__(self, scope: Construct, id_: str, props: DeliveryPipelineProps) -> None:
@@ -117,13 +122,15 @@ class DeliveryPipeline(Construct):
             variable=[
                 CodepipelineVariable(
                     name="RELEASE_REASON",
-                    default_value="source change",
+                    default_value="schedule" if props.trigger == "schedule" else "source change",
                     description="Why this release runs; set it when starting the pipeline by hand",
                 )
             ],
         )
         if isinstance(props.source, CodeCommitSource) and props.trigger == "push":
             self._codecommit_rule(props.source)
+        if props.trigger == "schedule":
+            self._schedule_rule(props.schedule_expression or "")
 
     @property
     def pipeline_name(self) -> str:
@@ -136,13 +143,15 @@ class DeliveryPipeline(Construct):
     # -- stages -----------------------------------------------------------------------------
     def _source_stage(self) -> CodepipelineStage:
         source = self.props.source
+        # A scheduled pipeline takes the source's latest revision when its schedule starts it, never on a change.
+        detect = "false" if self.props.trigger == "schedule" else "true"
         if isinstance(source, CodeStarSource):
             provider, owner, configuration = "CodeStarSourceConnection", "AWS", {
                 "ConnectionArn": source.connection_arn,
                 "FullRepositoryId": source.repository,
                 "BranchName": source.branch,
                 "OutputArtifactFormat": "CODE_ZIP",
-                "DetectChanges": "true",
+                "DetectChanges": detect,
             }
         elif isinstance(source, CodeCommitSource):
             provider, owner, configuration = "CodeCommit", "AWS", {
@@ -155,7 +164,7 @@ class DeliveryPipeline(Construct):
             provider, owner, configuration = "S3", "AWS", {
                 "S3Bucket": source.bucket,
                 "S3ObjectKey": source.object_key,
-                "PollForSourceChanges": "true",
+                "PollForSourceChanges": detect,
             }
         action = CodepipelineStageAction(
             name=SOURCE_ACTION,
@@ -218,7 +227,7 @@ class DeliveryPipeline(Construct):
     # -- triggers ---------------------------------------------------------------------------
     def _triggers(self) -> list[CodepipelineTrigger] | None:
         source = self.props.source
-        if not isinstance(source, CodeStarSource):
+        if not isinstance(source, CodeStarSource) or self.props.trigger == "schedule":
             return None
         branches = CodepipelineTriggerGitConfigurationPushBranches(includes=[source.branch])
         if self.props.trigger == "pull_request":
@@ -239,12 +248,11 @@ class DeliveryPipeline(Construct):
             )
         return [CodepipelineTrigger(provider_type="CodeStarSourceConnection", git_configuration=git)]
 
-    def _codecommit_rule(self, source: CodeCommitSource) -> None:
+    def _start_role(self, rule_name: str, why: str) -> ServiceRole:
+        """The role EventBridge's rule ``rule_name`` starts this pipeline with, and nothing else."""
         p = self.props
-        rule_name = f"{p.pipeline_name}-on-push"
-        repository_arn = policy.arn(p.partition, "codecommit", p.region, p.account_id, source.repository)
         pipeline_arn = policy.arn(p.partition, "codepipeline", p.region, p.account_id, p.pipeline_name)
-        role = ServiceRole(
+        return ServiceRole(
             self,
             "start-role",
             ServiceRoleProps(
@@ -255,9 +263,23 @@ class DeliveryPipeline(Construct):
                 statements=[
                     {"Sid": "StartThisPipeline", "Effect": "Allow", "Action": "codepipeline:StartPipelineExecution", "Resource": pipeline_arn}
                 ],
-                description=f"Lets EventBridge start {p.pipeline_name} on pushes to {source.repository}",
+                description=f"Lets EventBridge start {p.pipeline_name} {why}",
             ),
         )
+
+    def _schedule_rule(self, expression: str) -> None:
+        rule_name = f"{self.props.pipeline_name}-on-schedule"
+        role = self._start_role(rule_name, f"on its schedule, {expression}")
+        rule = CloudwatchEventRule(
+            self, "on-schedule", name=rule_name, description=f"Start {self.props.pipeline_name} {expression}", schedule_expression=expression
+        )
+        CloudwatchEventTarget(self, "on-schedule-target", rule=rule.name, arn=self.pipeline.arn, role_arn=role.role_arn)
+
+    def _codecommit_rule(self, source: CodeCommitSource) -> None:
+        p = self.props
+        rule_name = f"{p.pipeline_name}-on-push"
+        repository_arn = policy.arn(p.partition, "codecommit", p.region, p.account_id, source.repository)
+        role = self._start_role(rule_name, f"on pushes to {source.repository}")
         rule = CloudwatchEventRule(
             self,
             "on-push",

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "provisioner.commands.bootstrap_state",
     "provisioner.commands.plan_summary",
     "provisioner.commands.plan",
+    "provisioner.commands.drift",
     "provisioner.commands.pr_comment",
     "provisioner.commands.cost",
     "provisioner.commands.doctor",

@@ -44,6 +44,7 @@ source {
   branch     = "release"
 }
 notification_emails = ["a@example.com", "b@example.com"]
+drift_schedule      = "off"
 """
 ALT_ENVIRONMENTS = {
     "qa": 'account_id = "210987654321"\nregion = "us-east-1"\norder = 1\nbootstrap {\n  profile = "qa-admin"\n}\n'
@@ -124,8 +125,8 @@ def example_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 @pytest.fixture(scope="session")
 def alt_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """A second shape: CodeCommit source, two environments sharing an order, every role option set, and
-    team steps around applies (after qa's; before and after live's, which has an approval)."""
+    """A second shape: CodeCommit source, two environments sharing an order, every role option set,
+    team steps around applies (after qa's; before and after live's, which has an approval), and no drift run."""
     root = tmp_path_factory.mktemp("alt")
     project = settings.load(write_environments(root, ALT_DEVOPS, ALT_ENVIRONMENTS))
     return _synthesize(project, root / "cdktf.out")
@@ -136,9 +137,18 @@ account_id          = "555555555555"
 region              = "eu-west-1"
 name_prefix         = "tok"
 github_token_secret = "tok/github-token"
+drift_schedule      = "cron(0 6 ? * MON-FRI *)"
 source {
   type       = "codestar"
   repository = "tok/infra"
+}
+build {
+  vpc {
+    vpc_id                  = "vpc-0a1b2c3d4e5f60718"
+    subnet_ids              = ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60712"]
+    security_group_ids      = ["sg-0a1b2c3d4e5f60719"]
+    pull_request_subnet_ids = ["subnet-0a1b2c3d4e5f60713"]
+  }
 }
 """
 TOKEN_ENVIRONMENTS = {"dev": 'account_id = "666666666666"\nregion = "eu-west-1"\nbootstrap {\n  profile = "dev-admin"\n}\n'}
@@ -146,7 +156,8 @@ TOKEN_ENVIRONMENTS = {"dev": 'account_id = "666666666666"\nregion = "eu-west-1"\
 
 @pytest.fixture(scope="session")
 def token_synth(tmp_path_factory: pytest.TempPathFactory):
-    """A GitHub (CodeStar) source with ``github_token_secret`` set: pull-request plans post a comment."""
+    """A GitHub (CodeStar) source with ``github_token_secret`` set: pull-request plans post a comment. Builds
+    run in a VPC, pull requests' in a subnet of their own; drift runs on weekday mornings."""
     root = tmp_path_factory.mktemp("token")
     project = settings.load(write_environments(root, TOKEN_DEVOPS, TOKEN_ENVIRONMENTS))
     return _synthesize(project, root / "cdktf.out")

@@ -65,9 +65,9 @@ def test_check_accepts_the_repository_environments() -> None:
     lines = result.stdout.splitlines()
     assert lines[0].endswith(": DevOps account 111111111111 (eu-west-1), prefix acme-platform")
     assert lines[1:] == [
-        "  wave 1 (order 1): dev -> account 222222222222 eu-west-1",
-        "  wave 2 (order 2): staging -> account 333333333333 eu-west-1",
-        "  wave 3 (order 3): prod -> account 444444444444 eu-west-1, approval required",
+        "  wave 1 (order 1): dev -> account 222222222222 eu-west-1, step bucket-check (after-apply)",
+        "  wave 2 (order 2): staging -> account 333333333333 eu-west-1, step bucket-check (after-apply)",
+        "  wave 3 (order 3): prod -> account 444444444444 eu-west-1, approval required, step bucket-check (after-apply)",
         "  workload: examples.workloads.sample:define (examples/workloads/workload.hcl), inputs: data_noncurrent_version_days",
     ]
 

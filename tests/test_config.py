@@ -335,7 +335,7 @@ MODELS = {
     "devops": settings.DevOpsConfig, "source": settings.SourceConfig, "build": settings.BuildConfig,
     "environment": settings.EnvironmentConfig, "deployment_role": settings.DeploymentRoleConfig,
     "bootstrap": settings.BootstrapConfig, "step": settings.StepConfig, "workload": settings.WorkloadConfig,
-    "input": settings.InputConfig,
+    "input": settings.InputConfig, "vpc": settings.VpcConfig,
 }  # fmt: skip
 
 

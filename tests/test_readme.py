@@ -100,6 +100,8 @@ def test_every_role_the_stacks_create_has_its_row_and_trust(request: pytest.Fixt
             documented = [item for item in named if item.startswith(synth.project.devops.name_prefix)]
             if synth.project.devops.source.type != "codestar":  # no pull-request pipeline, no pull-request plan build
                 documented = [item for item in documented if not item.endswith("-pr-plan-build")]
+            if synth.project.devops.drift_schedule is None:  # drift_schedule = "off": no drift build
+                documented = [item for item in documented if not item.endswith("-drift-plan-build")]
             assert sorted(pinned) == sorted(documented), f"{name}: trusts {pinned}, README says {documented}"
 
 
@@ -171,7 +173,9 @@ def test_the_workload_samples_load_as_written(tmp_path: Path) -> None:
     project = load(environments, workload_file=workload)
     (found,) = [env for env in project.environments if env.name == "dev"]
     assert dict(found.inputs) == {"data_noncurrent_version_days": 365}
-    assert [(step.name, step.when, step.timeout_minutes) for step in found.steps] == [("smoke-test", "after-apply", 10)]
+    assert [(step.name, step.when, step.timeout_minutes) for step in found.steps] == [
+        ("bucket-check", "after-apply", 10), ("smoke-test", "after-apply", 10),
+    ]  # fmt: skip
     assert project.workload.inputs[0].default == 90
 
 

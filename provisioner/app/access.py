@@ -14,11 +14,13 @@ Per environment ``<env>`` (DevOps account D, the environment's workload account 
                                    reads and writes its stack's state and lock,
                                    assumes the deployment role and nothing else
     <prefix>-plan-<env>         W  ReadOnlyAccess minus data reads; trusted by the plan builds
-                                   (release and pull request), extra_ and plan_trusted_role_arns
+                                   (release, pull request, drift), the team's steps of <env>,
+                                   extra_ and plan_trusted_role_arns
     <prefix>-deploy-<env>       W  the configured deployment policies; trusted by the apply build
                                    and extra_trusted_role_arns only
 
-Shared by all environments (D): the CodePipeline role, the synth build, and for CodeStar sources the
+Shared by all environments (D): the CodePipeline role, the synth build, the scheduled drift build
+(read-only plan of every stack, a message per drifted environment), and for CodeStar sources the
 pull-request builds (synth, read-only plan of every stack, comment). Workload-account roles get
 nothing on the artifact bucket or its key: builds read artifacts with their own DevOps-account roles.
 Same-account grants live in the roles' identity policies only; resource policies (buckets, keys)
@@ -33,7 +35,9 @@ from typing import TYPE_CHECKING
 from modules import policy
 from modules.pipeline_blueprint import CodeCommitSource, CodeStarSource, S3Source, Source
 from provisioner.configuration.naming import Naming, standard_tags, workload_stack
-from provisioner.delivery.steps import TEAM_STEP_PREFIX, BuildStep, environment_steps, pull_request_steps, release_steps, synth_step
+from provisioner.delivery.steps import (
+    TEAM_STEP_PREFIX, BuildStep, drift_step, drift_steps, environment_steps, pull_request_steps, release_steps, synth_step,
+)  # fmt: skip
 
 if TYPE_CHECKING:
     from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
@@ -75,6 +79,10 @@ DATA_READS_OF_TAGGED_RESOURCES = (
 # Object bodies (and HeadObject, which aws_s3_object's refresh calls): only objects tagged likewise.
 OBJECT_READS = ("s3:GetObject", "s3:GetObjectVersion")
 PROJECT_TAG = "Project"
+VPC_DESCRIBE_ACTIONS = (
+    "ec2:DescribeDhcpOptions", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs",
+)  # fmt: skip
+"""What CodeBuild describes to place a build in a VPC; EC2 allows these on every resource or none."""
 
 
 @dataclass(frozen=True)
@@ -315,6 +323,41 @@ def plan_role_deny_statements(project_tag: str) -> list[Statement]:
     ]
 
 
+def vpc_statements(project: ProjectConfig, subnet_ids: tuple[str, ...], security_group_ids: tuple[str, ...]) -> list[Statement]:
+    """What CodeBuild needs in a build's role to run it in the VPC of ``build { vpc {} }`` (AWS's CodeBuild
+    VPC guide): describe the network, and create (and delete) the build's network interface only in
+    ``subnet_ids`` with ``security_group_ids``, for CodeBuild only."""
+    naming = project.naming
+    interfaces = naming.devops_arn("ec2", "network-interface/*")
+    subnets = [naming.devops_arn("ec2", f"subnet/{subnet}") for subnet in subnet_ids]
+    groups = [naming.devops_arn("ec2", f"security-group/{group}") for group in security_group_ids]
+    return [
+        # EC2's Describe actions support no resource-level permissions: "*" is the only resource they take.
+        {"Sid": "DescribeBuildNetwork", "Effect": "Allow", "Action": list(VPC_DESCRIBE_ACTIONS), "Resource": "*"},
+        {
+            "Sid": "BuildNetworkInterface",
+            "Effect": "Allow",
+            "Action": ["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"],
+            "Resource": [interfaces, *subnets, *groups],
+        },
+        {
+            "Sid": "BuildNetworkInterfaceForCodeBuild",
+            "Effect": "Allow",
+            "Action": "ec2:CreateNetworkInterfacePermission",
+            "Resource": interfaces,
+            "Condition": {"StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com"}, "ArnEquals": {"ec2:Subnet": subnets}},
+        },
+    ]
+
+
+def build_subnets(project: ProjectConfig, step: BuildStep) -> tuple[str, ...]:
+    """The subnets ``step`` runs in (pull-request builds have their own); none outside a VPC."""
+    vpc = project.devops.build.vpc
+    if vpc is None:
+        return ()
+    return vpc.pull_request_subnet_ids if step.kind.startswith("pr-") else vpc.subnet_ids
+
+
 # --------------------------------------------------------------------------------------------
 # Roles
 # --------------------------------------------------------------------------------------------
@@ -341,6 +384,8 @@ def build_role(project: ProjectConfig, step: BuildStep, resources: Resources) ->
     naming = project.naming
     environment = next((env for env in project.environments if env.name == step.environment), None)
     statements, description = _BUILD_STATEMENTS[step.kind](project, environment, step, resources)
+    if subnets := build_subnets(project, step):
+        statements = [*statements, *vpc_statements(project, subnets, project.devops.build.vpc.security_group_ids)]
     name = naming.build_role(step.key, step.environment)
     return codebuild_role(project, step.role_id, name, step.project_name(naming), statements, description, step.environment)
 
@@ -417,6 +462,21 @@ def _pr_comment_statements(project: ProjectConfig, env: None, step: BuildStep, r
     )
 
 
+def _drift_statements(project: ProjectConfig, env: None, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:
+    """The scheduled drift run reads the released synth output and every workload state (never locks it),
+    plans through the read-only plan roles and tells the notifications topic (encrypted with the artifact key)."""
+    naming = project.naming
+    return (
+        [
+            *artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn, write=False),
+            *read_every_workload_state(naming, resources.state_key_arn),
+            assume_roles([project.plan_role_arn(env) for env in project.environments]),
+            {"Sid": "ReportDrift", "Effect": "Allow", "Action": "sns:Publish", "Resource": naming.notifications_topic_arn},
+        ],
+        "CodeBuild: plans every workload stack on a schedule through the read-only plan roles and reports drift; changes nothing",
+    )
+
+
 _BUILD_STATEMENTS = {
     "synth": _synth_statements,
     "plan": _plan_statements,
@@ -425,11 +485,13 @@ _BUILD_STATEMENTS = {
     "pr-synth": _pr_synth_statements,
     "pr-plan": _pr_plan_statements,
     "pr-comment": _pr_comment_statements,
+    "drift": _drift_statements,
 }
 
 
 def pipeline_role(project: ProjectConfig, resources: Resources) -> ServiceRoleSpec:
-    """CodePipeline's role for both pipelines: artifacts, the source, starting the product's own builds."""
+    """CodePipeline's role for every pipeline (release, pull requests, drift): artifacts, the source, starting
+    the product's own builds."""
     naming, prefix = project.naming, project.devops.name_prefix
     pipelines = [naming.pipeline_arn]
     # Patterns, not one ARN per project: the list would outgrow IAM's inline-policy quota at about 45 environments.
@@ -441,6 +503,9 @@ def pipeline_role(project: ProjectConfig, resources: Resources) -> ServiceRoleSp
         pipelines.append(naming.pr_pipeline_arn)
         projects.append(f"{prefix}-pr-*")
         statements += artifact_statements(naming.pr_artifact_bucket_arn, None, sid="PullRequestArtifact")
+    if project.devops.drift_schedule:
+        pipelines.append(naming.drift_pipeline_arn)
+        projects.append(drift_step(project).project_name(naming))
     statements += [
         {
             "Sid": "RunThisPipelinesBuilds",
@@ -474,6 +539,8 @@ def devops_roles(project: ProjectConfig, resources: Resources) -> list[ServiceRo
     the pipeline's, and one per build step."""
     roles = [pipeline_role(project, resources)]
     roles += [build_role(project, step, resources) for step in release_steps(project)]
+    # The drift pipeline's Synth is the release's own build; only its plan build has a role of its own.
+    roles += [build_role(project, step, resources) for step in drift_steps(project) if step.kind == "drift"]
     return roles + pull_request_roles(project, resources)
 
 
@@ -498,6 +565,8 @@ def plan_role(project: ProjectConfig, env: EnvironmentConfig) -> WorkloadRoleSpe
     planners += [naming.devops_role_arn(naming.build_role(step.key, env.name)) for step in environment_steps(project, env) if step.kind == "team"]
     if plans_pull_requests(project):
         planners.append(naming.devops_role_arn(naming.pr_plan_build_role))
+    if project.devops.drift_schedule:
+        planners.append(naming.devops_role_arn(naming.build_role(drift_step(project).key)))
     project_tag = standard_tags(project.devops.name_prefix, env.name, dict(env.tags))[PROJECT_TAG]
     return WorkloadRoleSpec(
         id="plan-role",

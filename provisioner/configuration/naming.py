@@ -70,6 +70,11 @@ class Naming:
         return f"{self.prefix}-pr-plan"
 
     @property
+    def drift_pipeline(self) -> str:
+        """The scheduled drift run: synth, then a read-only plan of every workload stack."""
+        return f"{self.prefix}-drift"
+
+    @property
     def pipeline_role(self) -> str:
         return f"{self.prefix}-codepipeline"
 
@@ -167,6 +172,10 @@ class Naming:
         return self.devops_arn("codepipeline", self.pr_pipeline)
 
     @property
+    def drift_pipeline_arn(self) -> str:
+        return self.devops_arn("codepipeline", self.drift_pipeline)
+
+    @property
     def notifications_topic_arn(self) -> str:
         return self.devops_arn("sns", self.notifications_topic)
 
@@ -214,8 +223,11 @@ def bootstrap_stack(environment: str) -> str:
     return f"bootstrap-{environment}"
 
 
+WORKLOAD_STACK_PREFIX = "workload-"
+
+
 def workload_stack(environment: str) -> str:
-    return f"workload-{environment}"
+    return f"{WORKLOAD_STACK_PREFIX}{environment}"
 
 
 def aws_managed_policy_arn(partition: str, policy_name: str) -> str:

@@ -81,6 +81,14 @@ TAG_PUNCTUATION = frozenset(" _.:/=+-@")
 ENTRY = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$", re.ASCII)
 INPUT_NAME = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 INPUT_TYPES = ("string", "number", "bool", "list(string)", "map(string)")
+SCHEDULE = re.compile(r"^(rate\((?P<value>[1-9]\d{0,5}) (?P<unit>minutes?|hours?|days?)\)|cron\((?P<cron>[^()]+)\))$")
+SCHEDULE_OFF = "off"
+VPC_ID = re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$")
+SUBNET_ID = re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$")
+SECURITY_GROUP_ID = re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$")
+MAX_BUILD_SUBNETS = 16
+MAX_BUILD_SECURITY_GROUPS = 5
+"""CodeBuild's limits on a project's ``vpcConfig``."""
 STEP_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 STEP_WHEN = ("before-apply", "after-apply")
 RESERVED_STEP_NAMES = ("plan", "apply", "approve", "synth")
@@ -172,6 +180,9 @@ DEVOPS_FIELDS = Schema("devops", (
     Field("build", Kind.BLOCK, "CodeBuild settings of every project"),
     Field("github_token_secret", Kind.STRING, "Secrets Manager secret holding a GitHub token for pull-request plan comments",
           pattern=SECRET_NAME, rule="is not a valid Secrets Manager secret name"),
+    Field("drift_schedule", Kind.STRING,
+          "when the drift run plans every workload stack (an EventBridge `rate(...)` or `cron(...)` expression), "
+          f'or `"{SCHEDULE_OFF}"`; see "Drift detection"', default="rate(1 day)"),
     Field("tags", Kind.TAGS, "added to every DevOps resource"),
 ))  # fmt: skip
 
@@ -203,6 +214,18 @@ BUILD_FIELDS = Schema("build", (
     Field("timeout_minutes", Kind.INTEGER, "minutes a build may run", default=60, minimum=5, maximum=2160),
     Field("log_retention_days", Kind.INTEGER, "days the build logs, an audit trail of every release, are kept",
           default=365, minimum=1, maximum=3653, choices=LOG_RETENTION_DAYS, choice_name="a CloudWatch Logs retention"),
+    Field("vpc", Kind.BLOCK, 'run every build in your VPC, see "Builds in a VPC"'),
+))  # fmt: skip
+
+VPC_FIELDS = Schema("vpc", (
+    Field("vpc_id", Kind.STRING, "the VPC of the subnets", required=True, pattern=VPC_ID, rule="is not a VPC id (vpc-...)"),
+    Field("subnet_ids", Kind.STRINGS, f"private subnets of the release builds, 1-{MAX_BUILD_SUBNETS}", required=True,
+          pattern=SUBNET_ID, rule="is not a subnet id (subnet-...)"),
+    Field("security_group_ids", Kind.STRINGS, f"security groups of every build, 1-{MAX_BUILD_SECURITY_GROUPS}", required=True,
+          pattern=SECURITY_GROUP_ID, rule="is not a security group id (sg-...)"),
+    Field("pull_request_subnet_ids", Kind.STRINGS,
+          f"subnets of the pull-request builds (for example without a route to the internet), 1-{MAX_BUILD_SUBNETS}",
+          pattern=SUBNET_ID, rule="is not a subnet id (subnet-...)", shown_default="`subnet_ids`"),
 ))  # fmt: skip
 
 ENVIRONMENT_FIELDS = Schema("environment", (
@@ -284,7 +307,7 @@ INPUT_FIELDS = Schema("input", (
 ))  # fmt: skip
 
 SCHEMAS = (
-    DEVOPS_FIELDS, SOURCE_FIELDS, BUILD_FIELDS, ENVIRONMENT_FIELDS, DEPLOYMENT_ROLE_FIELDS, BOOTSTRAP_FIELDS, STEP_FIELDS,
+    DEVOPS_FIELDS, SOURCE_FIELDS, BUILD_FIELDS, VPC_FIELDS, ENVIRONMENT_FIELDS, DEPLOYMENT_ROLE_FIELDS, BOOTSTRAP_FIELDS, STEP_FIELDS,
     WORKLOAD_FIELDS, INPUT_FIELDS,
 )  # fmt: skip
 """Every file and block README.md documents."""
@@ -307,6 +330,17 @@ class SourceConfig:
 
 
 @dataclass(frozen=True)
+class VpcConfig:
+    """Where the builds run in the team's network (``vpc {}`` in ``build {}``: ``VPC_FIELDS``)."""
+
+    vpc_id: str
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+    pull_request_subnet_ids: tuple[str, ...]
+    """The loader fills in ``subnet_ids`` when the field is not set."""
+
+
+@dataclass(frozen=True)
 class BuildConfig:
     """CodeBuild settings shared by every project (``build {}`` in devops.hcl: ``BUILD_FIELDS``)."""
 
@@ -314,6 +348,7 @@ class BuildConfig:
     image: str = BUILD_FIELDS["image"].default
     timeout_minutes: int = BUILD_FIELDS["timeout_minutes"].default
     log_retention_days: int = BUILD_FIELDS["log_retention_days"].default
+    vpc: VpcConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -329,6 +364,8 @@ class DevOpsConfig:
     build: BuildConfig = field(default_factory=BuildConfig)
     github_token_secret: str | None = None
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    drift_schedule: str | None = DEVOPS_FIELDS["drift_schedule"].default
+    """None: no scheduled drift run (``"off"`` in devops.hcl)."""
 
 
 @dataclass(frozen=True)
@@ -778,14 +815,35 @@ def _load_devops(path: Path, problems: _Problems) -> DevOpsConfig | None:
     emails = f.read(DEVOPS_FIELDS["notification_emails"])
     secret = f.read(DEVOPS_FIELDS["github_token_secret"])
     tags = f.read(DEVOPS_FIELDS["tags"])
+    drift_schedule = _schedule(f, DEVOPS_FIELDS["drift_schedule"])
     source = _load_source(f.read(DEVOPS_FIELDS["source"]), f)
     build = _load_build(f.read(DEVOPS_FIELDS["build"]))
     if None in (account_id, region, prefix, source):
         return None
     return DevOpsConfig(
         account_id=account_id, region=region, name_prefix=prefix, source=source,
-        notification_emails=emails, build=build, github_token_secret=secret, tags=tags,
+        notification_emails=emails, build=build, github_token_secret=secret, tags=tags, drift_schedule=drift_schedule,
     )  # fmt: skip
+
+
+def _schedule(f: _Fields, spec: Field) -> str | None:
+    """An EventBridge schedule expression as EventBridge accepts it, or None for ``"off"``."""
+    value = f.read(spec)
+    if value == SCHEDULE_OFF:
+        return None
+    match = SCHEDULE.fullmatch(value)
+    if match is None:
+        f.problem(spec.name, f'"{value}" must be rate(<n> <unit>), cron(<6 fields>) or "{SCHEDULE_OFF}", for example "rate(1 day)"')
+        return None
+    if match["value"] is not None and (match["value"] == "1") != (not match["unit"].endswith("s")):
+        unit = match["unit"].rstrip("s")
+        expected = f"rate(1 {unit})" if match["value"] == "1" else f"rate({match['value']} {unit}s)"
+        f.problem(spec.name, f'"{value}": EventBridge wants a singular unit for 1 and a plural one otherwise: "{expected}"')
+        return None
+    if match["cron"] is not None and len(match["cron"].split()) != 6:
+        f.problem(spec.name, f'"{value}" must have 6 cron fields (minutes hours day-of-month month day-of-week year)')
+        return None
+    return value
 
 
 def _load_source(f: _Fields | None, parent: _Fields) -> SourceConfig | None:
@@ -830,7 +888,32 @@ def _load_build(f: _Fields | None) -> BuildConfig:
     image = f.read(BUILD_FIELDS["image"])
     timeout = f.read(BUILD_FIELDS["timeout_minutes"])
     retention = f.read(BUILD_FIELDS["log_retention_days"])
-    return BuildConfig(compute_type=compute, image=image, timeout_minutes=timeout, log_retention_days=retention)
+    vpc = _load_vpc(f.read(BUILD_FIELDS["vpc"]))
+    return BuildConfig(compute_type=compute, image=image, timeout_minutes=timeout, log_retention_days=retention, vpc=vpc)
+
+
+def _load_vpc(f: _Fields | None) -> VpcConfig | None:
+    if f is None:
+        return None
+    f.reject_unknown(VPC_FIELDS.names)
+    vpc_id = f.read(VPC_FIELDS["vpc_id"])
+    subnets = f.read(VPC_FIELDS["subnet_ids"])
+    groups = f.read(VPC_FIELDS["security_group_ids"])
+    pull_request_subnets = f.read(VPC_FIELDS["pull_request_subnet_ids"])
+    for key, values, most in (
+        ("subnet_ids", subnets, MAX_BUILD_SUBNETS),
+        ("security_group_ids", groups, MAX_BUILD_SECURITY_GROUPS),
+        ("pull_request_subnet_ids", pull_request_subnets, MAX_BUILD_SUBNETS),
+    ):
+        if key in f.data and not values:
+            f.problem(key, "is empty: CodeBuild needs at least one")
+        elif len(values) > most:
+            f.problem(key, f"has {len(values)} entries: CodeBuild allows at most {most}")
+    if vpc_id is None or not subnets or not groups:
+        return None
+    return VpcConfig(
+        vpc_id=vpc_id, subnet_ids=subnets, security_group_ids=groups, pull_request_subnet_ids=pull_request_subnets or subnets
+    )
 
 
 def _load_environment(

@@ -240,16 +240,32 @@ def pr_comment_spec(repository: str, token_secret: str) -> BuildSpec:
     )
 
 
-def team_spec(environment: str, stack: str, plan_role_arn: str, commands: tuple[str, ...]) -> BuildSpec:
+def drift_spec(topic_arn: str) -> BuildSpec:
+    """The scheduled drift run (``provisioner.operations.drift``): plan every synthesized workload stack
+    through its read-only plan role, without the lock, and publish one message per drifted environment
+    to ``topic_arn`` with the plan's headline and this build's link. Drift is news, not a failed build:
+    the build fails only when a plan fails (and says so in a message too)."""
+    return BuildSpec(
+        variables={"TOPIC_ARN": topic_arn},
+        install=(*_INSTALL_TERRAFORM, "python3 -m pip install --quiet boto3"),
+        build=(
+            'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner drift --skip-synth --outdir cdktf.out '
+            '--notify "$TOPIC_ARN" --link "$CODEBUILD_BUILD_URL"',
+        ),
+    )
+
+
+def team_spec(environment: str, stack: str, region: str, plan_role_arn: str, external_id: str | None, commands: tuple[str, ...]) -> BuildSpec:
     """A team's own step: its commands, in a checkout of the released revision (with ``cdktf.out/``).
 
     ``WORKLOAD_ROLE_ARN`` names the environment's read-only plan role, which the step's role may assume
-    (``aws sts assume-role``) to read the workload account; it can change nothing there.
+    (``aws sts assume-role``, with ``WORKLOAD_EXTERNAL_ID`` when the environment sets one) to read the
+    workload account in ``WORKLOAD_REGION``; it can change nothing there.
     """
-    return BuildSpec(
-        variables={"ENVIRONMENT": environment, "STACK": stack, "WORKLOAD_ROLE_ARN": plan_role_arn},
-        build=('echo "release of commit ${COMMIT_ID}: ${ENVIRONMENT}"', *commands),
-    )
+    variables = {"ENVIRONMENT": environment, "STACK": stack, "WORKLOAD_REGION": region, "WORKLOAD_ROLE_ARN": plan_role_arn}
+    if external_id:
+        variables["WORKLOAD_EXTERNAL_ID"] = external_id
+    return BuildSpec(variables=variables, build=('echo "release of commit ${COMMIT_ID}: ${ENVIRONMENT}"', *commands))
 
 
 def synth(gate_command: str) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from modules.pipeline_blueprint import ApprovalAction, Source, Stage, source_revision
 from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
-from provisioner.delivery.steps import environment_steps, plan_namespace, pull_request_steps, synth_step
+from provisioner.delivery.steps import drift_steps, environment_steps, plan_namespace, pull_request_steps, synth_step
 
 
 def stage_name(wave: tuple[EnvironmentConfig, ...]) -> str:
@@ -70,3 +70,9 @@ def pull_request_stages(project: ProjectConfig, *, comment: bool) -> list[Stage]
     if post:
         stages.append(Stage(name="Comment", actions=[post[0].action(project.naming)]))
     return stages
+
+
+def drift_stages(project: ProjectConfig) -> list[Stage]:
+    """The drift pipeline, on its schedule: the release's own Synth build, then the read-only plans."""
+    synth, detect = drift_steps(project)
+    return [Stage(name="Synth", actions=[synth.action(project.naming)]), Stage(name="Drift", actions=[detect.action(project.naming)])]

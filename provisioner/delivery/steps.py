@@ -2,7 +2,7 @@
 
 CDK Pipelines' ``CodeBuildStep`` is the model. ``BuildStep`` says everything about one build:
 
-- its name: ``kind`` (``synth``, ``plan``, ``apply``, ``pr-synth``, ``pr-plan``, ``pr-comment``, or ``team``
+- its name: ``kind`` (``synth``, ``plan``, ``apply``, ``pr-synth``, ``pr-plan``, ``pr-comment``, ``drift``, or ``team``
   for a team's own step), its environment, the pipeline action's name and run order;
 - what it runs: ``spec``, the buildspec (``provisioner.delivery.buildspecs``), whose terraform commands
   come from ``provisioner.delivery.terraform``;
@@ -38,7 +38,7 @@ class BuildStep:
     """One CodeBuild step of a pipeline."""
 
     kind: str
-    """What the step is: synth, plan, apply, pr-synth, pr-plan, pr-comment, or team (a team's own step)."""
+    """What the step is: synth, plan, apply, pr-synth, pr-plan, pr-comment, drift, or team (a team's own step)."""
     key: str
     """The project's name part: ``kind``, or ``step-<name>`` for a team step."""
     environment: str | None
@@ -95,6 +95,21 @@ def synth_step() -> BuildStep:
     )  # fmt: skip
 
 
+def drift_step(project: ProjectConfig) -> BuildStep:
+    """The drift pipeline's plan of every workload stack, read-only, reporting to the notifications topic."""
+    return BuildStep(
+        kind="drift", key="drift-plan", environment=None, action_name="Detect-drift", role_id="drift-build-role",
+        spec=buildspecs.drift_spec(project.naming.notifications_topic_arn),
+        description="Plans every workload stack through its read-only plan role and reports drift; never applies, never locks",
+        inputs=(SYNTH_ARTIFACT,),
+    )  # fmt: skip
+
+
+def drift_steps(project: ProjectConfig) -> list[BuildStep]:
+    """The drift pipeline's builds (none when ``drift_schedule`` is off): the release's Synth, then the plans."""
+    return [synth_step(), drift_step(project)] if project.devops.drift_schedule else []
+
+
 def plan_step(project: ProjectConfig, environment: EnvironmentConfig) -> BuildStep:
     stack = environment.workload_stack
     return BuildStep(
@@ -120,7 +135,10 @@ def team_step(project: ProjectConfig, environment: EnvironmentConfig, step: Step
     return BuildStep(
         kind="team", key=f"{TEAM_STEP_PREFIX}{step.name}", environment=environment.name,
         action_name=f"{step.name}-{environment.name}", role_id=f"step-role-{environment.name}-{step.name}",
-        spec=buildspecs.team_spec(environment.name, environment.workload_stack, project.plan_role_arn(environment), step.commands),
+        spec=buildspecs.team_spec(
+            environment.name, environment.workload_stack, environment.region, project.plan_role_arn(environment),
+            environment.deployment_role.external_id, step.commands,
+        ),
         description=f"{environment.name}: the team's step {step.name} ({step.when}); reads the workload account through the plan role",
         inputs=(SYNTH_ARTIFACT,), run_order=run_order, timeout_minutes=step.timeout_minutes,
     )  # fmt: skip
@@ -138,6 +156,13 @@ def environment_steps(project: ProjectConfig, environment: EnvironmentConfig) ->
     steps.append(apply_step(project, environment, order))
     steps += [team_step(project, environment, s, order + 1) for s in after]
     return steps
+
+
+def steps_of(steps: list[BuildStep], when: str) -> list[BuildStep]:
+    """The team's steps among ``steps`` that run ``when`` (``before-apply``, ``after-apply``) the apply."""
+    apply_order = next(step.run_order for step in steps if step.kind == "apply")
+    before = when == "before-apply"
+    return [step for step in steps if step.kind == "team" and (step.run_order < apply_order) == before]
 
 
 def release_steps(project: ProjectConfig) -> list[BuildStep]:

@@ -17,6 +17,9 @@ INIT_LOCKED = (*INIT, "-lockfile=readonly")
 PLAN = ("terraform", "plan", "-input=false", "-no-color", "-lock-timeout=5m", f"-out={PLAN_FILE}")
 PLAN_WITHOUT_LOCK = ("terraform", "plan", "-input=false", "-no-color", "-lock=false", f"-out={PLAN_FILE}")
 """A pull request's plan: it writes nothing, so it takes no state lock (its role could not write one)."""
+PLAN_DRIFT = (*PLAN_WITHOUT_LOCK, "-detailed-exitcode")
+"""A drift run's plan: no lock, and exit code 2 when anything would change (0: none, 1: failed)."""
+DRIFT_EXIT_CODE = 2
 SHOW_PLAN = ("terraform", "show", "-json", PLAN_FILE)
 """Its standard output is ``PLAN_JSON``, the input of ``provisioner plan-summary``."""
 APPLY_PLAN = ("terraform", "apply", "-input=false", "-no-color", "-lock-timeout=5m", PLAN_FILE)

@@ -39,7 +39,7 @@ from provisioner.configuration.naming import DEVOPS_STACK
 from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig, load
 from provisioner.configuration.target import DEVOPS_LOCAL_STATE_ENV, TARGET_ENV, Target
 from provisioner.delivery import buildspecs, terraform
-from provisioner.delivery.steps import environment_steps, release_steps
+from provisioner.delivery.steps import BuildStep, environment_steps, release_steps, steps_of
 from provisioner.errors import UserError
 from provisioner.local_aws import DEVOPS_ACCOUNT_ID
 from provisioner.operations import aws
@@ -224,12 +224,40 @@ class Demo:
                     "    APPROVED AUTOMATICALLY BY THE DEMO. In the pipeline a person reads the summary above and "
                     "approves in CodePipeline; Apply then applies exactly that saved plan."
                 )
+        for step in steps_of(environment_steps(self.project, environment), "before-apply"):
+            self.team_step(step)
         applying = {**self.env, buildspecs.ROLE_ENV: deployment_role}
         with self.progress.step(f"Apply-{environment.name}: terraform apply {terraform.PLAN_FILE} (the saved plan) through {deployment_role}"):
             started = time.monotonic()
             self.progress.run(f"apply {stack} init", terraform.INIT_LOCKED, cwd=stack_dir, env=applying)
             self.progress.run(f"apply {stack}", terraform.APPLY_PLAN, cwd=stack_dir, env=applying)
             report.seconds += time.monotonic() - started
+        for step in steps_of(environment_steps(self.project, environment), "after-apply"):
+            self.team_step(step)
+
+    def team_step(self, step: BuildStep) -> None:
+        """A team's step (a post-deploy check, for instance): its buildspec's commands in order, in the
+        repository with the synthesized output, with the build's variables; the first failing command
+        fails the step, as in CodeBuild, and the release stops before the next wave."""
+        assert self.target.endpoint is not None
+        variables = {
+            **self.env,
+            **step.spec.variables,
+            "CDKTF_OUTDIR": str(self.outdir),
+            "COMMIT_ID": "demo",
+            # The build's own AWS calls (boto3, the AWS CLI) reach the emulator; in CodeBuild they reach AWS.
+            "AWS_ENDPOINT_URL": self.target.endpoint,
+            # `python3` in a command is the one with the product's dependencies, as in the build image.
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{self.env.get('PATH', '')}",
+        }
+        with self.progress.step(f"{step.action_name}: the team's step, as {step.project_name(self.project.naming)} runs it"):
+            for command in step.spec.build:
+                try:
+                    output = self.progress.run(step.action_name, ["bash", "-c", command], cwd=REPO_ROOT, env=variables)
+                except StepFailed as failed:
+                    raise StepFailed(f"{failed}; the release stops here, before the next wave, as the pipeline's does") from None
+                for line in output.output.rstrip().splitlines():
+                    self.progress.say(f"    {line}")
 
     def verify(self) -> None:
         with self.progress.step("check with boto3 that every resource is in its account"):

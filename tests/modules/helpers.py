@@ -173,6 +173,16 @@ def release_project_names(project: ProjectConfig) -> list[str]:
     return names + [team_step_project(project, env, step) for env, step in team_steps(project)]
 
 
+def drift_project_names(project: ProjectConfig) -> list[str]:
+    """The scheduled drift run's own CodeBuild project (its Synth is the release's); none when it is off."""
+    return [f"{project.devops.name_prefix}-drift-plan"] if project.devops.drift_schedule else []
+
+
+def drift_role_arns(project: ProjectConfig) -> list[str]:
+    devops = project.devops
+    return [role_arn(devops.account_id, f"{devops.name_prefix}-drift-plan-build")] if devops.drift_schedule else []
+
+
 def pr_project_names(project: ProjectConfig) -> list[str]:
     """Pull-request CodeBuild projects, in the order the devops stack declares them."""
     prefix = project.devops.name_prefix

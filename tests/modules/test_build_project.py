@@ -19,6 +19,7 @@ from tests.modules.helpers import (
     at_path,
     comments_on_pull_requests,
     deployment_role_arn,
+    drift_project_names,
     plan_role_arn,
     plans_pull_requests,
     ref,
@@ -44,7 +45,9 @@ def expected_projects(synth) -> dict[str, tuple[str, str]]:
     for env, step in team_steps(synth.project):
         expected[team_step_project(synth.project, env, step)] = (
             f"step-role-{env.name}-{step.name}",
-            buildspecs.render(buildspecs.team_spec(env.name, env.workload_stack, plan_role_arn(synth.project, env), step.commands)),
+            buildspecs.render(buildspecs.team_spec(
+                env.name, env.workload_stack, env.region, plan_role_arn(synth.project, env), env.deployment_role.external_id, step.commands,
+            )),
         )
     if plans_pull_requests(synth.project):
         # Pull requests: their own projects and roles; the same synth and policy gate as releases.
@@ -55,6 +58,9 @@ def expected_projects(synth) -> dict[str, tuple[str, str]]:
         expected[f"{prefix}-pr-comment"] = (
             "pr-comment-build-role", buildspecs.pr_comment(devops.source.repository, devops.github_token_secret)
         )  # fmt: skip
+    for name in drift_project_names(synth.project):
+        topic = f"arn:aws:sns:{devops.region}:{devops.account_id}:{prefix}-delivery-events"
+        expected[name] = ("drift-build-role", buildspecs.render(buildspecs.drift_spec(topic)))
     return expected
 
 
@@ -252,3 +258,27 @@ def test_pull_request_projects_use_no_release_cache(any_synth) -> None:
             assert "cache" not in project, project["name"]
         elif project["name"].endswith("-synth"):
             assert project["cache"]["location"].startswith(f"{release_bucket}/"), project["name"]
+
+
+def test_builds_run_in_the_vpc_of_devops_hcl_and_pull_requests_in_their_own_subnets(token_synth) -> None:
+    vpc = token_synth.project.devops.build.vpc
+    for project in projects(token_synth).values():
+        expected = vpc.pull_request_subnet_ids if project["name"].startswith("tok-pr-") else vpc.subnet_ids
+        assert project["vpc_config"] == {
+            "vpc_id": "vpc-0a1b2c3d4e5f60718", "subnets": list(expected), "security_group_ids": ["sg-0a1b2c3d4e5f60719"],
+        }, project["name"]  # fmt: skip
+    assert {p["name"]: p["vpc_config"]["subnets"] for p in projects(token_synth).values()}["tok-pr-plan"] == ["subnet-0a1b2c3d4e5f60713"]
+
+
+def test_without_a_vpc_block_builds_use_codebuilds_network(synth) -> None:
+    for project in projects(synth).values():
+        assert "vpc_config" not in project, project["name"]
+
+
+def test_a_build_vpc_takes_what_codebuild_takes() -> None:
+    from modules.build_project import BuildVpc
+
+    with pytest.raises(ValueError, match="CodeBuild takes 1-16"):
+        BuildVpc(vpc_id="vpc-1", subnet_ids=[], security_group_ids=["sg-1"])
+    with pytest.raises(ValueError, match="CodeBuild takes 1-5"):
+        BuildVpc(vpc_id="vpc-1", subnet_ids=["subnet-1"], security_group_ids=[f"sg-{n}" for n in range(6)])

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from modules.delivery_pipeline import DeliveryPipelineProps
 from modules.pipeline_blueprint import CodeCommitSource, CodeStarSource, S3Source, source_revision
 from tests.modules.helpers import at_path, by_sid, ref, statements, team_step_project, team_steps
 
@@ -174,7 +175,8 @@ def test_an_s3_source_releases_its_object_version(s3_synth) -> None:
         variables = {v["name"]: v for v in json.loads(action["configuration"]["EnvironmentVariables"])}
         assert variables["COMMIT_ID"]["value"] == "#{SourceVariables.VersionId}", action["name"]
         count += 1
-    assert count == 1 + 2 * len(s3_synth.project.environments)
+    steps = sum(len(env.steps) for env in s3_synth.project.environments)
+    assert count == 1 + 2 * len(s3_synth.project.environments) + steps
     (approval,) = [a for stage in pipeline(s3_synth)[1]["stage"] for a in stage["action"] if a["category"] == "Approval"]
     assert "#{SourceVariables.VersionId}" in approval["configuration"]["CustomData"]
     assert "CommitId" not in json.dumps(pipeline(s3_synth)[1]), "the S3 source action emits no CommitId"
@@ -338,3 +340,51 @@ def test_pull_request_pipeline_plans_on_its_own_bucket_and_projects(request, syn
 def test_release_pipeline_runs_no_pull_request_project(synth) -> None:
     for _, action in build_actions(synth):
         assert "-pr-" not in action["configuration"]["ProjectName"], action["name"]
+
+
+# --- the scheduled drift run -----------------------------------------------------------------------
+def drift_pipeline(synth) -> dict:
+    return at_path(synth.stacks["devops"], "aws_codepipeline", "devops/drift-pipeline/pipeline")[1]
+
+
+@pytest.mark.parametrize(("synth_name", "expression"), [("example_synth", "rate(1 day)"), ("token_synth", "cron(0 6 ? * MON-FRI *)")])
+def test_the_drift_pipeline_runs_on_its_schedule_only(request, synth_name: str, expression: str) -> None:
+    """No push or pull-request trigger, no change detection: EventBridge starts it on devops.hcl's schedule."""
+    synth = request.getfixturevalue(synth_name)
+    prefix, devops = synth.project.devops.name_prefix, synth.stacks["devops"]
+    found = drift_pipeline(synth)
+    assert found["name"] == f"{prefix}-drift"
+    assert "trigger" not in found
+    (source_stage, synth_stage, drift_stage) = found["stage"]
+    assert source_stage["action"][0]["configuration"]["DetectChanges"] == "false"
+    assert [(a["name"], a["configuration"]["ProjectName"]) for a in synth_stage["action"]] == [("Synth", f"{prefix}-synth")]
+    assert [(a["name"], a["configuration"]["ProjectName"]) for a in drift_stage["action"]] == [("Detect-drift", f"{prefix}-drift-plan")]
+    assert found["variable"][0]["default_value"] == "schedule"
+    _, rule = at_path(devops, "aws_cloudwatch_event_rule", "devops/drift-pipeline/on-schedule")
+    assert (rule["name"], rule["schedule_expression"]) == (f"{prefix}-drift-on-schedule", expression)
+    _, target = at_path(devops, "aws_cloudwatch_event_target", "devops/drift-pipeline/on-schedule-target")
+    pipeline_id, _ = at_path(devops, "aws_codepipeline", "devops/drift-pipeline/pipeline")
+    assert target["arn"] == ref("aws_codepipeline", pipeline_id, "arn")
+
+
+def test_an_s3_drift_pipeline_does_not_poll(s3_synth) -> None:
+    (source_stage, *_) = drift_pipeline(s3_synth)["stage"]
+    assert source_stage["action"][0]["configuration"]["PollForSourceChanges"] == "false"
+    (release_source, *_) = pipeline(s3_synth)[1]["stage"]
+    assert release_source["action"][0]["configuration"]["PollForSourceChanges"] == "true"
+
+
+def test_drift_off_means_no_drift_pipeline_rule_or_build(alt_synth) -> None:
+    assert alt_synth.project.devops.drift_schedule is None
+    assert "-drift" not in json.dumps(alt_synth.stacks["devops"])
+
+
+def test_a_schedule_trigger_needs_an_expression_and_only_it_takes_one() -> None:
+    base = dict(
+        pipeline_name="p", role_arn="arn:aws:iam::111111111111:role/r", artifact_bucket_name="b", kms_key_arn="k",
+        account_id="111111111111", region="eu-west-1", source=S3Source(bucket="b", object_key="k.zip"), stages=[],
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="schedule_expression is required with the schedule trigger"):
+        DeliveryPipelineProps(**base, trigger="schedule")
+    with pytest.raises(ValueError, match="schedule_expression is required with the schedule trigger, and only with it"):
+        DeliveryPipelineProps(**base, schedule_expression="rate(1 day)")

@@ -19,6 +19,7 @@ from tests.modules.helpers import (
     apply_build_role_arn,
     as_list,
     at_path,
+    drift_role_arns,
     environment,
     path_of,
     plan_build_role_arn,
@@ -271,6 +272,7 @@ def test_plan_role_trust_is_the_devops_root_pinned_to_the_plan_builds(synth) -> 
         extra = [*env.deployment_role.extra_trusted_role_arns, *env.deployment_role.plan_trusted_role_arns]
         planners = [plan_build_role_arn(synth.project, env), *([pr_plan_build_role_arn(synth.project)] if plans_pull_requests(synth.project) else [])]
         planners += [team_step_role_arn(synth.project, e, step) for e, step in team_steps(synth.project) if e == env]
+        planners += drift_role_arns(synth.project)
         trusted = sorted([*planners, *extra])
         roots = sorted({root_arn(arn.split(":")[4]) for arn in trusted})
         assert statement["Principal"] == {"AWS": roots if len(roots) > 1 else roots[0]}
@@ -278,10 +280,15 @@ def test_plan_role_trust_is_the_devops_root_pinned_to_the_plan_builds(synth) -> 
         assert devops.account_id in json.dumps(statement["Principal"])
 
 
-def test_repo_plan_roles_trust_their_plan_build_and_the_pr_plan_build(example_synth) -> None:
+def test_repo_plan_roles_trust_their_plan_build_the_pr_plan_and_drift_builds_and_their_check(example_synth) -> None:
     conditions = [trust(plan_role(example_synth, env)[1])["Condition"]["ArnEquals"] for env in example_synth.project.environments]
     assert conditions == [
-        {"aws:PrincipalArn": [f"arn:aws:iam::111111111111:role/acme-platform-{role}" for role in (f"plan-build-{env}", "pr-plan-build")]}
+        {
+            "aws:PrincipalArn": [
+                f"arn:aws:iam::111111111111:role/acme-platform-{role}"
+                for role in ("drift-plan-build", f"plan-build-{env}", "pr-plan-build", f"step-bucket-check-build-{env}")
+            ]
+        }
         for env in ("dev", "staging", "prod")
     ]
 

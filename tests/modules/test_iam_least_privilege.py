@@ -29,6 +29,9 @@ from tests.modules.helpers import (
 PR_SYNTH_BUILD = "devops/pr-synth-build-role"
 PR_PLAN_BUILD = "devops/pr-plan-build-role"
 PR_COMMENT_BUILD = "devops/pr-comment-build-role"
+DRIFT_BUILD = "devops/drift-build-role"
+VPC_DESCRIBE = "DescribeBuildNetwork"
+"""The one statement on every resource: EC2's Describe actions take no other (builds in a VPC only)."""
 
 
 def environment_build_roles(synth) -> list[str]:
@@ -38,10 +41,11 @@ def environment_build_roles(synth) -> list[str]:
 def roles(synth) -> list[str]:
     """Construct paths of the devops stack's roles with an inline policy."""
     codecommit = ["devops/pipeline/start-role"] if synth.project.devops.source.type == "codecommit" else []
+    drift = [DRIFT_BUILD, "devops/drift-pipeline/start-role"] if synth.project.devops.drift_schedule else []
     return [
         "devops/pipeline-role", "devops/synth-build-role", *environment_build_roles(synth),
         *(f"devops/step-role-{env.name}-{step.name}" for env, step in team_steps(synth.project)),
-        *(f"devops/{suffix}-role" for suffix in pr_role_suffixes(synth.project)), *codecommit,
+        *(f"devops/{suffix}-role" for suffix in pr_role_suffixes(synth.project)), *codecommit, *drift,
     ]  # fmt: skip
 
 
@@ -116,6 +120,8 @@ def test_each_environment_build_role_assumes_exactly_its_environments_role_and_o
         expected[f"devops/step-role-{env.name}-{step.name}"] = [plan_role_arn(project, env)]
     if plans_pull_requests(project):
         expected[PR_PLAN_BUILD] = sorted(plan_role_arn(project, env) for env in project.environments)
+    if project.devops.drift_schedule:
+        expected[DRIFT_BUILD] = sorted(plan_role_arn(project, env) for env in project.environments)
     for role, policy in inline_policies(any_synth).items():
         assuming = [s for s in policy if any(a.startswith("sts:") for a in as_list(s["Action"]))]
         if role in expected:
@@ -128,8 +134,10 @@ def test_no_plan_build_names_a_deployment_role_even_by_pattern(any_synth) -> Non
     """Plans run before anyone approved: no deployment role ARN may appear in a plan build's policy."""
     deployers = {deployment_role_arn(env) for env in any_synth.project.environments}
     planners = [f"devops/plan-build-role-{env.name}" for env in any_synth.project.environments] + pr_roles(any_synth)
+    planners += [DRIFT_BUILD] if any_synth.project.devops.drift_schedule else []
     for role in planners:
-        named = {resource for statement in inline_policies(any_synth)[role] for resource in as_list(statement["Resource"])}
+        policy = [statement for statement in inline_policies(any_synth)[role] if statement["Sid"] != VPC_DESCRIBE]
+        named = {resource for statement in policy for resource in as_list(statement["Resource"])}
         assert not named & deployers, role
         assert not any(fnmatch.fnmatchcase(d, r) for r in named for d in deployers), role
 
@@ -149,6 +157,14 @@ def test_repo_build_roles_assume_written_out_roles(example_synth) -> None:
             "arn:aws:iam::333333333333:role/acme-platform-plan-staging",
             "arn:aws:iam::444444444444:role/acme-platform-plan-prod",
         ],
+        DRIFT_BUILD: [
+            "arn:aws:iam::222222222222:role/acme-platform-plan-dev",
+            "arn:aws:iam::333333333333:role/acme-platform-plan-staging",
+            "arn:aws:iam::444444444444:role/acme-platform-plan-prod",
+        ],
+        "devops/step-role-dev-bucket-check": ["arn:aws:iam::222222222222:role/acme-platform-plan-dev"],
+        "devops/step-role-staging-bucket-check": ["arn:aws:iam::333333333333:role/acme-platform-plan-staging"],
+        "devops/step-role-prod-bucket-check": ["arn:aws:iam::444444444444:role/acme-platform-plan-prod"],
     }
 
 
@@ -175,6 +191,9 @@ def test_no_identity_statement_allows_wildcard_actions_or_every_resource(any_syn
         for statement in policy:
             assert statement["Effect"] == "Allow", f"{role}: {statement['Sid']}"
             assert not any(is_wildcard_action(a) for a in as_list(statement["Action"])), f"{role}: {statement['Sid']}"
+            if statement["Sid"] == VPC_DESCRIBE:
+                assert all(a.startswith("ec2:Describe") for a in as_list(statement["Action"])), f"{role}: only describing takes every resource"
+                continue
             assert "*" not in as_list(statement["Resource"]), f"{role}: {statement['Sid']}"
             assert "NotAction" not in statement and "NotResource" not in statement
 
@@ -247,8 +266,13 @@ def test_pull_request_plans_read_every_workload_state_and_write_none(request: py
     ]
 
 
+def test_the_drift_run_reads_every_workload_state_like_pull_request_plans(example_synth) -> None:
+    policies = inline_policies(example_synth)
+    assert on_state(example_synth, policies[DRIFT_BUILD]) == on_state(example_synth, policies[PR_PLAN_BUILD])
+
+
 def test_no_other_role_touches_terraform_state(any_synth) -> None:
-    readers = {PR_PLAN_BUILD, *(f"devops/{kind}-build-role-{env.name}" for env in any_synth.project.environments for kind in ("plan", "apply"))}
+    readers = {PR_PLAN_BUILD, DRIFT_BUILD, *(f"devops/{kind}-build-role-{env.name}" for env in any_synth.project.environments for kind in ("plan", "apply"))}
     for role, policy in inline_policies(any_synth).items():
         if role not in readers:
             assert on_state(any_synth, policy) == [], f"{role} must not touch Terraform state"
@@ -362,8 +386,10 @@ def test_pr_comment_build_role_reads_pr_artifacts_writes_its_logs_and_reads_the_
     pr_bucket = f"arn:aws:s3:::{token_synth.project.naming.pr_artifact_bucket}"
     key = ref("aws_kms_key", at_path(token_synth.stacks["devops"], "aws_kms_key", "devops/artifacts/key/key")[0], "arn")
     policy = inline_policies(token_synth)[PR_COMMENT_BUILD]
+    # Its builds run in the VPC of devops.hcl: the network statements CodeBuild needs come before its logs'.
     assert [s["Sid"] for s in policy] == [
-        "ArtifactBucket", "ArtifactObjects", "ArtifactKey", "ReadPullRequestCommentToken", "OwnBuildLogs", "OwnBuildReports",
+        "ArtifactBucket", "ArtifactObjects", "ArtifactKey", "ReadPullRequestCommentToken",
+        VPC_DESCRIBE, "BuildNetworkInterface", "BuildNetworkInterfaceForCodeBuild", "OwnBuildLogs", "OwnBuildReports",
     ]  # fmt: skip
     by_sid = {s["Sid"]: s for s in policy}
     assert (by_sid["ArtifactBucket"]["Resource"], by_sid["ArtifactObjects"]["Resource"]) == (pr_bucket, f"{pr_bucket}/*")
@@ -432,6 +458,7 @@ def test_pipeline_role_starts_the_products_build_projects_and_no_others(any_synt
     (start,) = [s for s in inline_policies(any_synth)["devops/pipeline-role"] if "codebuild:StartBuild" in as_list(s["Action"])]
     patterns = [f"{prefix}-synth", f"{prefix}-plan-*", f"{prefix}-apply-*", *([f"{prefix}-step-*"] if team_steps(project) else [])]
     patterns += [f"{prefix}-pr-*"] if plans_pull_requests(project) else []
+    patterns += [f"{prefix}-drift-plan"] if project.devops.drift_schedule else []
     assert start["Resource"] == [project_arn(project, name) for name in patterns]
     built = [project_arn(project, p["name"]) for p in any_synth.stacks["devops"]["resource"]["aws_codebuild_project"].values()]
     for arn in built:
@@ -469,3 +496,25 @@ def test_workload_accounts_get_nothing_on_the_artifact_bucket_or_key(any_synth) 
         principals = json.dumps(statement.get("Principal", {}))
         for env in any_synth.project.environments:
             assert env.account_id not in principals, f"{name}: {statement['Sid']}"
+
+
+# --- builds in a VPC ----------------------------------------------------------------------------------
+def test_every_build_role_may_place_its_build_in_its_own_subnets_only(token_synth) -> None:
+    """What CodeBuild needs for a VPC build (AWS's CodeBuild VPC guide), interfaces created only in the build's subnets."""
+    vpc = token_synth.project.devops.build.vpc
+    arn = "arn:aws:ec2:eu-west-1:555555555555"
+    for role, policy in inline_policies(token_synth).items():
+        by = {s["Sid"]: s for s in policy}
+        if "start-role" in role or role == "devops/pipeline-role":
+            assert VPC_DESCRIBE not in by, role
+            continue
+        subnets = [f"{arn}:subnet/{s}" for s in (vpc.pull_request_subnet_ids if role.startswith("devops/pr-") else vpc.subnet_ids)]
+        assert by[VPC_DESCRIBE]["Resource"] == "*"
+        assert by["BuildNetworkInterface"]["Resource"] == [f"{arn}:network-interface/*", *subnets, f"{arn}:security-group/sg-0a1b2c3d4e5f60719"]
+        assert by["BuildNetworkInterfaceForCodeBuild"] == {
+            "Sid": "BuildNetworkInterfaceForCodeBuild",
+            "Effect": "Allow",
+            "Action": "ec2:CreateNetworkInterfacePermission",
+            "Resource": f"{arn}:network-interface/*",
+            "Condition": {"StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com"}, "ArnEquals": {"ec2:Subnet": subnets}},
+        }, role

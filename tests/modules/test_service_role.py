@@ -7,6 +7,8 @@ import pytest
 from modules.service_role import ServiceRoleProps
 from tests.modules.helpers import (
     at_path,
+    drift_project_names,
+    drift_role_arns,
     plans_pull_requests,
     pr_project_names,
     pr_role_suffixes,
@@ -29,6 +31,7 @@ def expected_trusts(synth) -> dict[str, tuple[str, list[str]]]:
     # and no environment's project can run as another environment's role.
     # CodeStar sources also get the pull-request plan pipeline, run by the same pipeline role.
     pipelines = [f"{prefix}-delivery", *([f"{prefix}-pr-plan"] if plans_pull_requests(project) else [])]
+    pipelines += [f"{prefix}-drift"] if devops.drift_schedule else []
     trusts = {
         "devops/synth-build-role": ("codebuild.amazonaws.com", [project_arn(project, f"{prefix}-synth")]),
         "devops/pipeline-role": ("codepipeline.amazonaws.com", [f"arn:aws:codepipeline:{region}:{account}:{name}" for name in pipelines]),
@@ -44,6 +47,9 @@ def expected_trusts(synth) -> dict[str, tuple[str, list[str]]]:
         trusts[f"devops/{suffix}-role"] = ("codebuild.amazonaws.com", [project_arn(project, own_project)])
     if devops.source.type == "codecommit":
         trusts["devops/pipeline/start-role"] = ("events.amazonaws.com", [f"arn:aws:events:{region}:{account}:rule/{prefix}-delivery-on-push"])
+    for name in drift_project_names(project):
+        trusts["devops/drift-build-role"] = ("codebuild.amazonaws.com", [project_arn(project, name)])
+        trusts["devops/drift-pipeline/start-role"] = ("events.amazonaws.com", [f"arn:aws:events:{region}:{account}:rule/{prefix}-drift-on-schedule"])
     return trusts
 
 
@@ -65,11 +71,16 @@ def test_repo_devops_stack_role_names_are_written_out(example_synth) -> None:
         "acme-platform-apply-build-prod",
         "acme-platform-apply-build-staging",
         "acme-platform-codepipeline",
+        "acme-platform-drift-plan-build",
+        "acme-platform-drift-start",
         "acme-platform-plan-build-dev",
         "acme-platform-plan-build-prod",
         "acme-platform-plan-build-staging",
         "acme-platform-pr-plan-build",
         "acme-platform-pr-synth-build",
+        "acme-platform-step-bucket-check-build-dev",
+        "acme-platform-step-bucket-check-build-prod",
+        "acme-platform-step-bucket-check-build-staging",
         "acme-platform-synth-build",
     ]
 
@@ -79,6 +90,8 @@ def test_token_devops_stack_role_names_are_written_out(token_synth) -> None:
     assert sorted(r["name"] for r in roles) == [
         "tok-apply-build-dev",
         "tok-codepipeline",
+        "tok-drift-plan-build",
+        "tok-drift-start",
         "tok-plan-build-dev",
         "tok-pr-comment-build",
         "tok-pr-plan-build",
@@ -130,7 +143,9 @@ def test_release_and_pull_request_build_roles_trust_disjoint_exact_project_sets(
     release_roles = {f"{prefix}-synth-build", *(f"{prefix}-{step}-build-{env.name}" for env in project.environments for step in ("plan", "apply"))}
     release_roles |= {team_step_role_arn(project, env, step).split("/")[-1] for env, step in team_steps(project)}
     pr_roles = {f"{prefix}-{suffix}" for suffix in pr_role_suffixes(project)}
-    assert set(trusts) == release_roles | pr_roles
+    drift_roles = {arn.split("/")[-1] for arn in drift_role_arns(project)}
+    assert set(trusts) == release_roles | pr_roles | drift_roles
+    assert {arn for role in drift_roles for arn in trusts[role]} == {project_arn(project, name) for name in drift_project_names(project)}
     release_arns = {arn for role in release_roles for arn in trusts[role]}
     pr_arns = {arn for role in pr_roles for arn in trusts[role]}
     assert release_arns == {project_arn(project, name) for name in release_project_names(project)}
@@ -156,7 +171,7 @@ def test_every_build_project_runs_as_a_role_that_trusts_exactly_that_side(any_sy
         assert project_arn(project, build["name"]) in source_arns, build["name"]
         assert ("-pr-" in role["name"]) == (build["name"] in pr_names), f"{build['name']} runs as {role['name']}"
         checked += 1
-    assert checked == len(release_project_names(project)) + len(pr_names)
+    assert checked == len(release_project_names(project)) + len(pr_names) + len(drift_project_names(project))
 
 
 # --- props validation --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from modules.pipeline_blueprint import CodeStarSource
 from provisioner.app import access
 from provisioner.configuration.naming import Naming, standard_tags
 from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
+from provisioner.delivery.steps import drift_step
 from tests.conftest import Synthesized
 from tests.modules.helpers import at_path
 from tests.permissions.evaluator import ALLOWED, DENIED, Case
@@ -80,6 +81,8 @@ class Matrix:
         self.services_act_for_the_devops_account_only()
         if self.pull_requests:
             self.pull_request_builds(envs)
+        if self.project.devops.drift_schedule:
+            self.drift_build(envs)
         return self.cases
 
     def codebuild_runs_each_build_as_its_own_role(self, env: EnvironmentConfig) -> None:
@@ -267,6 +270,36 @@ class Matrix:
             self.add(DENIED, f"{service} may not use the artifact key for another account", service, "kms:GenerateDataKey", self.artifact_key, context={"aws:SourceAccount": OTHER_ACCOUNT})
         # CloudWatch Logs' grant is conditioned on kms:EncryptionContext:aws:logs:arn, a key the evaluator ignores
         # (every kms:EncryptionContext:* key, 0.1.173): its shape is tested in tests/modules/test_artifact_store.py.
+
+    def drift_build(self, envs: list[EnvironmentConfig]) -> None:
+        """The scheduled drift run plans every stack read-only and reports to the topic: it can change nothing."""
+        step = drift_step(self.project)
+        me = self.role(self.naming.build_role(step.key))
+        project = self.naming.build_project(step.key)
+        self.add(ALLOWED, f"CodeBuild project {project} runs as the drift build role", "codebuild.amazonaws.com", "sts:AssumeRole", me,
+                 context={"aws:SourceAccount": self.devops, "aws:SourceArn": self.project_arn(project)})  # fmt: skip
+        self.add(DENIED, "the synth project may not run as the drift build role", "codebuild.amazonaws.com", "sts:AssumeRole", me,
+                 context={"aws:SourceAccount": self.devops, "aws:SourceArn": self.project_arn(self.naming.build_project("synth"))})  # fmt: skip
+        for env in envs:
+            stack = env.workload_stack
+            self.add(ALLOWED, f"the drift build assumes {env.name}'s plan role", me, "sts:AssumeRole", self.project.plan_role_arn(env), context=self.external_id(env))
+            self.add(DENIED, f"the drift build may not assume {env.name}'s deployment role", me, "sts:AssumeRole", self.project.deployment_role_arn(env), context=self.external_id(env))
+            self.add(ALLOWED, f"the drift build reads {stack}'s state", me, "s3:GetObject", self.state(stack), context=TLS)
+            self.add(DENIED, f"the drift build may not write {stack}'s state", me, "s3:PutObject", self.state(stack), context=TLS)
+            self.add(DENIED, f"the drift build may not take {stack}'s lock (it never locks)", me, "s3:PutObject", self.state(stack, lock=True), context=TLS)
+        self.add(ALLOWED, "the drift build reads the released synth output", me, "s3:GetObject", f"{self.artifacts}/drift/synth/a1", context=TLS)
+        self.add(DENIED, "the drift build may not write artifacts (saved plans wait there)", me, "s3:PutObject", f"{self.artifacts}/drift/synth/a1", context=SSE)
+        self.add(ALLOWED, "the drift build reports drift to the notifications topic", me, "sns:Publish", self.naming.notifications_topic_arn)
+        self.add(DENIED, "the drift build may not encrypt with the state key", me, "kms:GenerateDataKey", self.state_key)
+        self.add(DENIED, "the drift build may not read the devops stack's state", me, "s3:GetObject", self.state("devops"), context=TLS)
+        start = self.role(f"{self.naming.drift_pipeline}-start")
+        rule = f"arn:aws:events:{self.region}:{self.devops}:rule/{self.naming.drift_pipeline}-on-schedule"
+        self.add(ALLOWED, "the drift schedule's rule starts the drift pipeline with its role", "events.amazonaws.com", "sts:AssumeRole", start,
+                 context={"aws:SourceAccount": self.devops, "aws:SourceArn": rule})  # fmt: skip
+        self.add(DENIED, "another rule may not use the drift schedule's role", "events.amazonaws.com", "sts:AssumeRole", start,
+                 context={"aws:SourceAccount": self.devops, "aws:SourceArn": rule.replace("-on-schedule", "-other")})  # fmt: skip
+        self.add(ALLOWED, "the drift schedule's role starts the drift pipeline", start, "codepipeline:StartPipelineExecution", self.naming.drift_pipeline_arn)
+        self.add(DENIED, "the drift schedule's role may not start a release", start, "codepipeline:StartPipelineExecution", self.naming.pipeline_arn)
 
     def pull_request_builds(self, envs: list[EnvironmentConfig]) -> None:
         plan = self.role(self.naming.pr_plan_build_role)

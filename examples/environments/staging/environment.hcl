@@ -9,3 +9,11 @@ order      = 2
 bootstrap {
   profile = "acme-staging-admin"
 }
+
+# After the apply, the sample workload's post-deploy check (README, "Your infrastructure"): its data
+# bucket exists, is KMS-encrypted and versioned. It reads the account through the read-only plan role;
+# a failure stops the release before the next environment.
+step "bucket-check" {
+  when     = "after-apply"
+  commands = ["python3 -m pip install --quiet boto3", "python3 workloads/checks/data_bucket.py"]
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from cdktf_cdktf_provider_aws.codestarconnections_connection import CodestarconnectionsConnection
 
 from modules.artifact_store import ArtifactStore, ArtifactStoreProps
-from modules.build_project import BuildProject, BuildProjectProps
+from modules.build_project import BuildProject, BuildProjectProps, BuildVpc
 from modules.delivery_pipeline import DeliveryPipeline, DeliveryPipelineProps
 from modules.encrypted_bucket import EncryptedBucket, EncryptedBucketProps
 from modules.framework import Construct, Fn, TerraformLocal, TerraformOutput, TerraformStack
@@ -18,8 +18,8 @@ from provisioner.app.stacks.common import Target, aws_provider, use_remote_state
 from provisioner.app.stacks.pull_requests import declare_pull_request_plans
 from provisioner.configuration.naming import DEVOPS_STACK, standard_tags
 from provisioner.configuration.settings import ProjectConfig
-from provisioner.delivery.pipeline import delivery_stages
-from provisioner.delivery.steps import BuildStep, release_steps
+from provisioner.delivery.pipeline import delivery_stages, drift_stages
+from provisioner.delivery.steps import BuildStep, drift_step, release_steps
 
 # Construct ids of what `provisioner bootstrap-state` creates before the S3 backend can exist.
 STATE_CONSTRUCT_IDS = ("state-key", "state-bucket")
@@ -118,6 +118,8 @@ class DevOpsStack(TerraformStack):
                 partition=naming.partition,
             ),
         )
+        if devops.drift_schedule:
+            self._drift_pipeline(resources)
         if isinstance(resources.source, CodeStarSource):
             self.pr_pipeline = declare_pull_request_plans(
                 self,
@@ -131,6 +133,30 @@ class DevOpsStack(TerraformStack):
         TerraformOutput(self, "artifact_bucket_name", value=self.artifacts.bucket_name)
         TerraformOutput(self, "artifact_kms_key_arn", value=self.artifacts.key_arn)
         TerraformOutput(self, "notifications_topic_arn", value=self.notifications.topic_arn)
+
+    def _drift_pipeline(self, resources: access.Resources) -> None:
+        """The scheduled drift run: the release's Synth, then a read-only plan of every workload stack."""
+        project, devops, naming = self.project, self.project.devops, self.project.naming
+        step = drift_step(project)
+        self.projects[step.construct_id] = self._project(step)
+        self.drift_pipeline = DeliveryPipeline(
+            self,
+            "drift-pipeline",
+            DeliveryPipelineProps(
+                pipeline_name=naming.drift_pipeline,
+                role_arn=self.roles["pipeline-role"].role_arn,
+                artifact_bucket_name=self.artifacts.bucket_name,
+                kms_key_arn=self.artifacts.key_arn,
+                account_id=devops.account_id,
+                region=devops.region,
+                source=resources.source,
+                stages=drift_stages(project),
+                trigger="schedule",
+                schedule_expression=devops.drift_schedule,
+                partition=naming.partition,
+            ),
+        )
+        TerraformOutput(self, "drift_pipeline_name", value=self.drift_pipeline.pipeline_name)
 
     def _resources(self) -> access.Resources:
         """The ARNs the roles' policies name that only AWS knows: the keys, and a connection this stack creates."""
@@ -178,8 +204,14 @@ class DevOpsStack(TerraformStack):
                 timeout_minutes=step.timeout_minutes or build.timeout_minutes,
                 log_retention_days=build.log_retention_days,
                 cache_location=f"{naming.artifact_bucket}/build-cache/{step.key}" if step.cache else None,
+                vpc=self._vpc(step),
             ),
         )
+
+    def _vpc(self, step: BuildStep) -> BuildVpc | None:
+        vpc = self.project.devops.build.vpc
+        subnets = access.build_subnets(self.project, step)
+        return BuildVpc(vpc_id=vpc.vpc_id, subnet_ids=subnets, security_group_ids=vpc.security_group_ids) if vpc and subnets else None
 
 
 def service_role_props(spec: access.ServiceRoleSpec) -> ServiceRoleProps:
