@@ -7,7 +7,7 @@ from pathlib import Path
 from provisioner.app.synthesis import synthesize
 from provisioner.configuration.settings import load
 from provisioner.configuration.target import target_from_environment
-from provisioner.errors import UserError
+from provisioner.errors import UserError, error_lines
 from provisioner.paths import ENVIRONMENTS_DIR, REPO_ROOT
 
 
@@ -16,8 +16,7 @@ def main() -> int:
         project = load(ENVIRONMENTS_DIR)
         target = target_from_environment(os.environ)
     except UserError as error:
-        for line in str(error).splitlines():
-            print(line, file=sys.stderr)
+        print(*error_lines(error), sep="\n", file=sys.stderr)
         return error.exit_code
     stacks = synthesize(project, Path(os.environ.get("CDKTF_OUTDIR", REPO_ROOT / "cdktf.out")), target)
     print(f"synthesized {len(stacks)} stacks: {', '.join(stacks)}", file=sys.stderr)

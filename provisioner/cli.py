@@ -13,7 +13,7 @@ import importlib
 import os
 import sys
 
-from provisioner.errors import UserError
+from provisioner.errors import UserError, error_lines
 
 COMMAND_MODULES = (
     "provisioner.commands.check",
@@ -55,8 +55,7 @@ def main(argv: list[str] | None = None, modules: tuple[str, ...] = COMMAND_MODUL
     try:
         return int(args.func(args) or 0)
     except UserError as error:
-        for line in str(error).splitlines() or [type(error).__name__]:
-            print(f"provisioner: {line}", file=sys.stderr)
+        print(*error_lines(error), sep="\n", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("provisioner: interrupted", file=sys.stderr)

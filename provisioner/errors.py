@@ -22,3 +22,8 @@ class ConfigErrors(UserError):
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
         super().__init__("\n".join(self.problems))
+
+
+def error_lines(error: UserError) -> list[str]:
+    """What users see of ``error``: one ``provisioner: ...`` line per problem."""
+    return [f"provisioner: {line}" for line in str(error).splitlines() or [type(error).__name__]]
