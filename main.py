@@ -4,6 +4,7 @@ import os
 import sys
 from pathlib import Path
 
+from provisioner.app.error_output import error_stream
 from provisioner.app.synthesis import synthesize
 from provisioner.configuration.settings import load
 from provisioner.configuration.target import target_from_environment
@@ -16,7 +17,8 @@ def main() -> int:
         project = load(ENVIRONMENTS_DIR)
         target = target_from_environment(os.environ)
     except UserError as error:
-        print(*error_lines(error), sep="\n", file=sys.stderr)
+        with error_stream(os.environ) as stream:
+            print(*error_lines(error), sep="\n", file=stream)
         return error.exit_code
     stacks = synthesize(project, Path(os.environ.get("CDKTF_OUTDIR", REPO_ROOT / "cdktf.out")), target)
     print(f"synthesized {len(stacks)} stacks: {', '.join(stacks)}", file=sys.stderr)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -79,3 +80,25 @@ def test_main_rejects_bad_config_with_one_line_errors_and_keeps_output(tmp_path:
     ]
     assert (outdir / "keep.txt").read_text() == "earlier output"
 
+
+CDKTF = REPO_ROOT / "node_modules" / ".bin" / "cdktf"
+
+
+@pytest.mark.skipif(not CDKTF.exists(), reason="cdktf-cli is installed by make setup")
+def test_cdktf_synth_shows_each_config_error_once_with_the_prefix(tmp_path: Path) -> None:
+    """The cdktf CLI captures the app's output, echoes it as it comes and prints it again when the app fails."""
+    environments = tmp_path / "environments"
+    shutil.copytree(EXAMPLE_ENVIRONMENTS, environments)
+    prod = environments / "prod" / "environment.hcl"
+    prod.write_text(prod.read_text().replace('"444444444444"', '"4444"'))
+    env = dict(os.environ, PROVISIONER_ENVIRONMENTS=str(environments), CI="1")
+    result = subprocess.run(
+        [str(CDKTF), "synth", "--output", str(tmp_path / "cdktf.out")],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stderr  # the CLI's own code for any failed app
+    output = result.stdout + result.stderr
+    problem = 'environments/prod/environment.hcl: account_id "4444" must be 12 digits'
+    assert output.count(problem) == 1, output
+    assert f"provisioner: {problem}\n" in result.stderr
+    assert not (tmp_path / "cdktf.out" / "manifest.json").exists()
