@@ -16,11 +16,12 @@ def main() -> int:
     try:
         project = load(ENVIRONMENTS_DIR)
         target = target_from_environment(os.environ)
+        # Synthesis imports the team's workload code, which can fail as a user error too.
+        stacks = synthesize(project, Path(os.environ.get("CDKTF_OUTDIR", REPO_ROOT / "cdktf.out")), target)
     except UserError as error:
         with error_stream(os.environ) as stream:
             print(*error_lines(error), sep="\n", file=stream)
         return error.exit_code
-    stacks = synthesize(project, Path(os.environ.get("CDKTF_OUTDIR", REPO_ROOT / "cdktf.out")), target)
     print(f"synthesized {len(stacks)} stacks: {', '.join(stacks)}", file=sys.stderr)
     return 0
 

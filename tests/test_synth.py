@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -79,6 +80,22 @@ def test_main_rejects_bad_config_with_one_line_errors_and_keeps_output(tmp_path:
         'provisioner: environments/dev/environment.hcl: unknown field requires_aproval (did you mean "requires_approval"?)',
     ]
     assert (outdir / "keep.txt").read_text() == "earlier output"
+
+
+def test_main_reports_a_workload_that_cannot_be_imported_on_one_line(tmp_path: Path) -> None:
+    workload = tmp_path / "workload.hcl"
+    workload.write_text('entry = "tests.workloads.missing_dependency:define"\n')
+    environments = tmp_path / "environments"
+    shutil.copytree(EXAMPLE_ENVIRONMENTS, environments)
+    for inputs in environments.glob("*/environment.hcl"):  # the example's inputs are not declared here
+        inputs.write_text(re.sub(r"(?ms)^inputs = \{.*?^\}\n", "", inputs.read_text()))
+    env = dict(os.environ, PROVISIONER_ENVIRONMENTS=str(environments), PROVISIONER_WORKLOAD=str(workload), CDKTF_OUTDIR=str(tmp_path / "out"))
+    result = subprocess.run([sys.executable, str(REPO_ROOT / "main.py")], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr == (
+        f'provisioner: {workload}: entry "tests.workloads.missing_dependency:define": cannot import '
+        "tests.workloads.missing_dependency: No module named 'a_package_nobody_installed'\n"
+    )
 
 
 CDKTF = REPO_ROOT / "node_modules" / ".bin" / "cdktf"
