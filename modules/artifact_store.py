@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from modules import policy
+from modules import policy, validation
 from modules.encrypted_bucket import EncryptedBucket, EncryptedBucketProps
 from modules.framework import Construct
 from modules.kms_key import KmsKey, KmsKeyProps
@@ -41,7 +41,20 @@ class ArtifactStoreProps:
     Default: ``aws``."""
 
     def __post_init__(self) -> None:
+        validation.check_types(self)
+        validation.check(self, "region", validation.REGION)
         policy.check_partition("ArtifactStoreProps", self.partition, self.region)
+        validation.check(self, "bucket_name", validation.BUCKET_NAME)
+        validation.check(self, "key_alias", validation.KMS_ALIAS)
+        validation.check(self, "account_id", validation.ACCOUNT_ID)
+        other_accounts_only = validation.not_in_account(
+            self.account_id, "list only roles of other accounts (this account's roles need only an identity policy)"
+        )
+        for roles in ("read_write_role_arns", "read_role_arns"):
+            validation.check(self, roles, validation.ROLE_ARN, validation.in_partition(self.partition), other_accounts_only)
+        validation.check(self, "log_group_prefix", validation.LOG_GROUP_NAME)
+        for days in ("noncurrent_version_expiration_days", "expiration_days"):
+            validation.check(self, days, validation.at_least(1))
 
 
 class ArtifactStore(Construct):

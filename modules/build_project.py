@@ -18,7 +18,13 @@ from cdktf_cdktf_provider_aws.codebuild_project import (
     CodebuildProjectVpcConfig,
 )
 
+from modules import validation
 from modules.framework import Construct
+
+COMPUTE_TYPES = ("BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE", "BUILD_GENERAL1_XLARGE", "BUILD_GENERAL1_2XLARGE")
+"""The compute types of a Linux container build."""
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+"""The retention periods CloudWatch Logs accepts."""
 
 
 @dataclass(frozen=True)
@@ -55,13 +61,13 @@ class BuildProjectProps:
     description: str = ""
     """Shown in the CodeBuild console."""
     compute_type: str = "BUILD_GENERAL1_SMALL"
-    """CodeBuild compute type. Default: the smallest."""
+    """CodeBuild compute type, one of ``COMPUTE_TYPES``. Default: the smallest."""
     image: str = "aws/codebuild/standard:7.0"
     """Build image. Default: CodeBuild's standard image 7.0."""
     timeout_minutes: int = 60
     """Minutes a build may run (5-2160). Default: one hour."""
     log_retention_days: int = 365
-    """CloudWatch Logs retention of the build logs. Default: 365 days."""
+    """CloudWatch Logs retention of the build logs, one of the periods it accepts (``LOG_RETENTION_DAYS``). Default: 365 days."""
     environment_variables: Mapping[str, str] = field(default_factory=dict)
     """Plaintext variables (never secrets: use Secrets Manager references in the buildspec)."""
     cache_location: str | None = None
@@ -72,8 +78,15 @@ class BuildProjectProps:
     """Run the build in this VPC (its role then needs the EC2 permissions ``BuildVpc`` names). Default: CodeBuild's own network."""
 
     def __post_init__(self) -> None:
-        if not 5 <= self.timeout_minutes <= 2160:
-            raise ValueError(f"BuildProjectProps.timeout_minutes {self.timeout_minutes} must be 5-2160")
+        validation.check_types(self)
+        validation.check(self, "project_name", validation.PROJECT_NAME)
+        validation.check(self, "service_role_arn", validation.ROLE_ARN)
+        validation.check(self, "kms_key_arn", validation.KMS_KEY_ARN)
+        validation.check(self, "buildspec", validation.NOT_EMPTY)
+        validation.check(self, "compute_type", validation.one_of(COMPUTE_TYPES))
+        validation.check(self, "timeout_minutes", validation.between(5, 2160))
+        validation.check(self, "log_retention_days", validation.one_of(LOG_RETENTION_DAYS))
+        validation.check(self, "cache_location", validation.BUCKET_AND_PREFIX)
 
 
 class BuildProject(Construct):

@@ -26,7 +26,7 @@ from cdktf_cdktf_provider_aws.codepipeline import (
     CodepipelineVariable,
 )
 
-from modules import policy
+from modules import policy, validation
 from modules.framework import Construct
 from modules.pipeline_blueprint import (
     SOURCE_ACTION,
@@ -78,6 +78,14 @@ class DeliveryPipelineProps:
     Default: ``aws``."""
 
     def __post_init__(self) -> None:
+        validation.check_types(self)
+        validation.check(self, "region", validation.REGION)
+        policy.check_partition("DeliveryPipelineProps", self.partition, self.region)
+        validation.check(self, "pipeline_name", validation.PIPELINE_NAME)
+        validation.check(self, "role_arn", validation.ROLE_ARN, validation.in_partition(self.partition))
+        validation.check(self, "artifact_bucket_name", validation.BUCKET_NAME)
+        validation.check(self, "kms_key_arn", validation.KMS_KEY_ARN, validation.in_partition(self.partition))
+        validation.check(self, "account_id", validation.ACCOUNT_ID)
         if self.trigger not in ("push", "pull_request", "schedule"):
             raise ValueError(f'DeliveryPipelineProps.trigger "{self.trigger}" must be "push", "pull_request" or "schedule"')
         if (self.trigger == "schedule") != (self.schedule_expression is not None):
@@ -86,7 +94,6 @@ class DeliveryPipelineProps:
             raise ValueError("DeliveryPipelineProps: pull_request triggers need a CodeStar connection source")
         if self.execution_mode not in ("QUEUED", "SUPERSEDED", "PARALLEL"):
             raise ValueError(f'DeliveryPipelineProps.execution_mode "{self.execution_mode}" is not a CodePipeline mode')
-        policy.check_partition("DeliveryPipelineProps", self.partition, self.region)
 
 
 class DeliveryPipeline(Construct):

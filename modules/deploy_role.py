@@ -10,7 +10,7 @@ from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
-from modules import policy
+from modules import policy, validation
 from modules.framework import Construct
 
 ADMINISTRATOR_ACCESS = ":iam::aws:policy/AdministratorAccess"
@@ -41,14 +41,15 @@ class DeployRoleProps:
     reads of a read-only role. Each must have ``"Effect": "Deny"``. Default: none."""
 
     def __post_init__(self) -> None:
-        if not 1 <= len(self.role_name) <= 64:
-            raise ValueError(f'DeployRoleProps.role_name "{self.role_name}" must be 1-64 characters')
+        validation.check_types(self)
+        validation.check(self, "role_name", validation.ROLE_NAME)
         if not self.trusted_role_arns:
             raise ValueError("DeployRoleProps.trusted_role_arns needs at least one exact role ARN")
-        for arn in self.trusted_role_arns:
-            policy.account_of(arn)
-        if not 3600 <= self.max_session_duration <= 43200:
-            raise ValueError(f"DeployRoleProps.max_session_duration {self.max_session_duration} must be 3600-43200")
+        validation.check(self, "trusted_role_arns", validation.ROLE_ARN)
+        validation.check(self, "managed_policy_arns", validation.POLICY_ARN)
+        validation.check(self, "permissions_boundary_arn", validation.POLICY_ARN)
+        validation.check(self, "max_session_duration", validation.between(3600, 43200))
+        validation.check(self, "external_id", validation.EXTERNAL_ID)
         if any(arn.endswith(ADMINISTRATOR_ACCESS) for arn in self.managed_policy_arns) and not self.permissions_boundary_arn:
             raise ValueError("DeployRoleProps: AdministratorAccess needs a permissions_boundary_arn")
         for statement in self.deny_statements:

@@ -24,7 +24,7 @@ from cdktf_cdktf_provider_aws.s3_bucket_server_side_encryption_configuration imp
 )
 from cdktf_cdktf_provider_aws.s3_bucket_versioning import S3BucketVersioningA, S3BucketVersioningVersioningConfiguration
 
-from modules import policy
+from modules import policy, validation
 from modules.framework import Construct
 
 OBJECT_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
@@ -56,10 +56,13 @@ class EncryptedBucketProps:
     """Let ``terraform destroy`` delete a bucket that still holds objects. Default: off."""
 
     def __post_init__(self) -> None:
-        for arn in (*self.read_role_arns, *self.read_write_role_arns):
-            policy.account_of(arn)
-        if self.noncurrent_version_expiration_days < 1 or self.abort_incomplete_upload_days < 1 or (self.expiration_days or 1) < 1:
-            raise ValueError("EncryptedBucketProps: lifecycle days must be at least 1")
+        validation.check_types(self)
+        validation.check(self, "bucket_name", validation.BUCKET_NAME)
+        validation.check(self, "kms_key_arn", validation.KMS_KEY_ARN)
+        validation.check(self, "read_role_arns", validation.ROLE_ARN)
+        validation.check(self, "read_write_role_arns", validation.ROLE_ARN)
+        for days in ("noncurrent_version_expiration_days", "abort_incomplete_upload_days", "expiration_days"):
+            validation.check(self, days, validation.at_least(1))
 
 
 class EncryptedBucket(Construct):

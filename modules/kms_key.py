@@ -8,7 +8,7 @@ from typing import Sequence
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
 from cdktf_cdktf_provider_aws.kms_key import KmsKey as _KmsKeyResource
 
-from modules import policy
+from modules import policy, validation
 from modules.framework import Construct
 
 
@@ -33,14 +33,12 @@ class KmsKeyProps:
     Default: ``aws``."""
 
     def __post_init__(self) -> None:
-        if not self.alias.startswith("alias/") or self.alias.startswith("alias/aws/"):
-            raise ValueError(f'KmsKeyProps.alias "{self.alias}" must start with "alias/" (and not "alias/aws/")')
-        if not 7 <= self.deletion_window_in_days <= 30:
-            raise ValueError(f"KmsKeyProps.deletion_window_in_days {self.deletion_window_in_days} must be 7-30")
+        validation.check_types(self)
         policy.check_partition("KmsKeyProps", self.partition)
-        for arn in self.user_role_arns:
-            if policy.account_of(arn)[0] != self.partition:
-                raise ValueError(f'KmsKeyProps.user_role_arns: "{arn}" is not in the key\'s partition {self.partition}')
+        validation.check(self, "alias", validation.KMS_ALIAS)
+        validation.check(self, "account_id", validation.ACCOUNT_ID)
+        validation.check(self, "user_role_arns", validation.ROLE_ARN, validation.in_partition(self.partition))
+        validation.check(self, "deletion_window_in_days", validation.between(7, 30))
 
 
 class KmsKey(Construct):

@@ -16,7 +16,7 @@ from cdktf_cdktf_provider_aws.sns_topic import SnsTopic
 from cdktf_cdktf_provider_aws.sns_topic_policy import SnsTopicPolicy
 from cdktf_cdktf_provider_aws.sns_topic_subscription import SnsTopicSubscription
 
-from modules import policy
+from modules import policy, validation
 from modules.framework import Construct
 
 PIPELINE_EVENT = "CodePipeline Pipeline Execution State Change"
@@ -76,8 +76,17 @@ class PipelineNotificationsProps:
     Default: ``aws``."""
 
     def __post_init__(self) -> None:
+        validation.check_types(self)
+        validation.check(self, "region", validation.REGION)
+        policy.check_partition("PipelineNotificationsProps", self.partition, self.region)
+        validation.check(self, "topic_name", validation.TOPIC_NAME)
+        validation.check(self, "kms_key_arn", validation.KMS_KEY_ARN, validation.in_partition(self.partition))
         if not self.pipeline_names:
             raise ValueError("PipelineNotificationsProps.pipeline_names needs at least one pipeline")
+        validation.check(self, "pipeline_names", validation.PIPELINE_NAME)
+        validation.check(self, "account_id", validation.ACCOUNT_ID)
+        validation.check(self, "emails", validation.EMAIL)
+        validation.check(self, "alarm_pipeline_name", validation.PIPELINE_NAME)
         policy.check_partition("PipelineNotificationsProps", self.partition, self.region)
 
 

@@ -8,7 +8,7 @@ from typing import Sequence
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
 
-from modules import policy
+from modules import policy, validation
 from modules.framework import Construct
 
 
@@ -30,10 +30,13 @@ class ServiceRoleProps:
     """Shown in the IAM console."""
 
     def __post_init__(self) -> None:
-        if not 1 <= len(self.role_name) <= 64:
-            raise ValueError(f'ServiceRoleProps.role_name "{self.role_name}" must be 1-64 characters')
+        validation.check_types(self)
+        validation.check(self, "role_name", validation.ROLE_NAME)
+        validation.check(self, "service", validation.SERVICE_PRINCIPAL)
+        validation.check(self, "account_id", validation.ACCOUNT_ID)
         if not self.source_arns:
             raise ValueError(f"ServiceRoleProps({self.role_name}).source_arns needs at least one ARN")
+        validation.check(self, "source_arns", validation.ANY_ARN)
         for statement in self.statements:
             actions = _as_list(statement.get("Action"))
             resources = _as_list(statement.get("Resource"))

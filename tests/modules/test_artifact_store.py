@@ -124,7 +124,7 @@ def test_other_accounts_readers_only_read_and_writers_write(cross_account_store)
 def test_the_partition_must_be_the_regions(region: str, partition: str) -> None:
     from modules.artifact_store import ArtifactStoreProps
 
-    fields = {"bucket_name": "b", "key_alias": "alias/k", "account_id": "111111111111", "region": region}
+    fields = {"bucket_name": "acme-artifacts", "key_alias": "alias/k", "account_id": "111111111111", "region": region}
     assert ArtifactStoreProps(**fields, partition=partition).partition == partition
     with pytest.raises(ValueError) as error:
         ArtifactStoreProps(**fields)

@@ -185,7 +185,13 @@ def test_terraform_reads_the_buildspec_as_the_tests_assume(example_synth, tmp_pa
 @pytest.mark.parametrize("minutes", [4, 2161])
 def test_timeout_must_be_5_to_2160_minutes(minutes: int) -> None:
     with pytest.raises(ValueError) as error:
-        BuildProjectProps(project_name="p", service_role_arn="r", kms_key_arn="k", buildspec="b", timeout_minutes=minutes)
+        BuildProjectProps(
+            project_name="acme-synth",
+            service_role_arn="arn:aws:iam::111111111111:role/acme-synth-build",
+            kms_key_arn="arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            buildspec="version: 0.2\n",
+            timeout_minutes=minutes,
+        )
     assert str(error.value) == f"BuildProjectProps.timeout_minutes {minutes} must be 5-2160"
 
 

@@ -414,15 +414,15 @@ def test_administrator_access_is_refused_in_every_partition(partition: str) -> N
         ({"trusted_role_arns": []}, "DeployRoleProps.trusted_role_arns needs at least one exact role ARN"),
         (
             {"trusted_role_arns": ["arn:aws:iam::111111111111:role/*"]},
-            '"arn:aws:iam::111111111111:role/*" is not an exact IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>)',
+            'DeployRoleProps.trusted_role_arns[0] "arn:aws:iam::111111111111:role/*" is not an exact IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>, no wildcards)',
         ),
         (
             {"trusted_role_arns": ["arn:aws:iam::111111111111:root"]},
-            '"arn:aws:iam::111111111111:root" is not an exact IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>)',
+            'DeployRoleProps.trusted_role_arns[0] "arn:aws:iam::111111111111:root" is not an exact IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>, no wildcards)',
         ),
         ({"max_session_duration": 3599}, "DeployRoleProps.max_session_duration 3599 must be 3600-43200"),
         ({"max_session_duration": 43201}, "DeployRoleProps.max_session_duration 43201 must be 3600-43200"),
-        ({"role_name": "r" * 65}, f'DeployRoleProps.role_name "{"r" * 65}" must be 1-64 characters'),
+        ({"role_name": "r" * 65}, f'DeployRoleProps.role_name "{"r" * 65}" must be 1-64 characters of letters, digits and +=,.@_-'),
     ],
 )
 def test_invalid_props_are_refused_with_the_rule(overrides: dict, message: str) -> None:

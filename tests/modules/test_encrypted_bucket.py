@@ -216,14 +216,17 @@ def test_repo_pull_request_bucket_is_written_out(example_synth) -> None:
 
 
 # --- props validation --------------------------------------------------------------------------
+KEY_ARN = "arn:aws:kms:eu-west-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
 def test_grants_must_name_exact_role_arns() -> None:
     with pytest.raises(ValueError) as error:
-        EncryptedBucketProps(bucket_name="b", kms_key_arn="k", read_write_role_arns=["arn:aws:iam::222222222222:role/*"])
-    assert str(error.value) == '"arn:aws:iam::222222222222:role/*" is not an exact IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>)'
+        EncryptedBucketProps(bucket_name="acme-data", kms_key_arn=KEY_ARN, read_write_role_arns=["arn:aws:iam::222222222222:role/*"])
+    assert str(error.value) == 'EncryptedBucketProps.read_write_role_arns[0] "arn:aws:iam::222222222222:role/*" is not an exact IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>, no wildcards)'
 
 
 @pytest.mark.parametrize("field", ["noncurrent_version_expiration_days", "abort_incomplete_upload_days"])
 def test_lifecycle_days_must_be_positive(field: str) -> None:
     with pytest.raises(ValueError) as error:
-        EncryptedBucketProps(bucket_name="b", kms_key_arn="k", **{field: 0})
-    assert str(error.value) == "EncryptedBucketProps: lifecycle days must be at least 1"
+        EncryptedBucketProps(bucket_name="acme-data", kms_key_arn=KEY_ARN, **{field: 0})
+    assert str(error.value) == f"EncryptedBucketProps.{field} 0 must be at least 1"

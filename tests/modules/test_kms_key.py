@@ -81,7 +81,9 @@ def props(**overrides) -> KmsKeyProps:
 def test_alias_must_start_with_alias_and_not_name_an_aws_managed_key(alias: str) -> None:
     with pytest.raises(ValueError) as error:
         props(alias=alias)
-    assert str(error.value) == f'KmsKeyProps.alias "{alias}" must start with "alias/" (and not "alias/aws/")'
+    assert str(error.value) == (
+        f'KmsKeyProps.alias "{alias}" must start with "alias/" (and not "alias/aws/", which AWS reserves), then 1-250 letters, digits and /_-'
+    )
 
 
 @pytest.mark.parametrize("days", [6, 31, 0])
@@ -103,7 +105,7 @@ def test_deletion_window_bounds_are_accepted(days: int) -> None:
 def test_user_roles_must_be_exact_role_arns(arn: str) -> None:
     with pytest.raises(ValueError) as error:
         props(user_role_arns=[READER_A, arn])
-    assert str(error.value) == f'"{arn}" is not an exact IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>)'
+    assert str(error.value) == f'KmsKeyProps.user_role_arns[1] "{arn}" is not an exact IAM role ARN (arn:<partition>:iam::<12 digits>:role/<name>, no wildcards)'
 
 
 def test_partition_must_be_an_aws_partition() -> None:
@@ -116,4 +118,4 @@ def test_user_roles_must_be_in_the_keys_partition() -> None:
     assert props(partition="aws-cn", user_role_arns=["arn:aws-cn:iam::222222222222:role/reader"]).partition == "aws-cn"
     with pytest.raises(ValueError) as error:
         props(partition="aws-cn", user_role_arns=[READER_A])
-    assert str(error.value) == f"KmsKeyProps.user_role_arns: \"{READER_A}\" is not in the key's partition aws-cn"
+    assert str(error.value) == f'KmsKeyProps.user_role_arns[0] "{READER_A}" is not in the partition aws-cn (the partition field)'

@@ -214,8 +214,8 @@ def test_narrower_statements_are_accepted(statement: dict) -> None:
     ("overrides", "message"),
     [
         ({"source_arns": []}, "ServiceRoleProps(example-build).source_arns needs at least one ARN"),
-        ({"role_name": ""}, 'ServiceRoleProps.role_name "" must be 1-64 characters'),
-        ({"role_name": "r" * 65}, f'ServiceRoleProps.role_name "{"r" * 65}" must be 1-64 characters'),
+        ({"role_name": ""}, 'ServiceRoleProps.role_name "" must be 1-64 characters of letters, digits and +=,.@_-'),
+        ({"role_name": "r" * 65}, f'ServiceRoleProps.role_name "{"r" * 65}" must be 1-64 characters of letters, digits and +=,.@_-'),
     ],
 )
 def test_invalid_props_are_refused_with_the_rule(overrides: dict, message: str) -> None:
