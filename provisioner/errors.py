@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class UserError(Exception):
     """A problem with the user's input; ``str(error)`` is the whole message.
@@ -16,11 +18,35 @@ class UserError(Exception):
         self.exit_code = exit_code
 
 
+@dataclass(frozen=True)
+class Problem:
+    """One problem of the configuration: where it is and what is wrong, as ``provisioner check`` reports it."""
+
+    file: str | None
+    """Relative to the repository; None when no file holds the cause (an empty environment variable)."""
+    message: str
+    """Starts with the field when there is one: ``account_id "1234" must be 12 digits``."""
+    field: str | None = None
+    line: int | None = None
+    """None when the field is not written in the file (a required field left out)."""
+
+    def __str__(self) -> str:
+        if self.file is None:
+            return self.message
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.message}"
+
+    def as_json(self) -> dict[str, str | int | None]:
+        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}
+
+
 class ConfigErrors(UserError):
     """Every problem found in ``environments/``, reported together."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
+    def __init__(self, problems: list[Problem]) -> None:
+        self.details = list(problems)
+        self.problems = [str(problem) for problem in self.details]
+        """Each problem as one line, as printed: ``file:line: message``."""
         super().__init__("\n".join(self.problems))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -21,9 +22,9 @@ source {
 """
 
 
-def check(environments: Path) -> subprocess.CompletedProcess[str]:
+def check(environments: Path, *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "provisioner", "check", "--environments", str(environments)],
+        [sys.executable, "-m", "provisioner", "check", "--environments", str(environments), *options],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -49,12 +50,12 @@ def bad_environments(root: Path) -> Path:
 
 
 BAD_PROBLEMS = [
-    'environments/devops.hcl: region "eu-west-7" is not an AWS region code (did you mean "eu-west-3"?)',
-    'environments/dev/environment.hcl: account_id "1234\\n5678" must be 12 digits',
-    'environments/dev/environment.hcl: requires_approval must be true or false (unquoted), got string "true"',
+    'environments/devops.hcl:2: region "eu-west-7" is not an AWS region code (did you mean "eu-west-3"?)',
+    'environments/dev/environment.hcl:1: account_id "1234\\n5678" must be 12 digits',
+    'environments/dev/environment.hcl:3: requires_approval must be true or false (unquoted), got string "true"',
     "environments/qa: has no environment.hcl: every environment folder needs one",
-    'environments/staging/environment.hcl: unknown field deployment_role.nmae (did you mean "name"?)',
-    'environments/staging/environment.hcl: tags.team "<<EOT\\na\\nEOT": tag keys and values may hold only letters, digits, spaces and _.:/=+-@',
+    'environments/staging/environment.hcl:4: unknown field deployment_role.nmae (did you mean "name"?)',
+    'environments/staging/environment.hcl:7: tags.team "<<EOT\\na\\nEOT": tag keys and values may hold only letters, digits, spaces and _.:/=+-@',
 ]
 
 
@@ -100,6 +101,27 @@ def test_check_reports_every_problem_on_stderr_and_exits_2(tmp_path: Path) -> No
     assert sorted(line.removeprefix("provisioner: ") for line in lines) == sorted(BAD_PROBLEMS)
 
 
+def test_check_format_json_gives_file_line_field_and_message_of_every_problem(tmp_path: Path) -> None:
+    result = check(bad_environments(tmp_path), "--format", "json")
+    assert result.returncode == 2
+    assert result.stderr == ""
+    report = json.loads(result.stdout)
+    assert report["ok"] is False and report["warnings"] == []
+    assert {"file": "environments/dev/environment.hcl", "line": 1, "field": "account_id", "message": 'account_id "1234\\n5678" must be 12 digits'} in report["errors"]
+    assert {"file": "environments/qa", "line": None, "field": None, "message": "has no environment.hcl: every environment folder needs one"} in report["errors"]
+    assert sorted(
+        f"{error['file']}{'' if error['line'] is None else ':' + str(error['line'])}: {error['message']}" for error in report["errors"]
+    ) == sorted(BAD_PROBLEMS)
+
+
+def test_check_format_json_of_a_valid_configuration() -> None:
+    result = check(REPO_ENVIRONMENTS, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert (report["ok"], report["errors"], report["warnings"]) == (True, [], [])
+    assert [env["name"] for env in report["environments"]] == ["dev", "staging", "prod"]
+
+
 def test_check_reports_a_syntax_error_with_line_and_column(tmp_path: Path) -> None:
     environments = tmp_path / "environments"
     (environments / "dev").mkdir(parents=True)
@@ -107,7 +129,7 @@ def test_check_reports_a_syntax_error_with_line_and_column(tmp_path: Path) -> No
     (environments / "dev" / "environment.hcl").write_text('account_id = "222222222222"\nregion = = "eu-west-1"\n')
     result = check(environments)
     assert result.returncode == 2
-    assert result.stderr == "provisioner: environments/dev/environment.hcl: HCL syntax error at line 2, column 10: unexpected '='\n"
+    assert result.stderr == "provisioner: environments/dev/environment.hcl:2: HCL syntax error at column 10: unexpected '='\n"
 
 
 def test_check_reports_a_missing_folder(tmp_path: Path) -> None:

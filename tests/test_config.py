@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,12 @@ def _write(path: Path, text: str | bytes) -> None:
 
 
 def problems(environments: Path) -> list[str]:
-    """The problems ``load`` reports; each must be one line naming a file under environments/."""
+    """The problems ``load`` reports, each one line naming a file under environments/; without the
+    line numbers, which the tests under "Line numbers" check."""
+    return [without_line(line) for line in problems_with_lines(environments)]
+
+
+def problems_with_lines(environments: Path) -> list[str]:
     with pytest.raises(ConfigErrors) as caught:
         load(environments)
     lines = caught.value.problems
@@ -91,8 +97,18 @@ def problems(environments: Path) -> list[str]:
     return lines
 
 
+def without_line(problem: str) -> str:
+    return re.sub(r"^([^:]+):\d+: ", r"\1: ", problem)
+
+
 def only_problem(environments: Path) -> str:
     lines = problems(environments)
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def only_problem_with_line(environments: Path) -> str:
+    lines = problems_with_lines(environments)
     assert len(lines) == 1, lines
     return lines[0]
 
@@ -833,47 +849,47 @@ def test_valid_folder_names_at_the_limits(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 def test_syntax_error_reports_line_and_column(tmp_path: Path) -> None:
     text = 'account_id = "222222222222"\nregion = = "eu-west-1"\n'
-    line = only_problem(write_config(tmp_path, envs={"dev": text}))
-    assert line == f"{DEV_FILE}: HCL syntax error at line 2, column 10: unexpected '='"
+    line = only_problem_with_line(write_config(tmp_path, envs={"dev": text}))
+    assert line == f"{DEV_FILE}:2: HCL syntax error at column 10: unexpected '='"
 
 
 def test_syntax_error_unexpected_character(tmp_path: Path) -> None:
     text = 'account_id = "222222222222"\nregion = "eu-west-1"\n  order ~ 1\n'
-    line = only_problem(write_config(tmp_path, envs={"dev": text}))
-    assert line.startswith(f"{DEV_FILE}: HCL syntax error at line 3, column ")
+    line = only_problem_with_line(write_config(tmp_path, envs={"dev": text}))
+    assert line.startswith(f"{DEV_FILE}:3: HCL syntax error at column ")
     assert "'~'" in line
 
 
 def test_unclosed_block(tmp_path: Path) -> None:
     text = 'account_id = "222222222222"\nregion = "eu-west-1"\ndeployment_role {\n  name = "x"\n'
-    line = only_problem(write_config(tmp_path, envs={"dev": text}))
-    assert line == f"{DEV_FILE}: HCL syntax error at line 5, column 1: unexpected end of file (an unclosed block, string or bracket?)"
+    line = only_problem_with_line(write_config(tmp_path, envs={"dev": text}))
+    assert line == f"{DEV_FILE}:5: HCL syntax error at column 1: unexpected end of file (an unclosed block, string or bracket?)"
 
 
 def test_unclosed_string(tmp_path: Path) -> None:
-    line = only_problem(write_config(tmp_path, envs={"dev": 'account_id = "2222'}))
-    assert line.startswith(f"{DEV_FILE}: HCL syntax error at line 1, column ")
+    line = only_problem_with_line(write_config(tmp_path, envs={"dev": 'account_id = "2222'}))
+    assert line.startswith(f"{DEV_FILE}:1: HCL syntax error at column ")
     assert line.endswith("unexpected end of file (an unclosed block, string or bracket?)")
 
 
 def test_file_that_is_a_list(tmp_path: Path) -> None:
-    line = only_problem(write_config(tmp_path, envs={"dev": '["a", "b"]\n'}))
-    assert line.startswith(f"{DEV_FILE}: HCL syntax error at line 1, column 1: unexpected ")
+    line = only_problem_with_line(write_config(tmp_path, envs={"dev": '["a", "b"]\n'}))
+    assert line.startswith(f"{DEV_FILE}:1: HCL syntax error at column 1: unexpected ")
 
 
 def test_json_file(tmp_path: Path) -> None:
-    line = only_problem(write_config(tmp_path, envs={"dev": '{"account_id": "222222222222"}\n'}))
-    assert line.startswith(f"{DEV_FILE}: HCL syntax error at line 1, column 1")
+    line = only_problem_with_line(write_config(tmp_path, envs={"dev": '{"account_id": "222222222222"}\n'}))
+    assert line.startswith(f"{DEV_FILE}:1: HCL syntax error at column 1")
 
 
 def test_not_utf8(tmp_path: Path) -> None:
-    line = only_problem(write_config(tmp_path, envs={"dev": b'account_id = "\xff\xfe"\nregion = "eu-west-1"\n'}))
+    line = only_problem_with_line(write_config(tmp_path, envs={"dev": b'account_id = "\xff\xfe"\nregion = "eu-west-1"\n'}))
     assert line == f"{DEV_FILE}: cannot read: not UTF-8 text"
 
 
 def test_nul_byte(tmp_path: Path) -> None:
-    line = only_problem(write_config(tmp_path, envs={"dev": b'account_id = "222222222222"\x00\nregion = "eu-west-1"\n'}))
-    assert line == f"{DEV_FILE}: HCL syntax error at line 1, column 28: unexpected '\\x00'"
+    line = only_problem_with_line(write_config(tmp_path, envs={"dev": b'account_id = "222222222222"\x00\nregion = "eu-west-1"\n'}))
+    assert line == f"{DEV_FILE}:1: HCL syntax error at column 28: unexpected '\\x00'"
 
 
 @pytest.mark.parametrize(
@@ -1108,6 +1124,51 @@ def test_a_connection_in_another_partition_is_refused(tmp_path: Path) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# Line numbers
+# --------------------------------------------------------------------------------------------
+def test_a_field_problem_names_the_line_of_the_field(tmp_path: Path) -> None:
+    text = '# dev\n\naccount_id = "1234"\nregion     = "eu-west-1"\nbootstrap {\n  profile = "admin"\n}\n'
+    assert problems_with_lines(write_config(tmp_path, envs={"dev": text})) == [f'{DEV_FILE}:3: account_id "1234" must be 12 digits']
+
+
+def test_nested_fields_list_items_and_map_keys_name_their_own_line(tmp_path: Path) -> None:
+    extra = (
+        "deployment_role {\n"  # line 3
+        '  name = "bad name"\n'  # 4
+        "  managed_policy_arns = [\n"  # 5
+        '    "arn:aws:iam::aws:policy/ReadOnlyAccess",\n'  # 6
+        '    "not-an-arn",\n'  # 7
+        "  ]\n"
+        "}\n"
+        "tags = {\n"  # 10
+        '  team = "a"\n'  # 11
+        '  "aws:x" = "b"\n'  # 12
+        "}\n"
+        'step "smoke" {\n'  # 14
+        '  when = "later"\n'  # 15
+        '  commands = ["true"]\n'
+        "}\n"
+    )
+    lines = problems_with_lines(write_config(tmp_path, envs={"dev": env_hcl(extra=extra)}))
+    assert sorted(line.split(": ", 1)[0] for line in lines) == [f"{DEV_FILE}:{n}" for n in (12, 15, 4, 7)], lines
+
+
+def test_a_missing_field_names_its_block_or_no_line(tmp_path: Path) -> None:
+    devops = 'account_id = "111111111111"\nregion = "eu-west-1"\nname_prefix = "acme"\n\nsource {\n  type = "codestar"\n}\n'
+    assert problems_with_lines(write_config(tmp_path, devops)) == [f"{DEVOPS_FILE}:5: source.repository is required"]
+    assert problems_with_lines(write_config(tmp_path / "2", 'region = "eu-west-1"\nname_prefix = "acme"\nsource {\n  type = "s3"\n  repository = "a.zip"\n  bucket = "acme-source"\n}\n')) == [
+        f"{DEVOPS_FILE}: account_id is required"
+    ]
+
+
+def test_problems_carry_file_line_field_and_message(tmp_path: Path) -> None:
+    with pytest.raises(ConfigErrors) as caught:
+        load(write_config(tmp_path, envs={"dev": env_hcl(account_id="1234")}))
+    (problem,) = caught.value.details
+    assert (problem.file, problem.line, problem.field, problem.message) == (DEV_FILE, 1, "account_id", 'account_id "1234" must be 12 digits')
+
+
+# --------------------------------------------------------------------------------------------
 # Every problem at once
 # --------------------------------------------------------------------------------------------
 def test_every_problem_in_every_file_is_reported_together(tmp_path: Path) -> None:
@@ -1125,7 +1186,7 @@ def test_every_problem_in_every_file_is_reported_together(tmp_path: Path) -> Non
         'environments/dev/environment.hcl: account_id "1234" must be 12 digits',
         'environments/staging/environment.hcl: unknown field ordr (did you mean "order"?)',
         'environments/staging/environment.hcl: requires_approval must be true or false (unquoted), got string "yes"',
-        "environments/prod/environment.hcl: HCL syntax error at line 2, column 10: unexpected '='",
+        "environments/prod/environment.hcl: HCL syntax error at column 10: unexpected '='",
         "environments/qa: has no environment.hcl: every environment folder needs one",
         'environments/qa-two/environment.hcl: bootstrap.role_arn "arn:aws:iam::666666666666:role/admin" is in account '
         "666666666666: the provider must act in this environment's account 555555555555",
@@ -1218,7 +1279,7 @@ def test_odd_environment_files_give_config_errors_or_load(tmp_path: Path) -> Non
             assert error.problems, text
             for line in error.problems:
                 assert len(line.splitlines()) == 1, (text, line)
-                assert line.startswith(("environments/dev/environment.hcl: ", "environments/devops.hcl: ")), (text, line)
+                assert without_line(line).startswith(("environments/dev/environment.hcl: ", "environments/devops.hcl: ")), (text, line)
         else:
             outcomes["loaded"] += 1
             assert project.environments[0].name == "dev"

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
 
-from provisioner.configuration.settings import load
+from provisioner.configuration.settings import Examination, ProjectConfig, examine
+from provisioner.errors import ConfigErrors
 from provisioner.paths import ENVIRONMENTS_DIR
 
 
@@ -15,19 +18,52 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="validate environments/ and workloads/workload.hcl (fast: no synthesis)",
         description=(
             "Read environments/devops.hcl, every environments/<name>/environment.hcl and workloads/workload.hcl "
-            "(PROVISIONER_WORKLOAD names another) and report every problem at once, one line each (file and field), "
-            "including what AWS would refuse (quotas, name lengths). Exit 0 when valid, 2 otherwise."
+            "(PROVISIONER_WORKLOAD names another) and report every problem at once, one line each (file:line and field), "
+            "including what AWS would refuse (quotas, name lengths, formats). Exit 0 when valid, 2 otherwise."
         ),
     )
     parser.add_argument("--environments", type=Path, default=ENVIRONMENTS_DIR, help="folder to read (default: %(default)s)")
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text",
+        help="json: one JSON object on stdout, {ok, errors, warnings, ...}, each problem with file, line, field and message",
+    )  # fmt: skip
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    project = load(args.environments)
-    print(f"{args.environments}: DevOps account {project.devops.account_id} ({project.devops.region}), prefix {project.devops.name_prefix}")
-    for wave, environments in enumerate(project.waves(), start=1):
-        for env in environments:
+    found = examine(args.environments)
+    if args.format == "json":
+        print(json.dumps(_report(found), indent=2))
+        return 0 if found.project else ConfigErrors.exit_code
+    for warning in found.warnings:
+        print(f"provisioner: warning: {warning}", file=sys.stderr)
+    if found.project is None:
+        raise ConfigErrors(list(found.errors))
+    _summary(args.environments, found.project)
+    return 0
+
+
+def _report(found: Examination) -> dict[str, object]:
+    """The machine-readable result: the same problems as the text lines, and what a valid configuration declares."""
+    report: dict[str, object] = {
+        "ok": found.project is not None,
+        "errors": [problem.as_json() for problem in found.errors],
+        "warnings": [problem.as_json() for problem in found.warnings],
+    }
+    if found.project is not None:
+        devops = found.project.devops
+        report["devops"] = {"account_id": devops.account_id, "region": devops.region, "name_prefix": devops.name_prefix}
+        report["environments"] = [
+            {"name": env.name, "account_id": env.account_id, "region": env.region, "order": env.order, "requires_approval": env.requires_approval}
+            for env in found.project.environments
+        ]
+    return report
+
+
+def _summary(environments: Path, project: ProjectConfig) -> None:
+    print(f"{environments}: DevOps account {project.devops.account_id} ({project.devops.region}), prefix {project.devops.name_prefix}")
+    for wave, members in enumerate(project.waves(), start=1):
+        for env in members:
             approval = ", approval required" if env.requires_approval else ""
             steps = "".join(f", step {step.name} ({step.when})" for step in env.steps)
             print(f"  wave {wave} (order {env.order}): {env.name} -> account {env.account_id} {env.region}{approval}{steps}")
@@ -37,4 +73,3 @@ def run(args: argparse.Namespace) -> int:
     else:
         inputs = ", ".join(spec.name for spec in workload.inputs) or "none"
         print(f"  workload: {workload.entry} ({workload.file}), inputs: {inputs}")
-    return 0

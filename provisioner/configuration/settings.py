@@ -25,7 +25,7 @@ from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
 from provisioner.configuration.naming import Naming, aws_managed_policy_arn, bootstrap_stack, partition_of, workload_stack
-from provisioner.errors import ConfigErrors
+from provisioner.errors import ConfigErrors, Problem
 from provisioner.paths import REPO_ROOT, WORKLOAD_FILE, importable_repository
 
 DEVOPS_FILE = "devops.hcl"
@@ -483,11 +483,14 @@ class ProjectConfig:
 # Reading and checking
 # --------------------------------------------------------------------------------------------
 class _Problems:
-    """Collects one-line problems; each names the file relative to the repository."""
+    """Collects problems; each names the file relative to the repository, the field and its line."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.lines: list[str] = []
+        self.found: list[Problem] = []
+        self.warnings: list[Problem] = []
+        self.lines: dict[Path, dict[str, int]] = {}
+        """Per parsed file: the line each field, block, list item and map key starts on (``_line_index``)."""
 
     def rel(self, path: Path) -> str:
         try:
@@ -495,10 +498,35 @@ class _Problems:
         except ValueError:
             return path.as_posix()
 
-    def add(self, path: Path, message: str) -> None:
+    def add(self, path: Path | None, message: str, field: str | None = None, *, line: int | None = None) -> None:
         # Values, keys and folder names are quoted as written; a line break in one (a "\n" escape,
         # a heredoc) must not split the problem over several lines.
-        self.lines.append(f"{self.rel(path)}: {message}".translate(LINE_BREAK_ESCAPES))
+        message = message.translate(LINE_BREAK_ESCAPES)
+        field = field.translate(LINE_BREAK_ESCAPES) if field else None
+        if line is None and path is not None:
+            line = self.line_of(path, field)
+        self.found.append(Problem(self.rel(path) if path is not None else None, message, field, line))
+
+    def warn(self, path: Path, message: str) -> None:
+        self.warnings.append(Problem(self.rel(path), message.translate(LINE_BREAK_ESCAPES)))
+
+    def line_of(self, path: Path, field: str | None) -> int | None:
+        """The line of ``field``, else of the nearest enclosing list, block or map written in the file."""
+        index = self.lines.get(path, {})
+        while field:
+            if field in index:
+                return index[field]
+            field = _enclosing(field)
+        return None
+
+
+def _enclosing(field: str) -> str:
+    """What holds ``field``: ``a.b[2]`` -> ``a.b`` -> ``a``; ``step "x".when`` -> ``step "x"`` -> ``step``."""
+    if field.endswith("]"):
+        return field[: field.rindex("[")]
+    if field.endswith('"'):
+        return field[: field.rindex(' "')] if ' "' in field else ""
+    return field.rpartition(".")[0]
 
 
 class _Fields:
@@ -514,19 +542,19 @@ class _Fields:
         return f"{self.where}{key}"
 
     def problem(self, key: str, message: str) -> None:
-        self.problems.add(self.path, f"{self.name(key)} {message}")
+        self.problems.add(self.path, f"{self.name(key)} {message}", self.name(key))
 
     def reject_unknown(self, allowed: tuple[str, ...]) -> None:
         for key in self.data:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1)
                 hint = f' (did you mean "{close[0]}"?)' if close else f" (allowed: {', '.join(allowed)})"
-                self.problems.add(self.path, f"unknown field {self.name(key)}{hint}")
+                self.problems.add(self.path, f"unknown field {self.name(key)}{hint}", self.name(key))
 
     def _get(self, key: str, required: bool) -> Any:
         if key not in self.data:
             if required:
-                self.problems.add(self.path, f"{self.name(key)} is required")
+                self.problems.add(self.path, f"{self.name(key)} is required", self.name(key))
             return None
         value = self.data[key]
         if value is None and required:
@@ -695,9 +723,9 @@ class _Fields:
                 continue
             (name, body), = item.items()
             if not label.fullmatch(name):
-                self.problems.add(self.path, f'{self.name(key)} "{name}": the name {rule}')
+                self.problems.add(self.path, f'{self.name(key)} "{name}": the name {rule}', f'{self.name(key)} "{name}"')
             elif name in (seen[0] for seen in found):
-                self.problems.add(self.path, f'{self.name(key)} "{name}" is given twice; give it once')
+                self.problems.add(self.path, f'{self.name(key)} "{name}" is given twice; give it once', f'{self.name(key)} "{name}"')
             else:
                 found.append((name, _Fields(body, self.path, self.problems, f'{self.name(key)} "{name}".')))
         return found
@@ -733,13 +761,14 @@ def _parse_hcl(path: Path, problems: _Problems) -> dict[str, Any] | None:
     unclosed = "unexpected end of file (an unclosed block, string or bracket?)"
     try:
         tree = parses_to_tree(text)
+        problems.lines[path] = _line_index(tree)
         _report_redefined(tree, path, problems)
         data = serialize(transform(tree), serialization_options=options)
     except UnexpectedEOF:
         problems.add(path, f"HCL syntax error: {unclosed}")
         return None
     except UnexpectedCharacters as error:
-        problems.add(path, f"HCL syntax error at line {error.line}, column {error.column}: unexpected character {error.char!r}")
+        problems.add(path, f"HCL syntax error at column {error.column}: unexpected character {error.char!r}", line=error.line)
         return None
     except UnexpectedInput as error:
         token = getattr(error, "token", None)
@@ -749,12 +778,72 @@ def _parse_hcl(path: Path, problems: _Problems) -> dict[str, Any] | None:
             shown = f"unexpected {str(token).strip().splitlines()[0][:40]!r}"
         else:
             shown = "unexpected end of line"
-        problems.add(path, f"HCL syntax error at line {error.line}, column {error.column}: {shown}")
+        problems.add(path, f"HCL syntax error at column {error.column}: {shown}", line=error.line)
         return None
     except Exception as error:  # python-hcl2 raises plain exceptions for some semantic errors
         problems.add(path, f"HCL error: {str(error).splitlines()[0] if str(error) else type(error).__name__}")
         return None
     return data
+
+
+def _line_index(tree: Any) -> dict[str, int]:
+    """The line each field starts on, named as problems name it: ``account_id``, ``deployment_role.name``,
+    ``step "smoke".when``, ``tags.team``, ``managed_policy_arns[1]``. python-hcl2 8 drops line numbers
+    when it serializes (its ``with_meta`` option does nothing), so they are read from its parse tree."""
+    from lark import Token, Tree
+
+    index: dict[str, int] = {}
+
+    def first_line(node: Any) -> int | None:
+        if isinstance(node, Token):
+            return node.line
+        return next((line for child in node.children if (line := first_line(child)) is not None), None)
+
+    def text(node: Any) -> str:
+        """An identifier or a quoted string as python-hcl2 serializes it (labels, map keys)."""
+        if isinstance(node, Token):
+            return str(node)
+        if node.data == "string":
+            return "".join(text(child) for child in node.children if isinstance(child, Tree))
+        return "".join(text(child) for child in node.children)
+
+    def value(node: Any, name: str) -> None:
+        while isinstance(node, Tree) and node.data == "expr_term" and len([c for c in node.children if isinstance(c, Tree)]) == 1:
+            node = next(c for c in node.children if isinstance(c, Tree))
+        if not isinstance(node, Tree):
+            return
+        if node.data == "tuple":
+            items = [child for child in node.children if isinstance(child, Tree) and child.data != "new_line_or_comment"]
+            for position, item in enumerate(items):
+                record(f"{name}[{position}]", item)
+                value(item, f"{name}[{position}]")
+        elif node.data == "object":
+            for element in (child for child in node.children if isinstance(child, Tree) and child.data == "object_elem"):
+                key, *_, item = [child for child in element.children if isinstance(child, Tree)]
+                record(f"{name}.{text(key)}", element)
+                value(item, f"{name}.{text(key)}")
+
+    def record(name: str, node: Any) -> None:
+        if (line := first_line(node)) is not None:
+            index.setdefault(name, line)
+
+    def body(node: Any, where: str) -> None:
+        for item in node.children:
+            if not isinstance(item, Tree) or item.data not in ("attribute", "block"):
+                continue
+            name = f"{where}{text(item.children[0])}"
+            record(name, item)
+            if item.data == "attribute":
+                value(item.children[-1], name)
+                continue
+            labels = [child for child in item.children[1:] if isinstance(child, Tree) and child.data != "body"]
+            if labels:
+                name = f'{name} "{text(labels[0])}"'
+                record(name, item)
+            body(next(child for child in item.children if isinstance(child, Tree) and child.data == "body"), f"{name}.")
+
+    body(tree.children[0] if tree.data == "start" else tree, "")
+    return index
 
 
 def _report_redefined(tree: Any, path: Path, problems: _Problems, where: str = "") -> None:
@@ -771,7 +860,7 @@ def _report_redefined(tree: Any, path: Path, problems: _Problems, where: str = "
         token = node.children[0].children[0]
         name, line = str(token), token.line
         if name in seen and "attribute" in (node.data, seen[name][0]):
-            problems.add(path, f"{where}{name} is set twice (lines {seen[name][1]} and {line}); keep one")
+            problems.add(path, f"{where}{name} is set twice (lines {seen[name][1]} and {line}); keep one", f"{where}{name}", line=line)
         seen.setdefault(name, (node.data, line))
         if node.data == "block":
             body = next(child for child in node.children if isinstance(child, Tree) and child.data == "body")
@@ -1107,7 +1196,7 @@ def _load_steps(f: _Fields) -> tuple[StepConfig, ...]:
         commands = block.read(STEP_FIELDS["commands"], required=False)  # a missing list is reported below, after the name's check
         timeout = block.read(STEP_FIELDS["timeout_minutes"])
         if name in RESERVED_STEP_NAMES:
-            f.problems.add(f.path, f'step "{name}": the name is one of the pipeline\'s own actions ({", ".join(RESERVED_STEP_NAMES)}); choose another')
+            f.problems.add(f.path, f'step "{name}": the name is one of the pipeline\'s own actions ({", ".join(RESERVED_STEP_NAMES)}); choose another', f'step "{name}"')
             continue
         if "commands" in block.data and not commands and not block.data["commands"]:
             block.problem("commands", "is empty: a step runs at least one command")
@@ -1136,19 +1225,21 @@ def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: d
         path = env_paths[env.name]
         role = env.deployment_role.name
         if len(role) > 64:
-            problems.add(path, f'deployment_role.name "{role}" is {len(role)} characters; IAM role names must be at most 64')
+            problems.add(path, f'deployment_role.name "{role}" is {len(role)} characters; IAM role names must be at most 64', "deployment_role.name")
         other = seen.setdefault((env.account_id, role.lower()), env.name)
         if other != env.name:
             problems.add(
                 path,
                 f'deployment_role.name "{role}" is also used by environment "{other}" in account {env.account_id}; '
                 "give one of them another name",
+                "deployment_role.name",
             )
         if (env.account_id, role.lower()) in plan_roles:
             problems.add(
                 path,
                 f'deployment_role.name "{role}" is the name of the read-only plan role of environment '
                 f'"{plan_roles[(env.account_id, role.lower())]}" in account {env.account_id}; choose another name',
+                "deployment_role.name",
             )
         state_role = env.bootstrap.state_role_arn
         if state_role and state_role.split(":")[4] != project.devops.account_id:
@@ -1156,6 +1247,7 @@ def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: d
                 path,
                 f'bootstrap.state_role_arn "{state_role}" is in account {state_role.split(":")[4]}: the state bucket is in '
                 f"the DevOps account {project.devops.account_id}",
+                "bootstrap.state_role_arn",
             )
         if any(arn.endswith(ADMIN_POLICY_ARN_SUFFIX) for arn in env.deployment_role.managed_policy_arns) and (
             env.deployment_role.permissions_boundary_arn is None
@@ -1164,6 +1256,7 @@ def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: d
                 path,
                 "deployment_role.managed_policy_arns grants AdministratorAccess without a permissions_boundary_arn; "
                 "set a boundary or use narrower policies",
+                "deployment_role.managed_policy_arns",
             )
 
 
@@ -1174,7 +1267,7 @@ def _check_partitions(project: ProjectConfig, devops_path: Path, env_paths: dict
 
     def check(path: Path, key: str, arn: str | None, region: str) -> None:
         if arn is not None and arn.split(":")[1] != partition:
-            problems.add(path, f'{key} "{arn}" is in the {arn.split(":")[1]} partition, but region {region} is in {partition}')
+            problems.add(path, f'{key} "{arn}" is in the {arn.split(":")[1]} partition, but region {region} is in {partition}', key)
 
     check(devops_path, "source.connection_arn", devops.source.connection_arn, devops.region)
     for env in project.environments:
@@ -1184,6 +1277,7 @@ def _check_partitions(project: ProjectConfig, devops_path: Path, env_paths: dict
                 path,
                 f'region "{env.region}" is in the {partition_of(env.region)} partition, but the DevOps region {devops.region} '
                 f"is in {partition}: a pipeline deploys only within its own partition",
+                "region",
             )
             continue
         role = env.deployment_role
@@ -1216,15 +1310,38 @@ def _role_name_clashes(project: ProjectConfig) -> list[tuple[str | None, str]]:
     return found
 
 
+@dataclass(frozen=True)
+class Examination:
+    """What ``provisioner check`` finds: the configuration when it is valid, every error and every warning."""
+
+    project: ProjectConfig | None
+    errors: tuple[Problem, ...]
+    warnings: tuple[Problem, ...] = ()
+
+
 def load(environments_dir: Path, *, repo_root: Path | None = None, workload_file: Path | None = None) -> ProjectConfig:
     """Read and check ``environments/`` and the team's workload file (default ``workloads/workload.hcl``);
     raise ``ConfigErrors`` with every problem found."""
+    found = examine(environments_dir, repo_root=repo_root, workload_file=workload_file)
+    if found.project is None:
+        raise ConfigErrors(list(found.errors))
+    return found.project
+
+
+def examine(environments_dir: Path, *, repo_root: Path | None = None, workload_file: Path | None = None) -> Examination:
+    """Read and check ``environments/`` and the team's workload file, collecting every problem."""
     environments_dir = Path(environments_dir)
     problems = _Problems((repo_root or environments_dir.parent).resolve())
-    environments_dir = environments_dir.resolve()
+    project = _read(environments_dir.resolve(), workload_file, problems)
+    if problems.found:
+        project = None
+    return Examination(project, tuple(problems.found), tuple(problems.warnings))
+
+
+def _read(environments_dir: Path, workload_file: Path | None, problems: _Problems) -> ProjectConfig | None:
     if not environments_dir.is_dir():
         problems.add(environments_dir, "is not a folder: it should hold devops.hcl and one folder per environment")
-        raise ConfigErrors(problems.lines)
+        return None
 
     devops_path = environments_dir / DEVOPS_FILE
     devops = _load_devops(devops_path, problems)
@@ -1255,17 +1372,15 @@ def load(environments_dir: Path, *, repo_root: Path | None = None, workload_file
         problems.add(environments_dir, "holds no environment folder: add environments/<name>/environment.hcl")
 
     if devops is None or workload is None:
-        raise ConfigErrors(problems.lines)
+        return None
     environments.sort(key=lambda env: (env.order, env.name))
     project = ProjectConfig(devops=devops, environments=tuple(environments), workload=workload)
     _check_derived_names(project, devops_path, env_paths, problems)
     _check_partitions(project, devops_path, env_paths, problems)
-    if not problems.lines:
+    if not problems.found:
         # Sizes are measured on a configuration that is otherwise right (imported here: it needs this module).
         from provisioner.configuration import quotas
 
         for environment, message in (*_role_name_clashes(project), *quotas.problems(project)):
             problems.add(env_paths[environment] if environment else devops_path, message)
-    if problems.lines:
-        raise ConfigErrors(problems.lines)
     return project
