@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -60,3 +61,13 @@ def test_cli_writes_the_config_where_asked(tmp_path: Path) -> None:
     )  # fmt: skip
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+    assert bad.stderr.startswith(f"provisioner: --mirror {tmp_path / 'nope'}: no registry.terraform.io/"), bad.stderr
+
+
+def test_a_bad_mirror_variable_is_reported_as_the_variable(tmp_path: Path) -> None:
+    bad = subprocess.run(
+        [sys.executable, "-m", "provisioner", "terraform-config", "--output", str(tmp_path / "rc")],
+        capture_output=True, text=True, check=False, env={**os.environ, terraform_rc.MIRROR_ENV: str(tmp_path / "nope")},
+    )  # fmt: skip
+    assert bad.returncode == 2
+    assert bad.stderr.startswith(f"provisioner: {terraform_rc.MIRROR_ENV}={tmp_path / 'nope'}: no registry.terraform.io/"), bad.stderr

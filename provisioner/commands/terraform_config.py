@@ -27,7 +27,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    mirror = terraform_rc.find_mirror(args.mirror or os.environ.get(terraform_rc.MIRROR_ENV))
+    if args.mirror:
+        mirror = terraform_rc.find_mirror(args.mirror, f"--mirror {args.mirror}")
+    else:
+        named = os.environ.get(terraform_rc.MIRROR_ENV)
+        mirror = terraform_rc.find_mirror(named, f"{terraform_rc.MIRROR_ENV}={named}")
     changed = terraform_rc.write(args.output, mirror)
     source = f"filesystem mirror {mirror}" if mirror else "public registry (no mirror found)"
     print(f"terraform CLI config {args.output}: {'written' if changed else 'unchanged'}, providers from {source}")

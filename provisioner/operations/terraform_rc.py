@@ -33,13 +33,15 @@ def is_mirror(folder: Path) -> bool:
     return provider.is_dir() and any(child.is_dir() for child in provider.iterdir())
 
 
-def find_mirror(named: str | None = None) -> Path | None:
-    """The mirror to use: the one named (must be valid), else the first candidate found, else None."""
+def find_mirror(named: str | None = None, written: str | None = None) -> Path | None:
+    """The mirror to use: the one named (must be valid), else the first candidate found, else None.
+
+    ``written`` is how the user named it (``--mirror /x`` or ``PROVISIONER_PROVIDER_MIRROR=/x``), for the message."""
     if named:
         folder = Path(named).expanduser().resolve()
         if not is_mirror(folder):
             raise UserError(
-                f"{MIRROR_ENV}={named}: no {AWS_PROVIDER_SOURCE}/<version>/ folder inside; "
+                f"{written or named}: no {AWS_PROVIDER_SOURCE}/<version>/ folder inside; "
                 "point it at the folder that holds registry.terraform.io/"
             )
         return folder
