@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 REPO_ROOT = Path(os.environ.get("PROVISIONER_ROOT", Path(__file__).resolve().parent.parent))
-ENVIRONMENTS_DIR = Path(os.environ.get("PROVISIONER_ENVIRONMENTS", REPO_ROOT / "environments"))
+ENVIRONMENTS_VARIABLE = "PROVISIONER_ENVIRONMENTS"
+ENVIRONMENTS_DIR = Path(os.environ.get(ENVIRONMENTS_VARIABLE, REPO_ROOT / "environments"))
 """The environments folder; ``PROVISIONER_ENVIRONMENTS`` points the app at another one (the demo does)."""
 WORKLOAD_FILE = Path(os.environ.get("PROVISIONER_WORKLOAD", REPO_ROOT / "workloads" / "workload.hcl"))
 """The team's workload definition (which code declares the workload stacks, which inputs environments

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -138,6 +139,21 @@ def test_check_reports_a_missing_folder(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("provisioner: environments: is not a folder")
     assert len(result.stderr.splitlines()) == 1
+
+
+def test_an_empty_environments_variable_is_one_problem_about_the_variable(tmp_path: Path) -> None:
+    for name in ("a", "b", "Not_An_Environment"):
+        (tmp_path / name).mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "provisioner", "check"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        env={**os.environ, "PYTHONPATH": str(REPO), "PROVISIONER_ENVIRONMENTS": ""},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr == (
+        "provisioner: PROVISIONER_ENVIRONMENTS is set but empty: unset it to read environments/ of the repository, "
+        "or set it to the folder to read\n"
+    )
 
 
 def test_loading_the_config_does_not_import_the_provider_bindings() -> None:

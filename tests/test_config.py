@@ -821,6 +821,12 @@ def test_no_environments(tmp_path: Path) -> None:
     assert line == "environments: holds no environment folder: add environments/<name>/environment.hcl"
 
 
+def test_a_devops_file_that_is_a_folder_is_reported_as_a_folder_once(tmp_path: Path) -> None:
+    environments = write_config(tmp_path, devops=None)
+    (environments / "devops.hcl").mkdir()
+    assert only_problem(environments) == "environments/devops.hcl: is a folder: it must be a file describing the DevOps account (see README, 'Environment format')"
+
+
 def test_missing_devops_file(tmp_path: Path) -> None:
     line = only_problem(write_config(tmp_path, devops=None))
     assert line == "environments/devops.hcl: is missing: it describes the DevOps account (see README, 'Environment format')"
@@ -926,16 +932,11 @@ def test_role_name_of_64_is_accepted(tmp_path: Path) -> None:
     assert project.environments[0].deployment_role.name == name
 
 
-def test_name_prefix_that_makes_reserved_bucket_names(tmp_path: Path) -> None:
+def test_name_prefix_that_makes_reserved_bucket_names_is_one_problem_on_name_prefix(tmp_path: Path) -> None:
     devops = DEVOPS.replace('"acme"', '"xn--acme"')
-    lines = problems(write_config(tmp_path, devops))
-    assert lines == [
-        f'{DEVOPS_FILE}: name_prefix makes the state bucket name "xn--acme-tfstate-111111111111-eu-west-1", '
-        "which uses a prefix or suffix that S3 reserves",
-        f'{DEVOPS_FILE}: name_prefix makes the artifact bucket name "xn--acme-artifacts-111111111111-eu-west-1", '
-        "which uses a prefix or suffix that S3 reserves",
-        f'{DEVOPS_FILE}: name_prefix makes the pull-request artifact bucket name "xn--acme-pr-artifacts-111111111111-eu-west-1", '
-        "which uses a prefix or suffix that S3 reserves",
+    assert problems_with_lines(write_config(tmp_path, devops)) == [
+        f'{DEVOPS_FILE}:3: name_prefix "xn--acme" makes bucket names S3 refuses: "xn--acme-tfstate-111111111111-eu-west-1" '
+        "uses a prefix or suffix that S3 reserves"
     ]
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import os
 import re
 from dataclasses import dataclass, field
 from enum import Enum
@@ -26,7 +27,7 @@ from typing import Any, Callable, Mapping
 
 from provisioner.configuration.naming import Naming, aws_managed_policy_arn, bootstrap_stack, partition_of, workload_stack
 from provisioner.errors import ConfigErrors, Problem
-from provisioner.paths import REPO_ROOT, WORKLOAD_FILE, importable_repository
+from provisioner.paths import ENVIRONMENTS_DIR, ENVIRONMENTS_VARIABLE, REPO_ROOT, WORKLOAD_FILE, importable_repository
 
 DEVOPS_FILE = "devops.hcl"
 ENVIRONMENT_FILE = "environment.hcl"
@@ -890,6 +891,9 @@ def _check_bucket_name(name: str) -> str | None:
 
 
 def _load_devops(path: Path, problems: _Problems) -> DevOpsConfig | None:
+    if path.is_dir():
+        problems.add(path, "is a folder: it must be a file describing the DevOps account (see README, 'Environment format')")
+        return None
     if not path.is_file():
         problems.add(path, "is missing: it describes the DevOps account (see README, 'Environment format')")
         return None
@@ -1213,10 +1217,11 @@ def _load_steps(f: _Fields) -> tuple[StepConfig, ...]:
 def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: dict[str, Path], problems: _Problems) -> None:
     """Names the stacks will derive must be names AWS accepts; check them before synthesis."""
     naming = project.naming
-    buckets = ((naming.state_bucket, "state bucket"), (naming.artifact_bucket, "artifact bucket"), (naming.pr_artifact_bucket, "pull-request artifact bucket"))
-    for bucket, what in buckets:
+    # The bucket names differ only after the prefix: a prefix S3 refuses in one is one problem, not three.
+    for bucket in (naming.state_bucket, naming.artifact_bucket, naming.pr_artifact_bucket):
         if complaint := _check_bucket_name(bucket):
-            problems.add(devops_path, f'name_prefix makes the {what} name "{bucket}", which {complaint}')
+            problems.add(devops_path, f'name_prefix "{naming.prefix}" makes bucket names S3 refuses: "{bucket}" {complaint}', "name_prefix")
+            break
     # Role names each environment creates in its account: the deployment role and the read-only plan role.
     # IAM role names are case-insensitive: compare them lowercased.
     plan_roles = {(env.account_id, naming.plan_role(env.name).lower()): env.name for env in project.environments}
@@ -1332,6 +1337,10 @@ def examine(environments_dir: Path, *, repo_root: Path | None = None, workload_f
     """Read and check ``environments/`` and the team's workload file, collecting every problem."""
     environments_dir = Path(environments_dir)
     problems = _Problems((repo_root or environments_dir.parent).resolve())
+    if os.environ.get(ENVIRONMENTS_VARIABLE) == "" and environments_dir == ENVIRONMENTS_DIR:
+        # An empty value names the current folder: every folder in it would be reported as a bad environment.
+        problems.add(None, f"{ENVIRONMENTS_VARIABLE} is set but empty: unset it to read environments/ of the repository, or set it to the folder to read")
+        return Examination(None, tuple(problems.found))
     project = _read(environments_dir.resolve(), workload_file, problems)
     if problems.found:
         project = None
@@ -1351,7 +1360,8 @@ def _read(environments_dir: Path, workload_file: Path | None, problems: _Problem
 
     environments: list[EnvironmentConfig] = []
     env_paths: dict[str, Path] = {}
-    folders = sorted(p for p in environments_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    # devops.hcl written as a folder is reported once, by _load_devops, not also as a badly named environment.
+    folders = sorted(p for p in environments_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")) and p != devops_path)
     for folder in folders:
         if not ENVIRONMENT_NAME.fullmatch(folder.name):
             problems.add(
