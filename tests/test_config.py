@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.configuration import settings
+from provisioner.configuration import rules, settings
 from provisioner.configuration.naming import Naming
 from provisioner.configuration.settings import (
     DEFAULT_MANAGED_POLICIES,
@@ -716,7 +716,7 @@ def source_devops(body: str) -> str:
         ),
         (
             'type = "codestar"\nrepository = "acme/infra"\nbranch = "feature branch"',
-            'source.branch "feature branch" is not a valid git branch name',
+            'source.branch "feature branch" is not a git branch name of 1-255 characters',
         ),
         ('repository = "acme/infra"', "source.type is required"),
     ],
@@ -1305,3 +1305,148 @@ def test_odd_devops_files_give_config_errors_or_load(tmp_path: Path) -> None:
                 assert len(line.splitlines()) == 1, (text, line)
                 assert line.startswith("environments/"), (text, line)
     assert rejected >= len(texts) - 8  # the few harmless ones: empty additions, null or empty optional fields
+
+
+# --------------------------------------------------------------------------------------------
+# AWS rules check refuses before any synth (docs/configuration-rules.md lists them)
+# --------------------------------------------------------------------------------------------
+def tags_hcl(tags: dict[str, str]) -> str:
+    return "tags = {\n" + "".join(f'  "{key}" = "{value}"\n' for key, value in tags.items()) + "}\n"
+
+
+def test_more_tags_than_aws_allows_per_resource_are_refused_counting_the_products_own(tmp_path: Path) -> None:
+    """ManagedBy, Project and Environment go on every resource too: 47 of the team's own fit, 48 do not."""
+    load(write_config(tmp_path / "ok", envs={"dev": env_hcl(extra=tags_hcl({f"k{i}": "v" for i in range(47)}))}))
+    line = only_problem_with_line(write_config(tmp_path / "over", envs={"dev": env_hcl(extra=tags_hcl({f"k{i}": "v" for i in range(48)}))}))
+    assert line == (
+        f"{DEV_FILE}:3: tags has 48 tags; with the product's ManagedBy, Project and Environment that is 51 on every resource, "
+        "over AWS's 50 tags per resource"
+    )
+
+
+def test_tag_keys_that_differ_only_in_case_are_refused(tmp_path: Path) -> None:
+    lines = problems(write_config(tmp_path, envs={"dev": env_hcl(extra=tags_hcl({"Team": "a", "team": "b", "environment": "x"}))}))
+    assert lines == [
+        f'{DEV_FILE}: tags.team differs from tags.Team only in case: IAM tag keys are case-insensitive, keep one',
+        f'{DEV_FILE}: tags.environment differs from the product\'s tag Environment only in case: IAM tag keys are '
+        'case-insensitive; write "Environment" to replace the product\'s value, or choose another key',
+    ]
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        ({"k" * 129: "v"}, f'tags.{"k" * 129} tag keys must be 1-128 characters and must not start with aws:'),
+        ({"AWS:team": "v"}, "tags.AWS:team tag keys must be 1-128 characters and must not start with aws:"),
+        ({"team": "v" * 257}, "tags.team tag values must be at most 256 characters"),
+        ({"team": "a;b"}, 'tags.team "a;b": tag keys and values may hold only letters, digits, spaces and _.:/=+-@'),
+    ],
+)
+def test_tag_key_and_value_rules(tmp_path: Path, tags: dict[str, str], expected: str) -> None:
+    assert only_problem(write_config(tmp_path, DEVOPS + tags_hcl(tags))) == f"{DEVOPS_FILE}: {expected}"
+
+
+@pytest.mark.parametrize(
+    ("paths", "expected"),
+    [
+        ("[]", "source.trigger_paths is empty: leave it out to start a release on any change"),
+        (
+            "[" + ", ".join(f'"p{i}/**"' for i in range(9)) + "]",
+            "source.trigger_paths has 9 entries; CodePipeline git triggers take 1-8 file paths",
+        ),
+        ('["' + "a" * 256 + '"]', f'source.trigger_paths[0] "{"a" * 256}" must be 1-255 characters (a CodePipeline git trigger file path)'),
+        ('[""]', 'source.trigger_paths[0] "" must be 1-255 characters (a CodePipeline git trigger file path)'),
+    ],
+)
+def test_trigger_paths_follow_codepipeline_git_trigger_rules(tmp_path: Path, paths: str, expected: str) -> None:
+    devops = source_devops(f'type = "codestar"\nrepository = "acme/infra"\ntrigger_paths = {paths}')
+    assert only_problem(write_config(tmp_path, devops)) == f"{DEVOPS_FILE}: {expected}"
+
+
+def test_eight_trigger_paths_are_accepted(tmp_path: Path) -> None:
+    paths = "[" + ", ".join(f'"p{i}/**"' for i in range(8)) + "]"
+    project = load(write_config(tmp_path, source_devops(f'type = "codestar"\nrepository = "acme/infra"\ntrigger_paths = {paths}')))
+    assert len(project.devops.source.trigger_paths) == 8
+
+
+def test_more_than_twenty_managed_policies_are_refused_naming_the_quota(tmp_path: Path) -> None:
+    policies = ", ".join(f'"arn:aws:iam::222222222222:policy/p{i}"' for i in range(21))
+    line = only_problem_with_line(write_config(tmp_path, envs={"dev": env_hcl(extra=f"deployment_role {{\n  managed_policy_arns = [{policies}]\n}}\n")}))
+    assert line == (
+        f"{DEV_FILE}:4: deployment_role.managed_policy_arns has 21 policies; IAM attaches at most 10 managed policies "
+        "per role by default and 20 when the quota is raised: combine policies into fewer managed policies"
+    )
+
+
+def test_a_bootstrap_role_in_another_account_is_refused(tmp_path: Path) -> None:
+    extra = 'bootstrap {\n  role_arn = "arn:aws:iam::999999999999:role/admin"\n}\n'
+    line = only_problem_with_line(write_config(tmp_path, envs={"dev": env_hcl(extra=extra)}))
+    assert line == (
+        f'{DEV_FILE}:4: bootstrap.role_arn "arn:aws:iam::999999999999:role/admin" is in account 999999999999: '
+        "the provider must act in this environment's account 222222222222"
+    )
+
+
+def test_extra_trusted_roles_must_be_in_the_devops_account(tmp_path: Path) -> None:
+    extra = 'deployment_role {\n  extra_trusted_role_arns = ["arn:aws:iam::111111111111:role/ok", "arn:aws:iam::999999999999:role/break-glass"]\n}\n'
+    line = only_problem_with_line(write_config(tmp_path, envs={"dev": env_hcl(extra=extra)}))
+    assert line == (
+        f'{DEV_FILE}:4: deployment_role.extra_trusted_role_arns[1] "arn:aws:iam::999999999999:role/break-glass" is in account '
+        "999999999999: extra_trusted_role_arns are DevOps-account roles (111111111111); a role of another account goes in plan_trusted_role_arns"
+    )
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["a@example..com", ".a@example.com", "a.@example.com", "a..b@example.com", "a@-example.com", "a@example-.com", "a@.example.com",
+     "a@example.com.", "a@example", "a b@example.com", "a@exa_mple.com", f"{'a' * 65}@example.com", f"a@{'b' * 64}.com"],
+)  # fmt: skip
+def test_malformed_emails_are_refused(tmp_path: Path, email: str) -> None:
+    line = only_problem(write_config(tmp_path, DEVOPS + f'notification_emails = ["{email}"]\n'))
+    assert line == f'{DEVOPS_FILE}: notification_emails[0] "{email}" is not an email address'
+
+
+def test_ordinary_emails_are_accepted(tmp_path: Path) -> None:
+    emails = ["a@example.com", "first.last+tag@mail.example.co.uk", "ops-team@xn--bcher-kva.example", "o'brien@example.io"]
+    project = load(write_config(tmp_path, DEVOPS + "notification_emails = [" + ", ".join(f'"{e}"' for e in emails) + "]\n"))
+    assert project.devops.notification_emails == tuple(emails)
+
+
+def test_an_environment_role_named_like_a_devops_role_in_the_devops_account_is_refused(tmp_path: Path) -> None:
+    extra = 'deployment_role {\n  name = "acme-synth-build"\n}\n'
+    envs = {"dev": env_hcl(), "tools": env_hcl("111111111111", extra=extra), "broken": env_hcl(account_id="1")}
+    lines = problems_with_lines(write_config(tmp_path, envs=envs))
+    assert "environments/tools/environment.hcl:4: deployment_role.name \"acme-synth-build\" is a role the devops stack creates in account " \
+        "111111111111 (IAM role names are unique in an account); choose another name" in lines, lines
+
+
+def test_two_steps_whose_codebuild_projects_share_a_name_are_refused(tmp_path: Path) -> None:
+    """Step "a-b" of environment "c" and step "a" of environment "b-c" are both the project acme-step-a-b-c."""
+    def step(name: str) -> str:
+        return f'step "{name}" {{\n  when = "after-apply"\n  commands = ["true"]\n}}\n'
+
+    envs = {"c": env_hcl(extra=step("a-b")), "b-c": env_hcl("333333333333", extra=step("a"))}
+    assert problems(write_config(tmp_path, envs=envs)) == [
+        'environments/c/environment.hcl: step "a-b": its CodeBuild project acme-step-a-b-c in account 111111111111 '
+        'is also the project of step "a" of environment b-c; rename one of the steps'
+    ]
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    import time
+
+    padding = "# " + "x" * 98 + "\n"
+    environments = write_config(tmp_path, envs={"dev": env_hcl() + padding * (4 * 1024 * 1024 // len(padding))})
+    started = time.monotonic()
+    line = only_problem(environments)
+    assert time.monotonic() - started < 2
+    assert line == f"{DEV_FILE}: is {(environments / 'dev' / 'environment.hcl').stat().st_size:,} bytes, over the 256 KiB a configuration file may hold"
+
+
+def test_more_environments_than_one_installation_holds_are_refused_at_once(tmp_path: Path) -> None:
+    limit = rules.ENVIRONMENTS.limit
+    envs = {f"e{i:03d}": env_hcl(f"2{i:011d}") for i in range(limit + 1)}
+    assert problems(write_config(tmp_path, envs=envs)) == [
+        f"environments: holds {limit + 1} environment folders, over the {limit} one installation "
+        "may hold (its pipeline's stages and the pull-request plan's role and buildspec grow with each)"
+    ]

@@ -175,6 +175,7 @@ def test_more_than_ten_managed_policies_are_refused(tmp_path: Path) -> None:
     result = check(write_environments(tmp_path, DEVOPS, envs))
     assert result.returncode == 2
     assert result.stderr == (
-        f"provisioner: environments/dev/environment.hcl: role {PREFIX}-deploy-dev (account 200000000001): its managed policies would be 11, "
-        "over the IAM managed policies per role quota of 10: combine policies into fewer managed policies\n"
+        f"provisioner: environments/dev/environment.hcl:10: role {PREFIX}-deploy-dev (account 200000000001): its managed policies would be 11, "
+        "over the IAM managed policies per role quota of 10: combine policies into fewer managed policies, or ask AWS to raise the "
+        "quota (to 20 at most)\n"
     )

@@ -36,7 +36,9 @@ TRUST_POLICY = Quota(
     "trust fewer roles (extra_trusted_role_arns, plan_trusted_role_arns) or ask AWS to raise the quota to at most 4,096",
 )  # fmt: skip
 INLINE_POLICIES = Quota("IAM inline policies per role", 10240, "plan fewer environments in one installation")
-MANAGED_POLICIES_PER_ROLE = Quota("IAM managed policies per role", 10, "combine policies into fewer managed policies")
+MANAGED_POLICIES_PER_ROLE = Quota(
+    "IAM managed policies per role", 10, "combine policies into fewer managed policies, or ask AWS to raise the quota (to 20 at most)"
+)
 ROLE_NAME = Quota("IAM role name", 64, "use a shorter name_prefix, environment name or step name")
 PIPELINE_STAGES = Quota("CodePipeline stages per pipeline", 50, "give environments fewer distinct orders (equal orders share a stage)")
 ACTIONS_PER_STAGE = Quota("CodePipeline actions per stage", 50, "give some of these environments another order")
@@ -53,6 +55,8 @@ class Measure:
     quota: Quota
     size: int
     environment: str | None = None
+    field: str | None = None
+    """The field of the environment's file that sets the size, when one does."""
 
     @property
     def exceeded(self) -> bool:
@@ -79,9 +83,9 @@ def measures(project: ProjectConfig) -> Iterator[Measure]:
     yield from _buildspecs(project)
 
 
-def problems(project: ProjectConfig) -> list[tuple[str | None, str]]:
-    """(environment or None for devops.hcl, one-line problem) for every quota the configuration exceeds."""
-    return [(measure.environment, measure.problem()) for measure in measures(project) if measure.exceeded]
+def problems(project: ProjectConfig) -> list[tuple[str | None, str | None, str]]:
+    """(environment or None for devops.hcl, field or None, one-line problem) for every quota the configuration exceeds."""
+    return [(measure.environment, measure.field, measure.problem()) for measure in measures(project) if measure.exceeded]
 
 
 def _role(spec: access.ServiceRoleSpec | access.WorkloadRoleSpec, environment: str | None, inline: list[str], managed: int) -> Iterator[Measure]:
@@ -89,7 +93,9 @@ def _role(spec: access.ServiceRoleSpec | access.WorkloadRoleSpec, environment: s
     yield Measure(f"{where}: its name", ROLE_NAME, len(spec.name), environment)
     yield Measure(f"{where}: its trust policy", TRUST_POLICY, len(policy.document([spec.trust()])), environment)
     yield Measure(f"{where}: its inline policies", INLINE_POLICIES, sum(len(document) for document in inline), environment)
-    yield Measure(f"{where}: its managed policies", MANAGED_POLICIES_PER_ROLE, managed, environment)
+    # Only the deployment role's policies are the user's to choose (managed_policy_arns).
+    field = "deployment_role.managed_policy_arns" if isinstance(spec, access.WorkloadRoleSpec) and spec.id == "deployment-role" else None
+    yield Measure(f"{where}: its managed policies", MANAGED_POLICIES_PER_ROLE, managed, environment, field)
 
 
 def _pipeline(project: ProjectConfig, resources: access.Resources) -> Iterator[Measure]:

@@ -25,7 +25,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from provisioner.configuration.naming import Naming, aws_managed_policy_arn, bootstrap_stack, partition_of, workload_stack
+from provisioner.configuration import rules
+from provisioner.configuration.naming import Naming, aws_managed_policy_arn, bootstrap_stack, partition_of, standard_tags, workload_stack
 from provisioner.errors import ConfigErrors, Problem
 from provisioner.paths import ENVIRONMENTS_DIR, ENVIRONMENTS_VARIABLE, REPO_ROOT, WORKLOAD_FILE, importable_repository
 
@@ -73,8 +74,12 @@ PROFILE = re.compile(r"^[\w+=,.@:/-]{1,128}$", re.ASCII)
 CHAINED_SESSION_SECONDS = 3600
 """A role session obtained with another role's credentials (CodeBuild assuming a deployment role) lasts
 at most one hour, whatever the role's max_session_duration says."""
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-BRANCH = re.compile(r"^[^\s~^:?*\[\\]+$")
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+# The dot-atom form of RFC 5322 (no quoted local parts, which SNS and most mail systems refuse anyway), with
+# RFC 5321's lengths: 64 for the local part, 254 in all; the domain has at least two labels.
+EMAIL = re.compile(rf"^(?=.{{1,254}}$)(?=[^@]{{1,64}}@){_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+$", re.ASCII)
+BRANCH = re.compile(rf"^[^\s~^:?*\[\\]{{1,{rules.BRANCH.limit}}}$")
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 CODEBUILD_IMAGE = re.compile(r"^[\w./:@-]+$", re.ASCII)
 # Besides letters and digits, the characters IAM accepts in tags (tags go on the deployment role too).
@@ -196,7 +201,7 @@ SOURCE_FIELDS = Schema("source", (
           "`owner/name` (codestar), the repository name (codecommit), the object key of the zipped repository (s3)",
           required=True),
     Field("branch", Kind.STRING, "branch that releases (codestar, codecommit)",
-          default="main", pattern=BRANCH, rule="is not a valid git branch name"),
+          default="main", pattern=BRANCH, rule=f"is not a git branch name of 1-{rules.BRANCH.limit} characters"),
     Field("connection_arn", Kind.STRING,
           'codestar: an existing connection; omitted, the `devops` stack creates one (see "Connect the source repository")',
           pattern=CONNECTION_ARN, rule="is not a CodeStar/CodeConnections connection ARN"),
@@ -204,8 +209,10 @@ SOURCE_FIELDS = Schema("source", (
           default="GitHub", choices=CONNECTION_PROVIDERS),
     Field("bucket", Kind.STRING, "s3 (and required for it): the versioned bucket holding the zipped repository",
           shown_type="S3 bucket name"),
-    Field("trigger_paths", Kind.STRINGS, "codestar: file-path globs a push must touch to start a release (`[]`: any change)",
-          default=()),
+    Field("trigger_paths", Kind.STRINGS,
+          f"codestar: file-path globs a push must touch to start a release, 1-{rules.TRIGGER_PATHS.limit} of them",
+          default=(), shown_default="none: any change starts a release", pattern=re.compile(rf"^.{{1,{rules.TRIGGER_PATH.limit}}}$", re.S),
+          rule=f"must be 1-{rules.TRIGGER_PATH.limit} characters (a CodePipeline git trigger file path)"),
 ))  # fmt: skip
 
 BUILD_FIELDS = Schema("build", (
@@ -693,7 +700,33 @@ class _Fields:
                 self.problem(f"{key}.{tag}", f'"{tag_value}": tag keys and values may hold only letters, digits, spaces and _.:/=+-@')
             else:
                 tags[tag] = tag_value
+        self._check_tag_keys(key, tags)
         return MappingProxyType(tags)
+
+    def _check_tag_keys(self, key: str, tags: dict[str, str]) -> None:
+        """What IAM refuses of a set of tags: every role carries these tags and the product's own, IAM counts
+        at most 50 per resource and compares keys ignoring case."""
+        product = standard_tags("prefix", "environment", {})
+        total = len(product.keys() | tags.keys())
+        if total > rules.TAGS_PER_RESOURCE.limit:
+            self.problem(
+                key,
+                f"has {len(tags)} tags; with the product's {', '.join(list(product)[:-1])} and {list(product)[-1]} that is {total} "
+                f"on every resource, over AWS's {rules.TAGS_PER_RESOURCE.limit} tags per resource",
+            )
+        seen: dict[str, str] = {}
+        for tag in tags:
+            first = seen.setdefault(tag.lower(), tag)
+            if first != tag:
+                self.problem(f"{key}.{tag}", f"differs from {self.name(key)}.{first} only in case: IAM tag keys are case-insensitive, keep one")
+        for tag in tags:
+            own = next((name for name in product if name.lower() == tag.lower() and name != tag), None)
+            if own and seen[tag.lower()] == tag:
+                self.problem(
+                    f"{key}.{tag}",
+                    f"differs from the product's tag {own} only in case: IAM tag keys are case-insensitive; "
+                    f'write "{own}" to replace the product\'s value, or choose another key',
+                )
 
     def block(self, key: str, *, required: bool = False) -> _Fields | None:
         """A nested block (``key { ... }``) or object (``key = { ... }``), given at most once."""
@@ -753,6 +786,14 @@ def _parse_hcl(path: Path, problems: _Problems) -> dict[str, Any] | None:
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
     options = SerializationOptions(strip_string_quotes=True, explicit_blocks=False, with_comments=False)
+    # Parsing takes seconds per 256 KiB and grows faster than the file: refuse a huge file before reading it.
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    if size > rules.FILE_BYTES.limit:
+        problems.add(path, f"is {size:,} bytes, over the {rules.FILE_BYTES.limit // 1024} KiB a configuration file may hold")
+        return None
     try:
         # utf-8-sig: editors on Windows may start the file with a byte-order mark.
         text = path.read_text(encoding="utf-8-sig")
@@ -967,6 +1008,10 @@ def _load_source(f: _Fields | None, parent: _Fields) -> SourceConfig | None:
         for key in ("connection_arn", "trigger_paths"):
             if key in f.data:
                 f.problem(key, 'is only used when type is "codestar"')
+    elif f.data.get("trigger_paths") == []:
+        f.problem("trigger_paths", "is empty: leave it out to start a release on any change")
+    elif len(trigger_paths) > rules.TRIGGER_PATHS.limit:
+        f.problem("trigger_paths", f"has {len(trigger_paths)} entries; CodePipeline git triggers take 1-{rules.TRIGGER_PATHS.limit} file paths")
     return SourceConfig(
         type=kind, repository=repository, branch=branch, connection_arn=connection_arn,
         connection_provider=provider, bucket=bucket, trigger_paths=trigger_paths,
@@ -1070,6 +1115,12 @@ def _load_deployment_role(f: _Fields | None, environment: str, prefix: str | Non
     name = f.read(DEPLOYMENT_ROLE_FIELDS["name"], default=default_name)
     policies = f.read(DEPLOYMENT_ROLE_FIELDS["managed_policy_arns"], default=default_policies)
     boundary = f.read(DEPLOYMENT_ROLE_FIELDS["permissions_boundary_arn"])
+    if len(policies) > rules.MANAGED_POLICIES.limit:
+        f.problem(
+            "managed_policy_arns",
+            f"has {len(policies)} policies; IAM attaches at most 10 managed policies per role by default and "
+            f"{rules.MANAGED_POLICIES.limit} when the quota is raised: combine policies into fewer managed policies",
+        )
     duration = f.read(DEPLOYMENT_ROLE_FIELDS["max_session_duration"])
     if duration != CHAINED_SESSION_SECONDS:
         f.problem(
@@ -1246,6 +1297,14 @@ def _check_derived_names(project: ProjectConfig, devops_path: Path, env_paths: d
                 f'"{plan_roles[(env.account_id, role.lower())]}" in account {env.account_id}; choose another name',
                 "deployment_role.name",
             )
+        for index, arn in enumerate(env.deployment_role.extra_trusted_role_arns):
+            if arn.split(":")[4] != project.devops.account_id:
+                problems.add(
+                    path,
+                    f'deployment_role.extra_trusted_role_arns[{index}] "{arn}" is in account {arn.split(":")[4]}: extra_trusted_role_arns are '
+                    f"DevOps-account roles ({project.devops.account_id}); a role of another account goes in plan_trusted_role_arns",
+                    f"deployment_role.extra_trusted_role_arns[{index}]",
+                )
         state_role = env.bootstrap.state_role_arn
         if state_role and state_role.split(":")[4] != project.devops.account_id:
             problems.add(
@@ -1275,6 +1334,14 @@ def _check_partitions(project: ProjectConfig, devops_path: Path, env_paths: dict
             problems.add(path, f'{key} "{arn}" is in the {arn.split(":")[1]} partition, but region {region} is in {partition}', key)
 
     check(devops_path, "source.connection_arn", devops.source.connection_arn, devops.region)
+    connection = devops.source.connection_arn
+    if connection and connection.split(":")[4] != devops.account_id:
+        problems.add(
+            devops_path,
+            f'source.connection_arn "{connection}" is in account {connection.split(":")[4]}: a connection serves only its own '
+            f"account's pipelines, and the pipeline is in the DevOps account {devops.account_id}",
+            "source.connection_arn",
+        )
     for env in project.environments:
         path = env_paths[env.name]
         if partition_of(env.region) != partition:
@@ -1298,21 +1365,54 @@ def _check_partitions(project: ProjectConfig, devops_path: Path, env_paths: dict
             check(path, key, arn, env.region)
 
 
-def _role_name_clashes(project: ProjectConfig) -> list[tuple[str | None, str]]:
-    """Two roles of one name in one account (IAM role names are case-insensitive): an environment in the
-    DevOps account whose plan role is named like a build role of the devops stack, for instance."""
+def _check_name_clashes(project: ProjectConfig, devops_path: Path, env_paths: dict[str, Path], problems: _Problems) -> None:
+    """Two resources of one name in one account, created by different stacks or steps: terraform would fail
+    on the second (or, worse, the stacks would fight over one resource). IAM role names are unique per account
+    ignoring case; CodeBuild project names per account and region (the DevOps region, for every project)."""
     from provisioner.app import access
+    from provisioner.delivery.steps import TEAM_STEP_PREFIX, BuildStep, pull_request_steps, release_steps
 
-    owners: dict[tuple[str, str], str] = {}
-    found: list[tuple[str | None, str]] = []
-    specs = [(None, spec) for spec in access.devops_roles(project, access.placeholders(project))]
-    specs += [(env.name, spec) for env in project.environments for spec in access.environment_roles(project, env)]
-    for environment, spec in specs:
-        who = f"environment {environment}" if environment else "the devops stack"
-        other = owners.setdefault((spec.account_id, spec.name.lower()), who)
-        if other != who:
-            found.append((environment, f"the role {spec.name} in account {spec.account_id} would be created by {other} and by {who}; rename the environment"))
-    return found
+    naming = project.naming
+    # Clashes between two environments' roles are reported by _check_derived_names, with the names that clash.
+    devops_roles: dict[tuple[str, str], str] = {}
+    for spec in access.devops_roles(project, access.placeholders(project)):
+        other = devops_roles.setdefault((spec.account_id, spec.name.lower()), spec.id)
+        if other != spec.id:
+            problems.add(
+                env_paths[spec.environment] if spec.environment else devops_path,
+                f"the devops stack would create the role {spec.name} in account {spec.account_id} twice ({other} and {spec.id}); rename the step",
+            )
+    for env in project.environments:
+        for spec in access.environment_roles(project, env):
+            if (spec.account_id, spec.name.lower()) not in devops_roles:
+                continue
+            if spec.id == "deployment-role" and spec.name != naming.default_deployment_role(env.name):
+                problems.add(
+                    env_paths[env.name],
+                    f'deployment_role.name "{spec.name}" is a role the devops stack creates in account {spec.account_id} '
+                    "(IAM role names are unique in an account); choose another name",
+                    "deployment_role.name",
+                )
+            else:
+                problems.add(
+                    env_paths[env.name],
+                    f"the role {spec.name} in account {spec.account_id} would be created by the devops stack and by environment {env.name}; "
+                    "rename the environment",
+                )
+
+    steps = release_steps(project) + (pull_request_steps(project, comment=False) if access.plans_pull_requests(project) else [])
+    projects: dict[str, BuildStep] = {}
+    for step in steps:
+        other = projects.setdefault(step.project_name(naming), step)
+        if other is step:
+            continue
+        name = step.key.removeprefix(TEAM_STEP_PREFIX)
+        problems.add(
+            env_paths[step.environment] if step.environment else devops_path,
+            f'step "{name}": its CodeBuild project {step.project_name(naming)} in account {project.devops.account_id} is also the project of '
+            f'step "{other.key.removeprefix(TEAM_STEP_PREFIX)}" of environment {other.environment}; rename one of the steps',
+            f'step "{name}"',
+        )
 
 
 @dataclass(frozen=True)
@@ -1362,6 +1462,13 @@ def _read(environments_dir: Path, workload_file: Path | None, problems: _Problem
     env_paths: dict[str, Path] = {}
     # devops.hcl written as a folder is reported once, by _load_devops, not also as a badly named environment.
     folders = sorted(p for p in environments_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")) and p != devops_path)
+    if len(folders) > rules.ENVIRONMENTS.limit:
+        problems.add(
+            environments_dir,
+            f"holds {len(folders)} environment folders, over the {rules.ENVIRONMENTS.limit} one installation may hold "
+            "(its pipeline's stages and the pull-request plan's role and buildspec grow with each)",
+        )
+        return None
     for folder in folders:
         if not ENVIRONMENT_NAME.fullmatch(folder.name):
             problems.add(
@@ -1387,10 +1494,11 @@ def _read(environments_dir: Path, workload_file: Path | None, problems: _Problem
     project = ProjectConfig(devops=devops, environments=tuple(environments), workload=workload)
     _check_derived_names(project, devops_path, env_paths, problems)
     _check_partitions(project, devops_path, env_paths, problems)
+    _check_name_clashes(project, devops_path, env_paths, problems)
     if not problems.found:
         # Sizes are measured on a configuration that is otherwise right (imported here: it needs this module).
         from provisioner.configuration import quotas
 
-        for environment, message in (*_role_name_clashes(project), *quotas.problems(project)):
-            problems.add(env_paths[environment] if environment else devops_path, message)
+        for environment, field, message in quotas.problems(project):
+            problems.add(env_paths[environment] if environment else devops_path, message, field)
     return project
