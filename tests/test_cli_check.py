@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -121,6 +122,23 @@ def test_check_format_json_of_a_valid_configuration() -> None:
     report = json.loads(result.stdout)
     assert (report["ok"], report["errors"], report["warnings"]) == (True, [], [])
     assert [env["name"] for env in report["environments"]] == ["dev", "staging", "prod"]
+
+
+def test_check_warns_about_ignored_files_and_still_passes(tmp_path: Path) -> None:
+    environments = tmp_path / "environments"
+    shutil.copytree(REPO_ENVIRONMENTS, environments)
+    (environments / "prod" / "environment.hcl.bak").write_text("account_id = 1\n")
+    result = check(environments)
+    assert result.returncode == 0
+    assert result.stderr == (
+        "provisioner: warning: environments/prod/environment.hcl.bak: ignored: an environment folder is read for environment.hcl only\n"
+    )
+    report = json.loads(check(environments, "--format", "json").stdout)
+    assert report["ok"] is True
+    assert report["warnings"] == [
+        {"file": "environments/prod/environment.hcl.bak", "line": None, "field": None,
+         "message": "ignored: an environment folder is read for environment.hcl only"}
+    ]  # fmt: skip
 
 
 def test_check_reports_a_syntax_error_with_line_and_column(tmp_path: Path) -> None:

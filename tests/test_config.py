@@ -318,6 +318,19 @@ def test_hidden_and_underscore_folders_and_stray_files_are_ignored(tmp_path: Pat
     assert [env.name for env in load(environments).environments] == ["dev"]
 
 
+def test_files_an_environment_folder_holds_besides_environment_hcl_are_warned_about(tmp_path: Path) -> None:
+    environments = write_config(tmp_path)
+    (environments / "dev" / "environment.tf").write_text("x\n")
+    (environments / "dev" / "notes").mkdir()
+    (environments / "dev" / ".gitkeep").write_text("")
+    found = settings.examine(environments)
+    assert found.project is not None and found.errors == ()
+    assert [str(warning) for warning in found.warnings] == [
+        "environments/dev/environment.tf: ignored: an environment folder is read for environment.hcl only",
+        "environments/dev/notes: ignored: an environment folder is read for environment.hcl only",
+    ]
+
+
 def test_byte_order_mark_and_crlf_are_accepted(tmp_path: Path) -> None:
     text = b"\xef\xbb\xbf" + DEV.replace("\n", "\r\n").encode()
     (env,) = load(write_config(tmp_path, envs={"dev": text})).environments

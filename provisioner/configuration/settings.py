@@ -1481,6 +1481,9 @@ def _read(environments_dir: Path, workload_file: Path | None, problems: _Problem
         if not path.is_file():
             problems.add(folder, f"has no {ENVIRONMENT_FILE}: every environment folder needs one")
             continue
+        # A misnamed file (environment.tf, a backup) would otherwise be silently left out; hidden files are the tools' own.
+        for ignored in sorted(p for p in folder.iterdir() if p.name != ENVIRONMENT_FILE and not p.name.startswith(".")):
+            problems.warn(ignored, f"ignored: an environment folder is read for {ENVIRONMENT_FILE} only")
         env = _load_environment(folder.name, path, prefix, problems, workload, workload_path)
         if env is not None:
             environments.append(env)
