@@ -261,3 +261,33 @@ def replace_between(text: str, name: str, content: str) -> str:
     start, end = f"<!-- {name}:start -->\n", f"<!-- {name}:end -->"
     assert start in text and end in text, f"README.md lost its {name} block"
     return text[: text.index(start) + len(start)] + content + text[text.index(end) :]
+
+
+# --- the rules check enforces -------------------------------------------------------------------
+RULES_DOC = REPO_ROOT / "docs" / "configuration-rules.md"
+
+
+def rules_table() -> str:
+    """docs/configuration-rules.md's tables, from the rule and quota declarations check uses."""
+    from provisioner.configuration import quotas, rules
+
+    def row(*cells: str) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
+
+    formats = [row(f"`{rule.fields}`", rule.text, rule.source) for rule in rules.RULES]
+    sizes = [row(quota.name, f"{quota.limit:,}", quota.hint) for quota in quotas.QUOTAS]
+    return "\n".join([
+        "| where | rule | limit set by |", "|---|---|---|", *formats, "",
+        "Measured on what the configuration makes, when everything above holds:", "",
+        "| quota | limit | what to change |", "|---|---|---|", *sizes,
+    ]) + "\n"  # fmt: skip
+
+
+def test_the_rules_document_is_generated_from_the_rules_check_enforces() -> None:
+    """``UPDATE_SNAPSHOTS=1 make test`` rewrites it after a deliberate change to a rule."""
+    text = RULES_DOC.read_text()
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        text = replace_between(text, "rules", rules_table())
+        RULES_DOC.write_text(text)
+    assert between("rules", text) == rules_table(), "docs/configuration-rules.md is stale: UPDATE_SNAPSHOTS=1 make test rewrites it"
+    assert "(docs/configuration-rules.md)" in README, "README.md no longer links the rules"

@@ -45,6 +45,8 @@ ACTIONS_PER_STAGE = Quota("CodePipeline actions per stage", 50, "give some of th
 ACTION_CONFIGURATION = Quota("CodePipeline action configuration value", 1000, "use shorter names")
 BUILDSPEC = Quota("CodeBuild inline buildspec", buildspecs.MAX_BUILDSPEC_CHARS, "plan fewer environments in one installation")
 """Not in CodeBuild's documented quotas, but CreateProject refuses a longer inline buildspec."""
+QUOTAS = (TRUST_POLICY, INLINE_POLICIES, MANAGED_POLICIES_PER_ROLE, ROLE_NAME, PIPELINE_STAGES, ACTIONS_PER_STAGE, ACTION_CONFIGURATION, BUILDSPEC)
+"""Every quota measured, in the order docs/configuration-rules.md lists them."""
 
 
 @dataclass(frozen=True)
