@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from provisioner.configuration.settings import Problem
 
 
 class UserError(Exception):
@@ -16,28 +19,6 @@ class UserError(Exception):
     def __init__(self, message: str, *, exit_code: int = 2) -> None:
         super().__init__(message)
         self.exit_code = exit_code
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem of the configuration: where it is and what is wrong, as ``provisioner check`` reports it."""
-
-    file: str | None
-    """Relative to the repository; None when no file holds the cause (an empty environment variable)."""
-    message: str
-    """Starts with the field when there is one: ``account_id "1234" must be 12 digits``."""
-    field: str | None = None
-    line: int | None = None
-    """None when the field is not written in the file (a required field left out)."""
-
-    def __str__(self) -> str:
-        if self.file is None:
-            return self.message
-        where = self.file if self.line is None else f"{self.file}:{self.line}"
-        return f"{where}: {self.message}"
-
-    def as_json(self) -> dict[str, str | int | None]:
-        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}
 
 
 class ConfigErrors(UserError):

@@ -68,6 +68,11 @@ def in_process(service: str) -> Any:
     return boto3.client(service, region_name=REGION)
 
 
+def moved_to_account(devops_account: str) -> tuple[str, dict[str, str]]:
+    """DEVOPS and ENVIRONMENTS with the DevOps account changed, the DevOps-account operator role with it."""
+    return DEVOPS.replace(MOTO_ACCOUNT, devops_account), {name: text.replace(MOTO_ACCOUNT, devops_account) for name, text in ENVIRONMENTS.items()}
+
+
 def make_project(root: Path, devops: str = DEVOPS, environments: dict[str, str] = ENVIRONMENTS) -> tuple[Path, ProjectConfig]:
     folder = write_environments(root, devops, environments)
     return folder, settings.load(folder)

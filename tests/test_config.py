@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from provisioner.configuration import rules, settings
+from provisioner.configuration import limits, settings
 from provisioner.configuration.naming import Naming
 from provisioner.configuration.settings import (
     DEFAULT_MANAGED_POLICIES,
@@ -1457,7 +1457,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_parsed(tmp_path: Pat
 
 
 def test_more_environments_than_one_installation_holds_are_refused_at_once(tmp_path: Path) -> None:
-    limit = rules.ENVIRONMENTS.limit
+    limit = limits.ENVIRONMENTS.limit
     envs = {f"e{i:03d}": env_hcl(f"2{i:011d}") for i in range(limit + 1)}
     assert problems(write_config(tmp_path, envs=envs)) == [
         f"environments: holds {limit + 1} environment folders, over the {limit} one installation "

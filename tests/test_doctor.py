@@ -28,6 +28,7 @@ from tests.aws_fixtures import (  # noqa: F401 (fixtures)
     create_state_bucket,
     healthy,
     make_project,
+    moved_to_account,
     moto_aws,
     moto_server,
     project,
@@ -131,7 +132,7 @@ def test_the_caller_is_trusted_only_as_one_of_the_trusted_roles(caller, expected
 
 
 def test_credentials_for_another_account_fail_and_skip_the_rest(moto_aws, tmp_path):
-    _, other = make_project(tmp_path, DEVOPS.replace(MOTO_ACCOUNT, "111111111111"))
+    _, other = make_project(tmp_path, *moved_to_account("111111111111"))
     healthy(other)
     diagnosis = run_doctor(other)
     credentials = by_check(diagnosis)["credentials"]
@@ -339,7 +340,7 @@ def test_doctor_with_a_config_error_exits_2_on_one_line(tmp_path):
     result = run_cli("doctor", "--environments", str(folder))
     assert result.returncode == 2
     assert result.stdout == ""
-    assert result.stderr == 'provisioner: environments/devops.hcl: account_id "1234" must be 12 digits\n'
+    assert result.stderr == 'provisioner: environments/devops.hcl:1: account_id "1234" must be 12 digits\n'
 
 
 def test_doctor_rejects_an_unknown_region_on_one_line(aws_env, tmp_path, capsys):

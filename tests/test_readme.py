@@ -269,12 +269,12 @@ RULES_DOC = REPO_ROOT / "docs" / "configuration-rules.md"
 
 def rules_table() -> str:
     """docs/configuration-rules.md's tables, from the rule and quota declarations check uses."""
-    from provisioner.configuration import quotas, rules
+    from provisioner.configuration import limits, quotas
 
     def row(*cells: str) -> str:
         return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
-    formats = [row(f"`{rule.fields}`", rule.text, rule.source) for rule in rules.RULES]
+    formats = [row(f"`{rule.fields}`", rule.text, rule.source) for rule in limits.RULES]
     sizes = [row(quota.name, f"{quota.limit:,}", quota.hint) for quota in quotas.QUOTAS]
     return "\n".join([
         "| where | rule | limit set by |", "|---|---|---|", *formats, "",

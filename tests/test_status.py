@@ -22,6 +22,7 @@ from tests.aws_fixtures import (  # noqa: F401 (fixtures)
     aws_env,
     create_pipeline,
     make_project,
+    moved_to_account,
     moto_aws,
     moto_server,
     project,
@@ -225,7 +226,7 @@ def test_status_asks_the_local_emulator_when_the_switch_is_on(moto_server, tmp_p
 
 
 def test_credentials_for_another_account_are_refused(moto_aws, tmp_path):
-    _, other = make_project(tmp_path, DEVOPS.replace(MOTO_ACCOUNT, "111111111111"))
+    _, other = make_project(tmp_path, *moved_to_account("111111111111"))
     with pytest.raises(UserError) as raised:
         read_status(other, 5, aws.client_factory(Target()))
     assert str(raised.value) == (
@@ -248,7 +249,7 @@ def test_status_with_a_config_error_exits_2_on_one_line(tmp_path):
     (folder / "dev" / "environment.hcl").write_text('account_id = "210987654321"\nregion = "us-east-1"\norder = "first"\nbootstrap {\n  profile = "a"\n}\n')
     result = run_cli("status", "--environments", str(folder))
     assert result.returncode == 2
-    assert result.stderr == 'provisioner: environments/dev/environment.hcl: order must be a whole number, got string "first"\n'
+    assert result.stderr == 'provisioner: environments/dev/environment.hcl:3: order must be a whole number, got string "first"\n'
 
 
 @pytest.mark.parametrize(

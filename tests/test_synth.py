@@ -75,10 +75,11 @@ def test_main_rejects_bad_config_with_one_line_errors_and_keeps_output(tmp_path:
 
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert sorted(result.stderr.splitlines()) == [
-        'provisioner: environments/dev/environment.hcl: account_id "12" must be 12 digits',
-        'provisioner: environments/dev/environment.hcl: unknown field requires_aproval (did you mean "requires_approval"?)',
-    ]
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 2, lines
+    assert all(line.startswith("provisioner: environments/dev/environment.hcl:") for line in lines), lines
+    assert 'provisioner: environments/dev/environment.hcl:1: account_id "12" must be 12 digits' in lines
+    assert any('unknown field requires_aproval (did you mean "requires_approval"?)' in line for line in lines)
     assert (outdir / "keep.txt").read_text() == "earlier output"
 
 

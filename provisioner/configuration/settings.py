@@ -25,9 +25,9 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from provisioner.configuration import rules
+from provisioner.configuration import limits
 from provisioner.configuration.naming import Naming, aws_managed_policy_arn, bootstrap_stack, partition_of, standard_tags, workload_stack
-from provisioner.errors import ConfigErrors, Problem
+from provisioner.errors import ConfigErrors
 from provisioner.paths import ENVIRONMENTS_DIR, ENVIRONMENTS_VARIABLE, REPO_ROOT, WORKLOAD_FILE, importable_repository
 
 DEVOPS_FILE = "devops.hcl"
@@ -79,7 +79,7 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 # The dot-atom form of RFC 5322 (no quoted local parts, which SNS and most mail systems refuse anyway), with
 # RFC 5321's lengths: 64 for the local part, 254 in all; the domain has at least two labels.
 EMAIL = re.compile(rf"^(?=.{{1,254}}$)(?=[^@]{{1,64}}@){_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})+$", re.ASCII)
-BRANCH = re.compile(rf"^[^\s~^:?*\[\\]{{1,{rules.BRANCH.limit}}}$")
+BRANCH = re.compile(rf"^[^\s~^:?*\[\\]{{1,{limits.BRANCH.limit}}}$")
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 CODEBUILD_IMAGE = re.compile(r"^[\w./:@-]+$", re.ASCII)
 # Besides letters and digits, the characters IAM accepts in tags (tags go on the deployment role too).
@@ -201,7 +201,7 @@ SOURCE_FIELDS = Schema("source", (
           "`owner/name` (codestar), the repository name (codecommit), the object key of the zipped repository (s3)",
           required=True),
     Field("branch", Kind.STRING, "branch that releases (codestar, codecommit)",
-          default="main", pattern=BRANCH, rule=f"is not a git branch name of 1-{rules.BRANCH.limit} characters"),
+          default="main", pattern=BRANCH, rule=f"is not a git branch name of 1-{limits.BRANCH.limit} characters"),
     Field("connection_arn", Kind.STRING,
           'codestar: an existing connection; omitted, the `devops` stack creates one (see "Connect the source repository")',
           pattern=CONNECTION_ARN, rule="is not a CodeStar/CodeConnections connection ARN"),
@@ -210,9 +210,9 @@ SOURCE_FIELDS = Schema("source", (
     Field("bucket", Kind.STRING, "s3 (and required for it): the versioned bucket holding the zipped repository",
           shown_type="S3 bucket name"),
     Field("trigger_paths", Kind.STRINGS,
-          f"codestar: file-path globs a push must touch to start a release, 1-{rules.TRIGGER_PATHS.limit} of them",
-          default=(), shown_default="none: any change starts a release", pattern=re.compile(rf"^.{{1,{rules.TRIGGER_PATH.limit}}}$", re.S),
-          rule=f"must be 1-{rules.TRIGGER_PATH.limit} characters (a CodePipeline git trigger file path)"),
+          f"codestar: file-path globs a push must touch to start a release, 1-{limits.TRIGGER_PATHS.limit} of them",
+          default=(), shown_default="none: any change starts a release", pattern=re.compile(rf"^.{{1,{limits.TRIGGER_PATH.limit}}}$", re.S),
+          rule=f"must be 1-{limits.TRIGGER_PATH.limit} characters (a CodePipeline git trigger file path)"),
 ))  # fmt: skip
 
 BUILD_FIELDS = Schema("build", (
@@ -490,6 +490,28 @@ class ProjectConfig:
 # --------------------------------------------------------------------------------------------
 # Reading and checking
 # --------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Problem:
+    """One problem of the configuration: where it is and what is wrong, as ``provisioner check`` reports it."""
+
+    file: str | None
+    """Relative to the repository; None when no file holds the cause (an empty environment variable)."""
+    message: str
+    """Starts with the field when there is one: ``account_id "1234" must be 12 digits``."""
+    field: str | None = None
+    line: int | None = None
+    """None when the field is not written in the file (a required field left out)."""
+
+    def __str__(self) -> str:
+        if self.file is None:
+            return self.message
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.message}"
+
+    def as_json(self) -> dict[str, str | int | None]:
+        return {"file": self.file, "line": self.line, "field": self.field, "message": self.message}
+
+
 class _Problems:
     """Collects problems; each names the file relative to the repository, the field and its line."""
 
@@ -497,7 +519,7 @@ class _Problems:
         self.root = root
         self.found: list[Problem] = []
         self.warnings: list[Problem] = []
-        self.lines: dict[Path, dict[str, int]] = {}
+        self.field_lines: dict[Path, dict[str, int]] = {}
         """Per parsed file: the line each field, block, list item and map key starts on (``_line_index``)."""
 
     def rel(self, path: Path) -> str:
@@ -520,7 +542,7 @@ class _Problems:
 
     def line_of(self, path: Path, field: str | None) -> int | None:
         """The line of ``field``, else of the nearest enclosing list, block or map written in the file."""
-        index = self.lines.get(path, {})
+        index = self.field_lines.get(path, {})
         while field:
             if field in index:
                 return index[field]
@@ -708,11 +730,11 @@ class _Fields:
         at most 50 per resource and compares keys ignoring case."""
         product = standard_tags("prefix", "environment", {})
         total = len(product.keys() | tags.keys())
-        if total > rules.TAGS_PER_RESOURCE.limit:
+        if total > limits.TAGS_PER_RESOURCE.limit:
             self.problem(
                 key,
                 f"has {len(tags)} tags; with the product's {', '.join(list(product)[:-1])} and {list(product)[-1]} that is {total} "
-                f"on every resource, over AWS's {rules.TAGS_PER_RESOURCE.limit} tags per resource",
+                f"on every resource, over AWS's {limits.TAGS_PER_RESOURCE.limit} tags per resource",
             )
         seen: dict[str, str] = {}
         for tag in tags:
@@ -791,8 +813,8 @@ def _parse_hcl(path: Path, problems: _Problems) -> dict[str, Any] | None:
         size = path.stat().st_size
     except OSError:
         size = 0
-    if size > rules.FILE_BYTES.limit:
-        problems.add(path, f"is {size:,} bytes, over the {rules.FILE_BYTES.limit // 1024} KiB a configuration file may hold")
+    if size > limits.FILE_BYTES.limit:
+        problems.add(path, f"is {size:,} bytes, over the {limits.FILE_BYTES.limit // 1024} KiB a configuration file may hold")
         return None
     try:
         # utf-8-sig: editors on Windows may start the file with a byte-order mark.
@@ -803,7 +825,7 @@ def _parse_hcl(path: Path, problems: _Problems) -> dict[str, Any] | None:
     unclosed = "unexpected end of file (an unclosed block, string or bracket?)"
     try:
         tree = parses_to_tree(text)
-        problems.lines[path] = _line_index(tree)
+        problems.field_lines[path] = _line_index(tree)
         _report_redefined(tree, path, problems)
         data = serialize(transform(tree), serialization_options=options)
     except UnexpectedEOF:
@@ -1010,8 +1032,8 @@ def _load_source(f: _Fields | None, parent: _Fields) -> SourceConfig | None:
                 f.problem(key, 'is only used when type is "codestar"')
     elif f.data.get("trigger_paths") == []:
         f.problem("trigger_paths", "is empty: leave it out to start a release on any change")
-    elif len(trigger_paths) > rules.TRIGGER_PATHS.limit:
-        f.problem("trigger_paths", f"has {len(trigger_paths)} entries; CodePipeline git triggers take 1-{rules.TRIGGER_PATHS.limit} file paths")
+    elif len(trigger_paths) > limits.TRIGGER_PATHS.limit:
+        f.problem("trigger_paths", f"has {len(trigger_paths)} entries; CodePipeline git triggers take 1-{limits.TRIGGER_PATHS.limit} file paths")
     return SourceConfig(
         type=kind, repository=repository, branch=branch, connection_arn=connection_arn,
         connection_provider=provider, bucket=bucket, trigger_paths=trigger_paths,
@@ -1115,11 +1137,11 @@ def _load_deployment_role(f: _Fields | None, environment: str, prefix: str | Non
     name = f.read(DEPLOYMENT_ROLE_FIELDS["name"], default=default_name)
     policies = f.read(DEPLOYMENT_ROLE_FIELDS["managed_policy_arns"], default=default_policies)
     boundary = f.read(DEPLOYMENT_ROLE_FIELDS["permissions_boundary_arn"])
-    if len(policies) > rules.MANAGED_POLICIES.limit:
+    if len(policies) > limits.MANAGED_POLICIES.limit:
         f.problem(
             "managed_policy_arns",
             f"has {len(policies)} policies; IAM attaches at most 10 managed policies per role by default and "
-            f"{rules.MANAGED_POLICIES.limit} when the quota is raised: combine policies into fewer managed policies",
+            f"{limits.MANAGED_POLICIES.limit} when the quota is raised: combine policies into fewer managed policies",
         )
     duration = f.read(DEPLOYMENT_ROLE_FIELDS["max_session_duration"])
     if duration != CHAINED_SESSION_SECONDS:
@@ -1462,10 +1484,10 @@ def _read(environments_dir: Path, workload_file: Path | None, problems: _Problem
     env_paths: dict[str, Path] = {}
     # devops.hcl written as a folder is reported once, by _load_devops, not also as a badly named environment.
     folders = sorted(p for p in environments_dir.iterdir() if p.is_dir() and not p.name.startswith((".", "_")) and p != devops_path)
-    if len(folders) > rules.ENVIRONMENTS.limit:
+    if len(folders) > limits.ENVIRONMENTS.limit:
         problems.add(
             environments_dir,
-            f"holds {len(folders)} environment folders, over the {rules.ENVIRONMENTS.limit} one installation may hold "
+            f"holds {len(folders)} environment folders, over the {limits.ENVIRONMENTS.limit} one installation may hold "
             "(its pipeline's stages and the pull-request plan's role and buildspec grow with each)",
         )
         return None
