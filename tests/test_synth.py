@@ -23,8 +23,7 @@ def _fingerprint(folder: Path) -> dict[str, bytes]:
 
 def test_failed_synthesis_leaves_earlier_output_untouched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     outdir = tmp_path / "cdktf.out"
-    (outdir / "stacks" / "devops").mkdir(parents=True)
-    (outdir / "stacks" / "devops" / "cdk.tf.json").write_text('{"earlier": true}')
+    _earlier_output(outdir)
     before = _fingerprint(outdir)
 
     def broken_app(*args, **kwargs):
@@ -43,6 +42,7 @@ def test_resynthesis_keeps_terraform_working_files(example_synth: Synthesized, t
     stack = outdir / "stacks" / "workload-dev"
     stack.mkdir(parents=True)
     (stack / "cdk.tf.json").write_text("{}")
+    (outdir / "manifest.json").write_text('{"version": "0.21.0", "stacks": {"workload-dev": {}}}')
     (stack / ".terraform").mkdir()
     (stack / ".terraform" / "marker").write_text("kept")
     (stack / "tfplan").write_text("saved plan")
@@ -120,3 +120,131 @@ def test_cdktf_synth_shows_each_config_error_once_with_the_prefix(tmp_path: Path
     assert output.count(problem) == 1, output
     assert f"provisioner: {problem}\n" in result.stderr
     assert not (tmp_path / "cdktf.out" / "manifest.json").exists()
+
+
+# --- the output folder: only ever an earlier synth output is replaced ---------------------------------
+
+
+class _QuickApp:
+    """Stands in for the CDK app: writes what cdktf writes (manifest.json and stacks/), in milliseconds."""
+
+    def __init__(self, outdir: Path) -> None:
+        self.outdir = Path(outdir)
+
+    def synth(self) -> None:
+        (self.outdir / "stacks" / "devops").mkdir(parents=True)
+        (self.outdir / "stacks" / "devops" / "cdk.tf.json").write_text('{"new": true}')
+        (self.outdir / "manifest.json").write_text('{"version": "0.21.0", "stacks": {"devops": {}}}')
+
+
+@pytest.fixture
+def quick_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app_module, "build_app", lambda project, outdir, target=None: _QuickApp(outdir))
+
+
+def _synth_cli(output: str | Path) -> int:
+    from provisioner import cli
+
+    return cli.main(["synth", "--environments", str(EXAMPLE_ENVIRONMENTS), "--output", str(output)])
+
+
+def _errors(capsys: pytest.CaptureFixture[str]) -> list[str]:
+    return [line for line in capsys.readouterr().err.splitlines() if line.startswith("provisioner:")]
+
+
+def _earlier_output(outdir: Path) -> None:
+    _QuickApp(outdir).synth()
+    (outdir / "stacks" / "devops" / "cdk.tf.json").write_text('{"earlier": true}')
+
+
+def test_synth_refuses_a_folder_that_is_not_an_earlier_output(tmp_path: Path, quick_app, capsys) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir(mode=0o755)
+    (folder / "notes.txt").write_text("important")
+    assert _synth_cli(folder) == 2
+    error = _errors(capsys)
+    assert len(error) == 1 and str(folder) in error[0] and "not an earlier synth output" in error[0], error
+    assert _fingerprint(folder) == {"notes.txt": b"important"}
+    assert folder.stat().st_mode & 0o777 == 0o755
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["d"], "no scratch folder left behind"
+
+
+def test_synth_refuses_a_file(tmp_path: Path, quick_app, capsys) -> None:
+    somefile = tmp_path / "somefile"
+    somefile.write_text("important")
+    assert _synth_cli(somefile) == 2
+    error = _errors(capsys)
+    assert len(error) == 1 and "is a file" in error[0], error
+    assert somefile.read_text() == "important"
+
+
+def test_synth_refuses_the_working_folder_even_when_empty(tmp_path: Path, quick_app, monkeypatch, capsys) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert _synth_cli(".") == 2
+    assert "working folder" in _errors(capsys)[0]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_synth_replaces_an_earlier_output_and_keeps_its_mode(tmp_path: Path, quick_app) -> None:
+    outdir = tmp_path / "cdktf.out"
+    outdir.mkdir(mode=0o750)
+    outdir.chmod(0o750)
+    _earlier_output(outdir)
+    assert _synth_cli(outdir) == 0
+    assert (outdir / "stacks" / "devops" / "cdk.tf.json").read_text() == '{"new": true}'
+    assert outdir.stat().st_mode & 0o777 == 0o750
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
+
+
+def test_a_new_output_folder_gets_the_usual_mode(tmp_path: Path, quick_app) -> None:
+    umask = os.umask(0o022)
+    try:
+        assert _synth_cli(tmp_path / "new" / "cdktf.out") == 0
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "new" / "cdktf.out").stat().st_mode & 0o777 == 0o755
+
+
+def test_an_empty_folder_is_used(tmp_path: Path, quick_app) -> None:
+    (tmp_path / "empty").mkdir()
+    assert _synth_cli(tmp_path / "empty") == 0
+    assert (tmp_path / "empty" / "manifest.json").is_file()
+
+
+def test_a_swap_that_fails_leaves_the_earlier_output_and_its_terraform_files_whole(tmp_path: Path, quick_app, monkeypatch) -> None:
+    outdir = tmp_path / "cdktf.out"
+    _earlier_output(outdir)
+    (outdir / "stacks" / "devops" / ".terraform").mkdir()
+    (outdir / "stacks" / "devops" / ".terraform" / "terraform.tfstate").write_text("backend")
+    (outdir / "stacks" / "devops" / "tfplan").write_text("saved plan")
+    before = _fingerprint(outdir)
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(app_module, "_exchange", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        app_module.synthesize(load(EXAMPLE_ENVIRONMENTS), outdir)
+    assert _fingerprint(outdir) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
+
+
+def test_the_swap_works_without_an_atomic_exchange_too(tmp_path: Path, quick_app, monkeypatch) -> None:
+    """Where the system has no atomic exchange of two folders (macOS), two renames do it, signals held off."""
+    outdir = tmp_path / "cdktf.out"
+    _earlier_output(outdir)
+    monkeypatch.setattr(app_module, "_RENAMEAT2", None)
+    assert _synth_cli(outdir) == 0
+    assert (outdir / "stacks" / "devops" / "cdk.tf.json").read_text() == '{"new": true}'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
+
+
+def test_main_refuses_a_folder_that_is_not_an_earlier_output_on_one_line(tmp_path: Path) -> None:
+    outdir = tmp_path / "cdktf.out"
+    outdir.mkdir()
+    (outdir / "notes.txt").write_text("important")
+    result = _run_main(EXAMPLE_ENVIRONMENTS, outdir)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [f"{outdir}: not empty and not an earlier synth output (no cdktf manifest.json and stacks/), and synthesis replaces its output folder whole: choose a new or empty folder"]
+    assert (outdir / "notes.txt").read_text() == "important"

@@ -20,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Validate environments/, then synthesize devops, bootstrap-<env> and workload-<env> into the output "
             "folder. Output is written to a scratch folder and swapped in only on success, so a failed run "
-            "leaves the previous output untouched. PROVISIONER_TARGET=local synthesizes for the local emulator."
+            "leaves the previous output untouched. The output folder is replaced whole: a file, the working folder "
+            "or a non-empty folder that is not an earlier output is refused. "
+            "PROVISIONER_TARGET=local synthesizes for the local emulator."
         ),
     )
     parser.add_argument("--environments", type=Path, default=ENVIRONMENTS_DIR, help="folder to read (default: %(default)s)")
