@@ -9,6 +9,7 @@ from provisioner.app.synthesis import synthesize
 from provisioner.configuration.settings import load
 from provisioner.configuration.target import target_from_environment
 from provisioner.errors import UserError, error_lines
+from provisioner.interruption import TERMINATED_EXIT_CODE, Terminated, sigterm_raises
 from provisioner.paths import ENVIRONMENTS_DIR, REPO_ROOT
 
 
@@ -17,11 +18,14 @@ def main() -> int:
         project = load(ENVIRONMENTS_DIR)
         target = target_from_environment(os.environ)
         # Synthesis imports the team's workload code, which can fail as a user error too.
-        stacks = synthesize(project, Path(os.environ.get("CDKTF_OUTDIR", REPO_ROOT / "cdktf.out")), target)
+        with sigterm_raises():
+            stacks = synthesize(project, Path(os.environ.get("CDKTF_OUTDIR", REPO_ROOT / "cdktf.out")), target)
     except UserError as error:
         with error_stream(os.environ) as stream:
             print(*error_lines(error), sep="\n", file=stream)
         return error.exit_code
+    except Terminated:
+        return TERMINATED_EXIT_CODE
     print(f"synthesized {len(stacks)} stacks: {', '.join(stacks)}", file=sys.stderr)
     return 0
 

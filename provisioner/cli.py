@@ -14,6 +14,7 @@ import os
 import sys
 
 from provisioner.errors import UserError, error_lines
+from provisioner.interruption import TERMINATED_EXIT_CODE, Terminated, sigterm_raises
 
 COMMAND_MODULES = (
     "provisioner.commands.check",
@@ -53,13 +54,17 @@ def main(argv: list[str] | None = None, modules: tuple[str, ...] = COMMAND_MODUL
     parser = build_parser(modules)
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with sigterm_raises():
+            return int(args.func(args) or 0)
     except UserError as error:
         print(*error_lines(error), sep="\n", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("provisioner: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("provisioner: terminated", file=sys.stderr)
+        return TERMINATED_EXIT_CODE
     except BrokenPipeError:
         # The reader went away (`provisioner ... | head`): stop quietly, as other command-line tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)

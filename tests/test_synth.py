@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -248,3 +252,56 @@ def test_main_refuses_a_folder_that_is_not_an_earlier_output_on_one_line(tmp_pat
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines() == [f"{outdir}: not empty and not an earlier synth output (no cdktf manifest.json and stacks/), and synthesis replaces its output folder whole: choose a new or empty folder"]
     assert (outdir / "notes.txt").read_text() == "important"
+
+
+# --- scratch folders: an interrupted run removes its own; a later run removes those of runs killed outright ---
+
+
+def _scratch_folders(parent: Path) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith(".cdktf.out."))
+
+
+@pytest.mark.parametrize(("signal_number", "exit_code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_an_interrupted_synth_removes_its_scratch_folder_and_keeps_the_earlier_output(tmp_path: Path, signal_number, exit_code) -> None:
+    outdir = tmp_path / "cdktf.out"
+    _earlier_output(outdir)
+    before = _fingerprint(outdir)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "provisioner", "synth", "--environments", str(EXAMPLE_ENVIRONMENTS), "--output", str(outdir)],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while not _scratch_folders(tmp_path) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _scratch_folders(tmp_path), "the synth never started its scratch folder"
+    time.sleep(0.5)  # into the CDK app's loading
+    process.send_signal(signal_number)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == exit_code, stderr
+    assert "Traceback" not in stderr
+    assert _scratch_folders(tmp_path) == []
+    assert _fingerprint(outdir) == before
+
+
+def _gone_pid() -> int:
+    finished = subprocess.Popen(["true"])
+    finished.wait()
+    return finished.pid
+
+
+def test_synth_removes_stale_scratch_folders_it_can_prove_are_its_own_and_unused(tmp_path: Path, quick_app) -> None:
+    outdir = tmp_path / "cdktf.out"
+    host = socket.gethostname()
+    owners = {
+        ".cdktf.out.killed": {"pid": _gone_pid(), "host": host},
+        ".cdktf.out.running": {"pid": os.getpid(), "host": host},
+        ".cdktf.out.elsewhere": {"pid": _gone_pid(), "host": host + "-another-machine"},
+    }
+    for name, owner in owners.items():
+        (tmp_path / name / "output").mkdir(parents=True)
+        (tmp_path / name / app_module.SCRATCH_OWNER).write_text(json.dumps(owner))
+    (tmp_path / ".cdktf.out.unowned").mkdir()
+    (tmp_path / ".cdktf.out.unowned" / "notes.txt").write_text("not the provisioner's")
+
+    assert _synth_cli(outdir) == 0
+    assert _scratch_folders(tmp_path) == [".cdktf.out.elsewhere", ".cdktf.out.running", ".cdktf.out.unowned"]

@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import stat
 import tempfile
 from pathlib import Path
@@ -51,8 +52,10 @@ def synthesize(project: ProjectConfig, outdir: Path, target: Target | None = Non
     outdir = Path(outdir).resolve()
     _check_output_folder(outdir, shown)
     outdir.parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_scratch(outdir)
     scratch = Path(tempfile.mkdtemp(prefix=f".{outdir.name}.", dir=outdir.parent))
     try:
+        (scratch / SCRATCH_OWNER).write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
         new = scratch / "output"
         new.mkdir()  # with the umask's mode, as any new folder; mkdtemp's 0700 is only for the scratch folder
         build_app(project, new, target).synth()
@@ -66,6 +69,38 @@ def synthesize(project: ProjectConfig, outdir: Path, target: Target | None = Non
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     return stacks
+
+
+SCRATCH_OWNER = "owner.json"
+"""In each scratch folder: the process and host that made it, so a later run can tell a dead run's folder."""
+
+
+def _remove_stale_scratch(outdir: Path) -> None:
+    """Remove the scratch folders of runs killed before they could (SIGKILL, a crash, power loss).
+
+    Only those provably this code's and unused: with an owner file naming this host and a process
+    that is gone. Anything else beside the output is left alone.
+    """
+    for candidate in outdir.parent.iterdir():
+        if not candidate.name.startswith(f".{outdir.name}.") or not candidate.is_dir() or candidate.is_symlink():
+            continue
+        try:
+            owner = json.loads((candidate / SCRATCH_OWNER).read_text())
+            pid, host = int(owner["pid"]), owner["host"]
+        except (OSError, ValueError, TypeError, KeyError):
+            continue
+        if host == socket.gethostname() and not _running(pid):
+            shutil.rmtree(candidate, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, and belongs to another user
+        pass
+    return True
 
 
 def _check_output_folder(outdir: Path, shown: Path | str) -> None:
