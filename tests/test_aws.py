@@ -81,8 +81,8 @@ def client_error(code: str, message: str = "message") -> ClientError:
         (EndpointConnectionError(endpoint_url="https://sts.us-east-1.amazonaws.com/"),
          'Could not connect to the endpoint URL: "https://sts.us-east-1.amazonaws.com/"', "HTTPS_PROXY"),
         (client_error("Throttling", "Rate exceeded"), "Throttling: Rate exceeded", ""),
-        (client_error("500", "<!doctype html>\n<title>500 Internal Server Error</title>"),
-         "GetCallerIdentity failed with HTTP 500", "the emulator may not implement GetCallerIdentity"),
+        (aws.UnexpectedAnswer("http://127.0.0.1:5000 answered GetCallerIdentity with a web page (HTTP 500): not an AWS answer"),
+         "http://127.0.0.1:5000 answered GetCallerIdentity with a web page (HTTP 500): not an AWS answer", "implements the call"),
     ],
 )  # fmt: skip
 def test_errors_are_explained_on_one_line_with_a_fix(error, message, fix_mentions):

@@ -26,6 +26,7 @@ from provisioner.cost.pricing import (
     V2Bill,
     format_usd,
 )
+from provisioner.configuration.target import target_from_environment
 from provisioner.errors import UserError
 from provisioner.paths import CDKTF_OUT
 from provisioner.tables import table
@@ -110,7 +111,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="what the account's pipelines cost in a month, from the CodePipeline API",
         description=_paragraph(
             "Report one month's CodePipeline charge for the pipelines of one account and region, from "
-            "ListPipelines, ListPipelineExecutions and ListActionExecutions (boto3, default credentials), "
+            "ListPipelines, ListPipelineExecutions and ListActionExecutions (boto3, default credentials; the "
+            "emulator with PROVISIONER_TARGET=local), "
             "or offline from the same responses saved with the AWS CLI in --from-dir: list-pipelines.json, "
             "list-pipeline-executions-<pipeline>.json, list-action-executions-<pipeline>.json (the last "
             "only for V2 pipelines that ran that month). An action counts in the month it started; one "
@@ -394,7 +396,7 @@ def run_report(args: argparse.Namespace) -> int:
     if args.from_dir is not None:
         source: monthly.CodePipelineSource = monthly.DirectorySource(args.from_dir)
     else:
-        source = monthly.Boto3Source.for_region(args.region)
+        source = monthly.Boto3Source.for_region(args.region, target_from_environment(os.environ))
     result = monthly.build_report(source, month)
     print(json.dumps(report_json(result), indent=2) if args.json else report_text(result))
     return 0

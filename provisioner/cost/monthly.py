@@ -32,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+from provisioner.configuration.target import Target
 from provisioner.cost.pricing import (
     DEFAULT_PIPELINE_TYPE,
     PIPELINE_TYPES,
@@ -50,6 +51,7 @@ from provisioner.cost.pricing import (
     v2_bill,
 )
 from provisioner.errors import UserError
+from provisioner.operations import aws
 
 ROLLBACK_TRIGGERS = frozenset({"ManualRollback", "AutomatedRollback"})
 IN_PROGRESS = "InProgress"
@@ -248,24 +250,20 @@ class Boto3Source:
         self.description = f"CodePipeline API in {self.region}"
 
     @classmethod
-    def for_region(cls, region: str | None) -> Boto3Source:
-        import boto3
-        from botocore.exceptions import BotoCoreError
-
+    def for_region(cls, region: str | None, target: Target) -> Boto3Source:
         try:
-            return cls(boto3.client("codepipeline", region_name=region))
-        except BotoCoreError as error:
+            return cls(aws.client(target, "codepipeline", region))
+        except aws.api_errors() as error:
             raise UserError(f"cannot reach CodePipeline: {error} (pass --region or set AWS_REGION)") from None
 
     def _paginate(self, operation: str, key: str, **params: Any) -> list:
-        from botocore.exceptions import BotoCoreError, ClientError
-
         items: list = []
         try:
             for page in self.client.get_paginator(operation).paginate(**params):
                 items.extend(page.get(key, []))
-        except (BotoCoreError, ClientError) as error:
-            raise UserError(f"CodePipeline {operation} in {self.region}: {error}") from None
+        except aws.api_errors() as error:
+            problem = aws.explain(error)
+            raise UserError(f"CodePipeline {operation} in {self.region}: {problem.message}" + (f"; {problem.fix}" if problem.fix else "")) from None
         return items
 
     def pipelines(self) -> list[PipelineSummary]:

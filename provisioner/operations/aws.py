@@ -4,6 +4,10 @@
   on an unreachable endpoint.
 - A local ``Target`` sends every call to the emulator with the credentials the target carries, so the
   commands work against ``provisioner local-aws`` as against AWS; ambient AWS profiles are not read then.
+- Every answer is checked before botocore reads it: a web page or a body of the wrong kind (from a proxy, a
+  captive portal, a wrong endpoint) becomes ``UnexpectedAnswer``, one of ``api_errors()``, which ``explain``
+  puts in one line. botocore would otherwise raise parser errors, report "Unknown" errors, or hand back
+  the page as an error message or even as a successful response.
 - One boto3 session per ``client_factory(target)``: credentials are resolved once per command run, so a
   profile that assumes a role or asks for an MFA code does it once, not once per client.
 
@@ -12,6 +16,8 @@ boto3 is imported on first use: ``provisioner --help`` and config errors stay fa
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
 from typing import Any, Mapping, Protocol
 
@@ -28,6 +34,10 @@ Credentials = Mapping[str, str]
 CREDENTIALS_FIX = (
     "set AWS_PROFILE to a profile for the DevOps account (run `aws sso login --profile <profile>` first if it "
     "uses IAM Identity Center), or export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+)
+UNEXPECTED_ANSWER_FIX = (
+    "something answers in AWS's place (a proxy, a captive portal, a wrong endpoint): check the network and HTTPS_PROXY; "
+    f"with {TARGET_ENV}=local, check that the emulator runs (`provisioner local-aws status`) and implements the call"
 )
 EXPIRED_CODES = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired"})
 REJECTED_CODES = frozenset({"InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch", "InvalidAccessKeyId", "AuthFailure"})
@@ -74,9 +84,52 @@ def client_factory(target: Target) -> ClientFactory:
             if keys
             else {}
         )
-        return session.client(service, region_name=region, endpoint_url=target.endpoint, config=Config(**options), **explicit)
+        made = session.client(service, region_name=region, endpoint_url=target.endpoint, config=Config(**options), **explicit)
+        made.meta.events.register("before-parse", functools.partial(_refuse_unexpected_answer, endpoint=made.meta.endpoint_url))
+        return made
 
     return client
+
+
+class UnexpectedAnswer(Exception):
+    """Something other than AWS answered: ``str(error)`` says who answered which call, and with what."""
+
+
+JSON_PROTOCOLS = frozenset({"json", "rest-json"})
+XML_PROTOCOLS = frozenset({"query", "rest-xml", "ec2"})
+HTML_STARTS = (b"<!doctype html", b"<html")
+
+
+def _refuse_unexpected_answer(operation_model: Any, response_dict: Mapping[str, Any], endpoint: str, **_: Any) -> None:
+    """botocore's ``before-parse`` hook: raise ``UnexpectedAnswer`` unless the body is of the kind AWS sends.
+
+    Streamed bodies (S3 objects) are the caller's data, never checked.
+    """
+    if operation_model.has_streaming_output:
+        return
+    body = response_dict.get("body") or b""
+    start = body.lstrip()[:20].lower()
+    if not start:
+        return
+    protocol = operation_model.service_model.resolved_protocol  # the one this client speaks, of those the service offers
+    if start.startswith(HTML_STARTS):
+        kind = "a web page"
+    elif protocol in JSON_PROTOCOLS and not _is_json(body):
+        kind = "text that is not JSON"
+    elif protocol in XML_PROTOCOLS and not start.startswith(b"<"):
+        kind = "text that is not XML"
+    else:
+        return
+    status = response_dict.get("status_code", "?")
+    raise UnexpectedAnswer(f"{endpoint} answered {operation_model.name} with {kind} (HTTP {status}): not an AWS answer")
+
+
+def _is_json(body: bytes) -> bool:
+    try:
+        json.loads(body)
+    except ValueError:
+        return False
+    return True
 
 
 def client(target: Target, service: str, region: str, credentials: Credentials | None = None) -> Any:
@@ -98,8 +151,9 @@ class Problem:
 def api_errors() -> tuple[type[Exception], ...]:
     """What a boto3 call raises for AWS's and the network's reasons (``except aws.api_errors() as error``)."""
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
 
-    return (BotoCoreError, ClientError)
+    return (BotoCoreError, ClientError, ResponseParserError, UnexpectedAnswer)
 
 
 def error_code(error: BaseException) -> str:
@@ -119,6 +173,7 @@ def error_message(error: BaseException) -> str:
 def explain(error: BaseException) -> Problem:
     """Credentials, network and unknown errors; callers handle the codes their call expects first."""
     from botocore import exceptions as boto
+    from botocore.parsers import ResponseParserError
 
     code = error_code(error)
     if isinstance(error, boto.NoCredentialsError):
@@ -141,13 +196,10 @@ def explain(error: BaseException) -> Problem:
         return Problem(f"the AWS credentials have expired ({code})", "refresh them (`aws sso login --profile <profile>`, or new keys)")
     if code in REJECTED_CODES:
         return Problem(f"AWS rejected the credentials ({code}: {error_message(error)})", CREDENTIALS_FIX)
-    if code and error_message(error).startswith("<"):  # a web server's error page, not an AWS error
-        operation = getattr(error, "operation_name", "the call")
-        status = getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", code)
-        return Problem(
-            f"{operation} failed with HTTP {status}",
-            f"retry later; with {TARGET_ENV}=local, the emulator may not implement {operation}",
-        )
+    if isinstance(error, UnexpectedAnswer):
+        return Problem(str(error), UNEXPECTED_ANSWER_FIX)
+    if isinstance(error, ResponseParserError):  # XML, but not AWS's
+        return Problem(f"an answer that is not an AWS answer ({_one_line(str(error).splitlines()[0])})", UNEXPECTED_ANSWER_FIX)
     if code:
         return Problem(f"{code}: {error_message(error)}")
     return Problem(_one_line(str(error)) or type(error).__name__)
