@@ -284,11 +284,14 @@ def test_estimate_cli_text_names_the_cheaper_type():
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--releases-per-month", "-1"], "--releases-per-month -1: must be 0 or more"),
+        (["--releases-per-month", "-1"], "--releases-per-month -1: must be from 0 to 100000"),
+        (["--releases-per-month", "1000000000000000000000000000"], "--releases-per-month 1000000000000000000000000000: must be from 0 to 100000"),
         (["--releases-per-month", "2.5"], "--releases-per-month '2.5': must be a whole number"),
-        (["--minutes-per-action", "-0.5"], "--minutes-per-action -0.5: must be a number above 0"),
-        (["--minutes-per-action", "0"], "--minutes-per-action 0: must be a number above 0"),
-        (["--minutes-per-action", "abc"], "--minutes-per-action 'abc': must be a number above 0"),
+        (["--minutes-per-action", "-0.5"], "--minutes-per-action -0.5: must be a number above 0 and at most 10080"),
+        (["--minutes-per-action", "0"], "--minutes-per-action 0: must be a number above 0 and at most 10080"),
+        (["--minutes-per-action", "abc"], "--minutes-per-action 'abc': must be a number above 0 and at most 10080"),
+        (["--minutes-per-action", "1e27"], "--minutes-per-action 1e27: must be a number above 0 and at most 10080"),
+        (["--minutes-per-action", "10080.5"], "--minutes-per-action 10080.5: must be a number above 0 and at most 10080"),
         (["--pipeline-type", "V3"], "--pipeline-type 'V3': must be V1 or V2"),
     ],
 )

@@ -254,7 +254,11 @@ def test_status_with_a_config_error_exits_2_on_one_line(tmp_path):
 
 @pytest.mark.parametrize(
     ("value", "message"),
-    [("0", "--executions 0: must be 1 or more"), ("ten", "--executions 'ten': must be a whole number, 1 or more")],
+    [
+        ("0", "--executions 0: must be from 1 to 1000"),
+        ("100000000000000000000", "--executions 100000000000000000000: must be from 1 to 1000"),
+        ("ten", "--executions 'ten': must be a whole number from 1 to 1000"),
+    ],
 )
 def test_a_bad_execution_count_exits_2_on_one_line(aws_env, tmp_path, capsys, value, message):
     folder, _ = make_project(tmp_path)

@@ -83,13 +83,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--releases-per-month",
         default=DEFAULT_RELEASES_PER_MONTH,
         metavar="N",
-        help="pipeline executions a month, per pipeline; a whole number >= 0 (default: %(default)s)",
+help=f"pipeline executions a month, per pipeline; a whole number, 0 to {pricing.MAX_RELEASES_PER_MONTH} (default: %(default)s)",
     )
     estimate.add_argument(
         "--minutes-per-action",
         default=DEFAULT_MINUTES_PER_ACTION,
         metavar="M",
-        help="how long each action runs, > 0, may be fractional (0.5 is billed as 1 minute) (default: %(default)s)",
+help=(
+            f"how long each action runs, > 0 and at most {pricing.MAX_MINUTES_PER_ACTION} (a week), may be fractional "
+            "(0.5 is billed as 1 minute) (default: %(default)s)"
+        ),
     )
     estimate.add_argument(
         "--pipeline-type",
@@ -156,18 +159,20 @@ def run_estimate(args: argparse.Namespace) -> int:
 
 
 def _usage_pattern(releases: str, minutes: str) -> UsagePattern:
+    releases_range = f"from 0 to {pricing.MAX_RELEASES_PER_MONTH}"
     try:
         release_count = int(releases)
     except ValueError:
-        raise UserError(f"--releases-per-month {releases!r}: must be a whole number, 0 or more") from None
-    if release_count < 0:
-        raise UserError(f"--releases-per-month {releases}: must be 0 or more")
+        raise UserError(f"--releases-per-month {releases!r}: must be a whole number {releases_range}") from None
+    if not 0 <= release_count <= pricing.MAX_RELEASES_PER_MONTH:
+        raise UserError(f"--releases-per-month {releases}: must be {releases_range}")
+    minutes_range = f"a number above 0 and at most {pricing.MAX_MINUTES_PER_ACTION} (a week, the longest any action runs), e.g. 2.5"
     try:
         minutes_value = Decimal(minutes)
     except InvalidOperation:
-        raise UserError(f"--minutes-per-action {minutes!r}: must be a number above 0, e.g. 2.5") from None
-    if not minutes_value.is_finite() or minutes_value <= 0:
-        raise UserError(f"--minutes-per-action {minutes}: must be a number above 0, e.g. 2.5")
+        raise UserError(f"--minutes-per-action {minutes!r}: must be {minutes_range}") from None
+    if not minutes_value.is_finite() or not 0 < minutes_value <= pricing.MAX_MINUTES_PER_ACTION:
+        raise UserError(f"--minutes-per-action {minutes}: must be {minutes_range}")
     return UsagePattern(release_count, minutes_value)
 
 

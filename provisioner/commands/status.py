@@ -17,6 +17,8 @@ from provisioner.paths import ENVIRONMENTS_DIR
 from provisioner.tables import table
 
 DEFAULT_EXECUTIONS = "5"
+MAX_EXECUTIONS = 1000
+"""Ten pages of ListPipelineExecutions: more is a history to export, not a status to read."""
 DETAIL_WIDTH = 100
 NOT_RUN = "-"
 
@@ -33,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--environments", type=Path, default=ENVIRONMENTS_DIR, help="folder to read (default: %(default)s)")
     parser.add_argument(
-        "--executions", default=DEFAULT_EXECUTIONS, metavar="N", help="how many executions to list, 1 or more (default: %(default)s)"
+        "--executions", default=DEFAULT_EXECUTIONS, metavar="N", help=f"how many executions to list, 1 to {MAX_EXECUTIONS} (default: %(default)s)"
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
     parser.set_defaults(func=run)
@@ -51,9 +53,9 @@ def _execution_count(value: str) -> int:
     try:
         count = int(value)
     except ValueError:
-        raise UserError(f"--executions {value!r}: must be a whole number, 1 or more") from None
-    if count < 1:
-        raise UserError(f"--executions {value}: must be 1 or more")
+        raise UserError(f"--executions {value!r}: must be a whole number from 1 to {MAX_EXECUTIONS}") from None
+    if not 1 <= count <= MAX_EXECUTIONS:
+        raise UserError(f"--executions {value}: must be from 1 to {MAX_EXECUTIONS}")
     return count
 
 

@@ -34,6 +34,11 @@ V1_FREE_PERIOD = timedelta(days=30)
 V2_PRICE_PER_ACTION_MINUTE = Decimal("0.002")
 V2_FREE_ACTION_MINUTES = 100
 
+MAX_MINUTES_PER_ACTION = 7 * 24 * 60
+"""A week: no CodePipeline action runs longer (a manual approval's timeout is the longest)."""
+MAX_RELEASES_PER_MONTH = 100_000
+"""More than one release a minute, every minute of a month: beyond it, an estimate is a typo, not a plan."""
+
 _MICROSECONDS_PER_MINUTE = 60_000_000
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
