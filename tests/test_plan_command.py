@@ -71,3 +71,49 @@ def test_one_environment_plans_with_its_own_plan_role_only(recorded, capsys) -> 
     (plan,) = [command for command, _ in recorded if command[:2] == ["terraform", "plan"]]
     assert "-var=workload_role_arn=arn:aws:iam::444444444444:role/acme-platform-plan-prod" in plan
     assert "-lock=false" in plan and not any(a.startswith("-lock-timeout") for a in plan)
+
+
+# --- real terraform: switching between the local emulator and AWS -----------------------------------
+
+
+def _backend_switching_synth(backend: dict[str, Path]):
+    """A workload stack as small as terraform allows (no provider to install), on the backend in ``backend["path"]``:
+    what a synth for the other target does to a stack folder is change its backend."""
+
+    def synthesize(project, outdir: Path, target=None) -> list[str]:
+        stack = outdir / "stacks" / "workload-dev"
+        stack.mkdir(parents=True, exist_ok=True)
+        document = {
+            "terraform": {"backend": {"local": {"path": str(backend["path"])}}},
+            "variable": {"workload_role_arn": {"type": "string"}},
+            "resource": {"terraform_data": {"marker": {"input": "kept"}}},
+        }
+        (stack / "cdk.tf.json").write_text(json.dumps(document))
+        return ["workload-dev"]
+
+    return synthesize
+
+
+def test_plan_reinitializes_a_stack_whose_backend_changed_and_keeps_each_state(monkeypatch, tmp_path, terraform_env, capsys) -> None:
+    from tests.conftest import run_terraform
+
+    backend = {"path": tmp_path / "aws.tfstate"}
+    monkeypatch.setattr("provisioner.app.synthesis.synthesize", _backend_switching_synth(backend))
+    monkeypatch.setattr(plan_command, "STATE_DIR", tmp_path / "state")
+    monkeypatch.delenv("PROVISIONER_TARGET", raising=False)
+    OUTDIR[:] = [tmp_path / "cdktf.out"]
+    stack = OUTDIR[0] / "stacks" / "workload-dev"
+    _backend_switching_synth(backend)(None, OUTDIR[0])
+    run_terraform(["init", "-input=false"], stack, terraform_env)
+    run_terraform(["apply", "-auto-approve", "-input=false", "-var=workload_role_arn=x"], stack, terraform_env)
+    applied = backend["path"].read_bytes()
+
+    backend["path"] = tmp_path / "local.tfstate"
+    assert run("dev") == 0
+    assert "1 to create" in capsys.readouterr().out, "the other backend's state is its own, empty here"
+    assert (tmp_path / "aws.tfstate").read_bytes() == applied
+
+    backend["path"] = tmp_path / "aws.tfstate"
+    assert run("dev") == 0
+    assert "workload-dev**: no changes" in capsys.readouterr().out, "back on the first backend, its state is intact"
+    assert (tmp_path / "aws.tfstate").read_bytes() == applied

@@ -20,7 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "plan",
         help="synthesize and plan every workload stack, then print one combined plan summary",
         description=(
-            "Synthesize, then `terraform init` + `terraform plan -out tfplan` + `terraform show -json` for each "
+            "Synthesize, then `terraform init -reconfigure` (the backend follows PROVISIONER_TARGET; no state is moved) + "
+            "`terraform plan -out tfplan` + `terraform show -json` for each "
             "workload-<env> stack (or those given with --environment), and print the same summary the pull-request "
             "pipeline posts. Plans assume each environment's read-only plan role (<prefix>-plan-<env>), so they need "
             "credentials for the DevOps account (to read state) listed in deployment_role.plan_trusted_role_arns. "
@@ -58,7 +59,10 @@ def run(args: argparse.Namespace) -> int:
         stack = environment.workload_stack
         stack_dir = args.outdir / "stacks" / stack
         with progress.step(f"{stack}: plan through the read-only role {project.plan_role_arn(environment)}"):
-            progress.run(f"{stack} init", terraform.INIT, cwd=stack_dir, env=env)
+            # A synth for the other target (PROVISIONER_TARGET local or aws) changes the backend under the
+            # .terraform/ it carries over; -reconfigure points terraform at the new one and moves no state,
+            # so the emulator's and AWS's states each stay where they are.
+            progress.run(f"{stack} init", (*terraform.INIT, "-reconfigure"), cwd=stack_dir, env=env)
             # The plan role can change nothing, and a plan that writes nothing needs no state lock.
             read_only_plan = [*terraform.PLAN_WITHOUT_LOCK, f"-var={WORKLOAD_ROLE_VARIABLE}={project.plan_role_arn(environment)}"]
             progress.run(f"{stack} plan", read_only_plan, cwd=stack_dir, env=env)
