@@ -12,6 +12,7 @@ import argparse
 import importlib
 import os
 import sys
+from importlib.metadata import version
 
 from provisioner.errors import UserError, error_lines
 from provisioner.interruption import TERMINATED_EXIT_CODE, Terminated, sigterm_raises
@@ -42,6 +43,7 @@ def build_parser(modules: tuple[str, ...] = COMMAND_MODULES) -> argparse.Argumen
             "workload-account deployment roles and workload stacks (CDK for Terraform)."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version('pipeline-provisioner')}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in modules:
