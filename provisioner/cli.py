@@ -14,6 +14,7 @@ import os
 import sys
 from importlib.metadata import version
 
+from provisioner.colour import RED, paint
 from provisioner.errors import UserError, error_lines
 from provisioner.interruption import TERMINATED_EXIT_CODE, Terminated, sigterm_raises
 
@@ -59,19 +60,24 @@ def main(argv: list[str] | None = None, modules: tuple[str, ...] = COMMAND_MODUL
         with sigterm_raises():
             return int(args.func(args) or 0)
     except UserError as error:
-        print(*error_lines(error), sep="\n", file=sys.stderr)
+        for line in error_lines(error):
+            print(paint(line, RED, sys.stderr), file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
-        print("provisioner: interrupted", file=sys.stderr)
+        _error("interrupted")
         return 130
     except Terminated:
-        print("provisioner: terminated", file=sys.stderr)
+        _error("terminated")
         return TERMINATED_EXIT_CODE
     except BrokenPipeError:
         # The reader went away (`provisioner ... | head`): stop quietly, as other command-line tools do.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 141
+
+
+def _error(line: str) -> None:
+    print(paint(f"provisioner: {line}", RED, sys.stderr), file=sys.stderr)
 
 
 if __name__ == "__main__":

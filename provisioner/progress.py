@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterator, Mapping, Sequence
 
+from provisioner.colour import GREEN, RED, paint
 from provisioner.errors import UserError
 from provisioner.runtime import prepare_environment
 
@@ -75,9 +76,9 @@ class Progress:
         try:
             yield
         except BaseException:
-            self.say(f"    FAILED after {time.monotonic() - started:.1f} s")
+            self.say("    " + paint(f"FAILED after {time.monotonic() - started:.1f} s", RED, self.out))
             raise
-        self.say(f"    ok ({time.monotonic() - started:.1f} s)")
+        self.say("    " + paint(f"ok ({time.monotonic() - started:.1f} s)", GREEN, self.out))
 
     def run(
         self,

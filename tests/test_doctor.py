@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import socket
 import time
@@ -352,7 +353,7 @@ def test_doctor_rejects_an_unknown_region_on_one_line(aws_env, tmp_path, capsys)
 def test_the_text_table_puts_the_fix_on_the_failing_row(moto_aws, project):
     create_state_bucket(project)
     create_pipeline(project, "V1")
-    text = diagnosis_text(run_doctor(project))
+    text = diagnosis_text(run_doctor(project), io.StringIO())
     pipeline_row = next(line for line in text.splitlines() if line.startswith("FAIL  pipeline"))
     assert pipeline_row.endswith("deploy the devops stack: it declares a V2 pipeline (terraform updates the type in place)")
     assert "fix the failures from the top" in text.splitlines()[-1]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from pathlib import Path
+from typing import IO
 
+from provisioner.colour import GREEN, RED, YELLOW, paint
 from provisioner.configuration.settings import AWS_REGIONS, load
 from provisioner.configuration.target import target_from_environment
 from provisioner.errors import UserError
@@ -47,15 +50,21 @@ def run(args: argparse.Namespace) -> int:
     if args.region is not None and args.region not in AWS_REGIONS:
         raise UserError(f"--region {args.region!r}: not an AWS region code")
     diagnosis = health.diagnose(project, aws.client_factory(target_from_environment(os.environ)), args.region)
-    print(json.dumps(diagnosis_json(diagnosis), indent=2) if args.json else diagnosis_text(diagnosis))
+    print(json.dumps(diagnosis_json(diagnosis), indent=2) if args.json else diagnosis_text(diagnosis, sys.stdout))
     return 0 if diagnosis.ok else 1
 
 
-def diagnosis_text(diagnosis: Diagnosis) -> str:
+STATUS_COLOURS = {PASS: GREEN, FAIL: RED, SKIP: YELLOW}
+
+
+def diagnosis_text(diagnosis: Diagnosis, stream: IO[str]) -> str:
+    """The report as printed on ``stream`` (in colour on a terminal)."""
     lines = [f"provisioner doctor: DevOps account {diagnosis.account_id}, region {diagnosis.region}", ""]
     rows: list[tuple[str, ...]] = [("", "check", "target", "result", "fix")]
     rows += [(check.status.upper(), check.check, check.target, check.result, check.fix) for check in diagnosis.checks]
-    lines += table(rows)
+    header, *body = table(rows)
+    # Painted after the table is laid out: escape codes would count as width. Every status word is 4 letters.
+    lines += [header, *(paint(line[:4], STATUS_COLOURS[check.status], stream) + line[4:] for check, line in zip(diagnosis.checks, body))]
     counts = ", ".join(f"{diagnosis.count(status)} {word}" for status, word in ((PASS, "passed"), (FAIL, "failed"), (SKIP, "skipped")))
     verdict = "all checks that could run passed" if diagnosis.ok else "fix the failures from the top: later checks may depend on earlier ones"
     lines += ["", f"{counts}: {verdict}"]
