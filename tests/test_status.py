@@ -134,15 +134,20 @@ Synth           InProgress
   Synth         InProgress  2024-05-03 12:00:45
 Deploy-dev      Failed
   Plan-dev      Succeeded   2024-05-03 10:06:12
-  Apply-dev     Failed      2024-05-03 10:14:32  Error while executing command: terraform apply plan.tfplan. Reason: exit status 1
-Deploy-prod     -                                transition into this stage disabled: Change freeze until Monday
+  Apply-dev     Failed      2024-05-03 10:14:32  Error while executing command: terraform apply
+                                                 plan.tfplan. Reason: exit status 1
+Deploy-prod     -                                transition into this stage disabled: Change freeze
+                                                 until Monday
   Plan-prod     -
   Apply-prod    -
 
 Last 2 execution(s), newest first:
-execution                             status      trigger                 started (UTC)        duration       revision
-{NEWEST}  InProgress  WebhookV2               2024-05-03 12:00:00  5m 00s so far  9f2c4e1a7b3d
-{OLDER}  Failed      StartPipelineExecution  2024-05-03 10:00:00  14m 32s        3e4f5a6b7c8d"""
+execution                             status      trigger         started     duration  revision
+                                                                  (UTC)
+{NEWEST}  InProgress  WebhookV2       2024-05-03  5m 00s    9f2c4e1a7b3d
+                                                                  12:00:00    so far
+{OLDER}  Failed      StartPipelineE  2024-05-03  14m 32s   3e4f5a6b7c8d
+                                                  xecution        10:00:00"""
 
 
 def stubbed_clients(executions: int = 5):

@@ -16,6 +16,7 @@ import pytest
 
 from provisioner import cli
 from tests.aws_fixtures import aws_env, make_project  # noqa: F401 (fixtures)
+from tests.test_doctor import table_rows
 
 PROXY_PAGE = "<!DOCTYPE html>\n<html><head><title>Proxy error</title></head>\n<body><h1>Access denied by policy</h1></body></html>\n"
 
@@ -93,9 +94,10 @@ def test_doctor_fails_the_credentials_check_with_one_line(not_aws, environments,
     code, out, err = _run(capsys, "doctor", "--environments", str(environments))
     assert code == 1
     assert err == ""
-    (credentials,) = [line for line in out.splitlines() if line.startswith("FAIL") and "credentials" in line]
-    _assert_said_on_one_line(out, not_aws)
-    assert not_aws in credentials
+    assert "<html" not in out.lower() and "Access denied by policy" not in out, out
+    credentials = table_rows(out)[0]
+    assert credentials[:2] == ["FAIL", "credentials"]
+    assert credentials[3].startswith(f"{not_aws} answered GetCallerIdentity with ") and credentials[3].endswith("not an AWS answer")
 
 
 def test_cost_report_says_on_one_line_that_the_answer_was_not_aws(not_aws, capsys) -> None:

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from pathlib import Path
 from typing import IO
 
@@ -16,7 +17,7 @@ from provisioner.errors import UserError
 from provisioner.operations import aws, health
 from provisioner.operations.health import FAIL, PASS, SKIP, Diagnosis
 from provisioner.paths import ENVIRONMENTS_DIR
-from provisioner.tables import table
+from provisioner.tables import MAX_WIDTH, table
 
 EPILOG = """\
 checks: credentials (the DevOps account of devops.hcl), state bucket (exists, versioning,
@@ -55,20 +56,41 @@ def run(args: argparse.Namespace) -> int:
 
 
 STATUS_COLOURS = {PASS: GREEN, FAIL: RED, SKIP: YELLOW}
+FIX_INDENT = " " * 6
+"""Under the check column: the fix reads as part of its row."""
 
 
 def diagnosis_text(diagnosis: Diagnosis, stream: IO[str]) -> str:
-    """The report as printed on ``stream`` (in colour on a terminal)."""
+    """The report as printed on ``stream`` (in colour on a terminal): a row per check, its fix on the lines below.
+
+    Fixes are sentences: as a column they would squeeze the targets and results, which are names and ARNs.
+    """
     lines = [f"provisioner doctor: DevOps account {diagnosis.account_id}, region {diagnosis.region}", ""]
-    rows: list[tuple[str, ...]] = [("", "check", "target", "result", "fix")]
-    rows += [(check.status.upper(), check.check, check.target, check.result, check.fix) for check in diagnosis.checks]
-    header, *body = table(rows)
-    # Painted after the table is laid out: escape codes would count as width. Every status word is 4 letters.
-    lines += [header, *(paint(line[:4], STATUS_COLOURS[check.status], stream) + line[4:] for check, line in zip(diagnosis.checks, body))]
+    header, *body = table([("", "check", "target", "result"), *((c.status.upper(), c.check, c.target, c.result) for c in diagnosis.checks)])
+    lines.append(header)
+    for check, (first, *rest) in zip(diagnosis.checks, _rows(body)):
+        # Painted after the table is laid out: escape codes would count as width. Every status word is 4 letters.
+        lines += [paint(first[:4], STATUS_COLOURS[check.status], stream) + first[4:], *rest]
+        if check.fix:
+            lines += textwrap.wrap(
+                f"fix: {check.fix}", MAX_WIDTH, initial_indent=FIX_INDENT, subsequent_indent=FIX_INDENT + " " * len("fix: "),
+                break_long_words=False, break_on_hyphens=False,
+            )  # fmt: skip
     counts = ", ".join(f"{diagnosis.count(status)} {word}" for status, word in ((PASS, "passed"), (FAIL, "failed"), (SKIP, "skipped")))
-    verdict = "all checks that could run passed" if diagnosis.ok else "fix the failures from the top: later checks may depend on earlier ones"
+    verdict = "all checks that could run passed" if diagnosis.ok else "fix failures from the top: later checks may depend on earlier ones"
     lines += ["", f"{counts}: {verdict}"]
     return "\n".join(lines)
+
+
+def _rows(lines: list[str]) -> list[list[str]]:
+    """Table lines grouped by row: a row's first line starts with its status word, its further lines blank."""
+    rows: list[list[str]] = []
+    for line in lines:
+        if line.startswith(" "):
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return rows
 
 
 def diagnosis_json(diagnosis: Diagnosis) -> dict:

@@ -92,7 +92,7 @@ def status_text(status: PipelineStatus) -> str:
                     execution.revision[:12],
                 )
             )
-        lines += table(execution_rows)
+        lines += table(execution_rows, keep_whole=(0, 5))  # the ids a reader copies
     return "\n".join(lines)
 
 
