@@ -36,6 +36,18 @@ COMMAND_MODULES = (
 )
 
 
+class _PrintVersion(argparse.Action):
+    """``--version``, read from the installed package only when asked: the pipeline's builds run this file
+    from the repository, where no package is installed."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object, option_string: str | None = None) -> None:
+        print(f"{parser.prog} {version('pipeline-provisioner')}")
+        parser.exit()
+
+
 def build_parser(modules: tuple[str, ...] = COMMAND_MODULES) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="provisioner",
@@ -44,7 +56,7 @@ def build_parser(modules: tuple[str, ...] = COMMAND_MODULES) -> argparse.Argumen
             "workload-account deployment roles and workload stacks (CDK for Terraform)."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {version('pipeline-provisioner')}")
+    parser.add_argument("--version", action=_PrintVersion)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     subparsers.required = True
     for name in modules:

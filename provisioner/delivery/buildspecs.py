@@ -52,7 +52,7 @@ MAX_BUILDSPEC_CHARS = 25_600
 """CodeBuild refuses a longer inline buildspec (not in its documented quotas, seen by CDK Pipelines)."""
 DEPLOYED_CODE_DIR = "/tmp/provisioner-deployed"
 PLAN_SUMMARY_FILES = (
-    "provisioner/__init__.py", "provisioner/errors.py", "provisioner/cli.py",
+    "provisioner/__init__.py", "provisioner/errors.py", "provisioner/cli.py", "provisioner/colour.py", "provisioner/interruption.py",
     "provisioner/plan_review/__init__.py", "provisioner/plan_review/summary.py",
     "provisioner/commands/__init__.py", "provisioner/commands/plan_summary.py",
 )  # fmt: skip
