@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from provisioner.commands import plan as plan_command
+from provisioner.errors import UserError
 from provisioner.progress import Progress, Result
 
 REPO_ENVIRONMENTS = Path(__file__).resolve().parent.parent / "examples" / "environments"
@@ -45,10 +46,11 @@ def recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[list
 OUTDIR: list[Path] = []
 
 
-def run(*environments: str) -> int:
+def run(*environments: str, target: list[str] | None = None, var: list[str] | None = None) -> int:
     args = argparse.Namespace(
-        environments=REPO_ENVIRONMENTS, environment=list(environments) or None, output=None, fail_on_destroy=False, outdir=OUTDIR[0]
-    )
+        environments=REPO_ENVIRONMENTS, environment=list(environments) or None, output=None, fail_on_destroy=False, outdir=OUTDIR[0],
+        target=target, var=var,
+    )  # fmt: skip
     return plan_command.run(args)
 
 
@@ -71,6 +73,36 @@ def test_one_environment_plans_with_its_own_plan_role_only(recorded, capsys) -> 
     (plan,) = [command for command, _ in recorded if command[:2] == ["terraform", "plan"]]
     assert "-var=workload_role_arn=arn:aws:iam::444444444444:role/acme-platform-plan-prod" in plan
     assert "-lock=false" in plan and not any(a.startswith("-lock-timeout") for a in plan)
+
+
+
+def test_targets_and_variables_go_through_to_terraform_plan(recorded, capsys) -> None:
+    assert run("dev", target=["aws_s3_bucket.data", "module.app"], var=["image_tag=v1.2", "note=a=b"]) == 0
+    (plan,) = [command for command, _ in recorded if command[:2] == ["terraform", "plan"]]
+    assert plan[-4:] == ["-target=aws_s3_bucket.data", "-target=module.app", "-var=image_tag=v1.2", "-var=note=a=b"]
+    assert "-var=workload_role_arn=arn:aws:iam::222222222222:role/acme-platform-plan-dev" in plan
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"var": ["image_tag"]}, "--var image_tag: must be NAME=VALUE"),
+        ({"var": ["workload_role_arn=arn:aws:iam::222222222222:role/acme-platform-deploy-dev"]},
+         "--var workload_role_arn: plan sets it to each environment's read-only plan role"),
+        ({"target": [""]}, "--target '': must be a resource address"),
+    ],
+)  # fmt: skip
+def test_bad_targets_and_variables_are_refused_before_anything_runs(recorded, option, message) -> None:
+    with pytest.raises(UserError, match=message):
+        run("dev", **option)
+    assert recorded == []
+
+
+def test_plan_cli_takes_target_and_var_options() -> None:
+    from provisioner.cli import build_parser
+
+    args = build_parser().parse_args(["plan", "--target", "aws_s3_bucket.data", "--var", "a=1", "--var", "b=2"])
+    assert (args.target, args.var) == (["aws_s3_bucket.data"], ["a=1", "b=2"])
 
 
 # --- real terraform: switching between the local emulator and AWS -----------------------------------

@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "workload-<env> stack (or those given with --environment), and print the same summary the pull-request "
             "pipeline posts. Plans assume each environment's read-only plan role (<prefix>-plan-<env>), so they need "
             "credentials for the DevOps account (to read state) listed in deployment_role.plan_trusted_role_arns. "
-            "Never applies anything. Tool output goes to .provisioner/plan-logs/. "
+            "--target and --var go through to terraform plan. Never applies anything. Tool output goes to .provisioner/plan-logs/. "
             "Exit 0; 3 with --fail-on-destroy when a plan deletes or replaces; 1 when terraform fails; 2 on bad input."
         ),
     )
@@ -34,6 +34,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", type=Path, help="also write the Markdown summary to this file")
     parser.add_argument("--outdir", type=Path, default=CDKTF_OUT, help="synthesized output folder (default: %(default)s)")
     parser.add_argument("--fail-on-destroy", action="store_true", help="exit 3 when anything would be deleted or replaced")
+    parser.add_argument(
+        "--target", action="append", metavar="ADDRESS", help="plan only this resource or module, as terraform plan -target (repeatable)"
+    )
+    parser.add_argument(
+        "--var", action="append", metavar="NAME=VALUE", help="set a variable of the workload stacks, as terraform plan -var (repeatable)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -50,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise UserError(f"--environment {', '.join(unknown)}: no such environment (known: {', '.join(sorted(known))})")
     selected = [env for env in project.environments if not args.environment or env.name in args.environment]
+    passed_through = [*(f"-target={address}" for address in _targets(args.target)), *(f"-var={value}" for value in _variables(args.var))]
     progress = Progress(STATE_DIR / "plan-logs", out=sys.stderr)
     env = tool_environment()
     with progress.step("synthesize"):
@@ -64,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
             # so the emulator's and AWS's states each stay where they are.
             progress.run(f"{stack} init", (*terraform.INIT, "-reconfigure"), cwd=stack_dir, env=env)
             # The plan role can change nothing, and a plan that writes nothing needs no state lock.
-            read_only_plan = [*terraform.PLAN_WITHOUT_LOCK, f"-var={WORKLOAD_ROLE_VARIABLE}={project.plan_role_arn(environment)}"]
+            read_only_plan = [*terraform.PLAN_WITHOUT_LOCK, f"-var={WORKLOAD_ROLE_VARIABLE}={project.plan_role_arn(environment)}", *passed_through]
             progress.run(f"{stack} plan", read_only_plan, cwd=stack_dir, env=env)
             plan_json = stack_dir / terraform.PLAN_JSON
             progress.run(f"{stack} show", terraform.SHOW_PLAN, cwd=stack_dir, env=env, stdout_path=plan_json)
@@ -74,3 +81,21 @@ def run(args: argparse.Namespace) -> int:
     if args.output:
         args.output.write_text(markdown)
     return 3 if args.fail_on_destroy and any(stack.destructive for stack in plans) else 0
+
+
+def _targets(addresses: list[str] | None) -> list[str]:
+    for address in addresses or ():
+        if not address.strip() or address.startswith("-"):
+            raise UserError(f"--target {address!r}: must be a resource address, e.g. aws_s3_bucket.data or module.app")
+    return list(addresses or ())
+
+
+def _variables(assignments: list[str] | None) -> list[str]:
+    for assignment in assignments or ():
+        name, equals, _ = assignment.partition("=")
+        if not equals or not name.strip():
+            raise UserError(f"--var {assignment}: must be NAME=VALUE")
+        if name.strip() == WORKLOAD_ROLE_VARIABLE:
+            # Another role here could be the deployment role: a local plan must never hold write access.
+            raise UserError(f"--var {name}: plan sets it to each environment's read-only plan role; it cannot be given")
+    return list(assignments or ())
