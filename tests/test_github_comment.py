@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from provisioner.plan_review.comment import MARKER
 from tests.fake_github import TOKEN
 
@@ -60,3 +62,14 @@ def test_errors_are_one_line_exit_2(github, tmp_path: Path) -> None:
     assert unreachable.returncode == 2
     for result in (no_token, missing, unreachable):
         assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("number", ["0", "-1"])
+def test_a_pull_request_number_below_1_is_refused_before_any_api_call(github, tmp_path: Path, number: str) -> None:
+    fake, api = github
+    summary = tmp_path / "s.md"
+    summary.write_text("x")
+    result = run_cli(api, "--repository", "acme/infra", "--pull-request", number, "--file", str(summary))
+    assert result.returncode == 2
+    assert result.stderr == f"provisioner: --pull-request {number}: a pull request number is 1 or more\n"
+    assert fake.auth_headers == [], "no request reaches GitHub"

@@ -113,6 +113,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     if not re.fullmatch(r"[\w.-]+/[\w.-]+", args.repository):
         raise GitHubError(f'--repository "{args.repository}" must be owner/name')
+    # GitHub numbers pull requests from 1: 0 would read as "no number given" (and comment on the commit's
+    # pull requests instead), a negative number would be posted to a path that is no pull request.
+    if args.pull_request is not None and args.pull_request < 1:
+        raise GitHubError(f"--pull-request {args.pull_request}: a pull request number is 1 or more")
     try:
         with open(args.file, encoding="utf-8") as handle:
             body = handle.read()
