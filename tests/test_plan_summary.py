@@ -177,9 +177,9 @@ def summarize(*argv: str, capsys) -> tuple[int, str]:
     return code, capsys.readouterr().out
 
 
-def run_cli(*argv: str) -> subprocess.CompletedProcess:
+def run_cli(*argv: str, stdin: str = "", cwd: Path = REPO_ROOT) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "provisioner", "plan-summary", *map(str, argv)]
-    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    return subprocess.run(command, cwd=cwd, input=stdin, capture_output=True, text=True, timeout=60)
 
 
 def change_named(stack: summary.StackPlan, address: str) -> summary.ResourceChange:
@@ -555,6 +555,43 @@ def test_two_files_with_one_stack_name_need_names():
 def test_names_must_match_the_files():
     with pytest.raises(UserError, match="--name given 1 times for 2 plan files"):
         summary.stack_names([Path("a.json"), Path("b.json")], ["a"])
+
+
+# ------------------------------------------------------------------------------ standard input
+
+
+def test_a_dash_reads_the_plan_from_standard_input(plans, tmp_path):
+    from_file = run_cli("--format", "json", plans["changes"])
+    stack_dir = tmp_path / "stacks" / "workload-dev"
+    stack_dir.mkdir(parents=True)
+    piped = run_cli("--format", "json", "-", stdin=plans["changes"].read_text(), cwd=stack_dir)
+    assert piped.returncode == 0, piped.stderr
+    (stack,) = json.loads(piped.stdout)["stacks"]
+    assert stack["file"] == "-"
+    assert stack["name"] == "workload-dev", "named after the current folder, as a generic plan.json is after its own"
+    assert {**stack, "file": ""} == {**json.loads(from_file.stdout)["stacks"][0], "file": ""}
+
+
+def test_standard_input_with_a_name_and_other_files(plans):
+    result = run_cli("--format", "headline", "--name", "piped", "--name", "same", "-", plans["no-changes"], stdin=plans["changes"].read_text())
+    assert result.returncode == 0, result.stderr
+    assert [line.split(":")[0] for line in result.stdout.splitlines()] == ["piped", "same"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "message"),
+    [
+        (["-"], "", "standard input: empty; expected the output of `terraform show -json <planfile>` (did terraform show fail?)"),
+        (["-"], "{", "standard input: not JSON (Expecting property name enclosed in double quotes at line 1 column 2); expected the output of `terraform show -json <planfile>`"),
+        (["-"], "PK\x03\x04 binary", "standard input: a binary plan file, not JSON; pipe `terraform show -json <planfile>` instead"),
+        (["--name", "a", "--name", "b", "-", "-"], "{}", "- is given twice: standard input can be read once"),
+    ],
+)
+def test_bad_standard_input_is_one_line_exit_2(argv, stdin, message):
+    result = run_cli(*argv, stdin=stdin)
+    assert result.returncode == 2
+    assert result.stderr == f"provisioner: {message}\n"
+    assert result.stdout == ""
 
 
 # ------------------------------------------------------------------------------ bad files

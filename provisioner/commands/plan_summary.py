@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from provisioner.errors import UserError
 from provisioner.plan_review import summary
 
 EXIT_DESTRUCTIVE = 3
@@ -19,13 +20,15 @@ exit codes:
      (the summary is still printed)
 
 The stack name comes from the file name (workload-dev.plan.json -> workload-dev) or, for a generic
-name such as plan.json, from its folder (cdktf.out/stacks/workload-dev/plan.json -> workload-dev).
+name such as plan.json, from its folder (cdktf.out/stacks/workload-dev/plan.json -> workload-dev);
+standard input (-) is named after the current folder.
 Attribute values are never printed, so sensitive variables and attributes cannot leak.
 
 example:
   terraform -chdir=cdktf.out/stacks/workload-dev plan -out=plan.tfplan
   terraform -chdir=cdktf.out/stacks/workload-dev show -json plan.tfplan > cdktf.out/stacks/workload-dev/plan.json
   provisioner plan-summary --fail-on-destroy cdktf.out/stacks/*/plan.json > comment.md
+  terraform show -json plan.tfplan | provisioner plan-summary --name workload-dev -
 """
 
 
@@ -46,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         nargs="+",
         type=Path,
         metavar="PLAN_JSON",
-        help="output of `terraform show -json <planfile>`, one file per stack",
+        help="output of `terraform show -json <planfile>`, one file per stack; - reads one from standard input",
     )
     parser.add_argument(
         "--format",
@@ -79,6 +82,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.plans.count(summary.STDIN) > 1:
+        raise UserError(f"{summary.STDIN} is given twice: standard input can be read once")
     names = summary.stack_names(args.plans, args.name)
     stacks = [summary.load_plan(path, name) for path, name in zip(args.plans, names)]
     if args.format == "json":

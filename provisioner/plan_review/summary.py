@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -121,6 +122,9 @@ REASONS = {
 """``action_reason`` codes in words; an unknown code is shown as it is."""
 
 GENERIC_PLAN_FILE_NAMES = frozenset({"plan", "tfplan", "terraform", "show"})
+
+STDIN = Path("-")
+"""The plan file name that stands for standard input (``terraform show -json tfplan | ... -``)."""
 
 # Most important first: when the comment is too long, later kinds lose rows first.
 _DETAIL_ORDER = (Kind.DELETE, Kind.REPLACE, Kind.FORGET, Kind.UPDATE, Kind.CREATE, Kind.NO_OP)
@@ -256,8 +260,10 @@ def stack_name(path: Path) -> str:
     """The stack a plan file belongs to: its file name, or its folder's for a generic file name.
 
     ``workload-dev.plan.json`` -> ``workload-dev``; ``cdktf.out/stacks/workload-dev/plan.json``
-    -> ``workload-dev``.
+    -> ``workload-dev``; standard input (``-``), like a generic file name, takes the current folder's.
     """
+    if path == STDIN:
+        return Path.cwd().name
     name = path.name.removesuffix(".json")
     for suffix in (".plan", ".tfplan"):
         name = name.removesuffix(suffix)
@@ -285,31 +291,44 @@ def stack_names(paths: Sequence[Path], names: Sequence[str] | None = None) -> li
 
 
 def load_plan(path: Path, name: str) -> StackPlan:
-    """Read and summarize one ``terraform show -json`` file; a :class:`UserError` names what is wrong."""
+    """Read and summarize one ``terraform show -json`` file (:data:`STDIN`: standard input); a
+    :class:`UserError` names what is wrong."""
     return parse_plan(read_json(path), name=name, source=str(path))
 
 
 def read_json(path: Path) -> object:
-    """The JSON document in ``path``; a one-line :class:`UserError` when there is none."""
+    """The JSON document in ``path`` or, for :data:`STDIN`, standard input; a one-line
+    :class:`UserError` when there is none."""
+    shown = describe_source(str(path))
     expected = "expected the output of `terraform show -json <planfile>`"
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UserError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UserError(f"{path}: is a directory; {expected}") from None
-    except OSError as error:
-        raise UserError(f"{path}: cannot read ({error.strerror})") from None
+    if path == STDIN:
+        data = sys.stdin.buffer.read()
+        empty, convert = "empty", "pipe `terraform show -json <planfile>` instead"
+    else:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise UserError(f"{path}: no such file") from None
+        except IsADirectoryError:
+            raise UserError(f"{path}: is a directory; {expected}") from None
+        except OSError as error:
+            raise UserError(f"{path}: cannot read ({error.strerror})") from None
+        empty, convert = "empty file", f"convert it with `terraform show -json {path} > plan.json`"
     if not data.strip():
-        raise UserError(f"{path}: empty file; {expected} (did terraform show fail?)")
+        raise UserError(f"{shown}: {empty}; {expected} (did terraform show fail?)")
     if data.startswith(b"PK\x03\x04"):
-        raise UserError(f"{path}: a binary plan file, not JSON; convert it with `terraform show -json {path} > plan.json`")
+        raise UserError(f"{shown}: a binary plan file, not JSON; {convert}")
     try:
         return json.loads(data)
     except UnicodeDecodeError:
-        raise UserError(f"{path}: not UTF-8 text; {expected}") from None
+        raise UserError(f"{shown}: not UTF-8 text; {expected}") from None
     except json.JSONDecodeError as error:
-        raise UserError(f"{path}: not JSON ({error.msg} at line {error.lineno} column {error.colno}); {expected}") from None
+        raise UserError(f"{shown}: not JSON ({error.msg} at line {error.lineno} column {error.colno}); {expected}") from None
+
+
+def describe_source(source: str) -> str:
+    """How errors name a plan's source: its path, or "standard input" for ``-``."""
+    return "standard input" if source == str(STDIN) else source
 
 
 def parse_plan(document: object, *, name: str, source: str) -> StackPlan:
@@ -328,7 +347,7 @@ def parse_plan(document: object, *, name: str, source: str) -> StackPlan:
             drift=_parse_resource_list(plan, "resource_drift"),
         )
     except _Malformed as error:
-        raise UserError(f"{source}: {error}") from None
+        raise UserError(f"{describe_source(source)}: {error}") from None
 
 
 def _plan_object(document: object) -> dict:
