@@ -357,7 +357,8 @@ def test_json_output(plans, capsys):
     assert dev["destructive"] == ["terraform_data.deleted", "terraform_data.replaced", "terraform_data.replaced_cbd"]
     assert dev["security"] == []
     assert dev["forgotten"] == ["terraform_data.kept"]
-    assert {"name": "token", "action": "update"} in dev["outputs"]
+    assert {"name": "token", "action": "update", "sensitive": True} in dev["outputs"]
+    assert {"name": "changed", "action": "update", "sensitive": False} in dev["outputs"]
     assert stacks[1]["destructive"] == []
 
 

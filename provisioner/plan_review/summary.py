@@ -470,7 +470,9 @@ def stack_to_json(stack: StackPlan) -> dict:
         "destructive": [change.address for change in stack.destructive],
         "security": [change.address for change in stack.security],
         "forgotten": [change.address for change in stack.forgotten],
-        "outputs": [{"name": output.name, "action": output.kind.value} for output in stack.changed_outputs],
+        "outputs": [
+            {"name": output.name, "action": output.kind.value, "sensitive": output.sensitive} for output in stack.changed_outputs
+        ],
         "drift": [{"address": change.address, "action": change.kind.value} for change in stack.drift],
     }
 
