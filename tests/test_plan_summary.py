@@ -1,7 +1,8 @@
 """``provisioner plan-summary`` on real plans written by terraform with ``terraform_data``.
 
-One module-scoped fixture runs terraform a handful of times (init, apply, four plans) and keeps
-the ``terraform show -json`` files; the tests read those. Entries terraform_data cannot produce
+One module-scoped fixture runs terraform a handful of times (init, apply, seven plans) and keeps
+the ``terraform show -json`` files, each with terraform's own rendering of the plan beside it
+(``terraform_text``); the tests read those. Entries terraform_data cannot produce
 (drift, AWS resource types, odd addresses) are made from a real entry with one field changed.
 """
 
@@ -113,6 +114,33 @@ resource "terraform_data" "checked" {
 }
 """
 
+# The first configuration, applied, with one output changed: a plan that changes outputs only.
+OUTPUTS_ONLY_CONFIG = FIRST_CONFIG.replace('output "changed" { value = "a" }', 'output "changed" { value = "c" }')
+
+# The first configuration with one resource renamed by a moved block, planned with -refresh-only:
+# terraform reports the move in resource_drift, as a no-op with a previous_address.
+MOVED_CONFIG = FIRST_CONFIG.replace('"old_name" { input = "x" }', '"new_name" { input = "x" }') + """
+moved {
+  from = terraform_data.old_name
+  to   = terraform_data.new_name
+}
+"""
+
+# The first configuration, applied, plus a resource whose precondition fails: an errored plan in
+# which nothing is planned (every other resource is a no-op).
+FAILED_CHECK = """
+resource "terraform_data" "checked" {
+  input = "x"
+  lifecycle {
+    precondition {
+      condition     = terraform_data.unchanged.input == "something else"
+      error_message = "The precondition fails on purpose."
+    }
+  }
+}
+"""
+ERRORED_EMPTY_CONFIG = FIRST_CONFIG + FAILED_CHECK
+
 EXPECTED_COUNTS = {
     "create": 2,  # created, inline_secret
     "update": 2,  # updated, with_secret
@@ -134,16 +162,24 @@ def terraform(folder: Path, *args: str, expect_error: bool = False) -> None:
 
 
 def save_plan_json(folder: Path, target: Path, *plan_args: str, expect_error: bool = False) -> Path:
+    """``target`` gets ``terraform show -json`` of the plan, and its ``.txt`` sibling terraform's own rendering."""
     terraform(folder, "plan", "-input=false", "-out=current.tfplan", *plan_args, expect_error=expect_error)
     env = {**os.environ, "TF_CLI_CONFIG_FILE": str(TERRAFORM_RC), "CHECKPOINT_DISABLE": "1"}
-    command = ["terraform", "show", "-json", "current.tfplan"]
-    target.write_text(subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, check=True).stdout)
+    for command, written in ((["-json"], target), (["-no-color"], target.with_suffix(".txt"))):
+        show = ["terraform", "show", *command, "current.tfplan"]
+        written.write_text(subprocess.run(show, cwd=folder, env=env, capture_output=True, text=True, check=True).stdout)
     return target
+
+
+def terraform_text(plan_json: Path) -> str:
+    """What ``terraform show`` prints for the plan ``save_plan_json`` wrote to ``plan_json``."""
+    return plan_json.with_suffix(".txt").read_text()
 
 
 @pytest.fixture(scope="module")
 def plans(tmp_path_factory) -> dict[str, Path]:
-    """Real ``terraform show -json`` files: no-changes, destroy, changes, errored, and a binary plan."""
+    """Real ``terraform show -json`` files: no-changes, destroy, outputs-only, refresh-moved, errored-empty,
+    changes, errored, and a binary plan."""
     if shutil.which("terraform") is None:
         pytest.skip("terraform is not on the PATH")
     work = tmp_path_factory.mktemp("terraform")
@@ -155,6 +191,12 @@ def plans(tmp_path_factory) -> dict[str, Path]:
         "no-changes": save_plan_json(work, out / "workload-same.plan.json", f"-var=secret={SECRET_V1}"),
         "destroy": save_plan_json(work, out / "workload-destroy.plan.json", "-destroy", f"-var=secret={SECRET_V1}"),
     }
+    (work / "main.tf").write_text(OUTPUTS_ONLY_CONFIG)
+    found["outputs-only"] = save_plan_json(work, out / "workload-outputs.plan.json", f"-var=secret={SECRET_V1}")
+    (work / "main.tf").write_text(MOVED_CONFIG)
+    found["refresh-moved"] = save_plan_json(work, out / "workload-moved.plan.json", "-refresh-only", f"-var=secret={SECRET_V1}")
+    (work / "main.tf").write_text(ERRORED_EMPTY_CONFIG)
+    found["errored-empty"] = save_plan_json(work, out / "workload-failed.plan.json", f"-var=secret={SECRET_V1}", expect_error=True)
     (work / "main.tf").write_text(SECOND_CONFIG)
     found["changes"] = save_plan_json(work, out / "workload-dev.plan.json", f"-var=secret={SECRET_V2}")
     found["binary"] = shutil.copy(work / "current.tfplan", out / "binary.tfplan")
@@ -265,9 +307,48 @@ def test_deferred_read_is_counted_but_not_a_change(changes):
 
 def test_verdict_line(changes):
     assert summary.verdict(changes) == (
-        "workload-dev: 2 to create, 2 to update, 2 to replace, 1 to delete, 1 to import, 1 to move, 1 to forget, "
-        "4 output changes"
+        "workload-dev: Plan: 1 to import, 4 to add, 2 to change, 3 to destroy. 1 to move, 1 to forget (left running), "
+        "4 output changes."
     )
+
+
+TERRAFORM_SENTENCES = {
+    "changes": "Plan: 1 to import, 4 to add, 2 to change, 3 to destroy.",
+    "destroy": "Plan: 0 to add, 0 to change, 8 to destroy.",
+    "no-changes": "No changes.",
+    "errored-empty": "Planning failed. Terraform encountered an error while generating this plan.",
+}
+
+
+@pytest.mark.parametrize(("plan", "sentence"), TERRAFORM_SENTENCES.items(), ids=list(TERRAFORM_SENTENCES))
+def test_each_stack_says_what_terraform_says_of_its_plan(plans, plan, sentence):
+    """Reviewers know terraform's own words: its Plan line (the import part only with imports), "No changes."
+    or "Planning failed.", checked against what terraform itself prints for the same plan."""
+    stack = summary.load_plan(plans[plan], "stack")
+    assert summary.verdict(stack).startswith(f"stack: {sentence}")
+    assert any(line.startswith(sentence) for line in terraform_text(plans[plan]).splitlines())
+
+
+def test_an_errored_plan_with_actions_gives_terraforms_plan_line_after_the_failure(plans):
+    stack = summary.load_plan(plans["errored"], "workload-broken")
+    (plan_line,) = [line for line in terraform_text(plans["errored"]).splitlines() if line.startswith("Plan: ")]
+    assert summary.verdict(stack).startswith(f"workload-broken: Planning failed: the plan is incomplete and cannot be applied. {plan_line}")
+
+
+def test_an_errored_plan_with_nothing_planned_says_planning_failed_not_no_changes(plans, capsys):
+    stack = summary.load_plan(plans["errored-empty"], "workload-failed")
+    assert stack.errored and not stack.has_changes
+    _, out = summarize(plans["errored-empty"], capsys=capsys)
+    assert "- **workload-failed**: **Planning failed.** Terraform encountered an error while generating this plan." in out
+    assert "no changes" not in out.lower()
+    assert "> [!CAUTION]" in out
+
+
+def test_a_plan_changing_only_outputs_says_no_real_infrastructure_changes(plans):
+    stack = summary.load_plan(plans["outputs-only"], "workload-outputs")
+    assert summary.verdict(stack) == "workload-outputs: 1 output change, without changing any real infrastructure."
+    text = " ".join(terraform_text(plans["outputs-only"]).split())
+    assert "without changing any real infrastructure" in text and "Plan:" not in text
 
 
 def test_output_changes_are_listed_without_values(changes):
@@ -311,10 +392,10 @@ def test_secrets_never_reach_the_summary(plans, output_format, capsys):
 def test_no_changes_plan(plans, capsys):
     stack = summary.load_plan(plans["no-changes"], "workload-same")
     assert stack.counts() == {**dict.fromkeys(summary.COUNT_KEYS, 0), "no-op": 8}
-    assert summary.verdict(stack) == "workload-same: no changes"
+    assert summary.verdict(stack) == "workload-same: No changes."
     code, out = summarize("--fail-on-destroy", plans["no-changes"], capsys=capsys)
     assert code == 0
-    assert "- **workload-same**: no changes" in out
+    assert "- **workload-same**: No changes." in out
     assert "### workload-same" not in out
 
 
@@ -330,7 +411,7 @@ def test_errored_plan_is_marked_loudly(plans, capsys):
     assert stack.errored and not stack.applyable
     code, out = summarize(plans["errored"], capsys=capsys)
     assert code == 0
-    assert "- **workload-broken**: **ERRORED: plan incomplete, cannot be applied**;" in out
+    assert "- **workload-broken**: **Planning failed:** the plan is incomplete and cannot be applied. Plan: " in out
     assert "> [!CAUTION]" in out
     _, json_out = summarize("--format", "json", plans["errored"], capsys=capsys)
     assert json.loads(json_out)["stacks"][0]["errored"] is True
@@ -353,7 +434,7 @@ def test_json_output(plans, capsys):
     assert [stack["name"] for stack in stacks] == ["dev", "same"]
     dev = stacks[0]
     assert dev["counts"] == EXPECTED_COUNTS
-    assert dev["verdict"].startswith("dev: 2 to create, 2 to update, 2 to replace, 1 to delete")
+    assert dev["verdict"].startswith("dev: Plan: 1 to import, 4 to add, 2 to change, 3 to destroy.")
     assert dev["destructive"] == ["terraform_data.deleted", "terraform_data.replaced", "terraform_data.replaced_cbd"]
     assert dev["security"] == []
     assert dev["forgotten"] == ["terraform_data.kept"]
@@ -385,7 +466,7 @@ def test_forget_alone_does_not_fail_on_destroy(plans, tmp_path):
     plan.write_text(json.dumps(document))
     result = run_cli("--fail-on-destroy", plan)
     assert result.returncode == 0, result.stderr
-    assert "- **workload-forget**: 0 to create, 0 to update, 0 to replace, 0 to delete, 1 to forget" in result.stdout
+    assert "- **workload-forget**: Plan: 0 to add, 0 to change, 0 to destroy. 1 to forget (left running), " in result.stdout
 
 
 # ------------------------------------------------------------------------------ made from a real entry
@@ -445,7 +526,7 @@ def test_drift_is_reported(plans, tmp_path, capsys):
     plan = tmp_path / "workload-drift.plan.json"
     plan.write_text(json.dumps(document))
     stack = summary.load_plan(plan, "workload-drift")
-    assert summary.verdict(stack).endswith("; 2 resources changed outside Terraform")
+    assert summary.verdict(stack).endswith(" 2 resources changed outside Terraform.")
     _, out = summarize(plan, capsys=capsys)
     assert table_rows(out, "#### Changed outside Terraform (drift) (2)") == [
         "| `terraform_data.unchanged` | deleted outside Terraform |",
@@ -491,7 +572,8 @@ def test_a_huge_plan_is_cut_to_the_limit_and_keeps_its_summary(huge_plan, capsys
     stack = summary.load_plan(huge_plan, "workload-huge")
     counts = stack.counts()
     assert sum(counts[key] for key in ("create", "update", "replace", "delete", "forget", "read", "no-op")) == 6_000
-    assert f"- **workload-huge**: {counts['create']:,} to create, {counts['update']:,} to update" in out
+    added = counts["create"] + counts["replace"]
+    assert f"- **workload-huge**: Plan: {counts['import']:,} to import, {added:,} to add, {counts['update']:,} to change" in out
     assert f"| workload-huge | {counts['create']:,} | {counts['update']:,} | {counts['replace']:,} |" in out
     cut = re.search(r"> Cut to fit 65,000 characters: ([\d,]+) of ([\d,]+) table rows are not shown", out)
     assert cut and 0 < int(cut[1].replace(",", "")) < int(cut[2].replace(",", ""))

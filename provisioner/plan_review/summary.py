@@ -4,6 +4,12 @@ Reads what ``terraform show -json <planfile>`` prints (plan format 1.x), one fil
 each to a :class:`StackPlan`, and renders the lot as GitHub Markdown (:func:`render_markdown`) or
 JSON (:func:`render_json`).
 
+Verdict
+    Each stack's verdict starts with what terraform 1.11 itself prints for the plan: its
+    ``Plan: 1 to import, 4 to add, 2 to change, 7 to destroy.`` line (:func:`plan_line`, counted as
+    terraform counts), ``No changes.``, or ``Planning failed.`` for an errored plan with nothing
+    planned. What that line leaves out (moves, forgets, output changes, drift) follows, counts of 0 left out.
+
 Counting rules
     - The whole ``actions`` list is read: ``["delete", "create"]`` and ``["create", "delete"]`` are
       both one *replace* (counting ``actions[0]`` would call the second a create).
@@ -513,24 +519,67 @@ def render_markdown(stacks: Sequence[StackPlan], max_chars: int = DEFAULT_MAX_CH
 
 
 def verdict(stack: StackPlan) -> str:
-    """One plain-text line, e.g. ``workload-prod: 2 to create, 0 to update, 1 to replace, 0 to delete``."""
-    errored = "ERRORED, plan incomplete and cannot be applied; " if stack.errored else ""
-    return f"{stack.name}: {errored}{_verdict_counts(stack)}"
+    """One plain-text line, e.g. ``workload-prod: Plan: 1 to add, 0 to change, 1 to destroy. 1 to move.``"""
+    alarm, rest = _verdict_parts(stack)
+    return f"{stack.name}: {alarm}{rest}"
 
 
-def _verdict_counts(stack: StackPlan) -> str:
+def plan_line(stack: StackPlan) -> str | None:
+    """terraform's own ``Plan: ...`` line for this plan, or None where terraform 1.11 prints none.
+
+    As terraform counts: a replace is one to add and one to destroy; move-only and import-only
+    entries, reads and forgets make terraform print the line but count in none of its numbers; a
+    data source's delete is not shown at all; the import part is there only when something is imported.
+    """
+    shown = [
+        change
+        for change in stack.changes
+        if (change.kind is not Kind.NO_OP or change.moved or change.importing)
+        and not (change.kind is Kind.DELETE and change.mode != "managed")
+    ]
+    if not shown:
+        return None
+    kinds = [change.kind for change in shown]
+    replaced = kinds.count(Kind.REPLACE)
+    numbers = f"{kinds.count(Kind.CREATE) + replaced:,} to add, {kinds.count(Kind.UPDATE):,} to change, "
+    numbers += f"{kinds.count(Kind.DELETE) + replaced:,} to destroy."
+    imported = sum(change.importing for change in shown)
+    return f"Plan: {imported:,} to import, {numbers}" if imported else f"Plan: {numbers}"
+
+
+PLANNING_FAILED = ("Planning failed.", " Terraform encountered an error while generating this plan.")
+"""What terraform prints, in two parts (the first is shown in bold), for an errored plan with nothing planned."""
+
+
+def _verdict_parts(stack: StackPlan) -> tuple[str, str]:
+    """(alarm, the rest): the alarm, for an errored plan only, is what the Markdown shows in bold.
+
+    The first sentence is terraform's (its Plan line, "No changes." or "Planning failed."); a second
+    one adds what that line leaves out, each count only when it is not 0.
+    """
+    line = plan_line(stack)
     counts = stack.counts()
-    if stack.has_changes:
-        parts = [f"{counts[key]:,} to {key}" for key in ("create", "update", "replace", "delete")]
-        parts += [f"{counts[key]:,} to {key}" for key in ("import", "move", "forget") if counts[key]]
-        if stack.changed_outputs:
-            parts.append(_plural(len(stack.changed_outputs), "output change"))
-        text = ", ".join(parts)
-    else:
-        text = "no changes"
+    outputs = len(stack.changed_outputs)
+    extras = [f"{counts['move']:,} to move"] if counts["move"] else []
+    if counts["forget"]:
+        extras.append(f"{counts['forget']:,} to forget (left running)")
+    if line and outputs:
+        extras.append(_plural(outputs, "output change"))
     if stack.drift:
-        text += f"; {_plural(len(stack.drift), 'resource')} changed outside Terraform"
-    return text
+        extras.append(f"{_plural(len(stack.drift), 'resource')} changed outside Terraform")
+    more = f" {', '.join(extras)}." if extras else ""
+    if line:
+        sentence = line
+    elif outputs:
+        sentence = f"{_plural(outputs, 'output change')}, without changing any real infrastructure."
+    elif stack.errored:
+        alarm, sentence = PLANNING_FAILED
+        return alarm, sentence + more
+    else:
+        sentence = "No changes."
+    if stack.errored:
+        return "Planning failed:", f" the plan is incomplete and cannot be applied. {sentence}{more}"
+    return "", sentence + more
 
 
 def _summary_blocks(stacks: Sequence[StackPlan]) -> list[str]:
@@ -539,12 +588,7 @@ def _summary_blocks(stacks: Sequence[StackPlan]) -> list[str]:
     for stack in stacks:
         counts = stack.counts()
         table.append(f"| {_escape_text(stack.name)} | " + " | ".join(f"{counts[c.lower()]:,}" for c in columns) + " |")
-    verdicts = [
-        f"- **{_escape_text(stack.name)}**: "
-        + ("**ERRORED: plan incomplete, cannot be applied**; " if stack.errored else "")
-        + _escape_text(_verdict_counts(stack))
-        for stack in stacks
-    ]
+    verdicts = [f"- **{_escape_text(stack.name)}**: {_verdict_markdown(stack)}" for stack in stacks]
     return [
         f"{MARKER}\n## Terraform plan summary",
         "\n".join(verdicts),
@@ -553,14 +597,20 @@ def _summary_blocks(stacks: Sequence[StackPlan]) -> list[str]:
     ]
 
 
+def _verdict_markdown(stack: StackPlan) -> str:
+    alarm, rest = _verdict_parts(stack)
+    return (f"**{_escape_text(alarm)}**" if alarm else "") + _escape_text(rest)
+
+
 def _stack_blocks(stack: StackPlan) -> list[str | _Table]:
     if not stack.has_changes and not stack.drift and not stack.errored:
         return []
     blocks: list[str | _Table] = [f"### {_escape_text(stack.name)}"]
     if stack.errored:
+        partial = ": the changes below may be only part of it" if stack.has_changes else ""
         blocks.append(
             "> [!CAUTION]\n> **Terraform reported errors while planning this stack.** The plan is incomplete "
-            "and cannot be applied: the changes below may be only part of it. The plan job's log has the errors."
+            f"and cannot be applied{partial}. The plan job's log has the errors."
         )
     sections = (
         (stack.destructive, "Destroyed or replaced", ("Resource", "Action", "Reason", "Forced by"), _destructive_row),

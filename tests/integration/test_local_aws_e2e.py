@@ -172,5 +172,5 @@ def test_make_plan_plans_through_the_read_only_plan_role(deployed: Deployed, tmp
     result = subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO_ROOT, check=False)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-3000:]
     assert f"through the read-only role {deployed.project.plan_role_arn(deployed.env)}" in result.stderr
-    assert "**workload-dev**: no changes" in summary.read_text()
+    assert "**workload-dev**: No changes." in summary.read_text()
     assert not (tmp_path / "cdktf.out" / "stacks" / "workload-dev" / ".terraform.tflock").exists()
