@@ -275,8 +275,8 @@ def test_destructive_table_shows_order_reason_and_replace_paths(changes):
 
 def test_move_and_import_are_noted_in_the_details(changes):
     details = table_rows(summary.render_markdown([changes]), "<summary>")
-    assert "| `terraform_data.new_name` | no-op | moved from `terraform_data.old_name` |" in details
-    assert "| `terraform_data.imported` | no-op | imported |" in details
+    assert "| `terraform_data.new_name` | move | moved from `terraform_data.old_name` |" in details
+    assert "| `terraform_data.imported` | import |  |" in details
     assert not any("terraform_data.unchanged" in row for row in details)
 
 
@@ -534,6 +534,41 @@ def test_drift_is_reported(plans, tmp_path, capsys):
     ]
     _, json_out = summarize("--format", "json", plan, capsys=capsys)
     assert json.loads(json_out)["stacks"][0]["drift"][0] == {"address": "terraform_data.unchanged", "action": "delete"}
+
+
+def test_a_refresh_only_move_is_shown_as_a_move(plans, capsys):
+    stack = summary.load_plan(plans["refresh-moved"], "workload-moved")
+    (moved,) = stack.drift
+    assert moved.actions == ("no-op",) and moved.previous_address == "terraform_data.old_name"
+    assert summary.verdict(stack) == "workload-moved: No changes. 1 move to record in the state."
+    _, out = summarize(plans["refresh-moved"], capsys=capsys)
+    assert table_rows(out, "#### Changed outside Terraform (drift) (1)") == [
+        "| `terraform_data.new_name` | moved from `terraform_data.old_name` |"
+    ]
+    assert "no-op" not in out
+    _, json_out = summarize("--format", "json", plans["refresh-moved"], capsys=capsys)
+    assert json.loads(json_out)["stacks"][0]["drift"] == [
+        {"address": "terraform_data.new_name", "action": "no-op", "moved_from": "terraform_data.old_name"}
+    ]
+
+
+def test_a_deposed_object_states_why_it_is_destroyed(plans, tmp_path, capsys):
+    # A deposed object is the old half of a create_before_destroy replace whose destroy failed; terraform_data
+    # cannot fail to be destroyed, so a real entry gets what terraform writes for one: a deposed key, a delete,
+    # no reason and no replace paths.
+    document = json.loads(plans["changes"].read_text())
+    (entry,) = [e for e in document["resource_changes"] if e["address"] == "terraform_data.replaced_cbd"]
+    entry["deposed"], entry["change"]["actions"] = "00000001", ["delete"]
+    del entry["action_reason"], entry["change"]["replace_paths"]
+    plan = tmp_path / "workload-deposed.plan.json"
+    plan.write_text(json.dumps(document))
+    _, out = summarize(plan, capsys=capsys)
+    assert table_rows(out, "#### Destroyed or replaced") == [
+        "| `terraform_data.deleted` | delete | removed from configuration |  |",
+        "| `terraform_data.replaced` | replace (delete, then create) | cannot update in place | `triggers_replace` |",
+        "| `terraform_data.replaced_cbd` (deposed object `00000001`) | delete | "
+        "left over from a partially-failed replacement of this instance |  |",
+    ]
 
 
 def test_create_then_forget_counts_as_forget(changes):

@@ -127,6 +127,9 @@ REASONS = {
 }
 """``action_reason`` codes in words; an unknown code is shown as it is."""
 
+DEPOSED_REASON = "left over from a partially-failed replacement of this instance"
+"""Why a deposed object is there, in terraform's words (it writes no ``action_reason`` for one)."""
+
 GENERIC_PLAN_FILE_NAMES = frozenset({"plan", "tfplan", "terraform", "show"})
 
 STDIN = Path("-")
@@ -167,6 +170,9 @@ class ResourceChange:
 
     @property
     def label(self) -> str:
+        """How the summary says the action; a no-op that moves or imports the object is that move or import."""
+        if self.kind is Kind.NO_OP and (self.moved or self.importing):
+            return " and ".join(name for name, done in (("move", self.moved), ("import", self.importing)) if done)
         return ACTIONS[self.actions][1]
 
     @property
@@ -183,7 +189,8 @@ class ResourceChange:
 
     @property
     def reason(self) -> str:
-        return REASONS.get(self.action_reason, self.action_reason) if self.action_reason else ""
+        reasons = [REASONS.get(self.action_reason, self.action_reason)] if self.action_reason else []
+        return "; ".join(reasons + [DEPOSED_REASON] if self.deposed else reasons)
 
 
 @dataclass(frozen=True)
@@ -479,8 +486,13 @@ def stack_to_json(stack: StackPlan) -> dict:
         "outputs": [
             {"name": output.name, "action": output.kind.value, "sensitive": output.sensitive} for output in stack.changed_outputs
         ],
-        "drift": [{"address": change.address, "action": change.kind.value} for change in stack.drift],
+        "drift": [_drift_to_json(change) for change in stack.drift],
     }
+
+
+def _drift_to_json(change: ResourceChange) -> dict:
+    found = {"address": change.address, "action": change.kind.value}
+    return {**found, "moved_from": change.previous_address} if change.moved else found
 
 
 # --------------------------------------------------------------------------------------- Markdown
@@ -565,8 +577,13 @@ def _verdict_parts(stack: StackPlan) -> tuple[str, str]:
         extras.append(f"{counts['forget']:,} to forget (left running)")
     if line and outputs:
         extras.append(_plural(outputs, "output change"))
-    if stack.drift:
-        extras.append(f"{_plural(len(stack.drift), 'resource')} changed outside Terraform")
+    changed_outside = sum(change.kind is not Kind.NO_OP for change in stack.drift)
+    if changed_outside:
+        extras.append(f"{_plural(changed_outside, 'resource')} changed outside Terraform")
+    # A refresh-only plan lists a moved block's move as drift: applying it records the move, nothing changes.
+    moves_found = sum(change.kind is Kind.NO_OP and change.moved for change in stack.drift)
+    if moves_found:
+        extras.append(f"{_plural(moves_found, 'move')} to record in the state")
     more = f" {', '.join(extras)}." if extras else ""
     if line:
         sentence = line
@@ -652,7 +669,10 @@ def _forgotten_row(change: ResourceChange) -> str:
 
 def _drift_row(change: ResourceChange) -> str:
     found = {Kind.DELETE: "deleted outside Terraform", Kind.UPDATE: "changed outside Terraform"}
-    return _row(_address_cell(change), found.get(change.kind, change.label))
+    notes = [] if change.kind is Kind.NO_OP else [found.get(change.kind, change.label)]
+    if change.moved:
+        notes.append(f"moved from {_code(change.previous_address or '')}")
+    return _row(_address_cell(change), "; ".join(notes) or change.label)
 
 
 def _output_row(output: OutputChange) -> str:
@@ -663,7 +683,7 @@ def _detail_row(change: ResourceChange) -> str:
     notes = []
     if change.moved:
         notes.append(f"moved from {_code(change.previous_address or '')}")
-    if change.importing:
+    if change.importing and change.kind is not Kind.NO_OP:
         notes.append("imported")
     if change.security_sensitive:
         notes.append("security-sensitive")
