@@ -302,13 +302,23 @@ def test_deferred_read_is_counted_but_not_a_change(changes):
     read = change_named(changes, "data.terraform_remote_state.later")
     assert read.actions == ("read",)
     assert read.reason == "configuration known only at apply"
-    assert "data.terraform_remote_state.later" not in summary.render_markdown([changes])
+    markdown = summary.render_markdown([changes])
+    assert "data.terraform_remote_state.later" not in markdown
+    assert ", 1 to read during apply, " in summary.verdict(changes)
+
+
+def test_reads_during_apply_have_their_column(plans, capsys):
+    _, out = summarize(plans["changes"], plans["destroy"], capsys=capsys)
+    header = next(line for line in out.splitlines() if line.startswith("| Stack |"))
+    assert " Read " in header.split("|")[-3], "Read comes before No-op"
+    dev = next(line for line in out.splitlines() if line.startswith("| workload-dev |"))
+    assert dev.split(" | ")[-2] == "1"
 
 
 def test_verdict_line(changes):
     assert summary.verdict(changes) == (
         "workload-dev: Plan: 1 to import, 4 to add, 2 to change, 3 to destroy. 1 to move, 1 to forget (left running), "
-        "4 output changes."
+        "1 to read during apply, 4 output changes."
     )
 
 
@@ -422,8 +432,8 @@ def test_markdown_layout(plans, capsys):
     lines = out.splitlines()
     assert lines[0] == summary.MARKER
     assert lines[1] == "## Terraform plan summary"
-    assert "| workload-dev | 2 | 2 | 2 | 1 | 1 | 1 | 1 | 3 |" in lines
-    assert "| workload-same | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 8 |" in lines
+    assert "| workload-dev | 2 | 2 | 2 | 1 | 1 | 1 | 1 | 1 | 3 |" in lines
+    assert "| workload-same | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 8 |" in lines
     assert out.count("<details>") == out.count("</details>") == 1
 
 

@@ -8,7 +8,8 @@ Verdict
     Each stack's verdict starts with what terraform 1.11 itself prints for the plan: its
     ``Plan: 1 to import, 4 to add, 2 to change, 7 to destroy.`` line (:func:`plan_line`, counted as
     terraform counts), ``No changes.``, or ``Planning failed.`` for an errored plan with nothing
-    planned. What that line leaves out (moves, forgets, output changes, drift) follows, counts of 0 left out.
+    planned. What that line leaves out (moves, forgets, reads during apply, output changes, drift)
+    follows, counts of 0 left out.
 
 Counting rules
     - The whole ``actions`` list is read: ``["delete", "create"]`` and ``["create", "delete"]`` are
@@ -16,8 +17,8 @@ Counting rules
     - *import* (``change.importing`` is set) and *move* (``previous_address`` differs from
       ``address``) are counted on top of the action: a resource that is imported and updated counts
       once in ``import`` and once in ``update``, so the counts do not add up to the resources.
-    - *read* (a data source whose read waits for apply) changes nothing: it has its own count, stays
-      out of the verdict and is not listed.
+    - *read* (a data source whose read waits for apply) changes nothing: it has its own count (in the
+      verdict and the table) and is not listed.
     - *forget* (a ``removed`` block with ``destroy = false``) takes the resource out of the state and
       leaves the real object running. It has its own count and section and is not destructive, so
       ``--fail-on-destroy`` ignores it. ``["create", "forget"]`` (replaced, old object left
@@ -575,6 +576,8 @@ def _verdict_parts(stack: StackPlan) -> tuple[str, str]:
     extras = [f"{counts['move']:,} to move"] if counts["move"] else []
     if counts["forget"]:
         extras.append(f"{counts['forget']:,} to forget (left running)")
+    if counts["read"]:
+        extras.append(f"{counts['read']:,} to read during apply")
     if line and outputs:
         extras.append(_plural(outputs, "output change"))
     changed_outside = sum(change.kind is not Kind.NO_OP for change in stack.drift)
@@ -600,7 +603,7 @@ def _verdict_parts(stack: StackPlan) -> tuple[str, str]:
 
 
 def _summary_blocks(stacks: Sequence[StackPlan]) -> list[str]:
-    columns = ("Create", "Update", "Replace", "Delete", "Import", "Move", "Forget", "No-op")
+    columns = ("Create", "Update", "Replace", "Delete", "Import", "Move", "Forget", "Read", "No-op")
     table = ["| Stack | " + " | ".join(columns) + " |", "|:--" + "|--:" * len(columns) + "|"]
     for stack in stacks:
         counts = stack.counts()
