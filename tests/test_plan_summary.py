@@ -433,8 +433,27 @@ def test_markdown_layout(plans, capsys):
     assert lines[0] == summary.MARKER
     assert lines[1] == "## Terraform plan summary"
     assert "| workload-dev | 2 | 2 | 2 | 1 | 1 | 1 | 1 | 1 | 3 |" in lines
-    assert "| workload-same | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 8 |" in lines
+    assert "| workload-same |  |  |  |  |  |  |  |  | 8 |" in lines
     assert out.count("<details>") == out.count("</details>") == 1
+
+
+def test_a_single_stack_is_not_repeated_as_a_table(plans, capsys):
+    _, out = summarize(plans["changes"], capsys=capsys)
+    assert "| Stack |" not in out
+    assert "- **workload-dev**: Plan: " in out
+
+
+def test_no_zero_is_spelled_out_but_terraforms_own(plans, capsys):
+    _, out = summarize(plans["destroy"], plans["no-changes"], plans["outputs-only"], capsys=capsys)
+    table = [line for line in out.splitlines() if line.startswith(("| Stack |", "| workload-"))]
+    assert table == [
+        "| Stack | Delete | No-op |",
+        "| workload-destroy | 8 |  |",
+        "| workload-same |  | 8 |",
+        "| workload-outputs |  | 8 |",
+    ], "columns that are 0 for every stack are left out, cells that are 0 left empty"
+    assert re.findall(r"\b0 to \w+", out) == ["0 to add", "0 to change"], "only in terraform's Plan line"
+    assert not re.search(r"\b0 \w", out.replace("0 to add, 0 to change", ""))
 
 
 def test_json_output(plans, capsys):
@@ -596,7 +615,7 @@ def test_addresses_with_pipes_and_backticks_keep_the_table_intact(changes):
     row = table_rows(markdown, "#### Destroyed or replaced (1)")[0]
     assert row == '| ``terraform_data.x["a\\|b`c"]`` | delete | removed from configuration |  |'
     assert len(re.split(r"(?<!\\)\|", row)) == 6  # 4 cells between 5 unescaped pipes
-    assert "| odd\\|name | 0 | 0 | 0 | 1 |" in markdown
+    assert "- **odd\\|name**: Plan: 0 to add, 0 to change, 1 to destroy." in markdown
 
 
 # ------------------------------------------------------------------------------ size limit
@@ -619,7 +638,6 @@ def test_a_huge_plan_is_cut_to_the_limit_and_keeps_its_summary(huge_plan, capsys
     assert sum(counts[key] for key in ("create", "update", "replace", "delete", "forget", "read", "no-op")) == 6_000
     added = counts["create"] + counts["replace"]
     assert f"- **workload-huge**: Plan: {counts['import']:,} to import, {added:,} to add, {counts['update']:,} to change" in out
-    assert f"| workload-huge | {counts['create']:,} | {counts['update']:,} | {counts['replace']:,} |" in out
     cut = re.search(r"> Cut to fit 65,000 characters: ([\d,]+) of ([\d,]+) table rows are not shown", out)
     assert cut and 0 < int(cut[1].replace(",", "")) < int(cut[2].replace(",", ""))
     assert "_All " in out and "rows cut to fit the size limit._" in out
@@ -640,7 +658,7 @@ def test_details_are_cut_before_the_destructive_list(huge_plan, capsys):
 def test_smaller_limits_are_respected(huge_plan, max_chars, capsys):
     _, out = summarize("--max-chars", max_chars, huge_plan, capsys=capsys)
     assert len(out) <= max_chars
-    assert "| workload-huge |" in out
+    assert "- **workload-huge**: Plan: " in out
     assert f"Cut to fit {max_chars:,} characters" in out
 
 

@@ -603,18 +603,26 @@ def _verdict_parts(stack: StackPlan) -> tuple[str, str]:
 
 
 def _summary_blocks(stacks: Sequence[StackPlan]) -> list[str]:
-    columns = ("Create", "Update", "Replace", "Delete", "Import", "Move", "Forget", "Read", "No-op")
-    table = ["| Stack | " + " | ".join(columns) + " |", "|:--" + "|--:" * len(columns) + "|"]
-    for stack in stacks:
-        counts = stack.counts()
-        table.append(f"| {_escape_text(stack.name)} | " + " | ".join(f"{counts[c.lower()]:,}" for c in columns) + " |")
     verdicts = [f"- **{_escape_text(stack.name)}**: {_verdict_markdown(stack)}" for stack in stacks]
+    table = _counts_table(stacks) if len(stacks) > 1 else None
     return [
         f"{MARKER}\n## Terraform plan summary",
         "\n".join(verdicts),
-        "\n".join(table),
+        *([table] if table else []),
         "_Attribute values are never shown here (some may be secrets): `terraform show <planfile>` has them._",
     ]
+
+
+def _counts_table(stacks: Sequence[StackPlan]) -> str | None:
+    """The stacks side by side; a column that is 0 for every stack is left out, a cell that is 0 left empty."""
+    counts = [stack.counts() for stack in stacks]
+    keys = [key for key in COUNT_KEYS if any(each[key] for each in counts)]
+    if not keys:
+        return None
+    lines = ["| Stack | " + " | ".join(key.capitalize() for key in keys) + " |", "|:--" + "|--:" * len(keys) + "|"]
+    for stack, each in zip(stacks, counts):
+        lines.append(f"| {_escape_text(stack.name)} | " + " | ".join(f"{each[key]:,}" if each[key] else "" for key in keys) + " |")
+    return "\n".join(lines)
 
 
 def _verdict_markdown(stack: StackPlan) -> str:
