@@ -275,9 +275,54 @@ def test_destructive_table_shows_order_reason_and_replace_paths(changes):
 
 def test_move_and_import_are_noted_in_the_details(changes):
     details = table_rows(summary.render_markdown([changes]), "<summary>")
-    assert "| `terraform_data.new_name` | move | moved from `terraform_data.old_name` |" in details
-    assert "| `terraform_data.imported` | import |  |" in details
+    assert "| `terraform_data.new_name` | move |  | moved from `terraform_data.old_name` |" in details
+    assert "| `terraform_data.imported` | import |  |  |" in details
     assert not any("terraform_data.unchanged" in row for row in details)
+
+
+def test_updates_list_the_attributes_they_change(changes):
+    # with_secret's input is a sensitive variable that changed: its path is listed, never its value.
+    assert change_named(changes, "terraform_data.updated").changed_paths == ("input", "output")
+    assert change_named(changes, "terraform_data.with_secret").changed_paths == ("input", "output")
+    details = table_rows(summary.render_markdown([changes]), "<summary>")
+    assert "| `terraform_data.updated` | update | `input`, `output` |  |" in details
+    assert "| `terraform_data.replaced` | replace (delete, then create) | `triggers_replace` | cannot update in place |" in details
+
+
+def update_of(before: dict, after: dict, **markers: dict) -> summary.ResourceChange:
+    """An update entry of an AWS-like resource (terraform_data's one attribute has no nesting)."""
+    change = {"actions": ["update"], "before": before, "after": after, **markers}
+    document = {"format_version": "1.2", "resource_changes": [{"address": "aws_s3_bucket.x", "type": "aws_s3_bucket", "change": change}]}
+    return summary.parse_plan(document, name="x", source="x.json").changes[0]
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "markers", "paths"),
+    [
+        ({"a": "1", "b": "1"}, {"a": "1", "b": "1"}, {}, ()),
+        ({"rule": [{"id": "r", "days": 30}]}, {"rule": [{"id": "r", "days": 60}]}, {}, ("rule[0].days",)),
+        ({"rule": [{"id": "r"}]}, {"rule": [{"id": "r"}, {"id": "s"}]}, {}, ("rule",)),
+        ({"tags": {"team": "a"}}, {"tags": {"team": "a", "Cost Center": "b"}}, {}, ('tags["Cost Center"]',)),
+        ({"arn": "arn:1", "name": "n"}, {"arn": None, "name": "n"}, {"after_unknown": {"arn": True}}, ("arn",)),
+        ({"password": "p"}, {"password": "p"}, {"after_sensitive": {"password": True}}, ("password",)),
+        (
+            {"secrets": {"db-password-Qx7": "p"}},
+            {"secrets": {"db-password-Qx7": "p", "api-key-Qx7": "k"}},
+            {"before_sensitive": {"secrets": True}, "after_sensitive": {"secrets": True}},
+            ("secrets",),
+        ),
+    ],
+    ids=["unchanged", "nested", "list-grows", "map-key", "unknown", "becomes-sensitive", "sensitive-map-keys-hidden"],
+)
+def test_changed_attribute_paths(before, after, markers, paths):
+    assert update_of(before, after, **markers).changed_paths == paths
+
+
+def test_a_long_list_of_changed_attributes_is_shortened():
+    change = update_of({f"a{n:02}": 1 for n in range(12)}, {f"a{n:02}": 2 for n in range(12)})
+    stack = summary.StackPlan("x", "x.json", "1.11.4", False, True, (change,))
+    (row,) = table_rows(summary.render_markdown([stack]), "<summary>")
+    assert row == "| `aws_s3_bucket.x` | update | " + ", ".join(f"`a{n:02}`" for n in range(8)) + " and 4 more |  |"
 
 
 def test_details_list_the_most_destructive_first(changes):

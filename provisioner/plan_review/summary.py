@@ -138,6 +138,7 @@ STDIN = Path("-")
 
 # Most important first: when the comment is too long, later kinds lose rows first.
 _DETAIL_ORDER = (Kind.DELETE, Kind.REPLACE, Kind.FORGET, Kind.UPDATE, Kind.CREATE, Kind.NO_OP)
+_PATHS_SHOWN = 8
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
@@ -152,7 +153,8 @@ class ResourceChange:
     ``actions`` is a key of :data:`ACTIONS`; ``previous_address`` is set by a ``moved`` block;
     ``importing`` is True when an ``import`` block brings the object in; ``deposed`` is the key of
     an old object left over from a create-before-destroy replace; ``replace_paths`` are the
-    attributes forcing a replace, as ``ingress[0].cidr_blocks``.
+    attributes forcing a replace, as ``ingress[0].cidr_blocks``; ``changed_paths``, for an update,
+    the attributes it changes (see :func:`changed_paths`).
     """
 
     address: str
@@ -164,6 +166,7 @@ class ResourceChange:
     deposed: str | None = None
     action_reason: str | None = None
     replace_paths: tuple[str, ...] = ()
+    changed_paths: tuple[str, ...] = ()
 
     @property
     def kind(self) -> Kind:
@@ -394,17 +397,67 @@ def _parse_resource_change(entry: object, where: str) -> ResourceChange:
     where = f"{where} ({address})"
     change = _required(entry, "change", dict, where)
     deposed = _optional(entry, "deposed", str, where, None)
+    actions = _parse_actions(change.get("actions"), f"{where} change.actions")
     return ResourceChange(
         address=address,
         resource_type=_required(entry, "type", str, where),
-        actions=_parse_actions(change.get("actions"), f"{where} change.actions"),
+        actions=actions,
         mode=_optional(entry, "mode", str, where, "managed"),
         previous_address=_optional(entry, "previous_address", str, where, None),
         importing=change.get("importing") is not None,
         deposed=deposed,
         action_reason=_optional(entry, "action_reason", str, where, None),
         replace_paths=tuple(_format_path(path, f"{where} change.replace_paths") for path in change.get("replace_paths") or []),
+        changed_paths=changed_paths(change) if ACTIONS[actions][0] is Kind.UPDATE else (),
     )
+
+
+def changed_paths(change: dict) -> tuple[str, ...]:
+    """The attributes an update changes, as terraform's plan shows them, by path and never by value.
+
+    A path is listed when its value differs, when it is known only after apply, or when it becomes
+    or stops being sensitive. The walk goes into objects, and into lists whose length stays the same;
+    it stops at a sensitive value, so the keys of a sensitive map are not shown either.
+    """
+    found: list[list[str | int]] = []
+    markers = (change.get("after_unknown"), change.get("before_sensitive"), change.get("after_sensitive"))
+    _walk_changes([], change.get("before"), change.get("after"), markers, found)
+    return tuple(_format_path(path, "change") for path in found if path)
+
+
+def _walk_changes(path: list[str | int], before: object, after: object, markers: tuple, found: list) -> None:
+    """``markers`` are the after_unknown, before_sensitive and after_sensitive trees at ``path``."""
+    unknown, before_sensitive, after_sensitive = markers
+    if before == after and before_sensitive == after_sensitive and not _marks_unknown(unknown):
+        return  # most of a resource is unchanged: one comparison instead of a walk through it
+    if any(marker is True for marker in markers):
+        if unknown is True or before != after or before_sensitive != after_sensitive:
+            found.append(path)
+    elif isinstance(before, dict) and isinstance(after, dict):
+        for key in sorted(before.keys() | after.keys()):
+            _walk_changes([*path, key], before.get(key), after.get(key), tuple(_marker(m, key) for m in markers), found)
+    elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        for index, (old, new) in enumerate(zip(before, after)):
+            _walk_changes([*path, index], old, new, tuple(_marker(m, index) for m in markers), found)
+    elif before != after:
+        found.append(path)
+
+
+def _marks_unknown(unknown: object) -> bool:
+    if isinstance(unknown, dict):
+        return any(_marks_unknown(value) for value in unknown.values())
+    if isinstance(unknown, list):
+        return any(_marks_unknown(value) for value in unknown)
+    return unknown is True
+
+
+def _marker(marker: object, step: str | int) -> object:
+    """The part of an after_unknown or *_sensitive tree under ``step`` (None where it marks nothing)."""
+    if isinstance(marker, dict) and isinstance(step, str):
+        return marker.get(step)
+    if isinstance(marker, list) and isinstance(step, int) and step < len(marker):
+        return marker[step]
+    return None
 
 
 def _parse_outputs(output_changes: dict) -> tuple[OutputChange, ...]:
@@ -660,14 +713,13 @@ def _stack_blocks(stack: StackPlan) -> list[str | _Table]:
             + ")</summary>"
         )
         rows = tuple(_detail_row(change) for change in listed)
-        blocks.append(_Table("", _header(("Resource", "Action", "Notes")), rows, len(sections)))
+        blocks.append(_Table("", _header(("Resource", "Action", "Attributes", "Notes")), rows, len(sections)))
         blocks.append("</details>")
     return blocks
 
 
 def _destructive_row(change: ResourceChange) -> str:
-    paths = ", ".join(_code(path) for path in change.replace_paths)
-    return _row(_address_cell(change), change.label, change.reason, paths)
+    return _row(_address_cell(change), change.label, change.reason, _paths_cell(change.replace_paths))
 
 
 def _security_row(change: ResourceChange) -> str:
@@ -700,7 +752,14 @@ def _detail_row(change: ResourceChange) -> str:
         notes.append("security-sensitive")
     if change.reason:
         notes.append(change.reason)
-    return _row(_address_cell(change), change.label, "; ".join(notes))
+    paths = change.replace_paths if change.kind is Kind.REPLACE else change.changed_paths
+    return _row(_address_cell(change), change.label, _paths_cell(paths), "; ".join(notes))
+
+
+def _paths_cell(paths: Sequence[str]) -> str:
+    """Attribute paths, the first :data:`_PATHS_SHOWN` of them: a row stays readable, the count says the rest."""
+    cell = ", ".join(_code(path) for path in paths[:_PATHS_SHOWN])
+    return cell + (f" and {len(paths) - _PATHS_SHOWN:,} more" if len(paths) > _PATHS_SHOWN else "")
 
 
 def _address_cell(change: ResourceChange) -> str:
