@@ -685,8 +685,8 @@ def test_a_huge_plan_is_cut_to_the_limit_and_keeps_its_summary(huge_plan, capsys
     assert f"- **workload-huge**: Plan: {counts['import']:,} to import, {added:,} to add, {counts['update']:,} to change" in out
     cut = re.search(r"> Cut to fit 65,000 characters: ([\d,]+) of ([\d,]+) table rows are not shown", out)
     assert cut and 0 < int(cut[1].replace(",", "")) < int(cut[2].replace(",", ""))
-    assert "_All " in out and "rows cut to fit the size limit._" in out
-    assert out.count("<details>") == out.count("</details>") == 1
+    assert re.search(r"\n_Per-resource changes in workload-huge \([\d,]+\) cut to fit the size limit._\n", out)
+    assert "<details>" not in out, "no details block is left without rows"
 
 
 def test_details_are_cut_before_the_destructive_list(huge_plan, capsys):
@@ -695,8 +695,7 @@ def test_details_are_cut_before_the_destructive_list(huge_plan, capsys):
     assert destructive, "the destructive list lost every row"
     assert re.search(r"\n\n_[\d,]+ more rows cut to fit the size limit._", out)
     # Once the destructive list is cut, less important tables keep no rows, even short ones.
-    assert "#### Output changes (4)\n\n_All 4 rows cut to fit the size limit._" in out
-    assert re.search(r"<summary>.*</summary>\n\n_All [\d,]+ rows cut", out)
+    assert "#### Output changes (4)\n\n_4 rows cut to fit the size limit._" in out
 
 
 @pytest.mark.parametrize("max_chars", [2_000, 10_000, 30_000])
@@ -705,6 +704,23 @@ def test_smaller_limits_are_respected(huge_plan, max_chars, capsys):
     assert len(out) <= max_chars
     assert "- **workload-huge**: Plan: " in out
     assert f"Cut to fit {max_chars:,} characters" in out
+
+
+def test_every_cut_keeps_within_the_limit_and_leaves_no_empty_block(plans):
+    stacks = [summary.load_plan(plans[name], name) for name in ("changes", "errored")]
+    full = len(summary.render_markdown(stacks))
+    cuts = 0
+    for limit in range(full - 1, 0, -17):
+        try:
+            out = summary.render_markdown(stacks, limit)
+        except UserError:
+            break
+        cuts += 1
+        assert len(out) <= limit
+        for block in re.findall(r"<details>.*?</details>", out, re.S):
+            assert re.search(r"^\| `", block, re.M), f"--max-chars {limit}: a details block without rows"
+        assert not re.search(r"\b1 rows\b|\b1 more rows\b", out), f"--max-chars {limit}"
+    assert cuts > 50
 
 
 def test_a_limit_below_the_summary_is_a_user_error(plans):

@@ -554,22 +554,28 @@ def _drift_to_json(change: ResourceChange) -> dict:
 
 @dataclass(frozen=True)
 class _Table:
-    """A Markdown table whose rows may be cut; ``priority`` 0 keeps its rows the longest."""
+    """A Markdown table whose rows may be cut; ``priority`` 0 keeps its rows the longest.
+
+    ``folded`` puts the table in a ``<details>`` block with that summary line. With every row cut,
+    such a block would be empty, so ``folded_cut`` is written instead of it.
+    """
 
     title: str
     header: str
     rows: tuple[str, ...]
     priority: int
+    folded: str = ""
+    folded_cut: str = ""
 
     def render(self, shown: int) -> str:
         total = len(self.rows)
         title = f"{self.title}\n\n" if self.title else ""
         if shown == 0:
-            return f"{title}_All {total:,} rows cut to fit the size limit._"
+            return self.folded_cut if self.folded else f"{title}_{_plural(total, 'row')} cut to fit the size limit._"
         text = title + self.header + "".join(f"\n{row}" for row in self.rows[:shown])
         if shown < total:
-            text += f"\n\n_{total - shown:,} more rows cut to fit the size limit._"
-        return text
+            text += f"\n\n_{_plural(total - shown, 'more row')} cut to fit the size limit._"
+        return f"<details>\n<summary>{self.folded}</summary>\n\n{text}\n\n</details>" if self.folded else text
 
 
 def render_markdown(stacks: Sequence[StackPlan], max_chars: int = DEFAULT_MAX_CHARS) -> str:
@@ -707,14 +713,13 @@ def _stack_blocks(stack: StackPlan) -> list[str | _Table]:
     listed = stack.listed_changes
     if listed:
         unlisted = len(stack.changes) - len(listed)
-        blocks.append(
-            f"<details>\n<summary>Per-resource changes in {_escape_html(stack.name)} ({len(listed):,}"
-            + (f"; {unlisted:,} unchanged or read-only not listed" if unlisted else "")
-            + ")</summary>"
-        )
         rows = tuple(_detail_row(change) for change in listed)
-        blocks.append(_Table("", _header(("Resource", "Action", "Attributes", "Notes")), rows, len(sections)))
-        blocks.append("</details>")
+        folded = f"Per-resource changes in {_escape_html(stack.name)} ({len(listed):,}" + (
+            f"; {unlisted:,} unchanged or read-only not listed)" if unlisted else ")"
+        )
+        cut = f"_Per-resource changes in {_escape_text(stack.name)} ({len(listed):,}) cut to fit the size limit._"
+        header = _header(("Resource", "Action", "Attributes", "Notes"))
+        blocks.append(_Table("", header, rows, len(sections), folded=folded, folded_cut=cut))
     return blocks
 
 
