@@ -501,6 +501,26 @@ def test_no_zero_is_spelled_out_but_terraforms_own(plans, capsys):
     assert not re.search(r"\b0 \w", out.replace("0 to add, 0 to change", ""))
 
 
+def test_destruction_is_flagged_at_the_top(plans, capsys):
+    _, out = summarize(plans["changes"], plans["no-changes"], plans["destroy"], capsys=capsys)
+    assert out.split("\n\n")[1] == (
+        "> [!CAUTION]\n> **Resources will be destroyed:** workload-dev deletes 1 and replaces 2; workload-destroy deletes 8."
+    )
+
+
+def test_no_destruction_no_warning(plans, capsys):
+    _, out = summarize(plans["no-changes"], plans["outputs-only"], plans["refresh-moved"], capsys=capsys)
+    assert "[!CAUTION]" not in out and "destroyed" not in out
+
+
+def test_a_data_source_leaving_the_state_destroys_nothing(changes):
+    # terraform writes a delete for a data source leaving the state and shows nothing for it: no object is destroyed.
+    gone = dataclasses.replace(change_named(changes, "data.terraform_remote_state.later"), actions=("delete",))
+    assert gone.mode == "data" and not gone.destructive
+    stack = summary.StackPlan("workload-dev", "x.json", "1.11.4", False, True, (gone,))
+    assert "[!CAUTION]" not in summary.render_markdown([stack])
+
+
 def test_json_output(plans, capsys):
     names = ("--name", "dev", "--name", "same")
     _, out = summarize("--format", "json", *names, plans["changes"], plans["no-changes"], capsys=capsys)

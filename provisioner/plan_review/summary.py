@@ -23,7 +23,7 @@ Counting rules
       leaves the real object running. It has its own count and section and is not destructive, so
       ``--fail-on-destroy`` ignores it. ``["create", "forget"]`` (replaced, old object left
       running) counts as a forget too.
-    - *Destructive* means delete or replace, deposed objects included.
+    - *Destructive* means delete or replace of a managed resource, deposed objects included.
     - *Security-sensitive* means a managed resource whose type is in :data:`SECURITY_TYPES` or
       starts with one of :data:`SECURITY_TYPE_PREFIXES`, with any action but no-op and read.
     - An actions list terraform 1.x does not write is an error, never a guess.
@@ -185,7 +185,8 @@ class ResourceChange:
 
     @property
     def destructive(self) -> bool:
-        return self.kind in (Kind.DELETE, Kind.REPLACE)
+        """A delete or replace of a managed object: a data source leaving the state destroys nothing."""
+        return self.mode == "managed" and self.kind in (Kind.DELETE, Kind.REPLACE)
 
     @property
     def security_sensitive(self) -> bool:
@@ -666,10 +667,23 @@ def _summary_blocks(stacks: Sequence[StackPlan]) -> list[str]:
     table = _counts_table(stacks) if len(stacks) > 1 else None
     return [
         f"{MARKER}\n## Terraform plan summary",
+        *_destruction_warning(stacks),
         "\n".join(verdicts),
         *([table] if table else []),
         "_Attribute values are never shown here (some may be secrets): `terraform show <planfile>` has them._",
     ]
+
+
+def _destruction_warning(stacks: Sequence[StackPlan]) -> list[str]:
+    """A warning above everything else when any stack deletes or replaces something; else nothing."""
+    found = []
+    for stack in stacks:
+        kinds = [change.kind for change in stack.destructive]
+        actions = (("deletes", Kind.DELETE), ("replaces", Kind.REPLACE))
+        done = [f"{verb} {kinds.count(kind):,}" for verb, kind in actions if kind in kinds]
+        if done:
+            found.append(f"{_escape_text(stack.name)} {' and '.join(done)}")
+    return [f"> [!CAUTION]\n> **Resources will be destroyed:** {'; '.join(found)}."] if found else []
 
 
 def _counts_table(stacks: Sequence[StackPlan]) -> str | None:
