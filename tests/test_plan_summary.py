@@ -29,6 +29,7 @@ from provisioner.paths import REPO_ROOT, TERRAFORM_RC
 from provisioner.plan_review import summary
 from tests.bench.plan_summary_bench import replicate_plan
 from tests.conftest import bare_python3
+from tests.test_readme import fenced
 
 SECRET_V1 = "var-secret-Qx7-v1"
 SECRET_V2 = "var-secret-Qx7-v2"
@@ -898,6 +899,22 @@ def test_one_bad_file_among_good_ones_names_the_bad_one(plans, tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith(f"provisioner: {bad}: not JSON")
     assert result.stdout == ""
+
+
+# ------------------------------------------------------------------------------ the README
+
+
+def test_the_readme_sample_is_what_the_command_prints(plans, capsys):
+    """README.md's sample: parts of the command's output for two real plans, in order, a line ``...``
+    standing for what is left out. Rewrite it from this output after a deliberate change."""
+    sample = fenced("plan-summary-sample", "markdown")
+    _, out = summarize("--name", "workload-dev", "--name", "workload-prod", plans["changes"], plans["no-changes"], capsys=capsys)
+    assert out.startswith(sample.split("...\n")[0])
+    position = 0
+    for part in sample.split("...\n"):
+        found = out.find(part, position)
+        assert found >= 0, f"README.md's plan-summary sample is not the command's output from:\n{part}"
+        position = found + len(part)
 
 
 # ------------------------------------------------------------------------------ the CodeBuild contract

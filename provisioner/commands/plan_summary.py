@@ -37,9 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "plan-summary",
         help="summarize `terraform show -json` plans as a PR comment (Markdown) or JSON",
         description=(
-            "Summarize one `terraform show -json <planfile>` file per stack: counts of creates, updates, "
-            "replaces, deletes, imports, moves and no-ops; destructive and security-sensitive changes; "
-            "output changes and drift; errored plans; and the per-resource list."
+            "Summarize one `terraform show -json <planfile>` file per stack: terraform's own Plan line (or "
+            "No changes. / Planning failed.) and what it leaves out (moves, forgets, reads during apply, outputs, "
+            "drift); a warning when anything is deleted or replaced; destructive and security-sensitive changes; "
+            "output changes and drift; and the per-resource list with the attributes each update changes."
         ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

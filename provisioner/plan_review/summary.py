@@ -620,7 +620,7 @@ def plan_line(stack: StackPlan) -> str | None:
     return f"Plan: {imported:,} to import, {numbers}" if imported else f"Plan: {numbers}"
 
 
-PLANNING_FAILED = ("Planning failed.", " Terraform encountered an error while generating this plan.")
+_PLANNING_FAILED = ("Planning failed.", " Terraform encountered an error while generating this plan.")
 """What terraform prints, in two parts (the first is shown in bold), for an errored plan with nothing planned."""
 
 
@@ -653,7 +653,7 @@ def _verdict_parts(stack: StackPlan) -> tuple[str, str]:
     elif outputs:
         sentence = f"{_plural(outputs, 'output change')}, without changing any real infrastructure."
     elif stack.errored:
-        alarm, sentence = PLANNING_FAILED
+        alarm, sentence = _PLANNING_FAILED
         return alarm, sentence + more
     else:
         sentence = "No changes."
