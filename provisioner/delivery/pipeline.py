@@ -50,7 +50,7 @@ def environment_actions(project: ProjectConfig, env: EnvironmentConfig, source: 
             run_order=2,
             notification_topic_arn=notification_topic_arn,
             message=(
-                f"{env.workload_stack} at revision {source_revision(source)}: #{{{namespace}.PLAN_HEADLINE}}. "
+                f"{env.workload_stack} at revision {source_revision(source)}: #{{{namespace}.PLAN_HEADLINE}} "
                 "Read the plan summary (link) before approving; Apply applies exactly that saved plan."
             ),
             review_url=f"#{{{namespace}.PLAN_BUILD_URL}}",

@@ -118,7 +118,8 @@ def test_approval_sits_between_plan_and_apply_and_shows_the_plan(synth) -> None:
         before = sum(1 for step in env.steps if step.when == "before-apply")
         assert found[f"Apply-{env.name}"]["run_order"] == 3 + (1 if before else 0)
         configuration = approval["configuration"]
-        assert f"#{{Plan-{env.name}.PLAN_HEADLINE}}" in configuration["CustomData"]
+        # The headline ends with a full stop of its own (terraform's "Plan: ... to destroy.", "No changes.").
+        assert f"#{{Plan-{env.name}.PLAN_HEADLINE}} Read the plan summary" in configuration["CustomData"]
         assert COMMIT_ID in configuration["CustomData"]
         assert len(configuration["CustomData"]) <= 500, "CodePipeline limits CustomData to 500 characters"
         assert configuration["ExternalEntityLink"] == f"#{{Plan-{env.name}.PLAN_BUILD_URL}}"
