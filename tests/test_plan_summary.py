@@ -434,7 +434,7 @@ def test_the_plan_json_does_hold_the_secrets(plans):
 
 @pytest.mark.parametrize("output_format", ["markdown", "json"])
 def test_secrets_never_reach_the_summary(plans, output_format, capsys):
-    files = [plans[name] for name in ("changes", "no-changes", "destroy", "errored")]
+    files = [plans[name] for name in ("changes", "no-changes", "destroy", "outputs-only", "refresh-moved", "errored-empty", "errored")]
     code, out = summarize("--format", output_format, *files, capsys=capsys)
     assert code == 0
     assert "workload-dev" in out
