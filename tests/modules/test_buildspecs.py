@@ -256,7 +256,7 @@ def test_pull_request_plans_assume_each_stacks_plan_role_without_a_lock(tmp_path
         ]
     assert calls == expected
     summary = (tmp_path / "src" / "plan-summary.md").read_text()
-    assert "**workload-dev**: no changes" in summary and "**workload-prod**: no changes" in summary
+    assert "**workload-dev**: No changes." in summary and "**workload-prod**: No changes." in summary
     assert "workload-stray" not in summary, "only the plans this build made are summarized"
     assert not list((tmp_path / "src" / "cdktf.out" / "stacks" / "workload-dev").glob("plan.json")), "plan.json is removed"
 
