@@ -142,10 +142,10 @@ def test_plan_reinitializes_a_stack_whose_backend_changed_and_keeps_each_state(m
 
     backend["path"] = tmp_path / "local.tfstate"
     assert run("dev") == 0
-    assert "1 to create" in capsys.readouterr().out, "the other backend's state is its own, empty here"
+    assert "Plan: 1 to add" in capsys.readouterr().out, "the other backend's state is its own, empty here"
     assert (tmp_path / "aws.tfstate").read_bytes() == applied
 
     backend["path"] = tmp_path / "aws.tfstate"
     assert run("dev") == 0
-    assert "workload-dev**: no changes" in capsys.readouterr().out, "back on the first backend, its state is intact"
+    assert "workload-dev**: No changes." in capsys.readouterr().out, "back on the first backend, its state is intact"
     assert (tmp_path / "aws.tfstate").read_bytes() == applied

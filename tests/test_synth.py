@@ -120,7 +120,7 @@ def test_cdktf_synth_shows_each_config_error_once_with_the_prefix(tmp_path: Path
     )  # fmt: skip
     assert result.returncode == 1, result.stderr  # the CLI's own code for any failed app
     output = result.stdout + result.stderr
-    problem = 'environments/prod/environment.hcl: account_id "4444" must be 12 digits'
+    problem = 'environments/prod/environment.hcl:3: account_id "4444" must be 12 digits'
     assert output.count(problem) == 1, output
     assert f"provisioner: {problem}\n" in result.stderr
     assert not (tmp_path / "cdktf.out" / "manifest.json").exists()
@@ -250,7 +250,7 @@ def test_main_refuses_a_folder_that_is_not_an_earlier_output_on_one_line(tmp_pat
     result = _run_main(EXAMPLE_ENVIRONMENTS, outdir)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert result.stderr.strip().splitlines() == [f"{outdir}: not empty and not an earlier synth output (no cdktf manifest.json and stacks/), and synthesis replaces its output folder whole: choose a new or empty folder"]
+    assert result.stderr.strip().splitlines() == [f"provisioner: {outdir}: not empty and not an earlier synth output (no cdktf manifest.json and stacks/), and synthesis replaces its output folder whole: choose a new or empty folder"]
     assert (outdir / "notes.txt").read_text() == "important"
 
 

@@ -102,6 +102,7 @@ class Demo:
             self.run_pipeline()
             self.verify()
             self.second_plans()
+            self.drift_run()
         self.summary(time.monotonic() - started)
 
     @contextmanager
@@ -302,6 +303,34 @@ class Demo:
             accept=(0, 2),
             quiet=True,
         ).returncode
+
+    def drift_run(self) -> None:
+        """What the scheduled drift run does, from a laptop: nothing drifted; then someone changes the first
+        environment's data bucket by hand (versioning suspended, with boto3), and the drift run finds it
+        and tells the notifications topic."""
+        first = self.project.waves()[0][0]
+        topic = self.project.naming.notifications_topic_arn
+        drift = [sys.executable, "-m", "provisioner", "drift", "--skip-synth", "--outdir", str(self.outdir), "--notify", topic, "--fail-on-drift"]
+        with self.progress.step("provisioner drift: read-only plans of every workload stack, no lock (the scheduled drift run's command)"):
+            result = self.progress.run("drift before", drift, cwd=REPO_ROOT, env=self.env)
+            for line in result.output.strip().splitlines()[-len(self.project.environments) - 1 :]:
+                self.progress.say(f"    {line}")
+        buckets = [r["values"]["bucket"] for r in _state_resources(self.workload_state(first).get("values", {}).get("root_module", {})) if r["type"] == "aws_s3_bucket"]
+        if not buckets:
+            self.progress.say(f"    ({first.workload_stack} declares no bucket to change by hand: the drift demonstration stops here)")
+            return
+        with self.progress.step(f"change {buckets[0]} by hand, as someone in the console would: versioning suspended (boto3)"):
+            assume = {"RoleArn": self.project.deployment_role_arn(first), "RoleSessionName": "demo-console-user"}
+            if first.deployment_role.external_id:
+                assume["ExternalId"] = first.deployment_role.external_id
+            client = aws.client_factory(self.target)
+            credentials = client("sts", first.region).assume_role(**assume)["Credentials"]
+            client("s3", first.region, credentials).put_bucket_versioning(Bucket=buckets[0], VersioningConfiguration={"Status": "Suspended"})
+        with self.progress.step(f"provisioner drift again: it finds {first.name} and publishes one message to {topic}"):
+            result = self.progress.run("drift after", drift, cwd=REPO_ROOT, env=self.env, accept=(3,))
+            for line in result.output.strip().splitlines()[-len(self.project.environments) - 1 :]:
+                self.progress.say(f"    {line}")
+            self.progress.say(f"    (the next release plans versioning back to Enabled; `terraform apply` of {first.workload_stack} does it now)")
 
     def summary(self, seconds: float) -> None:
         rows: list[list[object]] = [["stack", "account", "resources", "seconds"]]

@@ -24,7 +24,7 @@ from provisioner.errors import UserError
 from provisioner.progress import Progress, StepFailed
 
 SUBJECT = "Drift in {environment}"
-MESSAGE = "DRIFT: environment {environment} ({stack}) differs from its released configuration: {headline}. Plan: {link}"
+MESSAGE = "DRIFT: environment {environment} ({stack}) differs from its released configuration. {headline} Plan: {link}"
 FAILED_MESSAGE = "DRIFT RUN FAILED: environment {environment} ({stack}) could not be planned: {error}. Log: {link}"
 
 

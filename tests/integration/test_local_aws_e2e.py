@@ -11,6 +11,9 @@ most of it the AWS provider's own waits (a lifecycle configuration alone takes 5
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from provisioner.local_aws import server
 from provisioner.local_aws.demo_run import Demo, verify_placement
 from provisioner.operations.state_bootstrap import MIGRATED_SUFFIX, bootstrap_state
 from provisioner.paths import NODE_BIN, REPO_ROOT
+from provisioner.progress import StepFailed
 from tests.conftest import write_environments
 
 pytestmark = pytest.mark.integration
@@ -53,6 +57,10 @@ deployment_role {{
 bootstrap {{
   role_arn       = "arn:aws:iam::{DEV_ACCOUNT}:role/OrganizationAccountAccessRole"
   state_role_arn = "arn:aws:iam::{DEVOPS_ACCOUNT}:role/OrganizationAccountAccessRole"
+}}
+step "bucket-check" {{
+  when     = "after-apply"
+  commands = ["python3 examples/workloads/checks/data_bucket.py"]
 }}
 """
 STACKS = ("devops", "bootstrap-dev", "workload-dev")
@@ -159,9 +167,6 @@ def test_the_plan_summary_and_saved_plan_of_the_pipeline_steps(deployed: Deploye
 
 def test_make_plan_plans_through_the_read_only_plan_role(deployed: Deployed, tmp_path: Path) -> None:
     """`provisioner plan` (make plan) against the deployed environment: read-only role, no lock, no changes."""
-    import os
-    import subprocess
-    import sys
 
     env = dict(os.environ, PROVISIONER_TARGET="local", PROVISIONER_AWS_ENDPOINT=deployed.endpoint)
     summary = tmp_path / "summary.md"
@@ -174,3 +179,60 @@ def test_make_plan_plans_through_the_read_only_plan_role(deployed: Deployed, tmp
     assert f"through the read-only role {deployed.project.plan_role_arn(deployed.env)}" in result.stderr
     assert "**workload-dev**: No changes." in summary.read_text()
     assert not (tmp_path / "cdktf.out" / "stacks" / "workload-dev" / ".terraform.tflock").exists()
+
+
+# --- post-deploy checks and drift -----------------------------------------------------------------
+def test_the_post_deploy_check_ran_after_the_apply_and_passed(deployed: Deployed) -> None:
+    logs = sorted(deployed.demo.progress.log_dir.glob("*bucket-check-dev*.log"))
+    assert logs, "the fixture's release ran the check"
+    bucket = data_bucket_name(environment_of(deployed.project, deployed.env))
+    assert f"ok: {bucket} exists, is KMS-encrypted and versioned" in logs[-1].read_text()
+
+
+def test_a_failing_check_stops_the_release_before_the_next_wave(deployed: Deployed, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """dev's checks run after its apply; a seeded failure there and the next wave (``later``) never plans."""
+    seeded = DEV + 'step "seeded-failure" {\n  when     = "after-apply"\n  commands = ["echo seeded failure >&2; exit 1"]\n}\n'
+    later = DEV.replace(DEV_ACCOUNT, "333333333333").replace("order      = 1", "order      = 2")
+    demo = Demo(write_environments(tmp_path, DEVOPS, {"dev": seeded, "later": later}), tmp_path / "workspace")
+    with demo.targeting(deployed.endpoint), pytest.raises(StepFailed, match="the release stops here, before the next wave"):
+        demo.run_pipeline()
+    shown = capsys.readouterr().out
+    assert "bucket-check-dev: the team's step" in shown and "seeded-failure-dev: the team's step" in shown
+    assert "seeded failure" in shown
+    assert "Plan-later" not in shown and "wave 2" not in shown
+
+
+def drift(deployed: Deployed, *extra: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PROVISIONER_TARGET="local", PROVISIONER_AWS_ENDPOINT=deployed.endpoint, AWS_ACCESS_KEY_ID="test", AWS_SECRET_ACCESS_KEY="test")
+    command = [sys.executable, "-m", "provisioner", "drift", "--skip-synth", "--outdir", str(deployed.demo.outdir), *extra]
+    return subprocess.run(command, env=env, capture_output=True, text=True, cwd=REPO_ROOT, check=False)
+
+
+def test_drift_finds_an_out_of_band_change_and_notifies_once(deployed: Deployed) -> None:
+    """Nothing drifted after the release; versioning suspended by hand is found, reported and published."""
+    topic = deployed.project.naming.notifications_topic_arn
+    sqs = deployed.client("sqs")
+    queue = sqs.create_queue(QueueName="drift-messages")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    deployed.client("sns").subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+
+    before = drift(deployed, "--notify", topic, "--fail-on-drift")
+    assert before.returncode == 0, before.stdout + before.stderr[-3000:]
+    assert before.stdout.strip() == "dev: no drift: workload-dev: No changes."
+    assert "published 0 message(s)" in before.stderr
+
+    s3 = deployed.client("s3", deployed.workload_credentials())
+    bucket = data_bucket_name(environment_of(deployed.project, deployed.env))
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Suspended"})
+    try:
+        after = drift(deployed, "--notify", topic, "--fail-on-drift", "--link", "https://example.com/build/1")
+        assert after.returncode == 3, after.stdout + after.stderr[-3000:]
+        assert after.stdout.startswith("dev: DRIFTED: workload-dev: Plan: 0 to add, 1 to change, 0 to destroy.")
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=2).get("Messages", [])
+        assert [m["Body"] for m in messages] == [
+            "DRIFT: environment dev (workload-dev) differs from its released configuration. "
+            + after.stdout.split(": ", 2)[2].strip() + " Plan: https://example.com/build/1"
+        ]
+        assert not list((deployed.demo.outdir / "stacks" / "workload-dev").glob(".terraform.tflock")), "drift never locks"
+    finally:
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})

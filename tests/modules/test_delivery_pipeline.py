@@ -382,8 +382,9 @@ def test_drift_off_means_no_drift_pipeline_rule_or_build(alt_synth) -> None:
 
 def test_a_schedule_trigger_needs_an_expression_and_only_it_takes_one() -> None:
     base = dict(
-        pipeline_name="p", role_arn="arn:aws:iam::111111111111:role/r", artifact_bucket_name="b", kms_key_arn="k",
-        account_id="111111111111", region="eu-west-1", source=S3Source(bucket="b", object_key="k.zip"), stages=[],
+        pipeline_name="acme-drift", role_arn="arn:aws:iam::111111111111:role/r", artifact_bucket_name="acme-artifacts",
+        kms_key_arn="arn:aws:kms:eu-west-1:111111111111:key/00000000-0000-0000-0000-000000000000",
+        account_id="111111111111", region="eu-west-1", source=S3Source(bucket="acme-source", object_key="k.zip"), stages=[],
     )  # fmt: skip
     with pytest.raises(ValueError, match="schedule_expression is required with the schedule trigger"):
         DeliveryPipelineProps(**base, trigger="schedule")
