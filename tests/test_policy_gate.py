@@ -257,6 +257,14 @@ def test_repository_stacks_pass_with_checks_actually_run(example_synth, checkov:
     assert report.unused_skips == [], "a skip that waives nothing on the product's own stacks should go"
 
 
+def test_builds_in_a_vpc_with_a_drift_schedule_pass_the_gate(token_synth, checkov: Path, tmp_path: Path) -> None:
+    """The VPC settings, their EC2 permissions and the drift pipeline raise no finding."""
+    assert token_synth.project.devops.build.vpc and token_synth.project.devops.drift_schedule
+    report = gate.scan(token_synth.outdir / "stacks", checkov, gate.SKIPS_FILE, tmp_path)
+    assert gate.finding_lines(report) == []
+    assert report.ok
+
+
 def logical_id(stack: dict, resource_type: str, prefix: str) -> str:
     (found,) = [name for name in stack["resource"][resource_type] if name.startswith(prefix)]
     return found

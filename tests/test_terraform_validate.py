@@ -16,7 +16,7 @@ def _validate(stack_dir: Path, env: dict[str, str]) -> str:
     return run_terraform(["validate", "-no-color"], stack_dir, env).stdout
 
 
-@pytest.mark.parametrize("which", ["example_synth", "alt_synth"])
+@pytest.mark.parametrize("which", ["example_synth", "alt_synth", "token_synth"])
 def test_every_stack_validates_offline(which: str, request: pytest.FixtureRequest, terraform_env, tmp_path: Path) -> None:
     synth: Synthesized = request.getfixturevalue(which)
     # Work on a copy: the session's synthesized output stays exactly as synthesized for other tests.
