@@ -730,3 +730,29 @@ def test_report_against_moto(fake_credentials, monkeypatch):
     assert usages["old-busy"].created == utc("2024-01-01T00:00:00")
     assert [name for name, usage in usages.items() if usage.active] == ["old-busy", "old-busy-too"]
     assert (report.v1.active_pipelines, report.v1.usd, report.total_usd) == (2, Decimal(1), Decimal(1))
+
+
+# --- scheduled pipelines ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("expression", "runs"),
+    [
+        ("rate(1 day)", 30), ("rate(12 hours)", 60), ("rate(30 minutes)", 1440), ("rate(7 days)", 4),
+        ("cron(0 6 * * ? *)", 30), ("cron(0 6 ? * MON-FRI *)", 22), ("cron(0,30 8-17 ? * MON-FRI *)", 429),
+        ("cron(0 6 1 * ? *)", 1), ("cron(0 */6 * * ? *)", 120),
+    ],
+)  # fmt: skip
+def test_a_schedule_runs_as_often_as_eventbridge_fires_it_in_a_30_day_month(expression: str, runs: int) -> None:
+    assert pricing.schedule_runs_per_month(expression) == runs
+
+
+def test_the_drift_pipeline_is_priced_on_its_schedule_not_on_releases(example_synth, capsys: pytest.CaptureFixture[str]) -> None:
+    from provisioner import cli
+
+    assert cli.main(["cost", "estimate", "--stacks-dir", str(example_synth.outdir / "stacks"), "--releases-per-month", "10", "--json"]) == 0
+    pipelines = {p["name"]: p for p in json.loads(capsys.readouterr().out)["pipelines"]}
+    drift, release = pipelines["acme-platform-drift"], pipelines["acme-platform-delivery"]
+    assert (drift["schedule"], drift["runs_per_month"]) == ("rate(1 day)", 30)
+    assert (release["schedule"], release["runs_per_month"]) == (None, 10)
+    # Source, Synth and Detect-drift are charged action minutes, each for the default minutes per action, every run.
+    per_action = pricing.UsagePattern(1, Decimal(cost.DEFAULT_MINUTES_PER_ACTION)).billed_minutes_per_action
+    assert drift["v2_action_minutes"] == 3 * 30 * per_action

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
+import re
 import textwrap
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -201,12 +203,32 @@ def load_synthesized_pipelines(stacks_dir: Path) -> list[PipelineDefinition]:
         declared = resources.get("aws_codepipeline", {}) if isinstance(resources, dict) else {}
         if not isinstance(declared, dict):
             raise UserError(f"{_shown(path)}: resource.aws_codepipeline must be an object of pipelines")
+        schedules = _schedules(resources)
         for logical_id, body in declared.items():
-            pipelines.append(_pipeline(body, _shown(path), f"resource.aws_codepipeline.{logical_id}"))
+            pipeline = _pipeline(body, _shown(path), f"resource.aws_codepipeline.{logical_id}")
+            pipelines.append(dataclasses.replace(pipeline, schedule=schedules.get(logical_id)))
     if not pipelines:
         found = f"{len(files)} cdk.tf.json file(s) but no aws_codepipeline" if files else "no */cdk.tf.json"
         raise UserError(f"{_shown(stacks_dir)}: {found}; run `make synth` first (or pass --stacks-dir)")
     return pipelines
+
+
+def _schedules(resources: Any) -> dict[str, str]:
+    """Pipeline logical id -> the schedule expression of the EventBridge rule that starts it."""
+    if not isinstance(resources, dict):
+        return {}
+    rules = {
+        logical_id: rule.get("schedule_expression")
+        for logical_id, rule in (resources.get("aws_cloudwatch_event_rule") or {}).items()
+        if isinstance(rule, dict) and isinstance(rule.get("schedule_expression"), str)
+    }
+    found = {}
+    for target in (resources.get("aws_cloudwatch_event_target") or {}).values():
+        pipeline = re.fullmatch(r"\$\{aws_codepipeline\.([^.}]+)\.arn\}", str(target.get("arn", "")))
+        rule = re.fullmatch(r"\$\{aws_cloudwatch_event_rule\.([^.}]+)\.name\}", str(target.get("rule", "")))
+        if pipeline and rule and rule[1] in rules:
+            found[pipeline[1]] = rules[rule[1]]
+    return found
 
 
 def _blocks(value: Any, where: str) -> list[dict]:
@@ -289,6 +311,8 @@ def estimate_text(result: Estimate) -> str:
     for item in result.pipelines:
         pipeline = item.pipeline
         lines += ["", f"{pipeline.name} ({pipeline.pipeline_type}, priced as {item.priced_as}) from {pipeline.source}"]
+        if pipeline.schedule:
+            lines.append(f"  runs on its schedule, {pipeline.schedule}: {item.runs} run(s) a month, whatever the releases")
         rows: list[tuple] = [("stage", "charged actions", "free actions", "V2 minutes/month", "V2 cost")]
         rows += [
             (stage.name, stage.charged_actions, stage.free_actions, stage.action_minutes, format_usd(stage.gross_usd))
@@ -320,7 +344,7 @@ def estimate_text(result: Estimate) -> str:
     codebuild_actions = sum(item.codebuild_actions for item in result.pipelines)
     lines.append(
         f"  - CodeBuild: about {_number(result.codebuild_minutes)} build minutes a month "
-        f"({codebuild_actions} CodeBuild action(s) x {pattern.releases_per_month} release(s) x "
+        f"({codebuild_actions} CodeBuild action(s), each once per run, x "
         f"{_number(pattern.minutes_per_action)} min), at the rate of each project's compute type"
     )
     lines += [f"  - {service}: {what}" for service, what in BILLED_ELSEWHERE]
@@ -366,6 +390,8 @@ def estimate_json(result: Estimate) -> dict:
                 "file": item.pipeline.source,
                 "pipeline_type": item.pipeline.pipeline_type,
                 "priced_as": item.priced_as,
+                "schedule": item.pipeline.schedule,
+                "runs_per_month": item.runs,
                 "charged_actions": item.charged_actions,
                 "free_actions": item.free_actions,
                 "v2_action_minutes": item.action_minutes,

@@ -188,6 +188,52 @@ class PipelineDefinition:
     pipeline_type: str
     stages: tuple[StageDefinition, ...]
     source: str = ""
+    schedule: str | None = None
+    """The EventBridge schedule that starts it (a scheduled pipeline runs on it, not on releases)."""
+
+    @property
+    def runs_per_month(self) -> int | None:
+        """Executions a month its schedule makes; None for a pipeline that runs on releases."""
+        return schedule_runs_per_month(self.schedule) if self.schedule else None
+
+
+DAYS_PER_MONTH = 30
+WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")
+_RATE = re.compile(r"^rate\((\d+) (minute|hour|day)s?\)$")
+_MINUTES_PER = {"minute": 1, "hour": 60, "day": 24 * 60}
+
+
+def schedule_runs_per_month(expression: str) -> int:
+    """How often an EventBridge schedule fires in a 30-day month: exact for ``rate(...)``; for ``cron(...)``
+    the product of its minute, hour and day fields (a day-of-week list or range counts as its share of a week)."""
+    if match := _RATE.match(expression):
+        return DAYS_PER_MONTH * 24 * 60 // (int(match[1]) * _MINUTES_PER[match[2]])
+    fields = expression.removeprefix("cron(").removesuffix(")").split()
+    if len(fields) != 6:
+        raise ValueError(f"{expression!r} is not an EventBridge rate() or cron() expression")
+    minutes, hours, day_of_month, _, day_of_week, _ = fields
+    days = Decimal(DAYS_PER_MONTH)
+    if day_of_week not in ("*", "?"):
+        days = Decimal(_count(day_of_week, 7, WEEKDAYS)) * DAYS_PER_MONTH / 7
+    elif day_of_month not in ("*", "?"):
+        days = Decimal(_count(day_of_month, 31))
+    return int((_count(minutes, 60) * _count(hours, 24) * days).to_integral_value(rounding=ROUND_CEILING))
+
+
+def _count(field: str, size: int, names: tuple[str, ...] = ()) -> int:
+    """Values a cron field takes: ``*``, ``a``, ``a-b``, ``*/n``, ``a/n`` and lists of them."""
+    total = 0
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        if base in ("*", "?", "L"):
+            span = size if base != "L" else 1
+        elif "-" in base:
+            low, high = (names.index(x) if x in names else int(x) for x in base.split("-"))
+            span = high - low + 1
+        else:
+            span = 1 if not step else size - (names.index(base) if base in names else int(base))
+        total += -(-span // int(step)) if step else span
+    return total
 
 
 @dataclass(frozen=True)
@@ -249,6 +295,8 @@ class PipelineEstimate(StageTotals):
     stages: tuple[StageEstimate, ...]
     v1_active: bool
     """Whether, as a V1 pipeline past its first 30 days, this pattern makes it active."""
+    runs: int = 0
+    """Executions a month: the pattern's releases, or what its schedule makes."""
 
     @property
     def codebuild_actions(self) -> int:
@@ -291,9 +339,10 @@ def estimate(
     if pipeline_type is not None and pipeline_type not in PIPELINE_TYPES:
         raise ValueError(f"pipeline type must be one of {', '.join(PIPELINE_TYPES)}, not {pipeline_type!r}")
     per_action = pattern.billed_minutes_per_action
-    releases = pattern.releases_per_month
     estimates = []
+    build_minutes = Decimal(0)
     for pipeline in pipelines:
+        releases = pattern.releases_per_month if pipeline.runs_per_month is None else pipeline.runs_per_month
         stages = []
         for stage in pipeline.stages:
             charged = sum(1 for action in stage.actions if action.charged)
@@ -301,11 +350,11 @@ def estimate(
                 StageEstimate(stage.name, charged, len(stage.actions) - charged, charged * per_action * releases)
             )
         estimates.append(
-            PipelineEstimate(pipeline, pipeline_type or pipeline.pipeline_type, tuple(stages), releases > 0)
+            PipelineEstimate(pipeline, pipeline_type or pipeline.pipeline_type, tuple(stages), releases > 0, releases)
         )
+        build_minutes += estimates[-1].codebuild_actions * releases * pattern.minutes_per_action
     v1_active = sum(1 for item in estimates if item.priced_as == V1 and item.v1_active)
     v2_minutes = sum(item.action_minutes for item in estimates if item.priced_as == V2)
-    codebuild_actions = sum(item.codebuild_actions for item in estimates)
     return Estimate(
         pattern=pattern,
         pipelines=tuple(estimates),
@@ -313,5 +362,5 @@ def estimate(
         v2=v2_bill(v2_minutes),
         all_v1=v1_bill(sum(1 for item in estimates if item.v1_active)),
         all_v2=v2_bill(sum(item.action_minutes for item in estimates)),
-        codebuild_minutes=codebuild_actions * releases * pattern.minutes_per_action,
+        codebuild_minutes=build_minutes,
     )
