@@ -14,6 +14,10 @@ from cdktf_cdktf_provider_aws.codepipeline import (
     CodepipelineArtifactStoreEncryptionKey,
     CodepipelineStage,
     CodepipelineStageAction,
+    CodepipelineStageBeforeEntry,
+    CodepipelineStageBeforeEntryCondition,
+    CodepipelineStageBeforeEntryConditionRule,
+    CodepipelineStageBeforeEntryConditionRuleRuleTypeId,
     CodepipelineStageOnFailure,
     CodepipelineStageOnFailureRetryConfiguration,
     CodepipelineTrigger,
@@ -193,7 +197,22 @@ class DeliveryPipeline(Construct):
             if stage.retry_failed_actions
             else None
         )
-        return CodepipelineStage(name=stage.name, action=[self._action(action) for action in stage.actions], on_failure=on_failure)
+        return CodepipelineStage(
+            name=stage.name, action=[self._action(action) for action in stage.actions], on_failure=on_failure, before_entry=self._entry(stage)
+        )
+
+    @staticmethod
+    def _entry(stage: Stage) -> CodepipelineStageBeforeEntry | None:
+        """Skip the stage unless its variable has the value (only VariableCheck and Lambda rules can skip)."""
+        if stage.enter_when is None:
+            return None
+        variable, value = stage.enter_when
+        rule = CodepipelineStageBeforeEntryConditionRule(
+            name=f"{stage.name}-entry"[:100],
+            rule_type_id=CodepipelineStageBeforeEntryConditionRuleRuleTypeId(category="Rule", owner="AWS", provider="VariableCheck", version="1"),
+            configuration={"Variable": variable, "Value": value, "Operator": "EQ"},
+        )
+        return CodepipelineStageBeforeEntry(condition=CodepipelineStageBeforeEntryCondition(result="SKIP", rule=[rule]))
 
     def _action(self, action: Action) -> CodepipelineStageAction:
         if isinstance(action, BuildAction):

@@ -113,10 +113,15 @@ class Stage:
     actions: Sequence[Action]
     retry_failed_actions: bool = True
     """On failure, let CodePipeline V2 retry the failed actions once automatically. Default: on."""
+    enter_when: tuple[str, str] | None = None
+    """``(variable, value)``: the stage runs only when ``#{namespace.VARIABLE}`` equals ``value`` and is
+    skipped otherwise (a V2 entry condition with the ``VariableCheck`` rule). Default: always runs."""
 
     def __post_init__(self) -> None:
         if not self.actions:
             raise ValueError(f"Stage {self.name}: needs at least one action")
+        if self.enter_when is not None and not re.fullmatch(r"#\{[A-Za-z0-9@_-]+\.[A-Za-z0-9@_-]+\}", self.enter_when[0]):
+            raise ValueError(f"Stage {self.name}: enter_when variable {self.enter_when[0]!r} must be #{{namespace.NAME}}")
         names = [action.name for action in self.actions]
         if len(set(names)) != len(names):
             raise ValueError(f"Stage {self.name}: action names must be unique, got {names}")

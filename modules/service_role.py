@@ -7,6 +7,7 @@ from typing import Sequence
 
 from cdktf_cdktf_provider_aws.iam_role import IamRole
 from cdktf_cdktf_provider_aws.iam_role_policy import IamRolePolicy
+from cdktf_cdktf_provider_aws.iam_role_policy_attachment import IamRolePolicyAttachment
 
 from modules import policy, validation
 from modules.framework import Construct
@@ -28,6 +29,10 @@ class ServiceRoleProps:
     """What the role may do (inline policy). Statements with ``*`` actions on ``*`` resources are refused."""
     description: str = "Managed by the pipeline provisioner"
     """Shown in the IAM console."""
+    managed_policy_arns: Sequence[str] = ()
+    """Managed policies attached too (for example ``ReadOnlyAccess``). Default: none."""
+    deny_statements: Sequence[policy.Statement] = ()
+    """Explicit denies, in a second inline policy ``explicit-deny`` (they win over every allow). Default: none."""
 
     def __post_init__(self) -> None:
         validation.check_types(self)
@@ -37,6 +42,9 @@ class ServiceRoleProps:
         if not self.source_arns:
             raise ValueError(f"ServiceRoleProps({self.role_name}).source_arns needs at least one ARN")
         validation.check(self, "source_arns", validation.ANY_ARN)
+        validation.check(self, "managed_policy_arns", validation.POLICY_ARN)
+        if any(statement.get("Effect") != "Deny" for statement in self.deny_statements):
+            raise ValueError(f"ServiceRoleProps({self.role_name}).deny_statements: every statement must have Effect Deny")
         for statement in self.statements:
             actions = _as_list(statement.get("Action"))
             resources = _as_list(statement.get("Resource"))
@@ -49,7 +57,7 @@ class ServiceRole(Construct):
 
     Default settings: trust only ``service``, and only on behalf of ``account_id`` and the resources in
     ``source_arns`` (confused-deputy protection via ``aws:SourceAccount`` and ``aws:SourceArn``); one
-    inline policy with exactly the statements given.
+    inline policy with exactly the statements given; the explicit denies and managed policies given, if any.
     """
 
     def __init__(self, scope: Construct, id_: str, props: ServiceRoleProps) -> None:
@@ -63,6 +71,12 @@ class ServiceRole(Construct):
             assume_role_policy=policy.document([self.trust_statement()]),
         )
         self.policy = IamRolePolicy(self, "policy", name="least-privilege", role=self.role.id, policy=policy.document(props.statements))
+        if props.deny_statements:
+            IamRolePolicy(self, "deny", name="explicit-deny", role=self.role.id, policy=policy.document(props.deny_statements))
+        for arn in props.managed_policy_arns:
+            # The id comes from the policy name, not its position: reordering the list must not move addresses.
+            name = arn.split(":policy/", 1)[1].replace("/", "-")
+            IamRolePolicyAttachment(self, f"policy-{name}", role=self.role.name, policy_arn=arn)
 
     def trust_statement(self) -> policy.Statement:
         return policy.trust_service(self.props.service, self.props.account_id, self.props.source_arns)

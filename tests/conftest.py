@@ -45,6 +45,7 @@ source {
 }
 notification_emails = ["a@example.com", "b@example.com"]
 drift_schedule      = "off"
+self_update         = false
 """
 ALT_ENVIRONMENTS = {
     "qa": 'account_id = "210987654321"\nregion = "us-east-1"\norder = 1\nbootstrap {\n  profile = "qa-admin"\n}\n'
@@ -126,7 +127,8 @@ def example_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 @pytest.fixture(scope="session")
 def alt_synth(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     """A second shape: CodeCommit source, two environments sharing an order, every role option set,
-    team steps around applies (after qa's; before and after live's, which has an approval), and no drift run."""
+    team steps around applies (after qa's; before and after live's, which has an approval), no drift run
+    and no self-update."""
     root = tmp_path_factory.mktemp("alt")
     project = settings.load(write_environments(root, ALT_DEVOPS, ALT_ENVIRONMENTS))
     return _synthesize(project, root / "cdktf.out")

@@ -147,7 +147,7 @@ def test_too_many_environments_in_one_order_are_refused_naming_the_quota(tmp_pat
 
 
 def test_too_many_orders_are_refused_naming_the_quota(tmp_path: Path) -> None:
-    envs = {f"env{i:02d}": environment(i, order=i + 1) for i in range(49)}  # Source, Synth and 49 waves
+    envs = {f"env{i:02d}": environment(i, order=i + 1) for i in range(47)}  # Source, Synth, UpdatePipeline(-apply) and 47 waves
     result = check(write_environments(tmp_path, DEVOPS, envs))
     assert result.returncode == 2
     assert result.stderr == (

@@ -29,14 +29,16 @@ grant no DevOps-account role, so they stay small whatever the number of environm
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from modules import policy
 from modules.pipeline_blueprint import CodeCommitSource, CodeStarSource, S3Source, Source
-from provisioner.configuration.naming import Naming, standard_tags, workload_stack
+from provisioner.configuration.naming import DEVOPS_STACK, Naming, standard_tags, workload_stack
 from provisioner.delivery.steps import (
-    TEAM_STEP_PREFIX, BuildStep, drift_step, drift_steps, environment_steps, pull_request_steps, release_steps, synth_step,
+    TEAM_STEP_PREFIX, BuildStep, drift_step, drift_steps, environment_steps, pull_request_steps, release_steps, self_update_steps,
+    synth_step,
 )  # fmt: skip
 
 if TYPE_CHECKING:
@@ -100,6 +102,8 @@ class ServiceRoleSpec:
     description: str
     environment: str | None = None
     """The environment whose step the role runs (its ``environment.hcl`` answers for its size); None: the project's."""
+    managed_policy_arns: tuple[str, ...] = ()
+    deny_statements: tuple[Statement, ...] = ()
 
     def trust(self) -> Statement:
         return policy.trust_service(self.service, self.account_id, self.source_arns)
@@ -387,7 +391,13 @@ def build_role(project: ProjectConfig, step: BuildStep, resources: Resources) ->
     if subnets := build_subnets(project, step):
         statements = [*statements, *vpc_statements(project, subnets, project.devops.build.vpc.security_group_ids)]
     name = naming.build_role(step.key, step.environment)
-    return codebuild_role(project, step.role_id, name, step.project_name(naming), statements, description, step.environment)
+    role = codebuild_role(project, step.role_id, name, step.project_name(naming), statements, description, step.environment)
+    if step.kind in ("devops-plan", "devops-apply"):
+        # Refreshing the devops stack reads every kind of resource it declares: AWS's read-only policy,
+        # minus data and other stacks' state.
+        managed = (naming.aws_managed_policy_arn(READ_ONLY_ACCESS),)
+        return dataclasses.replace(role, managed_policy_arns=managed, deny_statements=tuple(self_update_denies(project, step)))
+    return role
 
 
 def _synth_statements(project: ProjectConfig, env: None, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:
@@ -477,6 +487,133 @@ def _drift_statements(project: ProjectConfig, env: None, step: BuildStep, resour
     )
 
 
+IAM_ROLE_CHANGES = (
+    "iam:AttachRolePolicy", "iam:CreateRole", "iam:DeleteRole", "iam:DeleteRolePolicy", "iam:DetachRolePolicy", "iam:PutRolePolicy",
+    "iam:TagRole", "iam:UntagRole", "iam:UpdateAssumeRolePolicy", "iam:UpdateRole", "iam:UpdateRoleDescription",
+)  # fmt: skip
+
+
+def _devops_state_read(naming: Naming, state_key_arn: str) -> list[Statement]:
+    """Read the devops stack's own state, without its lock (a plan that is applied later needs none)."""
+    return [s for s in state_statements(naming, state_key_arn, DEVOPS_STACK, write=False) if s["Sid"] != "StateLock"]
+
+
+def _devops_plan_statements(project: ProjectConfig, env: None, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:
+    naming = project.naming
+    return (
+        [*artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn), *_devops_state_read(naming, resources.state_key_arn)],
+        "CodeBuild: plans the devops stack (the pipeline itself) with ReadOnlyAccess minus data reads; changes nothing",
+    )
+
+
+def _devops_apply_statements(project: ProjectConfig, env: None, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:
+    """The devops stack's delivery resources, found by the installation's name prefix, and nothing else:
+    no workload account, no workload state, never its own role or the devops plan's."""
+    naming, prefix = project.naming, project.devops.name_prefix
+    named = f"{prefix}-*"
+    tagged = {"StringEquals": {f"aws:ResourceTag/{PROJECT_TAG}": prefix}}
+    statements: list[Statement] = [
+        *artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn, write=False),
+        *state_statements(naming, resources.state_key_arn, DEVOPS_STACK, write=True),
+        {"Sid": "DeliveryRoles", "Effect": "Allow", "Action": [*IAM_ROLE_CHANGES, "iam:PassRole"], "Resource": naming.devops_role_arn(named)},
+        {
+            "Sid": "DeliveryBuckets",
+            "Effect": "Allow",
+            "Action": [
+                "s3:CreateBucket", "s3:DeleteBucket", "s3:DeleteBucketPolicy", "s3:PutBucket*", "s3:PutEncryptionConfiguration",
+                "s3:PutLifecycleConfiguration",
+            ],  # fmt: skip
+            "Resource": naming.bucket_arn(named),
+        },
+        {
+            "Sid": "DeliveryKeys",
+            "Effect": "Allow",
+            "Action": [
+                "kms:DisableKeyRotation", "kms:EnableKeyRotation", "kms:PutKeyPolicy", "kms:TagResource", "kms:UntagResource",
+                "kms:UpdateKeyDescription", "kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias",
+            ],  # fmt: skip
+            "Resource": naming.kms_key_arn("*"),
+            "Condition": tagged,
+        },
+        {
+            "Sid": "DeliveryKeyAliases",
+            "Effect": "Allow",
+            "Action": ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"],
+            "Resource": naming.devops_arn("kms", f"alias/{named}"),
+        },
+        {
+            "Sid": "DeliveryBuildProjects",
+            "Effect": "Allow",
+            "Action": ["codebuild:CreateProject", "codebuild:DeleteProject", "codebuild:UpdateProject"],
+            "Resource": naming.build_project_arn(named),
+        },
+        {
+            "Sid": "DeliveryBuildLogs",
+            "Effect": "Allow",
+            "Action": [
+                "logs:AssociateKmsKey", "logs:CreateLogGroup", "logs:DeleteLogGroup", "logs:DeleteRetentionPolicy", "logs:DisassociateKmsKey",
+                "logs:PutRetentionPolicy", "logs:TagLogGroup", "logs:TagResource", "logs:UntagLogGroup", "logs:UntagResource",
+            ],  # fmt: skip
+            "Resource": naming.devops_arn("logs", f"log-group:/aws/codebuild/{named}"),
+        },
+        {
+            "Sid": "DeliveryPipelines",
+            "Effect": "Allow",
+            "Action": ["codepipeline:CreatePipeline", "codepipeline:DeletePipeline", "codepipeline:TagResource", "codepipeline:UntagResource",
+                       "codepipeline:UpdatePipeline"],  # fmt: skip
+            "Resource": naming.devops_arn("codepipeline", named),
+        },
+        {
+            "Sid": "RestartTheRelease",
+            "Effect": "Allow",
+            "Action": ["codepipeline:StartPipelineExecution", "codepipeline:StopPipelineExecution"],
+            "Resource": naming.pipeline_arn,
+        },
+        {
+            "Sid": "DeliveryEventRules",
+            "Effect": "Allow",
+            "Action": ["events:DeleteRule", "events:PutRule", "events:PutTargets", "events:RemoveTargets", "events:TagResource", "events:UntagResource"],
+            "Resource": naming.devops_arn("events", f"rule/{named}"),
+        },
+        {
+            "Sid": "DeliveryNotifications",
+            "Effect": "Allow",
+            "Action": [
+                "sns:CreateTopic", "sns:DeleteTopic", "sns:SetSubscriptionAttributes", "sns:SetTopicAttributes", "sns:Subscribe",
+                "sns:TagResource", "sns:Unsubscribe", "sns:UntagResource",
+            ],  # fmt: skip
+            "Resource": naming.devops_arn("sns", named),
+        },
+        {
+            "Sid": "DeliveryAlarms",
+            "Effect": "Allow",
+            "Action": ["cloudwatch:DeleteAlarms", "cloudwatch:PutMetricAlarm", "cloudwatch:TagResource", "cloudwatch:UntagResource"],
+            "Resource": naming.devops_arn("cloudwatch", f"alarm:{named}"),
+        },
+    ]
+    return statements, "CodeBuild: applies the reviewed plan of the devops stack (delivery resources named for this installation only), then restarts the release"
+
+
+def self_update_denies(project: ProjectConfig, step: BuildStep) -> list[Statement]:
+    """What the devops plan and apply builds may not do although ReadOnlyAccess or their grants would allow it:
+    read data, read or write another stack's state, and (the apply) change the self-update's own roles."""
+    naming = project.naming
+    bucket = naming.state_bucket_arn
+    denies: list[Statement] = [
+        {"Sid": "DenyDataReads", "Effect": "Deny", "Action": sorted(DATA_READS_NEVER_NEEDED), "Resource": "*"},
+        {
+            "Sid": "DenyOtherStacksState",
+            "Effect": "Deny",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            "Resource": [f"{bucket}/{Naming.state_key(workload_stack('*'))}*", f"{bucket}/stacks/bootstrap-*"],
+        },
+    ]
+    if step.kind == "devops-apply":
+        own = [naming.devops_role_arn(naming.build_role(key)) for key in ("devops-plan", "devops-apply")]
+        denies.append({"Sid": "DenyChangingTheSelfUpdateRoles", "Effect": "Deny", "Action": [*IAM_ROLE_CHANGES, "iam:PassRole"], "Resource": own})
+    return denies
+
+
 _BUILD_STATEMENTS = {
     "synth": _synth_statements,
     "plan": _plan_statements,
@@ -486,6 +623,8 @@ _BUILD_STATEMENTS = {
     "pr-plan": _pr_plan_statements,
     "pr-comment": _pr_comment_statements,
     "drift": _drift_statements,
+    "devops-plan": _devops_plan_statements,
+    "devops-apply": _devops_apply_statements,
 }
 
 
@@ -495,7 +634,8 @@ def pipeline_role(project: ProjectConfig, resources: Resources) -> ServiceRoleSp
     naming, prefix = project.naming, project.devops.name_prefix
     pipelines = [naming.pipeline_arn]
     # Patterns, not one ARN per project: the list would outgrow IAM's inline-policy quota at about 45 environments.
-    projects = [synth_step().project_name(naming), f"{prefix}-plan-*", f"{prefix}-apply-*"]
+    projects = [synth_step().project_name(naming), *(step.project_name(naming) for step in self_update_steps(project))]
+    projects += [f"{prefix}-plan-*", f"{prefix}-apply-*"]
     if any(env.steps for env in project.environments):
         projects.append(f"{prefix}-{TEAM_STEP_PREFIX}*")
     statements = artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn)

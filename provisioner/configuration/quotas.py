@@ -16,7 +16,7 @@ from modules import policy
 from modules.pipeline_blueprint import BuildAction
 from provisioner.app import access
 from provisioner.delivery import buildspecs
-from provisioner.delivery.pipeline import delivery_stages
+from provisioner.delivery.pipeline import delivery_stages, stage_name
 from provisioner.delivery.steps import pull_request_steps, release_steps
 
 if TYPE_CHECKING:
@@ -76,7 +76,8 @@ def measures(project: ProjectConfig) -> Iterator[Measure]:
     """Every quota-bound size of what the configuration declares."""
     resources = access.placeholders(project)
     for spec in access.devops_roles(project, resources):
-        yield from _role(spec, spec.environment, [policy.document(spec.statements)], 0)
+        inline = [policy.document(spec.statements), *([policy.document(spec.deny_statements)] if spec.deny_statements else [])]
+        yield from _role(spec, spec.environment, inline, len(spec.managed_policy_arns))
     for env in project.environments:
         for spec in access.environment_roles(project, env):
             inline = [policy.document(spec.deny_statements)] if spec.deny_statements else []
@@ -104,7 +105,7 @@ def _pipeline(project: ProjectConfig, resources: access.Resources) -> Iterator[M
     naming = project.naming
     stages = delivery_stages(project, resources.source, naming.notifications_topic_arn)
     yield Measure(f"pipeline {naming.pipeline}: its stages (Source and {len(stages)} more)", PIPELINE_STAGES, 1 + len(stages))
-    waves = {stage.name: wave for stage, wave in zip(stages[1:], project.waves())}
+    waves = {stage_name(wave): wave for wave in project.waves()}
     for stage in stages:
         wave = waves.get(stage.name, ())
         owner = wave[0].name if wave else None

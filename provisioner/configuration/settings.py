@@ -189,6 +189,9 @@ DEVOPS_FIELDS = Schema("devops", (
     Field("drift_schedule", Kind.STRING,
           "when the drift run plans every workload stack (an EventBridge `rate(...)` or `cron(...)` expression), "
           f'or `"{SCHEDULE_OFF}"`; see "Drift detection"', default="rate(1 day)"),
+    Field("self_update", Kind.BOOLEAN,
+          'a release that changes the devops stack plans it, waits for an approval and applies it, then restarts; '
+          'see "The pipeline updates itself"', default=True),
     Field("tags", Kind.TAGS, "added to every DevOps resource"),
 ))  # fmt: skip
 
@@ -374,6 +377,7 @@ class DevOpsConfig:
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     drift_schedule: str | None = DEVOPS_FIELDS["drift_schedule"].default
     """None: no scheduled drift run (``"off"`` in devops.hcl)."""
+    self_update: bool = DEVOPS_FIELDS["self_update"].default
 
 
 @dataclass(frozen=True)
@@ -972,6 +976,7 @@ def _load_devops(path: Path, problems: _Problems) -> DevOpsConfig | None:
     secret = f.read(DEVOPS_FIELDS["github_token_secret"])
     tags = f.read(DEVOPS_FIELDS["tags"])
     drift_schedule = _schedule(f, DEVOPS_FIELDS["drift_schedule"])
+    self_update = f.read(DEVOPS_FIELDS["self_update"])
     source = _load_source(f.read(DEVOPS_FIELDS["source"]), f)
     build = _load_build(f.read(DEVOPS_FIELDS["build"]))
     if None in (account_id, region, prefix, source):
@@ -979,6 +984,7 @@ def _load_devops(path: Path, problems: _Problems) -> DevOpsConfig | None:
     return DevOpsConfig(
         account_id=account_id, region=region, name_prefix=prefix, source=source,
         notification_emails=emails, build=build, github_token_secret=secret, tags=tags, drift_schedule=drift_schedule,
+        self_update=self_update,
     )  # fmt: skip
 
 

@@ -240,6 +240,64 @@ def pr_comment_spec(repository: str, token_secret: str) -> BuildSpec:
     )
 
 
+DEVOPS_CHANGED = "DEVOPS_CHANGED"
+"""Exported by the devops plan: ``true`` when the devops stack would change (the approval and apply run)."""
+EXPORTED_DEVOPS_PLAN_VARIABLES = (*EXPORTED_PLAN_VARIABLES, DEVOPS_CHANGED)
+
+
+def devops_plan_spec(stack: str) -> BuildSpec:
+    """Plan the devops stack itself (the pipeline, its roles, a new environment's builds) from the release's
+    synth output, read-only and without the lock, and say whether it would change (``DEVOPS_CHANGED``).
+
+    The saved plan and its summary become the ``devops_plan`` artifact; applying it later refuses a plan
+    made for another revision, and terraform refuses it when the state moved since.
+    """
+    stack_dir = f"cdktf.out/stacks/{stack}"
+    plan = terraform.shell(terraform.PLAN_DRIFT)
+    return BuildSpec(
+        variables={"STACK": stack},
+        exported=EXPORTED_DEVOPS_PLAN_VARIABLES,
+        install=tuple(_INSTALL_TERRAFORM),
+        build=(
+            f'cd "{stack_dir}"',
+            terraform.shell(terraform.INIT),
+            # 0: no changes, 2: changes, 1: failed (the only status that fails the build).
+            f'{plan}; code=$?; {DEVOPS_CHANGED}="$([ $code -eq {terraform.DRIFT_EXIT_CODE} ] && echo true || echo false)"; [ $code -ne 1 ]',
+            f"{terraform.shell(terraform.SHOW_PLAN)} > {PLAN_JSON}",
+            f'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --name "$STACK" {PLAN_JSON} > {PLAN_SUMMARY}',
+            f"cat {PLAN_SUMMARY}",
+            f'PLAN_HEADLINE="$(PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --format headline --name "$STACK" {PLAN_JSON})"',
+            f'export PLAN_HEADLINE PLAN_BUILD_URL="$CODEBUILD_BUILD_URL" {DEVOPS_CHANGED}',
+            f'echo "the devops stack changes: ${DEVOPS_CHANGED}"',
+            f'printf "%s" "$COMMIT_ID" > {PLAN_COMMIT}',
+            f"rm -f {PLAN_JSON}",
+        ),
+        artifacts={"base-directory": stack_dir, "files": ["cdk.tf.json", ".terraform.lock.hcl", PLAN_FILE, PLAN_SUMMARY, PLAN_COMMIT]},
+    )
+
+
+def devops_apply_spec(stack: str, pipeline: str, revision_type: str) -> BuildSpec:
+    """Apply the reviewed plan of the devops stack, then restart the release on the updated pipeline: a new
+    execution of the same revision (``revision_type`` names it to CodePipeline), and this one stopped once
+    this build ends (stopping without abandoning lets the running action finish)."""
+    return BuildSpec(
+        variables={"STACK": stack, "PIPELINE": pipeline, "REVISION_TYPE": revision_type},
+        install=tuple(_INSTALL_TERRAFORM),
+        build=(
+            f'planned="$(cat {PLAN_COMMIT})"; if [ "$planned" != "$COMMIT_ID" ]; then '
+            'echo "refusing to apply: the plan was made for revision $planned, this release is $COMMIT_ID" >&2; exit 1; fi',
+            f"cat {PLAN_SUMMARY}",
+            terraform.shell(terraform.INIT_LOCKED),
+            terraform.shell(terraform.APPLY_PLAN),
+            'aws codepipeline start-pipeline-execution --name "$PIPELINE" '
+            '--source-revisions "actionName=Source,revisionType=$REVISION_TYPE,revisionValue=$COMMIT_ID" '
+            '--variables "name=RELEASE_REASON,value=restarted on the updated pipeline"',
+            'aws codepipeline stop-pipeline-execution --pipeline-name "$PIPELINE" --pipeline-execution-id "$PIPELINE_EXECUTION_ID" '
+            '--reason "the pipeline changed; the release continues in the new execution"',
+        ),
+    )
+
+
 def drift_spec(topic_arn: str) -> BuildSpec:
     """The scheduled drift run (``provisioner.operations.drift``): plan every synthesized workload stack
     through its read-only plan role, without the lock, and publish one message per drifted environment

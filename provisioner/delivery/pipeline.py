@@ -2,7 +2,9 @@
 
 Pure data (``modules.pipeline_blueprint``); the devops stack turns it into resources.
 
-    Source -> Synth -> one stage per ``order`` (ascending), each holding, per environment:
+    Source -> Synth -> UpdatePipeline (Plan-devops) -> UpdatePipeline-apply (Approve-devops, Apply-devops;
+    skipped when the devops stack does not change) -> one stage per ``order`` (ascending), each holding,
+    per environment:
         Plan-<env> (run order 1) -> Approve-<env> (2, when required) -> the team's before-apply steps
         -> Apply-<env> -> the team's after-apply steps
 
@@ -13,7 +15,10 @@ from __future__ import annotations
 
 from modules.pipeline_blueprint import ApprovalAction, Source, Stage, source_revision
 from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
-from provisioner.delivery.steps import drift_steps, environment_steps, plan_namespace, pull_request_steps, synth_step
+from provisioner.delivery import buildspecs
+from provisioner.delivery.steps import (
+    DEVOPS_PLAN_NAMESPACE, drift_steps, environment_steps, plan_namespace, pull_request_steps, self_update_steps, synth_step,
+)  # fmt: skip
 
 
 def stage_name(wave: tuple[EnvironmentConfig, ...]) -> str:
@@ -27,9 +32,34 @@ def synth_stage(project: ProjectConfig) -> Stage:
     return Stage(name="Synth", actions=[synth_step().action(project.naming)])
 
 
+def self_update_stages(project: ProjectConfig, source: Source, notification_topic_arn: str) -> list[Stage]:
+    """Plan the devops stack; only when it changes, an approval (always: it changes who can reach
+    production) and its apply, which restarts the release on the new definition. Otherwise the second
+    stage is skipped: no approval, no wait."""
+    steps = self_update_steps(project)
+    if not steps:
+        return []
+    plan, apply = steps
+    approval = ApprovalAction(
+        name="Approve-devops",
+        run_order=1,
+        notification_topic_arn=notification_topic_arn,
+        message=(
+            f"The pipeline itself changes at revision {source_revision(source)}: #{{{DEVOPS_PLAN_NAMESPACE}.PLAN_HEADLINE}} "
+            "Its roles decide who can reach production: read the plan summary (link) before approving."
+        ),
+        review_url=f"#{{{DEVOPS_PLAN_NAMESPACE}.PLAN_BUILD_URL}}",
+    )
+    changed = (f"#{{{DEVOPS_PLAN_NAMESPACE}.{buildspecs.DEVOPS_CHANGED}}}", "true")
+    return [
+        Stage(name="UpdatePipeline", actions=[plan.action(project.naming)]),
+        Stage(name="UpdatePipeline-apply", actions=[approval, apply.action(project.naming)], retry_failed_actions=False, enter_when=changed),
+    ]
+
+
 def delivery_stages(project: ProjectConfig, source: Source, notification_topic_arn: str) -> list[Stage]:
     """Every stage after Source, in order."""
-    stages = [synth_stage(project)]
+    stages = [synth_stage(project), *self_update_stages(project, source, notification_topic_arn)]
     for wave in project.waves():
         actions: list = []
         for env in wave:

@@ -2,7 +2,8 @@
 
 CDK Pipelines' ``CodeBuildStep`` is the model. ``BuildStep`` says everything about one build:
 
-- its name: ``kind`` (``synth``, ``plan``, ``apply``, ``pr-synth``, ``pr-plan``, ``pr-comment``, ``drift``, or ``team``
+- its name: ``kind`` (``synth``, ``devops-plan``, ``devops-apply``, ``plan``, ``apply``, ``pr-synth``, ``pr-plan``,
+  ``pr-comment``, ``drift``, or ``team``
   for a team's own step), its environment, the pipeline action's name and run order;
 - what it runs: ``spec``, the buildspec (``provisioner.delivery.buildspecs``), whose terraform commands
   come from ``provisioner.delivery.terraform``;
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from modules.pipeline_blueprint import SOURCE_ARTIFACT, BuildAction
+from provisioner.configuration.naming import DEVOPS_STACK
 from provisioner.delivery import buildspecs
 
 if TYPE_CHECKING:
@@ -56,6 +58,8 @@ class BuildStep:
     """Keep a CodeBuild cache (packages the step installs) between builds."""
     timeout_minutes: int | None = None
     """None: the ``build { timeout_minutes }`` of devops.hcl."""
+    environment_variables: tuple[tuple[str, str], ...] = ()
+    """Set by the pipeline action (pipeline variables such as ``#{codepipeline.PipelineExecutionId}``)."""
 
     @property
     def construct_id(self) -> str:
@@ -76,6 +80,7 @@ class BuildStep:
             outputs=list(self.outputs),
             run_order=self.run_order,
             namespace=self.namespace,
+            environment=dict(self.environment_variables),
         )
 
 
@@ -93,6 +98,32 @@ def synth_step() -> BuildStep:
         spec=buildspecs.synth_spec(buildspecs.POLICY_GATE_COMMAND), description="Synthesizes every stack and runs the policy gate",
         inputs=(SOURCE_ARTIFACT,), outputs=(SYNTH_ARTIFACT,), cache=True,
     )  # fmt: skip
+
+
+DEVOPS_PLAN_ARTIFACT = "devops_plan"
+DEVOPS_PLAN_NAMESPACE = "Plan-devops"
+
+
+def self_update_steps(project: ProjectConfig) -> list[BuildStep]:
+    """The devops stack's own plan and apply in the release (none when ``self_update = false``)."""
+    if not project.devops.self_update:
+        return []
+    naming = project.naming
+    revision_type = "S3_OBJECT_VERSION_ID" if project.devops.source.type == "s3" else "COMMIT_ID"
+    return [
+        BuildStep(
+            kind="devops-plan", key="devops-plan", environment=None, action_name="Plan-devops", role_id="devops-plan-build-role",
+            spec=buildspecs.devops_plan_spec(DEVOPS_STACK),
+            description="Plans the devops stack (the pipeline itself) read-only, without the lock; says whether it changes",
+            inputs=(SYNTH_ARTIFACT,), outputs=(DEVOPS_PLAN_ARTIFACT,), namespace=DEVOPS_PLAN_NAMESPACE,
+        ),
+        BuildStep(
+            kind="devops-apply", key="devops-apply", environment=None, action_name="Apply-devops", role_id="devops-apply-build-role",
+            spec=buildspecs.devops_apply_spec(DEVOPS_STACK, naming.pipeline, revision_type),
+            description="Applies the reviewed plan of the devops stack (delivery resources only), then restarts the release",
+            inputs=(DEVOPS_PLAN_ARTIFACT,), run_order=2, environment_variables=(("PIPELINE_EXECUTION_ID", "#{codepipeline.PipelineExecutionId}"),),
+        ),
+    ]  # fmt: skip
 
 
 def drift_step(project: ProjectConfig) -> BuildStep:
@@ -167,7 +198,7 @@ def steps_of(steps: list[BuildStep], when: str) -> list[BuildStep]:
 
 def release_steps(project: ProjectConfig) -> list[BuildStep]:
     """Every build of the release pipeline, in pipeline order."""
-    steps = [synth_step()]
+    steps = [synth_step(), *self_update_steps(project)]
     for wave in project.waves():
         for environment in wave:
             steps += environment_steps(project, environment)

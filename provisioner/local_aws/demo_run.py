@@ -7,7 +7,8 @@
 2. ``provisioner bootstrap-state``: the state bucket, with the devops state moved into it;
 3. ``cdktf deploy devops`` and ``cdktf deploy bootstrap-<env>``, the real CLI, as a user types it;
 4. the pipeline's own steps, in pipeline order (CodePipeline and CodeBuild do not run in the
-   emulator, so their commands run here, taken from ``provisioner.delivery.steps``): Synth once, then per
+   emulator, so their commands run here, taken from ``provisioner.delivery.steps``): Synth once, the plan
+   of the devops stack (and, when it changes, its approval and apply), then per
    ``order`` wave and environment: Plan (``terraform init``, ``terraform plan -out tfplan`` through the
    read-only plan role, the plan summary), the approval when the environment requires one (granted
    by the demo, visibly), Apply (``terraform apply tfplan``, the saved plan, through the deployment
@@ -39,7 +40,7 @@ from provisioner.configuration.naming import DEVOPS_STACK
 from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig, load
 from provisioner.configuration.target import DEVOPS_LOCAL_STATE_ENV, TARGET_ENV, Target
 from provisioner.delivery import buildspecs, terraform
-from provisioner.delivery.steps import BuildStep, environment_steps, release_steps, steps_of
+from provisioner.delivery.steps import BuildStep, environment_steps, release_steps, self_update_steps, steps_of
 from provisioner.errors import UserError
 from provisioner.local_aws import DEVOPS_ACCOUNT_ID
 from provisioner.operations import aws
@@ -189,11 +190,49 @@ class Demo:
             self.progress.run("synth check", [python, "-m", "provisioner", "check", "--environments", str(self.environments)], cwd=REPO_ROOT, env=self.env)
             self.progress.run("synth", [python, "main.py"], cwd=REPO_ROOT, env={**self.env, "CDKTF_OUTDIR": str(self.outdir)})
             self.progress.say("    (the pipeline's Synth also runs the policy gate, make scan; the demo leaves it to make scan)")
+        if self.update_pipeline():
+            self.update_pipeline()  # the restarted release, on the new definition: nothing left to change
         for number, wave in enumerate(self.project.waves(), start=1):
             names = ", ".join(env.name for env in wave)
             self.progress.say(f"--- wave {number} (order {wave[0].order}): {names}")
             for environment in wave:
                 self.plan_and_apply(environment)
+
+    def update_pipeline(self) -> bool:
+        """UpdatePipeline: plan the devops stack; only when it changes, the approval and its apply, after which
+        the pipeline restarts on its new definition. True when it changed."""
+        if not self_update_steps(self.project):
+            return False
+        stack_dir = self.outdir / "stacks" / DEVOPS_STACK
+        with self.progress.step("Plan-devops: terraform plan -detailed-exitcode of the devops stack (the pipeline itself), read-only, no lock"):
+            self.progress.run("devops plan init", terraform.INIT, cwd=stack_dir, env=self.env)
+            planned = self.progress.run("devops plan", terraform.PLAN_DRIFT, cwd=stack_dir, env=self.env, accept=(0, terraform.DRIFT_EXIT_CODE))
+            if planned.returncode != terraform.DRIFT_EXIT_CODE:
+                self.progress.say("    DEVOPS_CHANGED=false: UpdatePipeline-apply is skipped (no approval, no wait)")
+                return False
+            self.progress.say("    DEVOPS_CHANGED=true")
+            self._say_summary(stack_dir, DEVOPS_STACK)
+        with self.progress.step("Approve-devops: the pipeline itself changes, an approval is always required"):
+            self.progress.say("    APPROVED AUTOMATICALLY BY THE DEMO. In the pipeline a person reads the summary above and approves.")
+        with self.progress.step(f"Apply-devops: terraform apply {terraform.PLAN_FILE} (the saved plan) of the devops stack, then restart"):
+            self.progress.run("devops apply init", terraform.INIT_LOCKED, cwd=stack_dir, env=self.env)
+            self.progress.run("devops apply", terraform.APPLY_PLAN, cwd=stack_dir, env=self.env)
+            self.progress.say("    the release restarts on the new definition: a new execution of this revision, this one stopped")
+        return True
+
+    def _say_summary(self, stack_dir: Path, stack: str) -> None:
+        """The plan summary of ``stack``'s saved plan, as the pipeline's builds print it."""
+        plan_json = stack_dir / terraform.PLAN_JSON
+        self.progress.run(f"{stack} show", terraform.SHOW_PLAN, cwd=stack_dir, env=self.env, stdout_path=plan_json)
+        summary = self.progress.run(
+            f"{stack} summary",
+            [sys.executable, "-m", "provisioner", "plan-summary", "--name", stack, terraform.PLAN_JSON],
+            cwd=stack_dir,
+            env={**self.env, "PYTHONPATH": str(REPO_ROOT)},
+        )
+        plan_json.unlink()  # it repeats variable values in clear text; the pipeline removes it too
+        for line in summary.output.rstrip().splitlines():
+            self.progress.say(f"    {line}")
 
     def plan_and_apply(self, environment: EnvironmentConfig) -> None:
         stack = environment.workload_stack
@@ -207,17 +246,7 @@ class Demo:
             started = time.monotonic()
             self.progress.run(f"plan {stack} init", terraform.INIT, cwd=stack_dir, env=planning)
             self.progress.run(f"plan {stack}", terraform.PLAN, cwd=stack_dir, env=planning)
-            plan_json = stack_dir / terraform.PLAN_JSON
-            self.progress.run(f"plan {stack} show", terraform.SHOW_PLAN, cwd=stack_dir, env=planning, stdout_path=plan_json)
-            summary = self.progress.run(
-                f"plan {stack} summary",
-                [sys.executable, "-m", "provisioner", "plan-summary", "--name", stack, terraform.PLAN_JSON],
-                cwd=stack_dir,
-                env={**self.env, "PYTHONPATH": str(REPO_ROOT)},
-            )
-            plan_json.unlink()  # it repeats variable values in clear text; the pipeline removes it too
-            for line in summary.output.rstrip().splitlines():
-                self.progress.say(f"    {line}")
+            self._say_summary(stack_dir, stack)
             report.seconds += time.monotonic() - started
         if environment.requires_approval:
             with self.progress.step(f"Approve-{environment.name}: approval required"):
@@ -248,6 +277,8 @@ class Demo:
             "COMMIT_ID": "demo",
             # The build's own AWS calls (boto3, the AWS CLI) reach the emulator; in CodeBuild they reach AWS.
             "AWS_ENDPOINT_URL": self.target.endpoint,
+            # CodeBuild sets both to the DevOps account's region.
+            "AWS_DEFAULT_REGION": self.project.devops.region,
             # `python3` in a command is the one with the product's dependencies, as in the build image.
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{self.env.get('PATH', '')}",
         }

@@ -189,14 +189,21 @@ def test_the_post_deploy_check_ran_after_the_apply_and_passed(deployed: Deployed
     assert f"ok: {bucket} exists, is KMS-encrypted and versioned" in logs[-1].read_text()
 
 
-def test_a_failing_check_stops_the_release_before_the_next_wave(deployed: Deployed, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """dev's checks run after its apply; a seeded failure there and the next wave (``later``) never plans."""
+def test_a_new_environment_updates_the_pipeline_and_a_failing_check_stops_the_next_wave(
+    deployed: Deployed, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A release that adds an environment (``later``) changes the devops stack: it is planned, approved and
+    applied first. Then dev's checks run after its apply; a seeded failure there and ``later`` never plans."""
     seeded = DEV + 'step "seeded-failure" {\n  when     = "after-apply"\n  commands = ["echo seeded failure >&2; exit 1"]\n}\n'
     later = DEV.replace(DEV_ACCOUNT, "333333333333").replace("order      = 1", "order      = 2")
     demo = Demo(write_environments(tmp_path, DEVOPS, {"dev": seeded, "later": later}), tmp_path / "workspace")
     with demo.targeting(deployed.endpoint), pytest.raises(StepFailed, match="the release stops here, before the next wave"):
         demo.run_pipeline()
     shown = capsys.readouterr().out
+    assert shown.count("Plan-devops:") == 2, "planned, and planned again by the restarted release"
+    assert "DEVOPS_CHANGED=true" in shown and "Apply-devops:" in shown and "DEVOPS_CHANGED=false: UpdatePipeline-apply is skipped" in shown
+    projects = deployed.client("codebuild").batch_get_projects(names=["itest-plan-later", "itest-step-seeded-failure-dev"])
+    assert sorted(p["name"] for p in projects["projects"]) == ["itest-plan-later", "itest-step-seeded-failure-dev"], "the devops apply made them"
     assert "bucket-check-dev: the team's step" in shown and "seeded-failure-dev: the team's step" in shown
     assert "seeded failure" in shown
     assert "Plan-later" not in shown and "wave 2" not in shown

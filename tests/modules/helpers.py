@@ -167,10 +167,16 @@ def team_step_role_arn(project: ProjectConfig, env: EnvironmentConfig, step: Ste
 def release_project_names(project: ProjectConfig) -> list[str]:
     """Release CodeBuild projects, the product's and the teams' steps."""
     prefix = project.devops.name_prefix
-    names = [f"{prefix}-synth"]
+    names = [f"{prefix}-synth", *self_update_project_names(project)]
     for env in project.environments:
         names += [f"{prefix}-plan-{env.name}", f"{prefix}-apply-{env.name}"]
     return names + [team_step_project(project, env, step) for env, step in team_steps(project)]
+
+
+def self_update_project_names(project: ProjectConfig) -> list[str]:
+    """The release's plan and apply of the devops stack itself; none with ``self_update = false``."""
+    prefix = project.devops.name_prefix
+    return [f"{prefix}-devops-plan", f"{prefix}-devops-apply"] if project.devops.self_update else []
 
 
 def drift_project_names(project: ProjectConfig) -> list[str]:

@@ -58,6 +58,12 @@ def expected_projects(synth) -> dict[str, tuple[str, str]]:
         expected[f"{prefix}-pr-comment"] = (
             "pr-comment-build-role", buildspecs.pr_comment(devops.source.repository, devops.github_token_secret)
         )  # fmt: skip
+    if synth.project.devops.self_update:
+        revision = "S3_OBJECT_VERSION_ID" if devops.source.type == "s3" else "COMMIT_ID"
+        expected[f"{prefix}-devops-plan"] = ("devops-plan-build-role", buildspecs.render(buildspecs.devops_plan_spec("devops")))
+        expected[f"{prefix}-devops-apply"] = (
+            "devops-apply-build-role", buildspecs.render(buildspecs.devops_apply_spec("devops", f"{prefix}-delivery", revision))
+        )  # fmt: skip
     for name in drift_project_names(synth.project):
         topic = f"arn:aws:sns:{devops.region}:{devops.account_id}:{prefix}-delivery-events"
         expected[name] = ("drift-build-role", buildspecs.render(buildspecs.drift_spec(topic)))
@@ -223,8 +229,9 @@ def test_repo_release_plans_and_applies_name_their_environments_roles(example_sy
 
 
 def test_release_projects_lock_the_state(synth) -> None:
+    """Only pull-request plans and the devops stack's plan (read-only; its apply locks) plan without the lock."""
     for project in projects(synth).values():
-        if not project["name"].endswith("-pr-plan"):
+        if not project["name"].endswith(("-pr-plan", "-devops-plan")):
             assert "-lock=false" not in project["source"]["buildspec"], project["name"]
 
 

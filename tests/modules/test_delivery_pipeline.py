@@ -64,11 +64,13 @@ def test_artifact_store_is_the_artifact_bucket_encrypted_by_key_arn(synth) -> No
 
 
 def test_repo_stages_follow_the_environment_order(example_synth) -> None:
-    assert list(stages(example_synth)) == ["Source", "Synth", "Deploy-dev", "Deploy-staging", "Deploy-prod"]
+    assert list(stages(example_synth)) == [
+        "Source", "Synth", "UpdatePipeline", "UpdatePipeline-apply", "Deploy-dev", "Deploy-staging", "Deploy-prod",
+    ]  # fmt: skip
 
 
 def test_alt_stages_group_environments_of_the_same_order(alt_synth) -> None:
-    assert list(stages(alt_synth)) == ["Source", "Synth", "Deploy-order-1", "Deploy-live"]
+    assert list(stages(alt_synth)) == ["Source", "Synth", "Deploy-order-1", "Deploy-live"], "self_update = false: no UpdatePipeline stages"
 
 
 def test_environments_of_the_same_order_plan_and_apply_in_parallel(alt_synth) -> None:
@@ -144,8 +146,9 @@ def test_no_approval_for_environments_that_do_not_require_one(synth) -> None:
         found = actions(environment_stage(synth, env.name))
         assert f"Approve-{env.name}" not in found
         assert found[f"Apply-{env.name}"]["run_order"] == 2
-    approvals = [a for s in pipeline(synth)[1]["stage"] for a in s["action"] if a["category"] == "Approval"]
-    assert len(approvals) == sum(env.requires_approval for env in synth.project.environments)
+    approvals = [a["name"] for s in pipeline(synth)[1]["stage"] for a in s["action"] if a["category"] == "Approval"]
+    expected = [f"Approve-{env.name}" for env in synth.project.environments if env.requires_approval]
+    assert approvals == ["Approve-devops", *expected] if synth.project.devops.self_update else expected
 
 
 def test_only_stages_without_approval_retry_failed_actions(synth) -> None:
@@ -177,9 +180,11 @@ def test_an_s3_source_releases_its_object_version(s3_synth) -> None:
         assert variables["COMMIT_ID"]["value"] == "#{SourceVariables.VersionId}", action["name"]
         count += 1
     steps = sum(len(env.steps) for env in s3_synth.project.environments)
-    assert count == 1 + 2 * len(s3_synth.project.environments) + steps
-    (approval,) = [a for stage in pipeline(s3_synth)[1]["stage"] for a in stage["action"] if a["category"] == "Approval"]
-    assert "#{SourceVariables.VersionId}" in approval["configuration"]["CustomData"]
+    assert count == 1 + 2 + 2 * len(s3_synth.project.environments) + steps
+    approvals = [a for stage in pipeline(s3_synth)[1]["stage"] for a in stage["action"] if a["category"] == "Approval"]
+    assert [a["name"] for a in approvals] == ["Approve-devops", "Approve-prod"]
+    for approval in approvals:
+        assert "#{SourceVariables.VersionId}" in approval["configuration"]["CustomData"]
     assert "CommitId" not in json.dumps(pipeline(s3_synth)[1]), "the S3 source action emits no CommitId"
 
 
@@ -203,7 +208,8 @@ def test_every_build_action_gets_the_commit_id_and_release_reason(synth) -> None
         assert variables["COMMIT_ID"] == {"name": "COMMIT_ID", "value": COMMIT_ID, "type": "PLAINTEXT"}, action["name"]
         assert variables["RELEASE_REASON"]["value"] == "#{variables.RELEASE_REASON}"
         count += 1
-    assert count == 1 + 2 * len(synth.project.environments) + len(team_steps(synth.project))
+    self_update = 2 if synth.project.devops.self_update else 0
+    assert count == 1 + self_update + 2 * len(synth.project.environments) + len(team_steps(synth.project))
 
 
 def test_build_actions_run_existing_projects(synth) -> None:
@@ -212,9 +218,10 @@ def test_build_actions_run_existing_projects(synth) -> None:
     for _, action in build_actions(synth):
         assert action["provider"] == "CodeBuild"
         assert action["configuration"]["ProjectName"] in names
-        step = action["name"].split("-", 1)
+        step = action["name"].split("-", 1) + [""]
         teams = {f"{s.name}-{env.name}": team_step_project(synth.project, env, s) for env, s in team_steps(synth.project)}
-        expected = f"{prefix}-synth" if action["name"] == "Synth" else teams.get(action["name"], f"{prefix}-{step[0].lower()}-{step[1]}")
+        teams |= {"Synth": f"{prefix}-synth", "Plan-devops": f"{prefix}-devops-plan", "Apply-devops": f"{prefix}-devops-apply"}
+        expected = teams.get(action["name"], f"{prefix}-{step[0].lower()}-{step[1]}")
         assert action["configuration"]["ProjectName"] == expected
 
 
@@ -390,3 +397,39 @@ def test_a_schedule_trigger_needs_an_expression_and_only_it_takes_one() -> None:
         DeliveryPipelineProps(**base, trigger="schedule")
     with pytest.raises(ValueError, match="schedule_expression is required with the schedule trigger, and only with it"):
         DeliveryPipelineProps(**base, schedule_expression="rate(1 day)")
+
+
+# --- the pipeline updates itself -------------------------------------------------------------------
+def test_a_release_plans_the_devops_stack_and_applies_it_only_when_it_changes(example_synth) -> None:
+    """Plan-devops says whether the devops stack changes; the approval and apply run only then (a skipped stage)."""
+    found = stages(example_synth)
+    (plan,) = found["UpdatePipeline"]["action"]
+    assert (plan["name"], plan["configuration"]["ProjectName"], plan["namespace"]) == ("Plan-devops", "acme-platform-devops-plan", "Plan-devops")
+    apply_stage = found["UpdatePipeline-apply"]
+    assert apply_stage["before_entry"] == {
+        "condition": {
+            "result": "SKIP",
+            "rule": [{
+                "name": "UpdatePipeline-apply-entry",
+                "rule_type_id": {"category": "Rule", "owner": "AWS", "provider": "VariableCheck", "version": "1"},
+                "configuration": {"Variable": "#{Plan-devops.DEVOPS_CHANGED}", "Value": "true", "Operator": "EQ"},
+            }],
+        }
+    }  # fmt: skip
+    approve, apply = apply_stage["action"]
+    assert (approve["name"], approve["category"], approve["run_order"]) == ("Approve-devops", "Approval", 1)
+    assert "#{Plan-devops.PLAN_HEADLINE}" in approve["configuration"]["CustomData"]
+    assert approve["configuration"]["ExternalEntityLink"] == "#{Plan-devops.PLAN_BUILD_URL}"
+    assert (apply["name"], apply["configuration"]["ProjectName"], apply["run_order"]) == ("Apply-devops", "acme-platform-devops-apply", 2)
+    assert apply["input_artifacts"] == plan["output_artifacts"] == ["devops_plan"]
+    variables = {v["name"]: v["value"] for v in json.loads(apply["configuration"]["EnvironmentVariables"])}
+    assert variables["PIPELINE_EXECUTION_ID"] == "#{codepipeline.PipelineExecutionId}"
+    assert "on_failure" not in apply_stage, "a rejected approval of the pipeline's own change is never retried automatically"
+
+
+def test_an_entry_condition_names_a_variable() -> None:
+    from modules.pipeline_blueprint import ApprovalAction, Stage
+
+    approval = ApprovalAction(name="Approve", run_order=1, notification_topic_arn="arn:aws:sns:eu-west-1:111111111111:t", message="m")
+    with pytest.raises(ValueError, match="must be #{namespace.NAME}"):
+        Stage(name="S", actions=[approval], enter_when=("CHANGED", "true"))

@@ -30,6 +30,8 @@ PR_SYNTH_BUILD = "devops/pr-synth-build-role"
 PR_PLAN_BUILD = "devops/pr-plan-build-role"
 PR_COMMENT_BUILD = "devops/pr-comment-build-role"
 DRIFT_BUILD = "devops/drift-build-role"
+DEVOPS_PLAN_BUILD = "devops/devops-plan-build-role"
+DEVOPS_APPLY_BUILD = "devops/devops-apply-build-role"
 VPC_DESCRIBE = "DescribeBuildNetwork"
 """The one statement on every resource: EC2's Describe actions take no other (builds in a VPC only)."""
 
@@ -42,6 +44,7 @@ def roles(synth) -> list[str]:
     """Construct paths of the devops stack's roles with an inline policy."""
     codecommit = ["devops/pipeline/start-role"] if synth.project.devops.source.type == "codecommit" else []
     drift = [DRIFT_BUILD, "devops/drift-pipeline/start-role"] if synth.project.devops.drift_schedule else []
+    drift += [DEVOPS_PLAN_BUILD, DEVOPS_APPLY_BUILD] if synth.project.devops.self_update else []
     return [
         "devops/pipeline-role", "devops/synth-build-role", *environment_build_roles(synth),
         *(f"devops/step-role-{env.name}-{step.name}" for env, step in team_steps(synth.project)),
@@ -63,11 +66,12 @@ def any_synth(request: pytest.FixtureRequest):
     return request.getfixturevalue(request.param)
 
 
-def inline_policies(synth) -> dict[str, list[dict]]:
-    """Construct path of each role -> statements of its inline policy (every role of the devops stack)."""
+def inline_policies(synth, name: str = "least-privilege") -> dict[str, list[dict]]:
+    """Construct path of each role -> statements of its inline policy ``name`` (``explicit-deny``: the roles with one)."""
     return {
         policy["//"]["metadata"]["path"].rsplit("/", 1)[0]: statements(policy)
         for policy in synth.stacks["devops"]["resource"]["aws_iam_role_policy"].values()
+        if policy["name"] == name
     }
 
 
@@ -105,7 +109,14 @@ def on_state(synth, policy: list[dict]) -> list[dict]:
 
 
 def test_every_devops_role_has_exactly_one_inline_policy(any_synth) -> None:
+    """One allow policy each; only the devops stack's own plan and apply add explicit denies (and ReadOnlyAccess)."""
+    policies = any_synth.stacks["devops"]["resource"]["aws_iam_role_policy"].values()
     assert sorted(inline_policies(any_synth)) == sorted(roles(any_synth))
+    assert {p["name"] for p in policies} <= {"least-privilege", "explicit-deny"}
+    expected_denies = [DEVOPS_APPLY_BUILD, DEVOPS_PLAN_BUILD] if any_synth.project.devops.self_update else []
+    assert sorted(inline_policies(any_synth, "explicit-deny")) == expected_denies
+    attached = {p["//"]["metadata"]["path"].rsplit("/", 1)[0]: p["policy_arn"] for p in any_synth.stacks["devops"]["resource"].get("aws_iam_role_policy_attachment", {}).values()}
+    assert attached == dict.fromkeys(expected_denies, "arn:aws:iam::aws:policy/ReadOnlyAccess")
 
 
 def test_each_environment_build_role_assumes_exactly_its_environments_role_and_only_they_assume(any_synth) -> None:
@@ -271,8 +282,33 @@ def test_the_drift_run_reads_every_workload_state_like_pull_request_plans(exampl
     assert on_state(example_synth, policies[DRIFT_BUILD]) == on_state(example_synth, policies[PR_PLAN_BUILD])
 
 
+def test_the_devops_plan_reads_its_own_state_only_and_the_apply_writes_it(example_synth) -> None:
+    bucket, key = state_bucket_arn(example_synth), state_key_arn(example_synth)
+    devops_state = f"{bucket}/stacks/devops/terraform.tfstate"
+    plan = on_state(example_synth, inline_policies(example_synth)[DEVOPS_PLAN_BUILD])
+    assert [(s["Sid"], s["Resource"]) for s in plan] == [("StateBucket", bucket), ("ReadState", devops_state), ("StateKey", key)]
+    apply = on_state(example_synth, inline_policies(example_synth)[DEVOPS_APPLY_BUILD])
+    assert apply == expected_state_statements(example_synth, "devops", write=True)
+    for role in (DEVOPS_PLAN_BUILD, DEVOPS_APPLY_BUILD):
+        (other_states,) = [s for s in inline_policies(example_synth, "explicit-deny")[role] if s["Sid"] == "DenyOtherStacksState"]
+        assert other_states["Resource"] == [f"{bucket}/stacks/workload-*/terraform.tfstate*", f"{bucket}/stacks/bootstrap-*"]
+
+
+def test_the_devops_apply_changes_named_delivery_resources_and_never_the_self_update_roles(example_synth) -> None:
+    policy = {s["Sid"]: s for s in inline_policies(example_synth)[DEVOPS_APPLY_BUILD]}
+    assert policy["DeliveryRoles"]["Resource"] == "arn:aws:iam::111111111111:role/acme-platform-*"
+    assert policy["RestartTheRelease"]["Resource"] == "arn:aws:codepipeline:eu-west-1:111111111111:acme-platform-delivery"
+    assert policy["DeliveryKeys"]["Condition"] == {"StringEquals": {"aws:ResourceTag/Project": "acme-platform"}}
+    assert not [s for s in policy.values() if any(a.startswith("sts:") for a in as_list(s["Action"]))], "it reaches no workload account"
+    (own,) = [s for s in inline_policies(example_synth, "explicit-deny")[DEVOPS_APPLY_BUILD] if s["Sid"] == "DenyChangingTheSelfUpdateRoles"]
+    assert own["Resource"] == [
+        "arn:aws:iam::111111111111:role/acme-platform-devops-plan-build", "arn:aws:iam::111111111111:role/acme-platform-devops-apply-build",
+    ]  # fmt: skip
+    assert "iam:PutRolePolicy" in own["Action"] and "iam:PassRole" in own["Action"]
+
+
 def test_no_other_role_touches_terraform_state(any_synth) -> None:
-    readers = {PR_PLAN_BUILD, DRIFT_BUILD, *(f"devops/{kind}-build-role-{env.name}" for env in any_synth.project.environments for kind in ("plan", "apply"))}
+    readers = {PR_PLAN_BUILD, DRIFT_BUILD, DEVOPS_PLAN_BUILD, DEVOPS_APPLY_BUILD, *(f"devops/{kind}-build-role-{env.name}" for env in any_synth.project.environments for kind in ("plan", "apply"))}
     for role, policy in inline_policies(any_synth).items():
         if role not in readers:
             assert on_state(any_synth, policy) == [], f"{role} must not touch Terraform state"
@@ -456,7 +492,8 @@ def test_pipeline_role_starts_the_products_build_projects_and_no_others(any_synt
     project = any_synth.project
     prefix = project.devops.name_prefix
     (start,) = [s for s in inline_policies(any_synth)["devops/pipeline-role"] if "codebuild:StartBuild" in as_list(s["Action"])]
-    patterns = [f"{prefix}-synth", f"{prefix}-plan-*", f"{prefix}-apply-*", *([f"{prefix}-step-*"] if team_steps(project) else [])]
+    patterns = [f"{prefix}-synth", *([f"{prefix}-devops-plan", f"{prefix}-devops-apply"] if project.devops.self_update else [])]
+    patterns += [f"{prefix}-plan-*", f"{prefix}-apply-*", *([f"{prefix}-step-*"] if team_steps(project) else [])]
     patterns += [f"{prefix}-pr-*"] if plans_pull_requests(project) else []
     patterns += [f"{prefix}-drift-plan"] if project.devops.drift_schedule else []
     assert start["Resource"] == [project_arn(project, name) for name in patterns]

@@ -81,7 +81,8 @@ def test_a_failure_or_an_approval_reaches_the_topic_once(synth) -> None:
         for action in stage["action"]
         if action["category"] == "Approval"
     ]
-    assert approvals == [topic_arn] * sum(env.requires_approval for env in synth.project.environments)
+    expected = sum(env.requires_approval for env in synth.project.environments) + synth.project.devops.self_update
+    assert approvals == [topic_arn] * expected
     _, alarm = at_path(devops, "aws_cloudwatch_metric_alarm", "devops/notifications/failed-executions-alarm")
     assert "alarm_actions" not in alarm and "ok_actions" not in alarm, "no second message per failure, no OK after each one"
 

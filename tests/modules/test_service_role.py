@@ -8,6 +8,7 @@ from modules.service_role import ServiceRoleProps
 from tests.modules.helpers import (
     at_path,
     drift_project_names,
+    self_update_project_names,
     drift_role_arns,
     plans_pull_requests,
     pr_project_names,
@@ -47,6 +48,8 @@ def expected_trusts(synth) -> dict[str, tuple[str, list[str]]]:
         trusts[f"devops/{suffix}-role"] = ("codebuild.amazonaws.com", [project_arn(project, own_project)])
     if devops.source.type == "codecommit":
         trusts["devops/pipeline/start-role"] = ("events.amazonaws.com", [f"arn:aws:events:{region}:{account}:rule/{prefix}-delivery-on-push"])
+    for name in self_update_project_names(project):
+        trusts[f"devops/{name.removeprefix(prefix + '-')}-build-role"] = ("codebuild.amazonaws.com", [project_arn(project, name)])
     for name in drift_project_names(project):
         trusts["devops/drift-build-role"] = ("codebuild.amazonaws.com", [project_arn(project, name)])
         trusts["devops/drift-pipeline/start-role"] = ("events.amazonaws.com", [f"arn:aws:events:{region}:{account}:rule/{prefix}-drift-on-schedule"])
@@ -71,6 +74,8 @@ def test_repo_devops_stack_role_names_are_written_out(example_synth) -> None:
         "acme-platform-apply-build-prod",
         "acme-platform-apply-build-staging",
         "acme-platform-codepipeline",
+        "acme-platform-devops-apply-build",
+        "acme-platform-devops-plan-build",
         "acme-platform-drift-plan-build",
         "acme-platform-drift-start",
         "acme-platform-plan-build-dev",
@@ -90,6 +95,8 @@ def test_token_devops_stack_role_names_are_written_out(token_synth) -> None:
     assert sorted(r["name"] for r in roles) == [
         "tok-apply-build-dev",
         "tok-codepipeline",
+        "tok-devops-apply-build",
+        "tok-devops-plan-build",
         "tok-drift-plan-build",
         "tok-drift-start",
         "tok-plan-build-dev",
@@ -141,6 +148,7 @@ def test_release_and_pull_request_build_roles_trust_disjoint_exact_project_sets(
     prefix = project.devops.name_prefix
     trusts = codebuild_trusts(any_synth)
     release_roles = {f"{prefix}-synth-build", *(f"{prefix}-{step}-build-{env.name}" for env in project.environments for step in ("plan", "apply"))}
+    release_roles |= {f"{name}-build" for name in self_update_project_names(project)}
     release_roles |= {team_step_role_arn(project, env, step).split("/")[-1] for env, step in team_steps(project)}
     pr_roles = {f"{prefix}-{suffix}" for suffix in pr_role_suffixes(project)}
     drift_roles = {arn.split("/")[-1] for arn in drift_role_arns(project)}

@@ -83,6 +83,8 @@ class Matrix:
             self.pull_request_builds(envs)
         if self.project.devops.drift_schedule:
             self.drift_build(envs)
+        if self.project.devops.self_update:
+            self.self_update(envs)
         return self.cases
 
     def codebuild_runs_each_build_as_its_own_role(self, env: EnvironmentConfig) -> None:
@@ -270,6 +272,39 @@ class Matrix:
             self.add(DENIED, f"{service} may not use the artifact key for another account", service, "kms:GenerateDataKey", self.artifact_key, context={"aws:SourceAccount": OTHER_ACCOUNT})
         # CloudWatch Logs' grant is conditioned on kms:EncryptionContext:aws:logs:arn, a key the evaluator ignores
         # (every kms:EncryptionContext:* key, 0.1.173): its shape is tested in tests/modules/test_artifact_store.py.
+
+    def self_update(self, envs: list[EnvironmentConfig]) -> None:
+        """The devops stack's own plan reads (ReadOnlyAccess) and writes nothing; its apply changes the delivery
+        resources named for this installation, never the self-update's roles, another stack's state or a workload account.
+        ``managed="grants"``: denied even if ReadOnlyAccess allowed the action; ``"withholds"``: the inline policy decides."""
+        prefix = self.project.devops.name_prefix
+        plan, apply = (self.role(self.naming.build_role(key)) for key in ("devops-plan", "devops-apply"))
+        devops_state, first = self.state("devops"), envs[0]
+        build_role = self.role(self.naming.plan_build_role(first.name))
+        key_context = {f"aws:ResourceTag/{access.PROJECT_TAG}": prefix}
+        for me, who in ((plan, "the devops plan"), (apply, "the devops apply")):
+            self.add(ALLOWED, f"{who} reads the devops stack's state", me, "s3:GetObject", devops_state, context=TLS, managed="withholds")
+            self.add(DENIED, f"{who} may not read {first.workload_stack}'s state, whatever ReadOnlyAccess allows", me, "s3:GetObject", self.state(first.workload_stack), context=TLS, managed="grants")
+            self.add(DENIED, f"{who} may not read {first.bootstrap_stack}'s state", me, "s3:GetObject", self.state(first.bootstrap_stack), context=TLS, managed="grants")
+            self.add(DENIED, f"{who} may not read queue messages (data, not configuration)", me, "sqs:ReceiveMessage", f"arn:aws:sqs:{self.region}:{self.devops}:{prefix}-queue", managed="grants")
+            self.add(DENIED, f"{who} may not assume {first.name}'s deployment role", me, "sts:AssumeRole", self.project.deployment_role_arn(first), context=self.external_id(first), managed="withholds")
+        self.add(DENIED, "the devops plan may not write the devops stack's state", plan, "s3:PutObject", devops_state, context=SSE, managed="withholds")
+        self.add(DENIED, "the devops plan may not change a delivery role", plan, "iam:PutRolePolicy", build_role, managed="withholds")
+        self.add(ALLOWED, "the devops apply writes the devops stack's state", apply, "s3:PutObject", devops_state, context=SSE, managed="withholds")
+        self.add(ALLOWED, "the devops apply takes the devops stack's lock", apply, "s3:PutObject", self.state("devops", lock=True), context=SSE, managed="withholds")
+        self.add(ALLOWED, f"the devops apply changes {self.naming.plan_build_role(first.name)}'s policy", apply, "iam:PutRolePolicy", build_role, managed="withholds")
+        self.add(ALLOWED, "the devops apply updates the release pipeline", apply, "codepipeline:UpdatePipeline", self.naming.pipeline_arn, managed="withholds")
+        self.add(ALLOWED, "the devops apply restarts the release on the new definition", apply, "codepipeline:StartPipelineExecution", self.naming.pipeline_arn, managed="withholds")
+        self.add(ALLOWED, "the devops apply updates a build project", apply, "codebuild:UpdateProject", self.project_arn(self.naming.build_project("plan", first.name)), managed="withholds")
+        self.add(ALLOWED, "the devops apply changes the artifact bucket's policy", apply, "s3:PutBucketPolicy", self.artifacts, managed="withholds")
+        self.add(ALLOWED, "the devops apply changes the policy of a key of this installation", apply, "kms:PutKeyPolicy", self.artifact_key, context=key_context, managed="withholds")
+        self.add(DENIED, "the devops apply may not change a key of anyone else", apply, "kms:PutKeyPolicy", self.artifact_key, context={f"aws:ResourceTag/{access.PROJECT_TAG}": "someone-else"}, managed="withholds")
+        for role in ("devops-apply", "devops-plan"):
+            own = self.role(self.naming.build_role(role))
+            self.add(DENIED, f"the devops apply may not change {self.naming.build_role(role)} (it would widen itself)", apply, "iam:PutRolePolicy", own, managed="withholds")
+        self.add(DENIED, "the devops apply may not change a role of anyone else", apply, "iam:PutRolePolicy", self.role("OrganizationAccountAccessRole"), managed="withholds")
+        self.add(DENIED, f"the devops apply may not write {first.workload_stack}'s state", apply, "s3:PutObject", self.state(first.workload_stack), context=SSE, managed="grants")
+        self.add(DENIED, "the devops apply may not start the drift run or any other pipeline", apply, "codepipeline:StartPipelineExecution", self.naming.drift_pipeline_arn, managed="withholds")
 
     def drift_build(self, envs: list[EnvironmentConfig]) -> None:
         """The scheduled drift run plans every stack read-only and reports to the topic: it can change nothing."""

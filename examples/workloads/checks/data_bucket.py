@@ -31,7 +31,7 @@ def workload_session(env: dict[str, str]) -> boto3.session.Session:
     assume = {"RoleArn": env["WORKLOAD_ROLE_ARN"], "RoleSessionName": f"check-{env.get('ENVIRONMENT', 'workload')}"}
     if env.get("WORKLOAD_EXTERNAL_ID"):
         assume["ExternalId"] = env["WORKLOAD_EXTERNAL_ID"]
-    keys = boto3.client("sts").assume_role(**assume)["Credentials"]
+    keys = boto3.client("sts", region_name=env["WORKLOAD_REGION"]).assume_role(**assume)["Credentials"]
     return boto3.session.Session(
         aws_access_key_id=keys["AccessKeyId"],
         aws_secret_access_key=keys["SecretAccessKey"],

@@ -222,4 +222,6 @@ def service_role_props(spec: access.ServiceRoleSpec) -> ServiceRoleProps:
         source_arns=spec.source_arns,
         statements=spec.statements,
         description=spec.description,
+        managed_policy_arns=spec.managed_policy_arns,
+        deny_statements=spec.deny_statements,
     )
