@@ -149,14 +149,29 @@ def synth_spec(gate_command: str) -> BuildSpec:
     )
 
 
-def plan_spec(stack: str, plan_role_arn: str) -> BuildSpec:
-    """Plan ``stack`` through its read-only ``plan_role_arn`` to a saved file, and summarize it."""
+def plan_spec(stack: str, plan_role_arn: str, external_id: str | None = None, bootstrap_stack: str | None = None) -> BuildSpec:
+    """Plan ``stack`` through its read-only ``plan_role_arn`` to a saved file, and summarize it.
+
+    With ``bootstrap_stack``, the build first tries the role: a role that cannot be assumed means the
+    workload account's bootstrap stack is missing or older than this release, and the build says so
+    in one line instead of terraform's long AccessDenied.
+    """
     stack_dir = f"cdktf.out/stacks/{stack}"
+    check: tuple[str, ...] = ()
+    if bootstrap_stack:
+        account = plan_role_arn.split(":")[4]
+        external = f' --external-id "{external_id}"' if external_id else ""
+        check = (
+            f'aws sts assume-role --role-arn "${ROLE_ENV}" --role-session-name bootstrap-check{external} > /dev/null '
+            f'|| {{ echo "{bootstrap_stack} is missing or stale: this build cannot assume ${ROLE_ENV}; an admin of account {account} '
+            f'runs cdktf deploy {bootstrap_stack} (README, Bootstrap a workload account)" >&2; false; }}',
+        )
     return BuildSpec(
         variables={"STACK": stack, ROLE_ENV: plan_role_arn},
         exported=EXPORTED_PLAN_VARIABLES,
         install=tuple(_INSTALL_TERRAFORM),
         build=(
+            *check,
             f'cd "{stack_dir}"',
             terraform.shell(terraform.INIT),
             terraform.shell(terraform.PLAN),
@@ -330,8 +345,8 @@ def synth(gate_command: str) -> str:
     return render(synth_spec(gate_command))
 
 
-def plan(stack: str, plan_role_arn: str) -> str:
-    return render(plan_spec(stack, plan_role_arn))
+def plan(stack: str, plan_role_arn: str, external_id: str | None = None, bootstrap_stack: str | None = None) -> str:
+    return render(plan_spec(stack, plan_role_arn, external_id, bootstrap_stack))
 
 
 def apply(stack: str, deployment_role_arn: str) -> str:

@@ -145,7 +145,8 @@ def plan_step(project: ProjectConfig, environment: EnvironmentConfig) -> BuildSt
     stack = environment.workload_stack
     return BuildStep(
         kind="plan", key="plan", environment=environment.name, action_name=f"Plan-{environment.name}",
-        role_id=f"plan-build-role-{environment.name}", spec=buildspecs.plan_spec(stack, project.plan_role_arn(environment)),
+        role_id=f"plan-build-role-{environment.name}",
+        spec=buildspecs.plan_spec(stack, project.plan_role_arn(environment), environment.deployment_role.external_id, environment.bootstrap_stack),
         description=f"Plans {stack} through its read-only plan role to a saved plan file and summarizes it",
         inputs=(SYNTH_ARTIFACT,), outputs=(plan_artifact(environment),), run_order=1, namespace=plan_namespace(environment),
     )  # fmt: skip

@@ -188,6 +188,9 @@ def start(port: int | None = None, record: Path = LOCAL_AWS_FILE, timeout: float
     return emulator, True
 
 
+EXIT_GRACE_SECONDS = 5.0
+
+
 def stop(record: Path = LOCAL_AWS_FILE, timeout: float = STOP_TIMEOUT_SECONDS) -> Emulator | None:
     """Stop the emulator of ``record`` and remove the record; returns what was stopped (None: nothing ran)."""
     record = Path(record)
@@ -203,8 +206,23 @@ def stop(record: Path = LOCAL_AWS_FILE, timeout: float = STOP_TIMEOUT_SECONDS) -
             _signal_group(emulator.pid, signal.SIGKILL)
             while is_alive(emulator.pid):
                 time.sleep(0.05)
+        _until_exited(emulator.pid, deadline=time.monotonic() + EXIT_GRACE_SECONDS)
     record.unlink(missing_ok=True)
     return emulator
+
+
+def _until_exited(pid: int, deadline: float) -> None:
+    """Wait until ``pid`` has finished exiting: an exiting process already shows an empty command line
+    (so ``is_alive`` says no) but may still hold its port for a moment."""
+    stat = Path(f"/proc/{pid}/stat")
+    while time.monotonic() < deadline:
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] in ("Z", "X"):
+                return
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return
+        is_alive(pid)  # reaps it when it is our own child
+        time.sleep(0.02)
 
 
 @contextmanager

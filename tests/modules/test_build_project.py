@@ -40,7 +40,10 @@ def expected_projects(synth) -> dict[str, tuple[str, str]]:
     prefix = devops.name_prefix
     expected = {f"{prefix}-synth": ("synth-build-role", buildspecs.synth("make scan"))}
     for env in synth.project.environments:
-        expected[f"{prefix}-plan-{env.name}"] = (f"plan-build-role-{env.name}", buildspecs.plan(env.workload_stack, plan_role_arn(synth.project, env)))
+        expected[f"{prefix}-plan-{env.name}"] = (
+            f"plan-build-role-{env.name}",
+            buildspecs.plan(env.workload_stack, plan_role_arn(synth.project, env), env.deployment_role.external_id, env.bootstrap_stack),
+        )
         expected[f"{prefix}-apply-{env.name}"] = (f"apply-build-role-{env.name}", buildspecs.apply(env.workload_stack, deployment_role_arn(env)))
     for env, step in team_steps(synth.project):
         expected[team_step_project(synth.project, env, step)] = (

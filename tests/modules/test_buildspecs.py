@@ -413,3 +413,21 @@ def test_comment_buildspec_commands_post_on_the_commits_open_pull_request(github
     ours = [c for c in fake.comments[7] if MARKER in c["body"]]
     assert len(ours) == 1 and ours[0]["body"] == f"{MARKER}\nsummary of the plan\n"
     assert 3 not in fake.comments, "the closed pull request gets no comment"
+
+
+def test_a_plan_build_names_a_missing_bootstrap_stack_in_one_line(tmp_path) -> None:
+    """When the plan role cannot be assumed (here: no AWS at all), the build fails first, naming the stack to apply."""
+    import subprocess
+
+    spec = load(buildspecs.plan(STACK, PLAN_ROLE, "ext-id", "bootstrap-dev"))
+    check = spec["phases"]["build"]["commands"][0]
+    assert check.startswith('aws sts assume-role --role-arn "$TF_VAR_workload_role_arn" --role-session-name bootstrap-check --external-id "ext-id"')
+    variables = {"PATH": str(tmp_path), "TF_VAR_workload_role_arn": PLAN_ROLE}  # an empty PATH: the assume-role fails
+    result = subprocess.run(["/bin/sh", "-c", check], env=variables, capture_output=True, text=True, check=False)
+    assert result.returncode != 0
+    account = PLAN_ROLE.split(":")[4]
+    assert result.stderr.splitlines()[-1] == (
+        f"bootstrap-dev is missing or stale: this build cannot assume {PLAN_ROLE}; an admin of account {account} "
+        "runs cdktf deploy bootstrap-dev (README, Bootstrap a workload account)"
+    )
+    assert not load(buildspecs.plan(STACK, PLAN_ROLE))["phases"]["build"]["commands"][0].startswith("aws "), "without a bootstrap stack, no check"

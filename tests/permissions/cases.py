@@ -85,6 +85,8 @@ class Matrix:
             self.drift_build(envs)
         if self.project.devops.self_update:
             self.self_update(envs)
+        if self.project.devops.build.vpc:
+            self.builds_in_a_vpc(envs[0])
         return self.cases
 
     def codebuild_runs_each_build_as_its_own_role(self, env: EnvironmentConfig) -> None:
@@ -272,6 +274,28 @@ class Matrix:
             self.add(DENIED, f"{service} may not use the artifact key for another account", service, "kms:GenerateDataKey", self.artifact_key, context={"aws:SourceAccount": OTHER_ACCOUNT})
         # CloudWatch Logs' grant is conditioned on kms:EncryptionContext:aws:logs:arn, a key the evaluator ignores
         # (every kms:EncryptionContext:* key, 0.1.173): its shape is tested in tests/modules/test_artifact_store.py.
+
+    def builds_in_a_vpc(self, env: EnvironmentConfig) -> None:
+        """A build places its network interface in its own subnets only, for CodeBuild only; pull requests in theirs."""
+        vpc = self.project.devops.build.vpc
+        assert vpc is not None
+        ec2 = f"arn:aws:ec2:{self.region}:{self.devops}"
+        interface = f"{ec2}:network-interface/eni-0123456789abcdef0"
+        builds = [(self.role(self.naming.plan_build_role(env.name)), f"{self.naming.plan_build_role(env.name)}", vpc.subnet_ids, vpc.pull_request_subnet_ids)]
+        if self.pull_requests:
+            builds.append((self.role(self.naming.pr_plan_build_role), self.naming.pr_plan_build_role, vpc.pull_request_subnet_ids, vpc.subnet_ids))
+        for me, who, own, others in builds:
+            subnet = f"{ec2}:subnet/{own[0]}"
+            codebuild = {"ec2:AuthorizedService": "codebuild.amazonaws.com"}
+            self.add(ALLOWED, f"{who} lets CodeBuild attach its network interface in {own[0]}", me, "ec2:CreateNetworkInterfacePermission", interface,
+                     context={**codebuild, "ec2:Subnet": subnet})  # fmt: skip
+            self.add(ALLOWED, f"{who} creates its network interface in {own[0]}", me, "ec2:CreateNetworkInterface", subnet)
+            self.add(DENIED, f"{who} may not let another service use its network interface", me, "ec2:CreateNetworkInterfacePermission", interface,
+                     context={"ec2:AuthorizedService": "ec2.amazonaws.com", "ec2:Subnet": subnet})  # fmt: skip
+            stranger = next((s for s in others if s not in own), "subnet-0fffffffffffffff0")
+            self.add(DENIED, f"{who} may not place a network interface in {stranger}", me, "ec2:CreateNetworkInterfacePermission", interface,
+                     context={**codebuild, "ec2:Subnet": f"{ec2}:subnet/{stranger}"})  # fmt: skip
+            self.add(DENIED, f"{who} may not create a network interface in {stranger}", me, "ec2:CreateNetworkInterface", f"{ec2}:subnet/{stranger}")
 
     def self_update(self, envs: list[EnvironmentConfig]) -> None:
         """The devops stack's own plan reads (ReadOnlyAccess) and writes nothing; its apply changes the delivery
