@@ -82,6 +82,20 @@ _INSTALL_TERRAFORM = [
 ]
 
 
+_REFUSE_ANOTHER_REVISION = (
+    f'planned="$(cat {PLAN_COMMIT})"; if [ "$planned" != "$COMMIT_ID" ]; then '
+    'echo "refusing to apply: the plan was made for revision $planned, this release is $COMMIT_ID" >&2; exit 1; fi'
+)
+"""Apply builds apply only a plan made for the release they belong to."""
+_APPLY_THE_REVIEWED_PLAN = (
+    _REFUSE_ANOTHER_REVISION,
+    f"cat {PLAN_SUMMARY}",
+    terraform.shell(terraform.INIT_LOCKED),
+    terraform.shell(terraform.APPLY_PLAN),
+)
+"""Exactly the saved plan of the plan artifact, with the providers it was made with."""
+
+
 @dataclass(frozen=True)
 class BuildSpec:
     """What one CodeBuild build runs; ``render`` writes it as the buildspec YAML CodeBuild reads."""
@@ -194,13 +208,7 @@ def apply_spec(stack: str, deployment_role_arn: str) -> BuildSpec:
     return BuildSpec(
         variables={"STACK": stack, ROLE_ENV: deployment_role_arn},
         install=tuple(_INSTALL_TERRAFORM),
-        build=(
-            f'planned="$(cat {PLAN_COMMIT})"; if [ "$planned" != "$COMMIT_ID" ]; then '
-            'echo "refusing to apply: the plan was made for revision $planned, this release is $COMMIT_ID" >&2; exit 1; fi',
-            f"cat {PLAN_SUMMARY}",
-            terraform.shell(terraform.INIT_LOCKED),
-            terraform.shell(terraform.APPLY_PLAN),
-        ),
+        build=_APPLY_THE_REVIEWED_PLAN,
     )
 
 
@@ -299,11 +307,7 @@ def devops_apply_spec(stack: str, pipeline: str, revision_type: str) -> BuildSpe
         variables={"STACK": stack, "PIPELINE": pipeline, "REVISION_TYPE": revision_type},
         install=tuple(_INSTALL_TERRAFORM),
         build=(
-            f'planned="$(cat {PLAN_COMMIT})"; if [ "$planned" != "$COMMIT_ID" ]; then '
-            'echo "refusing to apply: the plan was made for revision $planned, this release is $COMMIT_ID" >&2; exit 1; fi',
-            f"cat {PLAN_SUMMARY}",
-            terraform.shell(terraform.INIT_LOCKED),
-            terraform.shell(terraform.APPLY_PLAN),
+            *_APPLY_THE_REVIEWED_PLAN,
             'aws codepipeline start-pipeline-execution --name "$PIPELINE" '
             '--source-revisions "actionName=Source,revisionType=$REVISION_TYPE,revisionValue=$COMMIT_ID" '
             '--variables "name=RELEASE_REASON,value=restarted on the updated pipeline"',

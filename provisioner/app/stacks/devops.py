@@ -90,21 +90,7 @@ class DevOpsStack(TerraformStack):
         # Every build and pipeline role, from the one place that decides permissions.
         self.roles = {spec.id: ServiceRole(self, spec.id, service_role_props(spec)) for spec in access.devops_roles(project, resources)}
         self.projects = {step.construct_id: self._project(step) for step in release_steps(project)}
-        self.pipeline = DeliveryPipeline(
-            self,
-            "pipeline",
-            DeliveryPipelineProps(
-                pipeline_name=naming.pipeline,
-                role_arn=self.roles["pipeline-role"].role_arn,
-                artifact_bucket_name=self.artifacts.bucket_name,
-                kms_key_arn=self.artifacts.key_arn,
-                account_id=devops.account_id,
-                region=devops.region,
-                source=resources.source,
-                stages=delivery_stages(project, resources.source, naming.notifications_topic_arn),
-                partition=naming.partition,
-            ),
-        )
+        self.pipeline = self._pipeline("pipeline", naming.pipeline, resources, delivery_stages(project, resources.source, naming.notifications_topic_arn))
         self.notifications = PipelineNotifications(
             self,
             "notifications",
@@ -139,24 +125,30 @@ class DevOpsStack(TerraformStack):
         project, devops, naming = self.project, self.project.devops, self.project.naming
         step = drift_step(project)
         self.projects[step.construct_id] = self._project(step)
-        self.drift_pipeline = DeliveryPipeline(
+        self.drift_pipeline = self._pipeline(
+            "drift-pipeline", naming.drift_pipeline, resources, drift_stages(project), trigger="schedule", schedule_expression=devops.drift_schedule
+        )
+        TerraformOutput(self, "drift_pipeline_name", value=self.drift_pipeline.pipeline_name)
+
+    def _pipeline(self, id_: str, name: str, resources: access.Resources, stages: list, **trigger: str | None) -> DeliveryPipeline:
+        """A pipeline of the release's source, run by the pipeline role, with its artifacts in the artifact store."""
+        devops = self.project.devops
+        return DeliveryPipeline(
             self,
-            "drift-pipeline",
+            id_,
             DeliveryPipelineProps(
-                pipeline_name=naming.drift_pipeline,
+                pipeline_name=name,
                 role_arn=self.roles["pipeline-role"].role_arn,
                 artifact_bucket_name=self.artifacts.bucket_name,
                 kms_key_arn=self.artifacts.key_arn,
                 account_id=devops.account_id,
                 region=devops.region,
                 source=resources.source,
-                stages=drift_stages(project),
-                trigger="schedule",
-                schedule_expression=devops.drift_schedule,
-                partition=naming.partition,
+                stages=stages,
+                partition=self.project.naming.partition,
+                **trigger,  # type: ignore[arg-type]
             ),
         )
-        TerraformOutput(self, "drift_pipeline_name", value=self.drift_pipeline.pipeline_name)
 
     def _resources(self) -> access.Resources:
         """The ARNs the roles' policies name that only AWS knows: the keys, and a connection this stack creates."""
