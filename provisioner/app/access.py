@@ -390,6 +390,10 @@ def build_role(project: ProjectConfig, step: BuildStep, resources: Resources) ->
     statements, description = _BUILD_STATEMENTS[step.kind](project, environment, step, resources)
     if subnets := build_subnets(project, step):
         statements = [*statements, *vpc_statements(project, subnets, project.devops.build.vpc.security_group_ids)]
+    if step.cache:
+        # CodeBuild reads and writes the cache with the build's role; each project has a prefix of its own.
+        cache = naming.bucket_arn(naming.artifact_bucket, f"{step.cache_prefix(naming)}/*")
+        statements = [*statements, {"Sid": "OwnBuildCache", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": cache}]
     name = naming.build_role(step.key, step.environment)
     role = codebuild_role(project, step.role_id, name, step.project_name(naming), statements, description, step.environment)
     if step.kind in ("devops-plan", "devops-apply"):

@@ -70,14 +70,24 @@ _COMMON_ENV = {
     "TF_INPUT": "0",
 }
 
-# Terraform from HashiCorp's release site, checked against the release's SHA256SUMS.
+TERRAFORM_HOME = "/root/.cache/terraform/${TERRAFORM_VERSION}"
+PLUGIN_CACHE = "/root/.terraform.d/plugin-cache"
+TERRAFORM_CACHE = (f"{TERRAFORM_HOME.rsplit('/', 1)[0]}/**/*", f"{PLUGIN_CACHE}/**/*")
+"""What a terraform build keeps between its builds (its own CodeBuild cache): the terraform binary, checked
+against HashiCorp's SHA256SUMS when it was downloaded, and the providers, which terraform checks against
+the stack's lock file every time it uses them."""
+_TERRAFORM_CACHE_ENV = {"TF_PLUGIN_CACHE_DIR": PLUGIN_CACHE}
+
+# Terraform from HashiCorp's release site, checked against the release's SHA256SUMS, kept in the build cache.
 _INSTALL_TERRAFORM = [
     'if ! terraform version 2>/dev/null | grep -q "v${TERRAFORM_VERSION}$"; then '
-    "cd /tmp "
+    f'if [ ! -x "{TERRAFORM_HOME}/terraform" ]; then mkdir -p "{TERRAFORM_HOME}" && cd /tmp '
     '&& curl -fsSLO "https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_linux_amd64.zip" '
     '&& curl -fsSLO "https://releases.hashicorp.com/terraform/${TERRAFORM_VERSION}/terraform_${TERRAFORM_VERSION}_SHA256SUMS" '
     '&& grep "_linux_amd64.zip" "terraform_${TERRAFORM_VERSION}_SHA256SUMS" | sha256sum -c - '
-    '&& unzip -oq "terraform_${TERRAFORM_VERSION}_linux_amd64.zip" -d /usr/local/bin && cd -; fi',
+    f'&& unzip -oq "terraform_${{TERRAFORM_VERSION}}_linux_amd64.zip" -d "{TERRAFORM_HOME}" && cd -; fi; '
+    f'ln -sf "{TERRAFORM_HOME}/terraform" /usr/local/bin/terraform; fi',
+    f'mkdir -p "{PLUGIN_CACHE}"',
     "terraform version",
 ]
 
@@ -159,7 +169,7 @@ def synth_spec(gate_command: str) -> BuildSpec:
             "exclude-paths": [".venv/**/*", ".venv-checkov/**/*", "node_modules/**/*", ".git/**/*", "**/.terraform/**/*"],
         },
         reports={"policy-gate": {"files": ["reports/policy-gate.xml"], "file-format": "JUNITXML"}},
-        cache=("/root/.cache/pip/**/*", "/root/.npm/**/*", "/root/.cache/aws/jsii/**/*"),
+        cache=("/root/.cache/pip/**/*", "/root/.npm/**/*", "/root/.cache/aws/jsii/**/*", TERRAFORM_CACHE[0]),
     )
 
 
@@ -181,8 +191,9 @@ def plan_spec(stack: str, plan_role_arn: str, external_id: str | None = None, bo
             f'runs cdktf deploy {bootstrap_stack} (README, Bootstrap a workload account)" >&2; false; }}',
         )
     return BuildSpec(
-        variables={"STACK": stack, ROLE_ENV: plan_role_arn},
+        variables={"STACK": stack, ROLE_ENV: plan_role_arn, **_TERRAFORM_CACHE_ENV},
         exported=EXPORTED_PLAN_VARIABLES,
+        cache=TERRAFORM_CACHE,
         install=tuple(_INSTALL_TERRAFORM),
         build=(
             *check,
@@ -206,8 +217,9 @@ def apply_spec(stack: str, deployment_role_arn: str) -> BuildSpec:
     """Apply the saved plan from the plan artifact through ``deployment_role_arn``, refusing a plan made
     for another revision."""
     return BuildSpec(
-        variables={"STACK": stack, ROLE_ENV: deployment_role_arn},
+        variables={"STACK": stack, ROLE_ENV: deployment_role_arn, **_TERRAFORM_CACHE_ENV},
         install=tuple(_INSTALL_TERRAFORM),
+        cache=TERRAFORM_CACHE,
         build=_APPLY_THE_REVIEWED_PLAN,
     )
 
@@ -219,7 +231,8 @@ def pr_plan_spec(plan_roles: Mapping[str, str]) -> BuildSpec:
     they write nothing, and the read-only build role could not write the lock file. This build runs
     terraform on the pull request's configuration, so terraform may install only
     ``PULL_REQUEST_PROVIDERS``, the summary is made by the deployed code, and the build holds no token:
-    ``pr_comment`` posts the summary in a later, separate build.
+    ``pr_comment`` posts the summary in a later, separate build. It keeps no cache: a pull request could
+    leave a provider there for the next pull request's plan, which reads every workload state.
     """
     stacks = " ".join(f"{stack}={role}" for stack, role in plan_roles.items())
     include = ", ".join(f'"{source}"' for source in PULL_REQUEST_PROVIDERS)
@@ -278,8 +291,9 @@ def devops_plan_spec(stack: str) -> BuildSpec:
     stack_dir = f"cdktf.out/stacks/{stack}"
     plan = terraform.shell(terraform.PLAN_DRIFT)
     return BuildSpec(
-        variables={"STACK": stack},
+        variables={"STACK": stack, **_TERRAFORM_CACHE_ENV},
         exported=EXPORTED_DEVOPS_PLAN_VARIABLES,
+        cache=TERRAFORM_CACHE,
         install=tuple(_INSTALL_TERRAFORM),
         build=(
             f'cd "{stack_dir}"',
@@ -304,8 +318,9 @@ def devops_apply_spec(stack: str, pipeline: str, revision_type: str) -> BuildSpe
     execution of the same revision (``revision_type`` names it to CodePipeline), and this one stopped once
     this build ends (stopping without abandoning lets the running action finish)."""
     return BuildSpec(
-        variables={"STACK": stack, "PIPELINE": pipeline, "REVISION_TYPE": revision_type},
+        variables={"STACK": stack, "PIPELINE": pipeline, "REVISION_TYPE": revision_type, **_TERRAFORM_CACHE_ENV},
         install=tuple(_INSTALL_TERRAFORM),
+        cache=TERRAFORM_CACHE,
         build=(
             *_APPLY_THE_REVIEWED_PLAN,
             'aws codepipeline start-pipeline-execution --name "$PIPELINE" '
@@ -323,8 +338,9 @@ def drift_spec(topic_arn: str) -> BuildSpec:
     to ``topic_arn`` with the plan's headline and this build's link. Drift is news, not a failed build:
     the build fails only when a plan fails (and says so in a message too)."""
     return BuildSpec(
-        variables={"TOPIC_ARN": topic_arn},
+        variables={"TOPIC_ARN": topic_arn, **_TERRAFORM_CACHE_ENV},
         install=(*_INSTALL_TERRAFORM, "python3 -m pip install --quiet boto3"),
+        cache=TERRAFORM_CACHE,
         build=(
             'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner drift --skip-synth --outdir cdktf.out '
             '--notify "$TOPIC_ARN" --link "$CODEBUILD_BUILD_URL"',

@@ -55,7 +55,8 @@ class BuildStep:
     run_order: int = 1
     namespace: str | None = None
     cache: bool = False
-    """Keep a CodeBuild cache (packages the step installs) between builds."""
+    """Keep a CodeBuild cache (what the step downloads: packages, terraform, providers) between its builds,
+    under its own prefix (``BuildStep.cache_prefix``) that only its role may write."""
     timeout_minutes: int | None = None
     """None: the ``build { timeout_minutes }`` of devops.hcl."""
     environment_variables: tuple[tuple[str, str], ...] = ()
@@ -67,6 +68,10 @@ class BuildStep:
 
     def project_name(self, naming: Naming) -> str:
         return naming.build_project(self.key, self.environment)
+
+    def cache_prefix(self, naming: Naming) -> str:
+        """Where in the artifact bucket its cache lives: one prefix per project, so no build reads what another left."""
+        return f"build-cache/{self.project_name(naming)}"
 
     @property
     def buildspec(self) -> str:
@@ -115,13 +120,14 @@ def self_update_steps(project: ProjectConfig) -> list[BuildStep]:
             kind="devops-plan", key="devops-plan", environment=None, action_name="Plan-devops", role_id="devops-plan-build-role",
             spec=buildspecs.devops_plan_spec(DEVOPS_STACK),
             description="Plans the devops stack (the pipeline itself) read-only, without the lock; says whether it changes",
-            inputs=(SYNTH_ARTIFACT,), outputs=(DEVOPS_PLAN_ARTIFACT,), namespace=DEVOPS_PLAN_NAMESPACE,
+            inputs=(SYNTH_ARTIFACT,), outputs=(DEVOPS_PLAN_ARTIFACT,), namespace=DEVOPS_PLAN_NAMESPACE, cache=True,
         ),
         BuildStep(
             kind="devops-apply", key="devops-apply", environment=None, action_name="Apply-devops", role_id="devops-apply-build-role",
             spec=buildspecs.devops_apply_spec(DEVOPS_STACK, naming.pipeline, revision_type),
             description="Applies the reviewed plan of the devops stack (delivery resources only), then restarts the release",
             inputs=(DEVOPS_PLAN_ARTIFACT,), run_order=2, environment_variables=(("PIPELINE_EXECUTION_ID", "#{codepipeline.PipelineExecutionId}"),),
+            cache=True,
         ),
     ]  # fmt: skip
 
@@ -132,7 +138,7 @@ def drift_step(project: ProjectConfig) -> BuildStep:
         kind="drift", key="drift-plan", environment=None, action_name="Detect-drift", role_id="drift-build-role",
         spec=buildspecs.drift_spec(project.naming.notifications_topic_arn),
         description="Plans every workload stack through its read-only plan role and reports drift; never applies, never locks",
-        inputs=(SYNTH_ARTIFACT,),
+        inputs=(SYNTH_ARTIFACT,), cache=True,
     )  # fmt: skip
 
 
@@ -148,7 +154,7 @@ def plan_step(project: ProjectConfig, environment: EnvironmentConfig) -> BuildSt
         role_id=f"plan-build-role-{environment.name}",
         spec=buildspecs.plan_spec(stack, project.plan_role_arn(environment), environment.deployment_role.external_id, environment.bootstrap_stack),
         description=f"Plans {stack} through its read-only plan role to a saved plan file and summarizes it",
-        inputs=(SYNTH_ARTIFACT,), outputs=(plan_artifact(environment),), run_order=1, namespace=plan_namespace(environment),
+        inputs=(SYNTH_ARTIFACT,), outputs=(plan_artifact(environment),), run_order=1, namespace=plan_namespace(environment), cache=True,
     )  # fmt: skip
 
 
@@ -158,7 +164,7 @@ def apply_step(project: ProjectConfig, environment: EnvironmentConfig, run_order
         kind="apply", key="apply", environment=environment.name, action_name=f"Apply-{environment.name}",
         role_id=f"apply-build-role-{environment.name}", spec=buildspecs.apply_spec(stack, project.deployment_role_arn(environment)),
         description=f"Applies the reviewed saved plan of {stack} through its deployment role",
-        inputs=(plan_artifact(environment),), run_order=run_order,
+        inputs=(plan_artifact(environment),), run_order=run_order, cache=True,
     )  # fmt: skip
 
 

@@ -458,7 +458,8 @@ def test_no_release_role_has_any_statement_on_the_pull_request_bucket(any_synth)
     for role in release_build_roles(any_synth):
         assert not [s["Sid"] for s in policies[role] if names_bucket(s, pr)], role
         assert any_synth.project.naming.pr_artifact_bucket not in json.dumps(policies[role]), role
-        assert [s["Sid"] for s in policies[role] if names_bucket(s, release)] == ["ArtifactBucket", "ArtifactObjects"], role
+        # Every release build keeps a cache of its own in the release bucket (CodeBuild writes it as the build's role).
+        assert [s["Sid"] for s in policies[role] if names_bucket(s, release)] == ["ArtifactBucket", "ArtifactObjects", "OwnBuildCache"], role
 
 
 def test_apply_builds_read_artifacts_and_write_none(any_synth) -> None:
@@ -555,3 +556,23 @@ def test_every_build_role_may_place_its_build_in_its_own_subnets_only(token_synt
             "Resource": f"{arn}:network-interface/*",
             "Condition": {"StringEquals": {"ec2:AuthorizedService": "codebuild.amazonaws.com"}, "ArnEquals": {"ec2:Subnet": subnets}},
         }, role
+
+
+def test_each_build_cache_is_its_projects_own(any_synth) -> None:
+    """Terraform builds cache terraform and the providers under a prefix only their own role may write;
+    pull-request plans keep no cache (a pull request could leave a provider for the next one's plan)."""
+    devops = any_synth.stacks["devops"]["resource"]
+    bucket = any_synth.project.naming.artifact_bucket
+    role_by_ref = {ref("aws_iam_role", lid, "arn"): path_of(role).rsplit("/", 1)[0] for lid, role in devops["aws_iam_role"].items()}
+    policies = inline_policies(any_synth)
+    for project in devops["aws_codebuild_project"].values():
+        role = role_by_ref[project["service_role"]]
+        caches = [s for s in policies[role] if s["Sid"] == "OwnBuildCache"]
+        if project["name"].endswith(("-pr-plan", "-pr-synth", "-pr-comment")) or "-step-" in project["name"]:
+            assert "cache" not in project and not caches, project["name"]
+            continue
+        assert project["cache"] == {"type": "S3", "location": f"{bucket}/build-cache/{project['name']}"}, project["name"]
+        assert caches == [{
+            "Sid": "OwnBuildCache", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"],
+            "Resource": f"arn:aws:s3:::{bucket}/build-cache/{project['name']}/*",
+        }], project["name"]  # fmt: skip

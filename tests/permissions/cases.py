@@ -159,6 +159,10 @@ class Matrix:
         self.add(DENIED, f"{who} has no use for {env.name}'s plan role", me, "sts:AssumeRole", self.project.plan_role_arn(env), context=self.external_id(env))
         self.add(ALLOWED, f"{who} reads its saved plan", me, "s3:GetObject", f"{self.artifacts}/pipeline/plan/a1", context=TLS)
         self.add(DENIED, f"{who} may not overwrite a saved plan", me, "s3:PutObject", f"{self.artifacts}/pipeline/plan/a1", context=SSE)
+        own_cache = f"{self.artifacts}/build-cache/{self.naming.build_project('apply', env.name)}/cache.zip"
+        self.add(ALLOWED, f"{who} keeps its build cache (terraform and the providers)", me, "s3:PutObject", own_cache, context=SSE)
+        plan_cache = f"{self.artifacts}/build-cache/{self.naming.build_project('plan', env.name)}/cache.zip"
+        self.add(DENIED, f"{who} may not write the plan build's cache", me, "s3:PutObject", plan_cache, context=SSE)
         if other is not None:
             self.add(DENIED, f"{who} may not write {other.workload_stack}'s state", me, "s3:PutObject", self.state(other.workload_stack), context=TLS)
             self.add(DENIED, f"{who} may not assume {other.name}'s deployment role", me, "sts:AssumeRole", self.project.deployment_role_arn(other), context=self.external_id(other))

@@ -195,7 +195,7 @@ class DevOpsStack(TerraformStack):
                 image=build.image,
                 timeout_minutes=step.timeout_minutes or build.timeout_minutes,
                 log_retention_days=build.log_retention_days,
-                cache_location=f"{naming.artifact_bucket}/build-cache/{step.key}" if step.cache else None,
+                cache_location=f"{naming.artifact_bucket}/{step.cache_prefix(naming)}" if step.cache else None,
                 vpc=self._vpc(step),
             ),
         )
