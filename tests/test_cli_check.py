@@ -72,6 +72,7 @@ def test_check_accepts_the_repository_environments() -> None:
         "  wave 2 (order 2): staging -> account 333333333333 eu-west-1, step bucket-check (after-apply)",
         "  wave 3 (order 3): prod -> account 444444444444 eu-west-1, approval required, step bucket-check (after-apply)",
         "  workload: examples.workloads.sample:define (examples/workloads/workload.hcl), inputs: data_noncurrent_version_days",
+        "  pipeline: plans, approves and applies its own changes; drift run rate(1 day)",
     ]
 
 

@@ -73,3 +73,8 @@ def _summary(environments: Path, project: ProjectConfig) -> None:
     else:
         inputs = ", ".join(spec.name for spec in workload.inputs) or "none"
         print(f"  workload: {workload.entry} ({workload.file}), inputs: {inputs}")
+    devops = project.devops
+    update = "plans, approves and applies its own changes" if devops.self_update else "changes only by cdktf deploy devops (self_update = false)"
+    drift = f"drift run {devops.drift_schedule}" if devops.drift_schedule else "no drift run"
+    vpc = f", builds in {devops.build.vpc.vpc_id}" if devops.build.vpc else ""
+    print(f"  pipeline: {update}; {drift}{vpc}")
