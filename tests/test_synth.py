@@ -269,6 +269,8 @@ def test_an_interrupted_synth_removes_its_scratch_folder_and_keeps_the_earlier_o
     process = subprocess.Popen(
         [sys.executable, "-m", "provisioner", "synth", "--environments", str(EXAMPLE_ENVIRONMENTS), "--output", str(outdir)],
         cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        # A test run started in the background inherits SIGINT ignored, and Python then keeps ignoring it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 60
     while not _scratch_folders(tmp_path) and process.poll() is None and time.monotonic() < deadline:
