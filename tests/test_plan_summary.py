@@ -618,6 +618,8 @@ def test_drift_is_reported(plans, tmp_path, capsys):
     deleted, updated = entries["terraform_data.unchanged"], entries["terraform_data.updated"]
     deleted["change"]["actions"], updated["change"]["actions"] = ["delete"], ["update"]
     document["resource_drift"] = [deleted, updated]
+    # terraform lists the drift that matters to the plan in relevant_attributes (and shows only that).
+    document["relevant_attributes"] = [{"resource": address, "attribute": []} for address in (deleted["address"], updated["address"])]
     plan = tmp_path / "workload-drift.plan.json"
     plan.write_text(json.dumps(document))
     stack = summary.load_plan(plan, "workload-drift")
@@ -629,6 +631,23 @@ def test_drift_is_reported(plans, tmp_path, capsys):
     ]
     _, json_out = summarize("--format", "json", plan, capsys=capsys)
     assert json.loads(json_out)["stacks"][0]["drift"][0] == {"address": "terraform_data.unchanged", "action": "delete"}
+
+
+def test_drift_that_matters_to_no_planned_change_is_not_reported_as_terraform_does(plans, tmp_path):
+    """A refresh also finds attributes that merely changed form (an S3 bucket's computed ``versioning`` once
+    its versioning resource exists): terraform shows only drift in ``relevant_attributes``; so does the summary."""
+    document = json.loads(plans["changes"].read_text())
+    entry = copy.deepcopy(next(e for e in document["resource_changes"] if e["address"] == "terraform_data.updated"))
+    entry["change"]["actions"] = ["update"]
+    document["resource_drift"], document["relevant_attributes"] = [entry], []
+    plan = tmp_path / "workload-quiet.plan.json"
+    plan.write_text(json.dumps(document))
+    stack = summary.load_plan(plan, "workload-quiet")
+    assert stack.drift == () and "outside Terraform" not in summary.verdict(stack)
+    # A refresh-only plan plans no resource: all its drift is news, whatever relevant_attributes says.
+    document["resource_changes"] = []
+    plan.write_text(json.dumps(document))
+    assert [change.address for change in summary.load_plan(plan, "workload-quiet").drift] == ["terraform_data.updated"]
 
 
 def test_a_refresh_only_move_is_shown_as_a_move(plans, capsys):

@@ -343,7 +343,7 @@ class Demo:
         topic = self.project.naming.notifications_topic_arn
         drift = [sys.executable, "-m", "provisioner", "drift", "--skip-synth", "--outdir", str(self.outdir), "--notify", topic, "--fail-on-drift"]
         with self.progress.step("provisioner drift: read-only plans of every workload stack, no lock (the scheduled drift run's command)"):
-            self._say_findings(self.progress.run("drift before", drift, cwd=REPO_ROOT, env=self.env).output)
+            self._say_findings(self.progress.run("drift before", drift, cwd=REPO_ROOT, env=self.env, quiet=True).output)
         buckets = [r["values"]["bucket"] for r in _state_resources(self.workload_state(first).get("values", {}).get("root_module", {})) if r["type"] == "aws_s3_bucket"]
         if not buckets:
             self.progress.say(f"    ({first.workload_stack} declares no bucket to change by hand: the drift demonstration stops here)")
@@ -356,7 +356,7 @@ class Demo:
             credentials = client("sts", first.region).assume_role(**assume)["Credentials"]
             client("s3", first.region, credentials).put_bucket_versioning(Bucket=buckets[0], VersioningConfiguration={"Status": "Suspended"})
         with self.progress.step(f"provisioner drift again: it finds {first.name} and publishes one message to {topic}"):
-            self._say_findings(self.progress.run("drift after", drift, cwd=REPO_ROOT, env=self.env, accept=(3,)).output)
+            self._say_findings(self.progress.run("drift after", drift, cwd=REPO_ROOT, env=self.env, accept=(3,), quiet=True).output)
             self.progress.say(f"    (the next release plans versioning back to Enabled; `terraform apply` of {first.workload_stack} does it now)")
 
     def _say_findings(self, output: str) -> None:

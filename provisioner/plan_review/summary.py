@@ -354,18 +354,33 @@ def parse_plan(document: object, *, name: str, source: str) -> StackPlan:
     try:
         plan = _plan_object(document)
         errored = _optional(plan, "errored", bool, "plan", False)
+        changes = _parse_resource_list(plan, "resource_changes")
         return StackPlan(
             name=name,
             source=source,
             terraform_version=_optional(plan, "terraform_version", str, "plan", ""),
             errored=errored,
             applyable=_optional(plan, "applyable", bool, "plan", not errored),
-            changes=_parse_resource_list(plan, "resource_changes"),
+            changes=changes,
             outputs=_parse_outputs(_optional(plan, "output_changes", dict, "plan", {})),
-            drift=_parse_resource_list(plan, "resource_drift"),
+            drift=_relevant_drift(plan, changes),
         )
     except _Malformed as error:
         raise UserError(f"{describe_source(source)}: {error}") from None
+
+
+def _relevant_drift(plan: dict, changes: tuple[ResourceChange, ...]) -> tuple[ResourceChange, ...]:
+    """The drift terraform itself reports. A normal plan lists every resource in ``resource_changes`` and
+    shows only the drift that matters to what it plans (``relevant_attributes``): a refresh also finds
+    attributes that merely changed form, such as a bucket's computed ``versioning`` once its
+    versioning resource exists. A refresh-only plan plans no resource, and every drift is its news."""
+    drift = _parse_resource_list(plan, "resource_drift")
+    if not changes:
+        return drift
+    relevant = {
+        entry.get("resource") for entry in _optional(plan, "relevant_attributes", list, "plan", []) if isinstance(entry, dict)
+    }
+    return tuple(change for change in drift if change.address in relevant)
 
 
 def _plan_object(document: object) -> dict:
