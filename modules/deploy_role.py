@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -81,8 +80,7 @@ class DeployRole(Construct):
         if props.deny_statements:
             IamRolePolicy(self, "deny", name="explicit-deny", role=self.role.id, policy=policy.document(props.deny_statements))
         for arn in props.managed_policy_arns:
-            # The id comes from the policy name, not its position: reordering the list must not move addresses.
-            IamRolePolicyAttachment(self, f"policy-{_policy_id(arn)}", role=self.role.name, policy_arn=arn)
+            IamRolePolicyAttachment(self, f"policy-{policy.policy_id(arn)}", role=self.role.name, policy_arn=arn)
 
     def trust_statement(self) -> policy.Statement:
         return policy.trust_roles("TrustPipelineRolesOnly", self.props.trusted_role_arns, self.props.external_id)
@@ -95,8 +93,3 @@ class DeployRole(Construct):
     def role_name(self) -> str:
         return self.role.name
 
-
-def _policy_id(policy_arn: str) -> str:
-    account = policy_arn.split(":")[4]
-    name = re.sub(r"[^A-Za-z0-9-]+", "-", policy_arn.split(":policy/", 1)[1]).strip("-")
-    return name if account == "aws" else f"{account}-{name}"

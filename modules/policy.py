@@ -51,6 +51,14 @@ def regional_service_principal(service: str, region: str, partition: str) -> str
     return f"{service}.{region}.{_DNS_SUFFIXES[partition]}"
 
 
+def policy_id(policy_arn: str) -> str:
+    """A construct id part for a managed policy, from its name (and account, unless AWS's): reordering a
+    list of policies must not move resource addresses."""
+    account = policy_arn.split(":")[4]
+    name = re.sub(r"[^A-Za-z0-9-]+", "-", policy_arn.split(":policy/", 1)[1]).strip("-")
+    return name if account == "aws" else f"{account}-{name}"
+
+
 def document(statements: Iterable[Statement]) -> str:
     """A policy document as compact, stable JSON."""
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)}, separators=(",", ":"))

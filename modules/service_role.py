@@ -74,9 +74,7 @@ class ServiceRole(Construct):
         if props.deny_statements:
             IamRolePolicy(self, "deny", name="explicit-deny", role=self.role.id, policy=policy.document(props.deny_statements))
         for arn in props.managed_policy_arns:
-            # The id comes from the policy name, not its position: reordering the list must not move addresses.
-            name = arn.split(":policy/", 1)[1].replace("/", "-")
-            IamRolePolicyAttachment(self, f"policy-{name}", role=self.role.name, policy_arn=arn)
+            IamRolePolicyAttachment(self, f"policy-{policy.policy_id(arn)}", role=self.role.name, policy_arn=arn)
 
     def trust_statement(self) -> policy.Statement:
         return policy.trust_service(self.props.service, self.props.account_id, self.props.source_arns)

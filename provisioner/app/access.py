@@ -302,6 +302,11 @@ def source_statements(project: ProjectConfig, resources: Resources) -> list[Stat
     ]
 
 
+def deny_data_reads() -> Statement:
+    """What ReadOnlyAccess allows that no plan needs: the contents of data (``DATA_READS_NEVER_NEEDED``)."""
+    return {"Sid": "DenyDataReads", "Effect": "Deny", "Action": sorted(DATA_READS_NEVER_NEEDED), "Resource": "*"}
+
+
 def plan_role_deny_statements(project_tag: str) -> list[Statement]:
     """What the read-only plan role may not read although ReadOnlyAccess allows it: data, not configuration.
 
@@ -309,7 +314,7 @@ def plan_role_deny_statements(project_tag: str) -> list[Statement]:
     A missing tag counts as another project (negated condition operators match a missing key).
     """
     return [
-        {"Sid": "DenyDataReads", "Effect": "Deny", "Action": sorted(DATA_READS_NEVER_NEEDED), "Resource": "*"},
+        deny_data_reads(),
         {
             "Sid": "DenyDataReadsOfOtherResources",
             "Effect": "Deny",
@@ -604,7 +609,7 @@ def self_update_denies(project: ProjectConfig, step: BuildStep) -> list[Statemen
     naming = project.naming
     bucket = naming.state_bucket_arn
     denies: list[Statement] = [
-        {"Sid": "DenyDataReads", "Effect": "Deny", "Action": sorted(DATA_READS_NEVER_NEEDED), "Resource": "*"},
+        deny_data_reads(),
         {
             "Sid": "DenyOtherStacksState",
             "Effect": "Deny",

@@ -8,6 +8,7 @@ import socket
 import sys
 from pathlib import Path
 
+from provisioner.commands.options import selected_environments
 from provisioner.errors import UserError
 from provisioner.paths import CDKTF_OUT, ENVIRONMENTS_DIR, STATE_DIR
 
@@ -87,10 +88,7 @@ def _synthesize(args: argparse.Namespace, topic: str | None) -> str | None:
     from provisioner.configuration.target import target_from_environment
 
     project = load(args.environments)
-    known = {env.name for env in project.environments}
-    unknown = sorted(set(args.environment or ()) - known)
-    if unknown:
-        raise UserError(f"--environment {', '.join(unknown)}: no such environment (known: {', '.join(sorted(known))})")
+    selected_environments(project, args.environment)
     print("==> synthesize", file=sys.stderr)
     synthesize(project, args.outdir, target_from_environment(os.environ))
     return project.naming.notifications_topic_arn if topic == "" else topic

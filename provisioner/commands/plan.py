@@ -10,6 +10,7 @@ from pathlib import Path
 from provisioner.configuration.naming import WORKLOAD_ROLE_VARIABLE
 from provisioner.configuration.settings import load
 from provisioner.configuration.target import target_from_environment
+from provisioner.commands.options import selected_environments
 from provisioner.errors import UserError
 from provisioner.paths import CDKTF_OUT, ENVIRONMENTS_DIR, STATE_DIR
 from provisioner.plan_review import summary
@@ -51,11 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     project = load(args.environments)
     target = target_from_environment(os.environ)
-    known = {env.name for env in project.environments}
-    unknown = sorted(set(args.environment or ()) - known)
-    if unknown:
-        raise UserError(f"--environment {', '.join(unknown)}: no such environment (known: {', '.join(sorted(known))})")
-    selected = [env for env in project.environments if not args.environment or env.name in args.environment]
+    selected = selected_environments(project, args.environment)
     passed_through = [*(f"-target={address}" for address in _targets(args.target)), *(f"-var={value}" for value in _variables(args.var))]
     progress = Progress(STATE_DIR / "plan-logs", out=sys.stderr)
     env = tool_environment()
