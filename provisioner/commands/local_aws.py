@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from provisioner.configuration.target import LOCAL_AWS_FILE, TARGET_ENV
 from provisioner.local_aws import DEVOPS_ACCOUNT_ID
+from provisioner.paths import ENVIRONMENTS_DIR
 
 EXIT_NOT_RUNNING = 1
 
@@ -60,6 +62,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     status.set_defaults(func=run_status)
 
+    run = actions.add_parser(
+        "run-pipeline",
+        help="execute a deployed pipeline on the emulator as CodePipeline would (the release pipeline unless --pipeline)",
+        description=(
+            "Read the pipeline deployed to the running emulator (GetPipeline) and its CodeBuild projects, and execute "
+            "that definition: the source, stages in order, actions by run order (equal orders side by side), artifacts "
+            "in the artifact bucket, variables and namespaces, each build's buildspec with its project's role. "
+            "Approvals wait for `provisioner local-aws approve` unless --auto-approve. Executions are recorded where "
+            "`provisioner status` reads them; a start requested meanwhile (the pipeline restarting itself) runs next."
+        ),
+        epilog="exit codes: 0 the execution succeeded, 1 it failed or was stopped, 2 bad input or no emulator (one line on stderr)",
+    )
+    run.add_argument("--environments", type=Path, default=ENVIRONMENTS_DIR, help="the configuration deployed (default: %(default)s)")
+    run.add_argument("--pipeline", help="pipeline name (default: the release pipeline of the configuration)")
+    run.add_argument("--auto-approve", action="store_true", help="approve every manual approval, with a visible note")
+    run.add_argument(
+        "--variable", action="append", default=[], metavar="NAME=VALUE", help="a pipeline variable for this execution (repeatable)"
+    )
+    run.set_defaults(func=run_pipeline)
+
 
 def run_start(args: argparse.Namespace) -> int:
     from provisioner.local_aws import server
@@ -96,6 +118,50 @@ def run_status(args: argparse.Namespace) -> int:
         return EXIT_NOT_RUNNING
     print(f"local AWS is running at {found.emulator.describe()}")
     return 0
+
+
+def run_pipeline(args: argparse.Namespace) -> int:
+    import os
+    import sys
+
+    from provisioner.configuration.settings import load
+    from provisioner.configuration.target import Target
+    from provisioner.errors import UserError
+    from provisioner.local_aws import server
+    from provisioner.local_aws.pipeline_records import data_dir
+    from provisioner.local_aws.pipeline_runner import LocalMachine, PipelineRunner
+    from provisioner.paths import REPO_ROOT, STATE_DIR
+    from provisioner.progress import Progress
+
+    variables = {}
+    for pair in args.variable:
+        name, equals, value = pair.partition("=")
+        if not equals or not name:
+            raise UserError(f"--variable {pair!r}: must be NAME=VALUE")
+        variables[name] = value
+    found = server.status()
+    if not (found.running and found.emulator):
+        raise UserError("no local AWS is running: start one with `provisioner local-aws start`, then deploy the devops stack to it")
+    project = load(args.environments)
+    environments = Path(args.environments).resolve()
+    try:
+        inside = str(environments.relative_to(REPO_ROOT))
+    except ValueError:
+        inside = str(environments)  # outside the repository: the builds read it where it is
+    workspace = STATE_DIR / "pipeline-runs"
+    runner = PipelineRunner(
+        Target.local(found.emulator.endpoint),
+        account=project.devops.account_id,
+        region=project.devops.region,
+        records_root=data_dir(LOCAL_AWS_FILE),
+        workspace=workspace,
+        progress=Progress(workspace / "logs"),
+        machine=LocalMachine(repository=REPO_ROOT, environment=dict(os.environ), python_bin=Path(sys.executable).parent),
+        build_variables={"PROVISIONER_ENVIRONMENTS": inside},
+        auto_approve=args.auto_approve,
+    )
+    executions = runner.run_until_idle(args.pipeline or project.naming.pipeline, variables=variables)
+    return 0 if executions[-1]["status"] == "Succeeded" else 1
 
 
 def _port(text: str) -> int:
