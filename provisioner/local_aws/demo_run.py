@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import sys
 import time
 import zipfile
@@ -39,10 +40,10 @@ from typing import Iterator, Mapping
 from provisioner.configuration.naming import DEVOPS_STACK
 from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig, load
 from provisioner.configuration.target import DEVOPS_LOCAL_STATE_ENV, TARGET_ENV, Target
-from provisioner.delivery import buildspecs, terraform
-from provisioner.delivery.steps import BuildStep, environment_steps, release_steps, self_update_steps, steps_of
+from provisioner.delivery.steps import release_steps
 from provisioner.errors import UserError
 from provisioner.local_aws import DEVOPS_ACCOUNT_ID
+from provisioner.local_aws.pipeline_records import data_dir
 from provisioner.operations import aws
 from provisioner.paths import NODE_BIN, REPO_ROOT
 from provisioner.progress import Progress, StepFailed, tool_environment
@@ -52,7 +53,7 @@ PARALLEL_PLANS = 3
 ENVIRONMENTS_ENV = "PROVISIONER_ENVIRONMENTS"
 # Files of the repository the demo zips into the pipeline's S3 source object.
 SOURCE_FILES = ("Makefile", "cdktf.json", "main.py", "package.json", "package-lock.json", "pyproject.toml")
-SOURCE_FOLDERS = ("modules", "provisioner", "demo", "workloads", "examples")
+SOURCE_FOLDERS = ("modules", "provisioner", "demo", "workloads", "examples", "policy", "environments")
 # Ambient AWS settings that must not leak into a run against the emulator.
 AWS_SETTINGS_DROPPED = (
     "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_ROLE_ARN",
@@ -83,6 +84,8 @@ class Demo:
         self.target = Target()
         self.env: dict[str, str] = {}
         self.reports: dict[str, StackReport] = {}
+        self.record: Path | None = None
+        self.releases: list[tuple[float, list[dict]]] = []
 
     # -- the run ---------------------------------------------------------------------------------
     def run(self) -> None:
@@ -93,7 +96,8 @@ class Demo:
         with ExitStack() as cleanup:
             cleanup.callback(self.progress.say, "    stopped")
             with self.progress.step("start the local AWS (moto: the DevOps account and every workload account)"):
-                emulator = cleanup.enter_context(server.running(record=self.workspace / "local-aws.json"))
+                self.record = self.workspace / "local-aws.json"
+                emulator = cleanup.enter_context(server.running(record=self.record))
                 self.progress.say(f"    {emulator.describe()}")
             cleanup.callback(self.progress.say, "==> stop the local AWS")
             cleanup.enter_context(self.targeting(emulator.endpoint))
@@ -170,126 +174,67 @@ class Demo:
         self._report(DEVOPS_STACK, self.project.devops.account_id).seconds += time.monotonic() - started
 
     def deploy_with_cdktf(self) -> None:
-        stacks = [DEVOPS_STACK, *(env.bootstrap_stack for env in self.project.environments)]
-        accounts = [self.project.devops.account_id, *(env.account_id for env in self.project.environments)]
-        self.progress.say("--- cdktf deploy: the devops stack, then each workload account's roles (the bootstrap stacks)")
-        for index, (stack, account) in enumerate(zip(stacks, accounts)):
-            # The first deploy synthesizes; the others deploy that same output.
-            argv = ["cdktf", "deploy", stack, "--auto-approve", "--skip-provider-lock", "--output", _relative(self.outdir)]
-            if index:
-                argv.append("--skip-synth")
-            typed = f"{TARGET_ENV}=local {' '.join(argv)}"
-            with self.progress.step(typed):
-                result = self.progress.run(f"cdktf deploy {stack}", [str(NODE_BIN / "cdktf"), *argv[1:]], cwd=REPO_ROOT, env=self.env)
-            self._report(stack, account).seconds += result.seconds
+        """``cdktf deploy devops`` (it synthesizes), then every bootstrap stack side by side: each is in an
+        account of its own and depends on nothing but the devops stack's state bucket."""
+        self.progress.say("--- cdktf deploy: the devops stack, then each workload account's roles (the bootstrap stacks, side by side)")
+        output = ["--auto-approve", "--skip-provider-lock", "--output", _relative(self.outdir)]
+        self._deploy(DEVOPS_STACK, self.project.devops.account_id, output, quiet=False)
+        bootstraps = [(env.bootstrap_stack, env.account_id) for env in self.project.environments]
+        with ThreadPoolExecutor(max_workers=PARALLEL_PLANS) as pool:
+            list(pool.map(lambda pair: self._deploy(*pair, [*output, "--skip-synth"], quiet=len(bootstraps) > 1), bootstraps))
 
-    def run_pipeline(self) -> None:
-        self.progress.say("--- the pipeline's steps, in pipeline order (from provisioner.delivery.steps)")
-        with self.progress.step("Synth: provisioner check, then synthesize every stack once"):
-            python = sys.executable
-            self.progress.run("synth check", [python, "-m", "provisioner", "check", "--environments", str(self.environments)], cwd=REPO_ROOT, env=self.env)
-            self.progress.run("synth", [python, "main.py"], cwd=REPO_ROOT, env={**self.env, "CDKTF_OUTDIR": str(self.outdir)})
-            self.progress.say("    (the pipeline's Synth also runs the policy gate, make scan; the demo leaves it to make scan)")
-        if self.update_pipeline():
-            self.update_pipeline()  # the restarted release, on the new definition: nothing left to change
-        for number, wave in enumerate(self.project.waves(), start=1):
-            names = ", ".join(env.name for env in wave)
-            self.progress.say(f"--- wave {number} (order {wave[0].order}): {names}")
-            for environment in wave:
-                self.plan_and_apply(environment)
+    def _deploy(self, stack: str, account: str, options: list[str], quiet: bool) -> None:
+        typed = f"{TARGET_ENV}=local cdktf deploy {stack} {' '.join(options)}"
+        self.progress.say(f"==> {typed}")
+        result = self.progress.run(f"cdktf deploy {stack}", [str(NODE_BIN / "cdktf"), "deploy", stack, *options], cwd=REPO_ROOT, env=self.env, quiet=quiet)
+        self.progress.say(f"    {stack} deployed ({result.seconds:.1f} s)")
+        self._report(stack, account).seconds += result.seconds
 
-    def update_pipeline(self) -> bool:
-        """UpdatePipeline: plan the devops stack; only when it changes, the approval and its apply, after which
-        the pipeline restarts on its new definition. True when it changed."""
-        if not self_update_steps(self.project):
-            return False
-        stack_dir = self.outdir / "stacks" / DEVOPS_STACK
-        with self.progress.step("Plan-devops: terraform plan -detailed-exitcode of the devops stack (the pipeline itself), read-only, no lock"):
-            self.progress.run("devops plan init", terraform.INIT, cwd=stack_dir, env=self.env)
-            planned = self.progress.run("devops plan", terraform.PLAN_DRIFT, cwd=stack_dir, env=self.env, accept=(0, terraform.DRIFT_EXIT_CODE))
-            if planned.returncode != terraform.DRIFT_EXIT_CODE:
-                self.progress.say("    DEVOPS_CHANGED=false: UpdatePipeline-apply is skipped (no approval, no wait)")
-                return False
-            self.progress.say("    DEVOPS_CHANGED=true")
-            self._say_summary(stack_dir, DEVOPS_STACK)
-        with self.progress.step("Approve-devops: the pipeline itself changes, an approval is always required"):
-            self.progress.say("    APPROVED AUTOMATICALLY BY THE DEMO. In the pipeline a person reads the summary above and approves.")
-        with self.progress.step(f"Apply-devops: terraform apply {terraform.PLAN_FILE} (the saved plan) of the devops stack, then restart"):
-            self.progress.run("devops apply init", terraform.INIT_LOCKED, cwd=stack_dir, env=self.env)
-            self.progress.run("devops apply", terraform.APPLY_PLAN, cwd=stack_dir, env=self.env)
-            self.progress.say("    the release restarts on the new definition: a new execution of this revision, this one stopped")
-        return True
+    def run_pipeline(self, releases: int = 2) -> None:
+        """The deployed release pipeline, executed from its definition in the emulator (``releases`` times): the
+        first release deploys every environment; a second, of the same revision, plans no changes."""
+        from provisioner.local_aws.pipeline_runner import LocalMachine, PipelineRunner
 
-    def _say_summary(self, stack_dir: Path, stack: str) -> None:
-        """The plan summary of ``stack``'s saved plan, as the pipeline's builds print it."""
-        plan_json = stack_dir / terraform.PLAN_JSON
-        self.progress.run(f"{stack} show", terraform.SHOW_PLAN, cwd=stack_dir, env=self.env, stdout_path=plan_json)
-        summary = self.progress.run(
-            f"{stack} summary",
-            [sys.executable, "-m", "provisioner", "plan-summary", "--name", stack, terraform.PLAN_JSON],
-            cwd=stack_dir,
-            env={**self.env, "PYTHONPATH": str(REPO_ROOT)},
+        assert self.record is not None
+        runner = PipelineRunner(
+            self.target,
+            account=self.project.devops.account_id,
+            region=self.project.devops.region,
+            records_root=data_dir(self.record),
+            workspace=self.workspace / "pipeline",
+            progress=self.progress,
+            machine=LocalMachine(repository=REPO_ROOT, environment=self.env, python_bin=Path(sys.executable).parent),
+            build_variables={ENVIRONMENTS_ENV: _relative(self.environments)},
+            auto_approve=True,
         )
-        plan_json.unlink()  # it repeats variable values in clear text; the pipeline removes it too
-        for line in summary.output.rstrip().splitlines():
-            self.progress.say(f"    {line}")
-
-    def plan_and_apply(self, environment: EnvironmentConfig) -> None:
-        stack = environment.workload_stack
-        stack_dir = self.outdir / "stacks" / stack
-        report = self._report(stack, environment.account_id)
-        steps = {step.kind: step for step in environment_steps(self.project, environment)}
-        # The pipeline's plan and apply steps: their role variable, their terraform commands.
-        plan_role, deployment_role = steps["plan"].spec.variables[buildspecs.ROLE_ENV], steps["apply"].spec.variables[buildspecs.ROLE_ENV]
-        planning = {**self.env, buildspecs.ROLE_ENV: plan_role}
-        with self.progress.step(f"Plan-{environment.name}: terraform init + plan -out {terraform.PLAN_FILE} through the read-only {plan_role}"):
+        name = self.project.naming.pipeline
+        reasons = ("source change", "the demo's second release: nothing left to change")[:releases]
+        for release, reason in enumerate(reasons, start=1):
+            self.progress.say(f"--- release {release}: the deployed pipeline {name}, as CodePipeline runs it")
             started = time.monotonic()
-            self.progress.run(f"plan {stack} init", terraform.INIT, cwd=stack_dir, env=planning)
-            self.progress.run(f"plan {stack}", terraform.PLAN, cwd=stack_dir, env=planning)
-            self._say_summary(stack_dir, stack)
-            report.seconds += time.monotonic() - started
-        if environment.requires_approval:
-            with self.progress.step(f"Approve-{environment.name}: approval required"):
-                self.progress.say(
-                    "    APPROVED AUTOMATICALLY BY THE DEMO. In the pipeline a person reads the summary above and "
-                    "approves in CodePipeline; Apply then applies exactly that saved plan."
-                )
-        for step in steps_of(environment_steps(self.project, environment), "before-apply"):
-            self.team_step(step)
-        applying = {**self.env, buildspecs.ROLE_ENV: deployment_role}
-        with self.progress.step(f"Apply-{environment.name}: terraform apply {terraform.PLAN_FILE} (the saved plan) through {deployment_role}"):
-            started = time.monotonic()
-            self.progress.run(f"apply {stack} init", terraform.INIT_LOCKED, cwd=stack_dir, env=applying)
-            self.progress.run(f"apply {stack}", terraform.APPLY_PLAN, cwd=stack_dir, env=applying)
-            report.seconds += time.monotonic() - started
-        for step in steps_of(environment_steps(self.project, environment), "after-apply"):
-            self.team_step(step)
-
-    def team_step(self, step: BuildStep) -> None:
-        """A team's step (a post-deploy check, for instance): its buildspec's commands in order, in the
-        repository with the synthesized output, with the build's variables; the first failing command
-        fails the step, as in CodeBuild, and the release stops before the next wave."""
-        assert self.target.endpoint is not None
-        variables = {
-            **self.env,
-            **step.spec.variables,
-            "CDKTF_OUTDIR": str(self.outdir),
-            "COMMIT_ID": "demo",
-            # The build's own AWS calls (boto3, the AWS CLI) reach the emulator; in CodeBuild they reach AWS.
-            "AWS_ENDPOINT_URL": self.target.endpoint,
-            # CodeBuild sets both to the DevOps account's region.
-            "AWS_DEFAULT_REGION": self.project.devops.region,
-            # `python3` in a command is the one with the product's dependencies, as in the build image.
-            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{self.env.get('PATH', '')}",
-        }
-        with self.progress.step(f"{step.action_name}: the team's step, as {step.project_name(self.project.naming)} runs it"):
-            for command in step.spec.build:
-                try:
-                    output = self.progress.run(step.action_name, ["bash", "-c", command], cwd=REPO_ROOT, env=variables)
-                except StepFailed as failed:
-                    raise StepFailed(f"{failed}; the release stops here, before the next wave, as the pipeline's does") from None
-                for line in output.output.rstrip().splitlines():
-                    self.progress.say(f"    {line}")
+            executions = runner.run_until_idle(name, variables={"RELEASE_REASON": reason})
+            last = executions[-1]
+            if last["status"] != "Succeeded":
+                failed = [a for a in last["actions"] if a["status"] == "Failed"]
+                detail = failed[-1]["output"]["executionResult"].get("errorDetails", {}).get("message", "") if failed else ""
+                raise StepFailed(f"release {release}: execution {last['pipelineExecutionId']} {last['status']}: {detail}")
+            self.releases.append((time.monotonic() - started, executions))
+        changed = [
+            f"{a['actionName']}: {a['output']['outputVariables'].get('PLAN_HEADLINE', '')}"
+            for a in self.releases[-1][1][-1]["actions"]
+            if a["actionName"].startswith("Plan-") and "No changes" not in a["output"]["outputVariables"].get("PLAN_HEADLINE", "No changes")
+        ]
+        for env in self.project.environments:
+            builds = (f"Plan-{env.name}", f"Apply-{env.name}")
+            report = self._report(env.workload_stack, env.account_id)
+            for _, executions in self.releases:
+                for execution in executions:
+                    report.seconds += sum(a["lastUpdateTime"] - a["startTime"] for a in execution["actions"] if a["actionName"] in builds)
+        if releases < 2:
+            return
+        if changed:
+            raise StepFailed(f"the second release planned changes: {'; '.join(changed)}")
+        self.progress.say("    the second release planned no changes in any environment, and so applied nothing")
 
     def verify(self) -> None:
         with self.progress.step("check with boto3 that every resource is in its account"):
@@ -300,8 +245,16 @@ class Demo:
     def workload_state(self, environment: EnvironmentConfig) -> dict:
         """The applied state of ``workload-<env>`` (``terraform show -json``), whatever the team's code declares."""
         stack = environment.workload_stack
-        shown = self.progress.run(f"show {stack}", ("terraform", "show", "-json", "-no-color"), cwd=self.outdir / "stacks" / stack, env=self.env, quiet=True)
+        shown = self.progress.run(f"show {stack}", ("terraform", "show", "-json", "-no-color"), cwd=self.initialized(stack), env=self.env, quiet=True)
         return json.loads(shown.output)
+
+    def initialized(self, stack: str) -> Path:
+        """``stack``'s folder of the demo's own synth output, its backend initialized (the pipeline's builds ran
+        in their own folders): for the demo's checks, which read the state the pipeline left."""
+        folder = self.outdir / "stacks" / stack
+        if not (folder / ".terraform" / "terraform.tfstate").is_file():
+            self.progress.run(f"init {stack}", ("terraform", "init", "-input=false", "-no-color"), cwd=folder, env=self.env, quiet=True)
+        return folder
 
     def second_plans(self) -> None:
         stacks = [DEVOPS_STACK, *(env.bootstrap_stack for env in self.project.environments)]
@@ -329,7 +282,7 @@ class Demo:
         return self.progress.run(
             f"second plan {stack}",
             ("terraform", "plan", "-detailed-exitcode", "-input=false", "-no-color", "-lock-timeout=5m"),
-            cwd=self.outdir / "stacks" / stack,
+            cwd=self.initialized(stack),
             env=self.env,
             accept=(0, 2),
             quiet=True,
@@ -475,16 +428,24 @@ def _role_exists(iam, role: str) -> bool:
 
 
 def _zip_repository() -> bytes:
+    """The repository as the pipeline's source object: the files git tracks, as they are in the working tree
+    (without git, the folders the builds need)."""
     buffer = BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name in SOURCE_FILES:
-            if (REPO_ROOT / name).is_file():
-                archive.write(REPO_ROOT / name, name)
-        for folder in SOURCE_FOLDERS:
-            for path in sorted((REPO_ROOT / folder).rglob("*")):
-                if path.is_file() and "__pycache__" not in path.parts:
-                    archive.write(path, path.relative_to(REPO_ROOT).as_posix())
+        for name in _source_files():
+            archive.write(REPO_ROOT / name, name)
     return buffer.getvalue()
+
+
+def _source_files() -> list[str]:
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z"], cwd=REPO_ROOT, check=True, capture_output=True).stdout.decode()
+    except (OSError, subprocess.CalledProcessError):
+        found = [name for name in SOURCE_FILES if (REPO_ROOT / name).is_file()]
+        for folder in SOURCE_FOLDERS:
+            found += [p.relative_to(REPO_ROOT).as_posix() for p in sorted((REPO_ROOT / folder).rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
+        return found
+    return [name for name in listed.split("\0") if name and (REPO_ROOT / name).is_file()]
 
 
 def _relative(path: Path) -> str:

@@ -555,8 +555,9 @@ class PipelineRunner:
             result = self.progress.run(f"{run.stage} {run.name}", ["sh", str(script)], cwd=source, env=environment, quiet=quiet)
         except StepFailed as failed:
             raise ActionFailed(f"build {build_id} failed: {failed}", code="JobFailed") from None
-        for line in _build_news(result.output):
-            self.progress.say(f"    | {line}")
+        if quiet:  # side by side, the build's lines were not shown as they came
+            for line in _build_news(result.output):
+                self.progress.say(f"    | {run.name}: {line}")
         run.variables = _exported(exports_file) if exported else {}
         if spec.get("artifacts") and run.declaration.get("outputArtifacts"):
             body = _zip_artifact(source, spec["artifacts"])

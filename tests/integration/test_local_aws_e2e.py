@@ -10,10 +10,12 @@ most of it the AWS provider's own waits (a lifecycle configuration alone takes 5
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from provisioner.app.workloads import environment_of
 from provisioner.configuration.naming import Naming
 from provisioner.local_aws import server
 from provisioner.local_aws.demo_run import Demo, verify_placement
+from provisioner.local_aws.pipeline_records import PipelineRecords, data_dir
 from provisioner.operations.state_bootstrap import MIGRATED_SUFFIX, bootstrap_state
 from provisioner.paths import NODE_BIN, REPO_ROOT
 from provisioner.progress import StepFailed
@@ -94,13 +97,15 @@ class Deployed:
 def deployed(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("e2e")
     demo = Demo(write_environments(root, DEVOPS, {"dev": DEV}), root / "workspace")
-    with server.running(record=root / "local-aws.json") as emulator, demo.targeting(emulator.endpoint):
+    demo.record = root / "local-aws.json"
+    with server.running(record=demo.record) as emulator, demo.targeting(emulator.endpoint):
+        demo.seed_source()
         demo.bootstrap_state()
         devops_dir = demo.outdir / "stacks" / "devops"
         demo.progress.run("apply devops", ("terraform", "apply", "-auto-approve", "-input=false", "-no-color"), cwd=devops_dir, env=demo.env)
         deploy = ["deploy", "bootstrap-dev", "--auto-approve", "--skip-provider-lock", "--skip-synth", "--output", str(demo.outdir)]
         demo.progress.run("cdktf deploy bootstrap-dev", [str(NODE_BIN / "cdktf"), *deploy], cwd=REPO_ROOT, env=demo.env)
-        demo.run_pipeline()
+        demo.run_pipeline(releases=1)
         yield Deployed(demo, emulator.endpoint)
 
 
@@ -159,10 +164,20 @@ def test_bootstrap_state_again_finds_the_bucket_and_stops(deployed: Deployed) ->
     assert not bootstrap_state(demo.project, outdir=demo.outdir, progress=demo.progress, env=demo.env, target=demo.target)
 
 
-def test_the_plan_summary_and_saved_plan_of_the_pipeline_steps(deployed: Deployed) -> None:
-    stack_dir: Path = deployed.demo.outdir / "stacks" / "workload-dev"
-    assert (stack_dir / "tfplan").is_file(), "apply used the saved plan, which stays for the record"
-    assert not (stack_dir / "plan.json").exists(), "plan.json holds variable values in clear text and is removed"
+def test_the_plan_artifact_holds_the_saved_plan_its_summary_and_revision_but_no_plan_json(deployed: Deployed) -> None:
+    """What Plan-dev handed to Apply-dev, read back from the artifact bucket where the pipeline keeps it."""
+    (_, executions), = deployed.demo.releases
+    (plan,) = [a for a in executions[-1]["actions"] if a["actionName"] == "Plan-dev"]
+    location = plan["output"]["outputArtifacts"][0]["s3location"]
+    assert location["bucket"] == deployed.project.naming.artifact_bucket
+    body = deployed.client("s3").get_object(Bucket=location["bucket"], Key=location["key"])["Body"].read()
+    with zipfile.ZipFile(io.BytesIO(body)) as archive:
+        names = set(archive.namelist())
+        assert {"tfplan", "plan-summary.md", "plan-commit-id", "cdk.tf.json", ".terraform.lock.hcl"} <= names
+        assert "plan.json" not in names, "plan.json holds variable values in clear text and is removed"
+        assert archive.read("plan-commit-id").decode() == executions[-1]["sourceRevisions"][0]["revisionId"]
+    (apply,) = [a for a in executions[-1]["actions"] if a["actionName"] == "Apply-dev"]
+    assert apply["status"] == "Succeeded" and apply["input"]["inputArtifacts"] == [plan["output"]["outputArtifacts"][0]]
 
 
 def test_make_plan_plans_through_the_read_only_plan_role(deployed: Deployed, tmp_path: Path) -> None:
@@ -189,24 +204,31 @@ def test_the_post_deploy_check_ran_after_the_apply_and_passed(deployed: Deployed
     assert f"ok: {bucket} exists, is KMS-encrypted and versioned" in logs[-1].read_text()
 
 
-def test_a_new_environment_updates_the_pipeline_and_a_failing_check_stops_the_next_wave(
-    deployed: Deployed, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_a_new_environment_updates_the_pipeline_and_a_failing_check_stops_the_next_wave(deployed: Deployed, tmp_path: Path) -> None:
     """A release that adds an environment (``later``) changes the devops stack: it is planned, approved and
-    applied first. Then dev's checks run after its apply; a seeded failure there and ``later`` never plans."""
+    applied first, and the release restarts on the new definition. Then dev's checks run after its apply; a
+    seeded failure there and ``later`` never plans."""
     seeded = DEV + 'step "seeded-failure" {\n  when     = "after-apply"\n  commands = ["echo seeded failure >&2; exit 1"]\n}\n'
     later = DEV.replace(DEV_ACCOUNT, "333333333333").replace("order      = 1", "order      = 2")
     demo = Demo(write_environments(tmp_path, DEVOPS, {"dev": seeded, "later": later}), tmp_path / "workspace")
-    with demo.targeting(deployed.endpoint), pytest.raises(StepFailed, match="the release stops here, before the next wave"):
-        demo.run_pipeline()
-    shown = capsys.readouterr().out
-    assert shown.count("Plan-devops:") == 2, "planned, and planned again by the restarted release"
-    assert "DEVOPS_CHANGED=true" in shown and "Apply-devops:" in shown and "DEVOPS_CHANGED=false: UpdatePipeline-apply is skipped" in shown
+    demo.record = deployed.demo.record
+    with demo.targeting(deployed.endpoint), pytest.raises(StepFailed, match="release 1: execution .* Failed: "):
+        demo.run_pipeline(releases=1)
+    records = PipelineRecords(data_dir(demo.record), DEVOPS_ACCOUNT, REGION, deployed.project.naming.pipeline)
+    restarted, updated = records.executions()[:2]
+    first = {a["actionName"]: a for a in updated["actions"]}
+    assert first["Plan-devops"]["output"]["outputVariables"]["DEVOPS_CHANGED"] == "true"
+    assert first["Approve-devops"]["status"] == first["Apply-devops"]["status"] == "Succeeded"
+    assert updated["status"] == "Stopped", "the devops apply stopped the release it ran in"
+    assert restarted["trigger"]["triggerType"] == "StartPipelineExecution"
+    assert restarted["sourceRevisions"][0]["revisionId"] == updated["sourceRevisions"][0]["revisionId"], "the same revision again"
+    second = {a["actionName"]: a for a in restarted["actions"]}
+    assert second["Plan-devops"]["output"]["outputVariables"]["DEVOPS_CHANGED"] == "false"
+    assert ("UpdatePipeline-apply", "Skipped") in [(s["stageName"], s["status"]) for s in restarted["stages"]]
+    assert second["bucket-check-dev"]["status"] == "Succeeded" and second["seeded-failure-dev"]["status"] == "Failed"
+    assert restarted["status"] == "Failed" and not any(name.endswith("-later") for name in second)
     projects = deployed.client("codebuild").batch_get_projects(names=["itest-plan-later", "itest-step-seeded-failure-dev"])
     assert sorted(p["name"] for p in projects["projects"]) == ["itest-plan-later", "itest-step-seeded-failure-dev"], "the devops apply made them"
-    assert "bucket-check-dev: the team's step" in shown and "seeded-failure-dev: the team's step" in shown
-    assert "seeded failure" in shown
-    assert "Plan-later" not in shown and "wave 2" not in shown
 
 
 def drift(deployed: Deployed, *extra: str) -> subprocess.CompletedProcess[str]:
@@ -243,3 +265,32 @@ def test_drift_finds_an_out_of_band_change_and_notifies_once(deployed: Deployed)
         assert not list((deployed.demo.outdir / "stacks" / "workload-dev").glob(".terraform.tflock")), "drift never locks"
     finally:
         s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+
+
+def test_the_s3_source_commit_id_mistake_fails_the_first_build_with_codepipelines_message(deployed: Deployed, tmp_path: Path) -> None:
+    """The deployed release pipeline with ``#{SourceVariables.CommitId}`` put back where the S3 source's
+    ``VersionId`` belongs (the mistake that once made every release fail on AWS): its first build fails
+    with CodePipeline's message, before any build starts."""
+    from provisioner.local_aws.pipeline_runner import UNRESOLVED, LocalMachine, PipelineRunner
+    from provisioner.progress import Progress
+
+    codepipeline = deployed.client("codepipeline")
+    name = deployed.project.naming.pipeline
+    original = codepipeline.get_pipeline(name=name)["pipeline"]
+    broken = json.loads(json.dumps(original).replace("#{SourceVariables.VersionId}", "#{SourceVariables.CommitId}"))
+    assert broken != original
+    codepipeline.update_pipeline(pipeline=broken)
+    try:
+        runner = PipelineRunner(
+            deployed.demo.target, account=DEVOPS_ACCOUNT, region=REGION, records_root=data_dir(deployed.demo.record),
+            workspace=tmp_path / "runs", progress=Progress(tmp_path / "logs"), machine=LocalMachine(repository=REPO_ROOT),
+        )  # fmt: skip
+        record = runner.run(name)
+    finally:
+        restored = {key: value for key, value in original.items() if key != "version"}
+        codepipeline.update_pipeline(pipeline=restored)
+    assert record["status"] == "Failed"
+    failed = [a for a in record["actions"] if a["status"] == "Failed"]
+    assert {a["actionName"] for a in failed} == {"Synth"}, "the first build fails (retried once: the stage retries failed actions)"
+    assert failed[0]["output"]["executionResult"]["errorDetails"]["message"].startswith(UNRESOLVED.format(action="Synth"))
+    assert "externalExecutionId" not in failed[0]["output"]["executionResult"], "no build started"
