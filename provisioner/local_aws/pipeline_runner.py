@@ -80,6 +80,8 @@ TOOLCHAIN = {
 }
 """Installed folders of the repository a build's source may use, and the files each was installed from."""
 APPROVAL_POLL_SECONDS = 1.0
+STOPPED = ["(stopped)"]
+"""What a stage's actions return when a stop request ended them before every action ran."""
 EVENT_SOURCE = "aws.codepipeline"
 
 
@@ -273,6 +275,20 @@ class PipelineRunner:
         execution.save()
         events = Events(self, pipeline)
         events.pipeline(execution, "STARTED")
+        try:
+            status, summary = self._stages(execution, pipeline, projects, events, source_revision)
+        except BaseException:
+            execution.finish("Failed", "the local runner was interrupted")
+            raise
+        execution.finish(status, summary)
+        events.pipeline(execution, status.upper())
+        verdict = f"{pipeline_name}: execution {execution.id} {status.upper()}" + (f" ({summary})" if summary else "")
+        self.progress.say(f"--- {verdict}")
+        return execution.record
+
+    def _stages(self, execution: Execution, pipeline: dict, projects: dict, events: Events, source_revision: str | None) -> tuple[str, str]:
+        """Every stage in order until one fails or the execution is stopped; the execution's status and summary."""
+        records = execution.records
         status, summary = "Succeeded", ""
         for stage in pipeline["stages"]:
             if stop := records.stop_request(execution.id):
@@ -284,15 +300,12 @@ class PipelineRunner:
             if outcome == "Failed":
                 status, summary = "Failed", f"stage {stage['name']} failed"
                 break
-        else:
-            if stop := records.stop_request(execution.id):
-                status, summary = "Stopped", stop.get("reason", "")
-                execution.record["stopTrigger"] = {"reason": summary}
-        execution.finish(status, summary)
-        events.pipeline(execution, status.upper())
-        verdict = f"{pipeline_name}: execution {execution.id} {status.upper()}" + (f" ({summary})" if summary else "")
-        self.progress.say(f"--- {verdict}")
-        return execution.record
+            if outcome == "Stopped":
+                break
+        if status == "Succeeded" and (stop := records.stop_request(execution.id)):
+            status, summary = "Stopped", stop.get("reason", "")
+            execution.record["stopTrigger"] = {"reason": summary}
+        return status, summary
 
     def run_until_idle(self, pipeline_name: str, **start: Any) -> list[dict[str, Any]]:
         """Run once, then every execution started through the emulator meanwhile (a restart), in order."""
@@ -325,12 +338,14 @@ class PipelineRunner:
         events.stage(execution, name, "STARTED")
         retry = (stage.get("onFailure") or {}).get("result") == "RETRY"
         failed = self._actions(execution, pipeline, stage, stage["actions"], projects, events, revision, attempt=1)
-        if failed and retry:
+        if failed and failed != STOPPED and retry:
             self.progress.say(f"    {name} failed; its onFailure retries the failed actions once: {', '.join(failed)}")
             order = min(a.get("runOrder", 1) for a in stage["actions"] if a["name"] in failed)
             again = [a for a in stage["actions"] if a["name"] in failed or a.get("runOrder", 1) > order]
             failed = self._actions(execution, pipeline, stage, again, projects, events, revision, attempt=2)
         status = "Failed" if failed else "Succeeded"
+        if failed == STOPPED:
+            status = "Stopped"
         execution.stage(name, status)
         events.stage(execution, name, status.upper())
         return status
@@ -358,7 +373,7 @@ class PipelineRunner:
         for order in orders:
             group = [a for a in actions if a.get("runOrder", 1) == order]
             if execution.records.stop_request(execution.id):
-                return []
+                return STOPPED
             if len(group) == 1:
                 results = [self._action(execution, pipeline, stage["name"], group[0], projects, events, revision, attempt, quiet=False)]
             else:
@@ -388,7 +403,8 @@ class PipelineRunner:
                 self._approval(execution, pipeline, run)
             else:
                 raise ActionFailed(f"the local runner does not run {category} actions ({declaration['actionTypeId']['provider']})")
-        except ActionFailed as failure:
+        except Exception as error:  # noqa: BLE001 - whatever goes wrong fails the action, as in CodePipeline, and is recorded
+            failure = error if isinstance(error, ActionFailed) else ActionFailed(f"the local runner could not run this action: {error!r}")
             execution.update(run, status="Failed", output={**run.record["output"], "executionResult": {
                 **run.record["output"].get("executionResult", {}), "errorDetails": {"code": failure.code, "message": str(failure)}}})  # fmt: skip
             self.progress.say(f"    {run.name} FAILED after {time.monotonic() - started:.1f} s: {failure}")

@@ -357,3 +357,25 @@ def test_unknown_pipelines_and_variables_are_one_line_errors(emulator, aws, tmp_
 )  # fmt: skip
 def test_buildspec_path_patterns(pattern, path, matches) -> None:
     assert bool(_glob(pattern).match(path)) is matches
+
+
+def test_a_stop_request_lets_the_running_action_finish_and_starts_nothing_more_in_its_stage(emulator, aws, tmp_path) -> None:
+    running, record = emulator
+    name = "rt-stop-in-stage"
+    stop = (
+        f"{sys.executable} -c \"import sys; from provisioner.local_aws.pipeline_records import PipelineRecords as R; "
+        f"R(sys.argv[1], '{DEVOPS_ACCOUNT_ID}', '{REGION}', '{name}').request_stop(sys.argv[2], False, 'stopped by hand')\""
+    )
+    project(aws, "rt-stopper", [f'{stop} "{data_dir(record)}" "$EXECUTION"', "echo finished after the request"])
+    project(aws, "rt-second", ["echo second"])
+    pipeline(aws, name, [{"name": "Both", "actions": [
+        build("First", "rt-stopper", env={"EXECUTION": "#{codepipeline.PipelineExecutionId}"}),
+        build("Second", "rt-second", run_order=2),
+    ]}])  # fmt: skip
+
+    result = runner(emulator, tmp_path).run(name)
+
+    assert result["status"] == "Stopped" and result["stopTrigger"] == {"reason": "stopped by hand"}
+    assert actions(result)["First"]["status"] == "Succeeded", "the running action finishes"
+    assert "Second" not in actions(result)
+    assert result["stages"][-1]["stageName"] == "Both" and result["stages"][-1]["status"] == "Stopped"
