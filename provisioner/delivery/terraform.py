@@ -1,7 +1,7 @@
 """Every terraform command the pipeline's steps run, once.
 
-The plan and apply buildspecs, the pull-request plan, ``provisioner plan``, ``provisioner bootstrap-state`` and ``make demo``
-take their terraform commands from here, so none of them can drift from the others.
+The plan and apply buildspecs, the pull-request plan, ``provisioner plan``, ``provisioner bootstrap-state`` and the
+demo's checks take their terraform commands from here, so none of them can drift from the others.
 """
 
 from __future__ import annotations

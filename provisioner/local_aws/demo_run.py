@@ -5,17 +5,17 @@
 1. starts the local AWS (moto, ``provisioner.local_aws``): the DevOps account and every workload
    account; uploads the repository as the pipeline's S3 source object;
 2. ``provisioner bootstrap-state``: the state bucket, with the devops state moved into it;
-3. ``cdktf deploy devops`` and ``cdktf deploy bootstrap-<env>``, the real CLI, as a user types it;
-4. the pipeline's own steps, in pipeline order (CodePipeline and CodeBuild do not run in the
-   emulator, so their commands run here, taken from ``provisioner.delivery.steps``): Synth once, the plan
-   of the devops stack (and, when it changes, its approval and apply), then per
-   ``order`` wave and environment: Plan (``terraform init``, ``terraform plan -out tfplan`` through the
-   read-only plan role, the plan summary), the approval when the environment requires one (granted
-   by the demo, visibly), Apply (``terraform apply tfplan``, the saved plan, through the deployment
-   role: the same saved plan, another role, as in the pipeline);
+3. ``cdktf deploy devops``, then every ``cdktf deploy bootstrap-<env>`` side by side: the real CLI, as a
+   user types it;
+4. the deployed release pipeline, twice, executed from its definition in the emulator by the local
+   runner (``provisioner.local_aws.pipeline_runner``): Source, Synth, the devops stack's plan (and, when
+   it changes, its approval and apply and the restart), then per ``order`` wave Plan, Approve (approved
+   by the demo, visibly), Apply and the teams' steps, each build running its own buildspec. The second
+   release of the same revision must plan no changes;
 5. checks with boto3 that each resource is in the right account, and that a second
    ``terraform plan -detailed-exitcode`` of every stack finds nothing to change;
-6. prints a summary table, and stops the emulator (also on failure and Ctrl-C).
+6. a drift run from the laptop (``provisioner drift``), before and after a change by hand;
+7. prints a summary table, and stops the emulator (also on failure and Ctrl-C).
 
 It uses ``demo/environments/`` (``--environments``) and works in ``.provisioner/demo/`` (output,
 logs, local state), which each run starts afresh: the user's ``cdktf.out/`` is never touched.
