@@ -1,11 +1,13 @@
 """Where moto 5.2.5 answers differently from AWS for the calls terraform makes: each gap, fixed here.
 
-``apply()`` patches moto inside the emulator process (``provisioner.local_aws.launcher``). The
-product's resource definitions never change to please the emulator. Each patch is small, names the
-gap in its docstring (``gap -> fix``) and is tested in ``tests/local_aws/test_compat.py``
+``apply(data_dir=...)`` patches moto inside the emulator process (``provisioner.local_aws.launcher``).
+The product's resource definitions never change to please the emulator. Each patch is small, names
+the gap in its docstring (``gap -> fix``) and is tested in ``tests/local_aws/test_compat.py``
 (``patched()`` applies them for a block and restores moto afterwards). They are written against
 the pinned moto version: ``apply()`` refuses another one, so an upgrade re-checks every gap
 instead of patching code that has moved.
+
+``data_dir`` is the emulator's folder of local pipeline executions (``pipeline_records``).
 
 Known and left alone: ``aws_s3_bucket_lifecycle_configuration`` takes ~55 s to create. That is the
 AWS provider's own consistency wait (10 s, then 10 identical reads 5 s apart), the same against
@@ -15,21 +17,28 @@ AWS; moto already reads back exactly what was written, so nothing here can short
 from __future__ import annotations
 
 import inspect
-from contextlib import contextmanager
+import tempfile
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 MOTO_VERSION = "5.2.5"
 
 _originals: list[tuple[object, str, object]] = []
+_ABSENT = object()
+"""What ``_originals`` remembers for a method moto does not have: ``undo()`` removes it again."""
+_data_dir: Path | None = None
 
 
-def apply() -> list[str]:
-    """Patch moto in this process (once); returns one line per patch: ``gap -> fix``."""
+def apply(data_dir: Path) -> list[str]:
+    """Patch moto in this process (once), executions read from ``data_dir``; returns one line per patch: ``gap -> fix``."""
+    global _data_dir
     import moto
 
     if moto.__version__ != MOTO_VERSION:
         raise RuntimeError(f"provisioner.local_aws.compat is written for moto {MOTO_VERSION}, found {moto.__version__}")
+    _data_dir = Path(data_dir)
     if not _originals:
         for patch in PATCHES:
             patch()
@@ -44,23 +53,30 @@ def undo() -> None:
     """Put moto back as it was before ``apply()``."""
     while _originals:
         owner, name, original = _originals.pop()
-        setattr(owner, name, original)
+        if original is _ABSENT:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, original)
 
 
 @contextmanager
-def patched() -> Iterator[None]:
-    """moto with the patches for the block (tests); restored afterwards."""
-    already = bool(_originals)
-    apply()
-    try:
-        yield
-    finally:
-        if not already:
-            undo()
+def patched(data_dir: Path | None = None) -> Iterator[Path]:
+    """moto with the patches for the block (tests), executions read from ``data_dir`` (a temporary folder
+    unless given, yielded); moto and the data directory are restored afterwards."""
+    global _data_dir
+    already, previous = bool(_originals), _data_dir
+    with nullcontext(data_dir) if data_dir is not None else tempfile.TemporaryDirectory() as folder:
+        apply(data_dir=Path(folder))
+        try:
+            yield Path(folder)
+        finally:
+            _data_dir = previous
+            if not already:
+                undo()
 
 
 def _replace(owner: object, name: str, value: object) -> None:
-    _originals.append((owner, name, inspect.getattr_static(owner, name)))
+    _originals.append((owner, name, inspect.getattr_static(owner, name, _ABSENT)))
     setattr(owner, name, value)
 
 
@@ -158,6 +174,7 @@ def sqs_compact_redrive_policy() -> None:
         return result
 
     _replace(Queue, "attributes", property(compact))
+
 
 
 def _epoch(moment: datetime) -> float:

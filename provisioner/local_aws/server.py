@@ -6,12 +6,18 @@ The running emulator is described by a record file (default ``.provisioner/local
 ``stop`` can always find the process; ``stop`` ends exactly that process (checked to be the
 launcher, never a recycled pid) and removes the record. A record whose process is gone is stale:
 ``status`` and ``start`` say so and remove it.
+
+Beside the record, the emulator's data directory (``pipeline_records.data_dir(record)``) holds the
+local pipeline executions it serves. A freshly started emulator has none: ``start`` empties the
+directory when it starts a new process; ``stop`` leaves it alone, so the records of the last run can
+still be read.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -26,6 +32,7 @@ from typing import Iterator
 
 from provisioner.configuration.target import LOCAL_AWS_FILE
 from provisioner.errors import UserError
+from provisioner.local_aws.pipeline_records import data_dir
 from provisioner.paths import REPO_ROOT
 
 HOST = "127.0.0.1"
@@ -162,11 +169,14 @@ def start(port: int | None = None, record: Path = LOCAL_AWS_FILE, timeout: float
     chosen = port if port is not None else free_port()
     log = record.with_suffix(".log")
     log.parent.mkdir(parents=True, exist_ok=True)
+    data = data_dir(record)
+    shutil.rmtree(data, ignore_errors=True)  # a new emulator has no pipelines, so no executions
+    data.mkdir(parents=True)
     env = dict(os.environ)
     env.pop("MOTO_ACCOUNT_ID", None)
     with open(log, "wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", LAUNCHER_MODULE, "--host", HOST, "--port", str(chosen)],
+            [sys.executable, "-m", LAUNCHER_MODULE, "--host", HOST, "--port", str(chosen), "--data-dir", str(data)],
             cwd=REPO_ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -227,7 +237,7 @@ def _until_exited(pid: int, deadline: float) -> None:
 
 @contextmanager
 def running(port: int | None = None, record: Path = LOCAL_AWS_FILE) -> Iterator[Emulator]:
-    """A fresh emulator for the duration of the block, stopped however the block ends (Ctrl-C included)."""
+    """A fresh emulator (no resources, no executions) for the duration of the block, stopped however the block ends (Ctrl-C included)."""
     if status(record).running:
         stop(record)
     try:

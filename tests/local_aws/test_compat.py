@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import time
 from datetime import datetime, timezone
+from pathlib import Path
 
 import boto3
 import pytest
@@ -30,8 +31,8 @@ def moto(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
     from moto import mock_aws
 
-    with compat.patched(), mock_aws():
-        yield
+    with compat.patched() as data_dir, mock_aws():
+        yield data_dir
 
 
 def client(service: str):
@@ -50,9 +51,11 @@ def test_patches_are_undone_after_the_block() -> None:
     from moto.codepipeline.models import CodePipeline
 
     before = (responses._validate_required_params_source, CodePipeline.__dict__["metadata"])
-    with compat.patched():
+    with compat.patched() as data_dir:
         assert responses._validate_required_params_source is not before[0]
+        assert data_dir.is_dir()
     assert (responses._validate_required_params_source, CodePipeline.__dict__["metadata"]) == before
+    assert not data_dir.exists(), "the temporary data directory is removed"
 
 
 def test_another_moto_version_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,7 +63,7 @@ def test_another_moto_version_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
 
     monkeypatch.setattr(moto, "__version__", "5.3.0")
     with pytest.raises(RuntimeError, match="written for moto 5.2.5, found 5.3.0"):
-        compat.apply()
+        compat.apply(data_dir=Path("unused"))
 
 
 def test_without_the_patches_moto_shows_each_gap(monkeypatch: pytest.MonkeyPatch) -> None:

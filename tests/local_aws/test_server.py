@@ -17,6 +17,7 @@ import pytest
 
 from provisioner.errors import UserError
 from provisioner.local_aws import server
+from provisioner.local_aws.pipeline_records import PipelineRecords, data_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -97,6 +98,20 @@ def test_stop_ends_the_process_and_removes_the_record(record: Path) -> None:
     assert not record.exists()
     assert process_gone(emulator.pid)
     assert server.stop(record) is None, "stopping twice is fine"
+
+
+def test_the_emulator_serves_its_data_directory_which_a_fresh_start_empties(record: Path) -> None:
+    folder = data_dir(record)
+    left_over = PipelineRecords(folder, "123456789012", "us-east-1", "demo-delivery")
+    left_over.request_start([], [], {"triggerType": "StartPipelineExecution", "triggerDetail": ""})
+    emulator, _ = server.start(record=record)
+    assert Path(f"/proc/{emulator.pid}/cmdline").read_bytes().split(b"\0")[-3:-1] == [b"--data-dir", str(folder).encode()]
+    assert folder.is_dir() and not any(folder.iterdir()), "a new emulator has no executions"
+    kept = PipelineRecords(folder, "123456789012", "us-east-1", "demo-delivery")
+    execution_id = kept.request_start([], [], {"triggerType": "StartPipelineExecution", "triggerDetail": ""})
+    assert server.start(record=record) == (emulator, False)
+    server.stop(record)
+    assert [start["pipelineExecutionId"] for start in kept.pending_starts()] == [execution_id], "stop and a second start keep the records"
 
 
 def test_a_record_whose_process_is_gone_is_stale(record: Path) -> None:
