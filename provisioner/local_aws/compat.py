@@ -7,7 +7,10 @@ the gap in its docstring (``gap -> fix``) and is tested in ``tests/local_aws/tes
 the pinned moto version: ``apply()`` refuses another one, so an upgrade re-checks every gap
 instead of patching code that has moved.
 
-``data_dir`` is the emulator's folder of local pipeline executions (``pipeline_records``).
+moto stores pipelines but executes none. CodePipeline's execution calls are answered from the
+records of the local pipeline runner in ``data_dir`` (``pipeline_records``, made into answers by
+``execution_answers``), for the caller's account and region; the calls that ask for something to
+happen (start, stop, approve) are written there as requests, which the runner takes up.
 
 Known and left alone: ``aws_s3_bucket_lifecycle_configuration`` takes ~55 s to create. That is the
 AWS provider's own consistency wait (10 s, then 10 identical reads 5 s apart), the same against
@@ -17,11 +20,16 @@ AWS; moto already reads back exactly what was written, so nothing here can short
 from __future__ import annotations
 
 import inspect
+import json
 import tempfile
+import time
 from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+from provisioner.local_aws import execution_answers as answers
+from provisioner.local_aws.pipeline_records import RUNNING, PipelineRecords
 
 MOTO_VERSION = "5.2.5"
 
@@ -124,6 +132,138 @@ def codepipeline_epoch_timestamps() -> None:
     _replace(CodePipeline, "metadata", property(metadata))
 
 
+def codepipeline_pipeline_state() -> None:
+    """CodePipeline GetPipelineState is not implemented -> every stage and action of the pipeline, with the latest execution the local runner recorded for each (and the token of an approval that waits)."""
+    from moto.codepipeline.responses import CodePipelineResponse
+
+    def get_pipeline_state(self: CodePipelineResponse) -> str:
+        stored = _stored_pipeline(self, self._get_param("name"))
+        executions = answers.served_executions(_records(self, stored), stored.pipeline)
+        return json.dumps(answers.pipeline_state(stored.pipeline, _epoch(stored._created), _epoch(stored._updated), executions))
+
+    _replace(CodePipelineResponse, "get_pipeline_state", get_pipeline_state)
+
+
+def codepipeline_recorded_executions() -> None:
+    """CodePipeline ListPipelineExecutions/GetPipelineExecution show moto's own executions, Succeeded the moment they start, and ignore nextToken -> the local runner's records, newest first, in pages."""
+    from moto.codepipeline.exceptions import PipelineExecutionNotFoundException
+    from moto.codepipeline.responses import CodePipelineResponse
+
+    def list_pipeline_executions(self: CodePipelineResponse) -> str:
+        executions = _served(self, self._get_param("pipelineName"))
+        if stage := (self._get_param("filter") or {}).get("succeededInStage", {}).get("stageName"):
+            executions = [e for e in executions if {"stageName": stage, "status": "Succeeded"} in _stage_outcomes(e)]
+        shown, next_token = _page(self, executions, lambda execution: execution["pipelineExecutionId"])
+        return json.dumps(_without_none({"pipelineExecutionSummaries": [answers.execution_summary(e) for e in shown], "nextToken": next_token}))
+
+    def get_pipeline_execution(self: CodePipelineResponse) -> str:
+        name, execution_id = self._get_param("pipelineName"), self._get_param("pipelineExecutionId")
+        execution = answers.find(_served(self, name), execution_id)
+        if execution is None:
+            raise PipelineExecutionNotFoundException(
+                f"Account '{self.current_account}' does not have an execution with id '{execution_id}' for pipeline '{name}'"
+            )
+        return json.dumps({"pipelineExecution": answers.pipeline_execution(execution)})
+
+    _replace(CodePipelineResponse, "list_pipeline_executions", list_pipeline_executions)
+    _replace(CodePipelineResponse, "get_pipeline_execution", get_pipeline_execution)
+
+
+def codepipeline_action_executions() -> None:
+    """CodePipeline ListActionExecutions is not implemented -> the actions the local runner recorded, newest first, of one execution when filtered, in pages."""
+    from moto.codepipeline.exceptions import PipelineExecutionNotFoundException
+    from moto.codepipeline.responses import CodePipelineResponse
+
+    def list_action_executions(self: CodePipelineResponse) -> str:
+        name = self._get_param("pipelineName")
+        executions = _served(self, name)
+        if execution_id := (self._get_param("filter") or {}).get("pipelineExecutionId"):
+            executions = [e for e in executions if e["pipelineExecutionId"] == execution_id]
+            if not executions:
+                raise PipelineExecutionNotFoundException(
+                    f"Account '{self.current_account}' does not have an execution with id '{execution_id}' for pipeline '{name}'"
+                )
+        details = answers.action_executions(executions)
+        shown, next_token = _page(self, details, lambda detail: detail["actionExecutionId"])
+        return json.dumps(_without_none({"actionExecutionDetails": shown, "nextToken": next_token}))
+
+    _replace(CodePipelineResponse, "list_action_executions", list_action_executions)
+
+
+def codepipeline_start_requests() -> None:
+    """CodePipeline StartPipelineExecution records an execution that succeeded without running anything -> a start request (variables, source revisions, the caller as trigger) that the local runner takes up; InProgress until it does."""
+    from moto.codepipeline.responses import CodePipelineResponse
+    from moto.sts.models import sts_backends
+
+    def start_pipeline_execution(self: CodePipelineResponse) -> str:
+        stored = _stored_pipeline(self, self._get_param("name"))
+        caller = sts_backends[self.current_account][self.partition].get_caller_identity(self.get_access_key(), self.region)[1]
+        execution_id = _records(self, stored).request_start(
+            variables=self._get_param("variables") or [],
+            source_revisions=self._get_param("sourceRevisions") or [],
+            trigger={"triggerType": "StartPipelineExecution", "triggerDetail": caller},
+        )
+        return json.dumps({"pipelineExecutionId": execution_id})
+
+    _replace(CodePipelineResponse, "start_pipeline_execution", start_pipeline_execution)
+
+
+def codepipeline_stop_requests() -> None:
+    """CodePipeline StopPipelineExecution is not implemented -> a stop request (abandon, reason) for an execution in progress, for the local runner; PipelineExecutionNotStoppableException or DuplicatedStopRequestException otherwise, as AWS."""
+    from moto.codepipeline.responses import CodePipelineResponse
+
+    def stop_pipeline_execution(self: CodePipelineResponse) -> str:
+        stored = _stored_pipeline(self, self._get_param("pipelineName"))
+        records = _records(self, stored)
+        execution_id, abandon = self._get_param("pipelineExecutionId"), bool(self._get_param("abandon"))
+        execution = answers.find(answers.served_executions(records, stored.pipeline), execution_id)
+        if execution is None or execution["status"] not in RUNNING:
+            raise _error(
+                "PipelineExecutionNotStoppableException",
+                "Unable to stop the pipeline execution. The execution might already be in a Stopped state, or it might no longer be in progress.",
+            )
+        earlier = records.stop_request(execution_id)
+        if earlier is not None and (earlier.get("abandon") or not abandon):
+            raise _error(
+                "DuplicatedStopRequestException",
+                "The pipeline execution is already in a Stopping state. If you already chose to stop and wait, you cannot make that "
+                "request again. You can choose to stop and abandon now, but be aware that this option can lead to failed tasks or out "
+                "of sequence tasks. If you already chose to stop and abandon, you cannot make that request again.",
+            )
+        records.request_stop(execution_id, abandon=abandon, reason=self._get_param("reason") or "")
+        return json.dumps({"pipelineExecutionId": execution_id})
+
+    _replace(CodePipelineResponse, "stop_pipeline_execution", stop_pipeline_execution)
+
+
+def codepipeline_approval_results() -> None:
+    """CodePipeline PutApprovalResult is not implemented -> the answer to an approval that waits, for the local runner, when the token is the one handed out (InvalidApprovalTokenException, ApprovalAlreadyCompletedException otherwise, as AWS)."""
+    from moto.codepipeline.responses import CodePipelineResponse
+
+    def put_approval_result(self: CodePipelineResponse) -> str:
+        stored = _stored_pipeline(self, self._get_param("pipelineName"))
+        stage_name, action_name = self._get_param("stageName"), self._get_param("actionName")
+        stage = next((stage for stage in stored.pipeline["stages"] if stage["name"] == stage_name), None)
+        if stage is None:
+            raise _error("StageNotFoundException", f"The stage {stage_name} was specified in an invalid format or cannot be found.")
+        if not any(action["name"] == action_name for action in stage["actions"]):
+            raise _error("ActionNotFoundException", f"The action {action_name} cannot be found in stage {stage_name}.")
+        result = self._get_param("result") or {}
+        if result.get("status") not in ("Approved", "Rejected"):
+            raise _error("ValidationException", "result.status must be Approved or Rejected")
+        records = _records(self, stored)
+        found = answers.waiting_approval(records.executions(), stage_name, action_name, self._get_param("token") or "")
+        if found is None:
+            raise _error("InvalidApprovalTokenException", f"The approval token is not valid for {action_name} in {stage_name}.")
+        execution, action = found
+        if action.get("status") != "InProgress" or records.approval(execution["pipelineExecutionId"], stage_name, action_name):
+            raise _error("ApprovalAlreadyCompletedException", f"The approval action {action_name} has already been approved or rejected.")
+        records.put_approval(execution["pipelineExecutionId"], stage_name, action_name, result["status"], result.get("summary") or "")
+        return json.dumps({"approvedAt": time.time()})
+
+    _replace(CodePipelineResponse, "put_approval_result", put_approval_result)
+
+
 def policy_conditions_hold_or_do_not_apply() -> None:
     """Bucket policies: moto treats a Condition it cannot evaluate as met and a failed one as an explicit deny, so "deny unless TLS" answers every object request 403 -> such a statement does not apply."""
     # IAM semantics: a statement applies only when all its conditions hold, and a condition on a key
@@ -161,8 +301,6 @@ def policy_conditions_hold_or_do_not_apply() -> None:
 
 def sqs_compact_redrive_policy() -> None:
     """SQS GetQueueAttributes gives RedrivePolicy as JSON with spaces (the provider then plans a change on every run) -> compact JSON, as AWS gives it."""
-    import json
-
     from moto.sqs.models import Queue
 
     attributes = Queue.attributes
@@ -177,6 +315,48 @@ def sqs_compact_redrive_policy() -> None:
 
 
 
+# --- the records behind the execution calls --------------------------------------------------------
+def _stored_pipeline(response: Any, name: str) -> Any:
+    """moto's pipeline ``name`` in the caller's account and region (PipelineNotFoundException when there is none)."""
+    response.codepipeline_backend.get_pipeline(name)
+    return response.codepipeline_backend.pipelines[name]
+
+
+def _records(response: Any, stored: Any) -> PipelineRecords:
+    if _data_dir is None:
+        raise RuntimeError("compat.apply(data_dir=...) names the folder of the pipeline records")
+    return PipelineRecords(_data_dir, response.current_account, response.region, stored.pipeline["name"])
+
+
+def _served(response: Any, name: str) -> list[dict[str, Any]]:
+    stored = _stored_pipeline(response, name)
+    return answers.served_executions(_records(response, stored), stored.pipeline)
+
+
+def _stage_outcomes(execution: dict[str, Any]) -> list[dict[str, str]]:
+    return [{"stageName": stage["stageName"], "status": stage["status"]} for stage in execution.get("stages") or []]
+
+
+def _page(response: Any, items: list[Any], key: Callable[[Any], str]) -> tuple[list[Any], str | None]:
+    try:
+        return answers.page(items, key, response._get_param("maxResults"), response._get_param("nextToken"))
+    except answers.UnknownToken:
+        raise _error(
+            "InvalidNextTokenException",
+            "The next token was specified in an invalid format. Make sure that the next token you provide is the token returned by a previous call.",
+        ) from None
+
+
+def _error(code: str, message: str) -> Exception:
+    from moto.core.exceptions import JsonRESTError
+
+    return JsonRESTError(code, message)
+
+
+def _without_none(answer: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in answer.items() if value is not None}
+
+
 def _epoch(moment: datetime) -> float:
     # moto keeps naive datetimes in UTC.
     return moment.replace(tzinfo=timezone.utc).timestamp()
@@ -186,6 +366,12 @@ PATCHES: tuple[Callable[[], None], ...] = (
     codebuild_codepipeline_locations,
     codebuild_encryption_key,
     codepipeline_epoch_timestamps,
+    codepipeline_pipeline_state,
+    codepipeline_recorded_executions,
+    codepipeline_action_executions,
+    codepipeline_start_requests,
+    codepipeline_stop_requests,
+    codepipeline_approval_results,
     policy_conditions_hold_or_do_not_apply,
     sqs_compact_redrive_policy,
 )

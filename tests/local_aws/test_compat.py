@@ -15,6 +15,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from provisioner.local_aws import compat
+from provisioner.local_aws.pipeline_records import PipelineRecords
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -49,12 +50,14 @@ def test_every_patch_names_its_gap_and_its_fix() -> None:
 def test_patches_are_undone_after_the_block() -> None:
     from moto.codebuild import responses
     from moto.codepipeline.models import CodePipeline
+    from moto.codepipeline.responses import CodePipelineResponse
 
-    before = (responses._validate_required_params_source, CodePipeline.__dict__["metadata"])
+    before = (responses._validate_required_params_source, CodePipeline.__dict__["metadata"], CodePipelineResponse.list_pipeline_executions)
     with compat.patched() as data_dir:
         assert responses._validate_required_params_source is not before[0]
-        assert data_dir.is_dir()
-    assert (responses._validate_required_params_source, CodePipeline.__dict__["metadata"]) == before
+        assert hasattr(CodePipelineResponse, "get_pipeline_state") and data_dir.is_dir()
+    assert (responses._validate_required_params_source, CodePipeline.__dict__["metadata"], CodePipelineResponse.list_pipeline_executions) == before
+    assert not hasattr(CodePipelineResponse, "get_pipeline_state"), "a method moto lacks is removed again"
     assert not data_dir.exists(), "the temporary data directory is removed"
 
 
@@ -80,6 +83,20 @@ def test_without_the_patches_moto_shows_each_gap(monkeypatch: pytest.MonkeyPatch
             client("codebuild").create_project(
                 name="px", source={"type": "CODEPIPELINE"}, artifacts={"type": "CODEPIPELINE"}, environment=ENVIRONMENT, serviceRole=ROLE_ARN
             )
+        create_delivery_pipeline()
+        codepipeline = client("codepipeline")
+        started = codepipeline.start_pipeline_execution(name=PIPELINE)["pipelineExecutionId"]
+        summary = codepipeline.list_pipeline_executions(pipelineName=PIPELINE)["pipelineExecutionSummaries"][0]
+        assert (summary["pipelineExecutionId"], summary["status"]) == (started, "Succeeded"), "nothing ran, yet it succeeded"
+        for call, arguments in (
+            ("get_pipeline_state", {"name": PIPELINE}),
+            ("list_action_executions", {"pipelineName": PIPELINE}),
+            ("stop_pipeline_execution", {"pipelineName": PIPELINE, "pipelineExecutionId": started}),
+            ("put_approval_result", {"pipelineName": PIPELINE, "stageName": "Deploy-dev", "actionName": "Approve-dev",
+                                     "result": {"summary": "", "status": "Approved"}, "token": TOKEN}),
+        ):  # fmt: skip
+            with pytest.raises(NotImplementedError):
+                getattr(codepipeline, call)(**arguments)
     stage = {"name": "S", "actions": []}
     assert isinstance(CodePipeline(ACCOUNT, REGION, {"name": "p", "stages": [stage]}).metadata["created"], str)
     assert evaluate(DENY_INSECURE) == PermissionResult.DENIED
@@ -144,6 +161,315 @@ def test_get_pipeline_metadata_is_a_timestamp_near_now(moto: None) -> None:
     )
     created = client("codepipeline").get_pipeline(name="demo-delivery")["metadata"]["created"]
     assert abs((datetime.now(timezone.utc) - created).total_seconds()) < 60
+
+
+# --- CodePipeline executions, from the local runner's records ----------------------------------------
+PIPELINE = "demo-delivery"
+SOURCE = {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"}
+CODEBUILD = {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"}
+APPROVAL = {"category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1"}
+OLDEST, FAILED, WAITING = "11111111-0000-4000-8000-000000000001", "22222222-0000-4000-8000-000000000002", "33333333-0000-4000-8000-000000000003"
+TOKEN = "0b8a2f4e-6c1d-4e3f-9a7b-5d2c1e0f9a8b"
+BUILD_URL = "https://console.aws.amazon.com/codesuite/codebuild/projects/demo-apply-dev/build/demo-apply-dev:7"
+
+
+def create_delivery_pipeline() -> None:
+    trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    role = client("iam").create_role(RoleName="delivery", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+
+    def action(name: str, type_id: dict, run_order: int = 1) -> dict:
+        return {"name": name, "actionTypeId": type_id, "runOrder": run_order}
+
+    client("codepipeline").create_pipeline(
+        pipeline={
+            "name": PIPELINE,
+            "roleArn": role,
+            "artifactStore": {"type": "S3", "location": "artifacts"},
+            "stages": [
+                {"name": "Source", "actions": [{**action("Source", SOURCE), "outputArtifacts": [{"name": "source"}]}]},
+                {"name": "Synth", "actions": [action("Synth", CODEBUILD)]},
+                {"name": "Deploy-dev", "actions": [action("Plan-dev", CODEBUILD), action("Approve-dev", APPROVAL, 2), action("Apply-dev", CODEBUILD, 3)]},
+                {"name": "Deploy-prod", "actions": [action("Plan-prod", CODEBUILD)]},
+            ],
+        }
+    )  # fmt: skip
+
+
+def detail(execution_id: str, stage: str, name: str, status: str, start: float, end: float, type_id: dict = CODEBUILD, **result) -> dict:
+    """An ActionExecutionDetail as the runner records it."""
+    output: dict = {"executionResult": result, "outputVariables": {}}
+    if type_id is SOURCE:
+        output["outputArtifacts"] = [{"name": "source", "s3location": {"bucket": "artifacts", "key": f"{PIPELINE}/source/{execution_id[:8]}"}}]
+    return {
+        "pipelineExecutionId": execution_id, "actionExecutionId": f"{execution_id[:8]}-{name}", "pipelineVersion": 1,
+        "stageName": stage, "actionName": name, "startTime": start, "lastUpdateTime": end, "status": status,
+        "input": {"actionTypeId": type_id, "configuration": {}}, "output": output,
+    }  # fmt: skip
+
+
+def execution(execution_id: str, status: str, start: float, stages: list[tuple[str, str]], actions: list[dict], **extra) -> dict:
+    """An execution record as the runner writes it: stages entered, in order, and their actions."""
+    end = max((action["lastUpdateTime"] for action in actions), default=start)
+    return {
+        "pipelineName": PIPELINE, "pipelineVersion": 1, "pipelineExecutionId": execution_id, "status": status, "startTime": start,
+        "lastUpdateTime": end, "trigger": {"triggerType": "StartPipelineExecution", "triggerDetail": f"arn:aws:sts::{ACCOUNT}:assumed-role/operator/alice"},
+        "executionMode": "SUPERSEDED", "sourceRevisions": [{"actionName": "Source", "revisionId": f"v-{execution_id[:8]}", "revisionSummary": "Add the qa environment"}],
+        "variables": [],
+        "stages": [{"stageName": name, "status": stage_status, "startTime": start, "lastUpdateTime": end} for name, stage_status in stages],
+        "actions": actions, **extra,
+    }  # fmt: skip
+
+
+def write_three_executions(data_dir: Path) -> PipelineRecords:
+    """The oldest succeeded up to dev; the next failed applying to dev; the newest waits for dev's approval."""
+    records = PipelineRecords(data_dir, ACCOUNT, REGION, PIPELINE)
+    records.write_execution(execution(OLDEST, "Succeeded", 1000, [("Source", "Succeeded"), ("Synth", "Succeeded"), ("Deploy-dev", "Succeeded")], [
+        detail(OLDEST, "Source", "Source", "Succeeded", 1000, 1010, SOURCE, externalExecutionSummary="Add the qa environment"),
+        detail(OLDEST, "Synth", "Synth", "Succeeded", 1010, 1100),
+        detail(OLDEST, "Deploy-dev", "Plan-dev", "Succeeded", 1100, 1200),
+        detail(OLDEST, "Deploy-dev", "Approve-dev", "Succeeded", 1200, 1250, APPROVAL, externalExecutionSummary="looks right"),
+        detail(OLDEST, "Deploy-dev", "Apply-dev", "Succeeded", 1250, 1400),
+    ]))  # fmt: skip
+    records.write_execution(execution(FAILED, "Failed", 2000, [("Source", "Succeeded"), ("Synth", "Succeeded"), ("Deploy-dev", "Failed")], [
+        detail(FAILED, "Source", "Source", "Succeeded", 2000, 2010, SOURCE),
+        detail(FAILED, "Synth", "Synth", "Succeeded", 2010, 2100),
+        detail(FAILED, "Deploy-dev", "Plan-dev", "Succeeded", 2100, 2200),
+        detail(FAILED, "Deploy-dev", "Approve-dev", "Succeeded", 2200, 2250, APPROVAL),
+        detail(FAILED, "Deploy-dev", "Apply-dev", "Failed", 2250, 2400, externalExecutionId="demo-apply-dev:7", externalExecutionUrl=BUILD_URL,
+               errorDetails={"code": "JobFailed", "message": "Error while executing command: terraform apply tfplan. Reason: exit status 1"}),
+    ], statusSummary="Apply-dev failed", variables=[{"name": "ENVIRONMENT", "resolvedValue": "dev"}]))  # fmt: skip
+    records.write_execution(execution(WAITING, "InProgress", 3000, [("Source", "Succeeded"), ("Synth", "Succeeded"), ("Deploy-dev", "InProgress")], [
+        detail(WAITING, "Source", "Source", "Succeeded", 3000, 3010, SOURCE),
+        detail(WAITING, "Synth", "Synth", "Succeeded", 3010, 3100),
+        detail(WAITING, "Deploy-dev", "Plan-dev", "Succeeded", 3100, 3200),
+        {**detail(WAITING, "Deploy-dev", "Approve-dev", "InProgress", 3200, 3200, APPROVAL), "token": TOKEN},
+    ]))  # fmt: skip
+    return records
+
+
+@pytest.fixture
+def delivery(moto: Path) -> PipelineRecords:
+    create_delivery_pipeline()
+    return write_three_executions(moto)
+
+
+def epoch(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def test_pipeline_state_lists_every_stage_and_action_before_any_execution(moto: Path) -> None:
+    create_delivery_pipeline()
+    state = client("codepipeline").get_pipeline_state(name=PIPELINE)
+    assert (state["pipelineName"], state["pipelineVersion"]) == (PIPELINE, 1)
+    assert [(stage["stageName"], [a["actionName"] for a in stage["actionStates"]]) for stage in state["stageStates"]] == [
+        ("Source", ["Source"]), ("Synth", ["Synth"]), ("Deploy-dev", ["Plan-dev", "Approve-dev", "Apply-dev"]), ("Deploy-prod", ["Plan-prod"]),
+    ]  # fmt: skip
+    assert not any("latestExecution" in stage for stage in state["stageStates"])
+    assert not any("latestExecution" in action for stage in state["stageStates"] for action in stage["actionStates"])
+    assert "inboundTransitionState" not in state["stageStates"][0]
+    assert all(stage["inboundTransitionState"] == {"enabled": True} for stage in state["stageStates"][1:])
+    assert abs((datetime.now(timezone.utc) - state["created"]).total_seconds()) < 60, "created is a timestamp"
+
+
+def test_pipeline_state_shows_the_newest_execution_that_reached_each_stage_and_action(delivery: PipelineRecords) -> None:
+    stages = {stage["stageName"]: stage for stage in client("codepipeline").get_pipeline_state(name=PIPELINE)["stageStates"]}
+    assert stages["Source"]["latestExecution"] == {"pipelineExecutionId": WAITING, "status": "Succeeded"}
+    assert stages["Deploy-dev"]["latestExecution"] == {"pipelineExecutionId": WAITING, "status": "InProgress"}
+    assert "latestExecution" not in stages["Deploy-prod"], "no execution reached it"
+    plan, approve, apply = (action["latestExecution"] for action in stages["Deploy-dev"]["actionStates"])
+    assert (plan["actionExecutionId"], plan["status"], epoch(plan["lastStatusChange"])) == (f"{WAITING[:8]}-Plan-dev", "Succeeded", 3200)
+    assert (approve["status"], approve["token"]) == ("InProgress", TOKEN)
+    assert (apply["actionExecutionId"], apply["status"], epoch(apply["lastStatusChange"])) == (f"{FAILED[:8]}-Apply-dev", "Failed", 2400)
+    assert apply["errorDetails"]["message"].startswith("Error while executing command: terraform apply tfplan")
+    assert (apply["externalExecutionId"], apply["externalExecutionUrl"]) == ("demo-apply-dev:7", BUILD_URL)
+    assert "token" not in plan and "token" not in apply
+
+
+def test_pipeline_state_keeps_to_the_callers_account_and_region(delivery: PipelineRecords, moto: Path) -> None:
+    elsewhere = PipelineRecords(moto, ACCOUNT, "us-west-2", PIPELINE)
+    elsewhere.write_execution(execution("44444444-0000-4000-8000-000000000004", "InProgress", 9000, [("Deploy-prod", "InProgress")], []))
+    stages = client("codepipeline").get_pipeline_state(name=PIPELINE)["stageStates"]
+    assert "latestExecution" not in stages[3], "another region's records are another pipeline's"
+    assert len(client("codepipeline").list_pipeline_executions(pipelineName=PIPELINE)["pipelineExecutionSummaries"]) == 3
+
+
+def test_executions_are_listed_newest_first_from_the_records(delivery: PipelineRecords) -> None:
+    summaries = client("codepipeline").list_pipeline_executions(pipelineName=PIPELINE)["pipelineExecutionSummaries"]
+    assert [(s["pipelineExecutionId"], s["status"]) for s in summaries] == [(WAITING, "InProgress"), (FAILED, "Failed"), (OLDEST, "Succeeded")]
+    failed = summaries[1]
+    assert (epoch(failed["startTime"]), epoch(failed["lastUpdateTime"]), failed["statusSummary"]) == (2000, 2400, "Apply-dev failed")
+    assert failed["sourceRevisions"] == [{"actionName": "Source", "revisionId": f"v-{FAILED[:8]}", "revisionSummary": "Add the qa environment"}]
+    assert failed["trigger"]["triggerType"] == "StartPipelineExecution" and failed["executionMode"] == "SUPERSEDED"
+    assert "stages" not in failed and "actions" not in failed and "variables" not in failed, "a summary has the summary's fields"
+
+
+def test_executions_come_in_pages(delivery: PipelineRecords) -> None:
+    codepipeline = client("codepipeline")
+    first = codepipeline.list_pipeline_executions(pipelineName=PIPELINE, maxResults=2)
+    assert [s["pipelineExecutionId"] for s in first["pipelineExecutionSummaries"]] == [WAITING, FAILED]
+    second = codepipeline.list_pipeline_executions(pipelineName=PIPELINE, maxResults=2, nextToken=first["nextToken"])
+    assert [s["pipelineExecutionId"] for s in second["pipelineExecutionSummaries"]] == [OLDEST]
+    assert "nextToken" not in second
+    pages = codepipeline.get_paginator("list_pipeline_executions").paginate(pipelineName=PIPELINE, PaginationConfig={"PageSize": 1})
+    assert [len(page["pipelineExecutionSummaries"]) for page in pages] == [1, 1, 1]
+    with pytest.raises(ClientError) as raised:
+        codepipeline.list_pipeline_executions(pipelineName=PIPELINE, nextToken="not-a-token")
+    assert raised.value.response["Error"]["Code"] == "InvalidNextTokenException"
+
+
+def test_executions_that_succeeded_in_a_stage(delivery: PipelineRecords) -> None:
+    summaries = client("codepipeline").list_pipeline_executions(pipelineName=PIPELINE, filter={"succeededInStage": {"stageName": "Deploy-dev"}})
+    assert [s["pipelineExecutionId"] for s in summaries["pipelineExecutionSummaries"]] == [OLDEST]
+
+
+def test_one_execution_with_its_variables_and_artifact_revisions(delivery: PipelineRecords) -> None:
+    found = client("codepipeline").get_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=FAILED)["pipelineExecution"]
+    assert (found["pipelineName"], found["pipelineVersion"], found["status"], found["statusSummary"]) == (PIPELINE, 1, "Failed", "Apply-dev failed")
+    assert found["variables"] == [{"name": "ENVIRONMENT", "resolvedValue": "dev"}]
+    assert found["artifactRevisions"] == [{"name": "source", "revisionId": f"v-{FAILED[:8]}", "revisionSummary": "Add the qa environment"}]
+    assert found["trigger"]["triggerDetail"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/operator/alice"
+    with pytest.raises(ClientError) as raised:
+        client("codepipeline").get_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId="55555555-0000-4000-8000-000000000005")
+    assert raised.value.response["Error"]["Code"] == "PipelineExecutionNotFoundException"
+
+
+@pytest.mark.parametrize(
+    ("call", "arguments"),
+    [
+        ("get_pipeline_state", {"name": "missing"}),
+        ("list_pipeline_executions", {"pipelineName": "missing"}),
+        ("get_pipeline_execution", {"pipelineName": "missing", "pipelineExecutionId": WAITING}),
+        ("list_action_executions", {"pipelineName": "missing"}),
+        ("start_pipeline_execution", {"name": "missing"}),
+        ("stop_pipeline_execution", {"pipelineName": "missing", "pipelineExecutionId": WAITING}),
+        ("put_approval_result", {"pipelineName": "missing", "stageName": "Deploy-dev", "actionName": "Approve-dev",
+                                 "result": {"summary": "", "status": "Approved"}, "token": TOKEN}),
+    ],
+)  # fmt: skip
+def test_a_pipeline_moto_does_not_have_is_not_found_whatever_the_records(delivery: PipelineRecords, moto: Path, call: str, arguments: dict) -> None:
+    PipelineRecords(moto, ACCOUNT, REGION, "missing").write_execution({**execution(WAITING, "InProgress", 1, [], []), "pipelineName": "missing"})
+    with pytest.raises(ClientError) as raised:
+        getattr(client("codepipeline"), call)(**arguments)
+    assert raised.value.response["Error"]["Code"] == "PipelineNotFoundException"
+
+
+def test_action_executions_of_one_execution_newest_first_without_tokens(delivery: PipelineRecords) -> None:
+    codepipeline = client("codepipeline")
+    details = codepipeline.list_action_executions(pipelineName=PIPELINE, filter={"pipelineExecutionId": WAITING})["actionExecutionDetails"]
+    assert [d["actionName"] for d in details] == ["Approve-dev", "Plan-dev", "Synth", "Source"]
+    assert {d["pipelineExecutionId"] for d in details} == {WAITING}
+    assert "token" not in details[0], "ListActionExecutions has no token"
+    assert details[3]["output"]["outputArtifacts"][0]["name"] == "source"
+    everything = codepipeline.list_action_executions(pipelineName=PIPELINE, maxResults=6)
+    assert len(everything["actionExecutionDetails"]) == 6 and everything["actionExecutionDetails"][0]["actionName"] == "Approve-dev"
+    rest = codepipeline.list_action_executions(pipelineName=PIPELINE, maxResults=10, nextToken=everything["nextToken"])
+    assert len(rest["actionExecutionDetails"]) == 14 - 6 and "nextToken" not in rest
+    assert rest["actionExecutionDetails"][-1]["actionExecutionId"] == f"{OLDEST[:8]}-Source"
+    with pytest.raises(ClientError) as raised:
+        codepipeline.list_action_executions(pipelineName=PIPELINE, filter={"pipelineExecutionId": "55555555-0000-4000-8000-000000000005"})
+    assert raised.value.response["Error"]["Code"] == "PipelineExecutionNotFoundException"
+    with pytest.raises(ClientError) as raised:
+        codepipeline.list_action_executions(pipelineName=PIPELINE, nextToken="not-a-token")
+    assert raised.value.response["Error"]["Code"] == "InvalidNextTokenException"
+
+
+def test_a_start_is_a_request_for_the_runner_and_in_progress_at_once(delivery: PipelineRecords) -> None:
+    codepipeline = client("codepipeline")
+    before = time.time()
+    started = codepipeline.start_pipeline_execution(
+        name=PIPELINE,
+        variables=[{"name": "ENVIRONMENT", "value": "prod"}],
+        sourceRevisions=[{"actionName": "Source", "revisionType": "S3_OBJECT_VERSION_ID", "revisionValue": "v42"}],
+    )["pipelineExecutionId"]
+    (request,) = delivery.pending_starts()
+    assert request["pipelineExecutionId"] == started and request["requestedAt"] >= before
+    assert request["variables"] == [{"name": "ENVIRONMENT", "value": "prod"}]
+    assert request["sourceRevisions"] == [{"actionName": "Source", "revisionType": "S3_OBJECT_VERSION_ID", "revisionValue": "v42"}]
+    assert request["trigger"] == {"triggerType": "StartPipelineExecution", "triggerDetail": f"arn:aws:sts::{ACCOUNT}:user/moto"}
+    newest = codepipeline.list_pipeline_executions(pipelineName=PIPELINE)["pipelineExecutionSummaries"][0]
+    assert (newest["pipelineExecutionId"], newest["status"]) == (started, "InProgress")
+    found = codepipeline.get_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=started)["pipelineExecution"]
+    assert found["variables"] == [{"name": "ENVIRONMENT", "resolvedValue": "prod"}]
+    delivery.write_execution(execution(started, "InProgress", request["requestedAt"], [("Source", "InProgress")], []))
+    assert [s["pipelineExecutionId"] for s in codepipeline.list_pipeline_executions(pipelineName=PIPELINE)["pipelineExecutionSummaries"]].count(started) == 1, (
+        "taken up, the record and the request are one execution"
+    )
+
+
+def test_an_execution_in_progress_can_be_stopped_once_then_abandoned(delivery: PipelineRecords) -> None:
+    codepipeline = client("codepipeline")
+    assert codepipeline.stop_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=WAITING, reason="wrong branch")["pipelineExecutionId"] == WAITING
+    assert delivery.stop_request(WAITING)["abandon"] is False and delivery.stop_request(WAITING)["reason"] == "wrong branch"
+    newest = codepipeline.list_pipeline_executions(pipelineName=PIPELINE)["pipelineExecutionSummaries"][0]
+    assert (newest["status"], newest["stopTrigger"]) == ("Stopping", {"reason": "wrong branch"})
+    with pytest.raises(ClientError) as raised:
+        codepipeline.stop_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=WAITING)
+    assert raised.value.response["Error"]["Code"] == "DuplicatedStopRequestException"
+    codepipeline.stop_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=WAITING, abandon=True, reason="now")
+    assert delivery.stop_request(WAITING)["abandon"] is True
+    with pytest.raises(ClientError) as raised:
+        codepipeline.stop_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=WAITING, abandon=True)
+    assert raised.value.response["Error"]["Code"] == "DuplicatedStopRequestException"
+
+
+@pytest.mark.parametrize("execution_id", [OLDEST, FAILED, "55555555-0000-4000-8000-000000000005"])
+def test_an_execution_not_in_progress_is_not_stoppable(delivery: PipelineRecords, execution_id: str) -> None:
+    with pytest.raises(ClientError) as raised:
+        client("codepipeline").stop_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=execution_id)
+    assert raised.value.response["Error"]["Code"] == "PipelineExecutionNotStoppableException"
+    assert delivery.stop_request(execution_id) is None
+
+
+def approve(token: str = TOKEN, stage: str = "Deploy-dev", action: str = "Approve-dev", status: str = "Approved") -> dict:
+    return client("codepipeline").put_approval_result(
+        pipelineName=PIPELINE, stageName=stage, actionName=action, result={"summary": "plan reviewed", "status": status}, token=token
+    )
+
+
+def test_an_approval_that_waits_is_answered_once_with_its_token(delivery: PipelineRecords) -> None:
+    before = time.time()
+    approved_at = approve()["approvedAt"]
+    assert before - 1 <= epoch(approved_at) <= time.time() + 1
+    answer = delivery.approval(WAITING, "Deploy-dev", "Approve-dev")
+    assert (answer["status"], answer["summary"]) == ("Approved", "plan reviewed")
+    state = client("codepipeline").get_pipeline_state(name=PIPELINE)["stageStates"][2]["actionStates"][1]["latestExecution"]
+    assert (state["status"], state["summary"], "token" in state) == ("Succeeded", "plan reviewed", False), "answered, it no longer waits"
+    with pytest.raises(ClientError) as raised:
+        approve(status="Rejected")
+    assert raised.value.response["Error"]["Code"] == "ApprovalAlreadyCompletedException"
+    assert delivery.approval(WAITING, "Deploy-dev", "Approve-dev")["status"] == "Approved", "the first answer stands"
+
+
+def test_a_rejection_fails_the_approval(delivery: PipelineRecords) -> None:
+    approve(status="Rejected")
+    assert delivery.approval(WAITING, "Deploy-dev", "Approve-dev")["status"] == "Rejected"
+    details = client("codepipeline").list_action_executions(pipelineName=PIPELINE, filter={"pipelineExecutionId": WAITING})["actionExecutionDetails"]
+    assert details[0]["status"] == "Failed" and details[0]["output"]["executionResult"]["externalExecutionSummary"] == "plan reviewed"
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code"),
+    [
+        ({"token": "5d1c0e2f-0000-4000-8000-00000000dead"}, "InvalidApprovalTokenException"),
+        ({"action": "Plan-dev"}, "InvalidApprovalTokenException"),
+        ({"stage": "Deploy-qa"}, "StageNotFoundException"),
+        ({"action": "Approve-qa"}, "ActionNotFoundException"),
+    ],
+)
+def test_an_approval_answer_that_fits_no_waiting_approval_is_refused(delivery: PipelineRecords, arguments: dict, code: str) -> None:
+    with pytest.raises(ClientError) as raised:
+        approve(**arguments)
+    assert raised.value.response["Error"]["Code"] == code
+    assert not (delivery.folder / "approvals").exists()
+
+
+def test_the_token_of_an_approval_the_runner_completed_is_already_completed(delivery: PipelineRecords) -> None:
+    record = delivery.execution(OLDEST)
+    record["actions"][3]["token"] = "6e7f8a9b-0000-4000-8000-000000000006"
+    delivery.write_execution(record)
+    with pytest.raises(ClientError) as raised:
+        approve(token="6e7f8a9b-0000-4000-8000-000000000006")
+    assert raised.value.response["Error"]["Code"] == "ApprovalAlreadyCompletedException"
 
 
 # --- bucket policies ------------------------------------------------------------------------------
