@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from provisioner.local_aws import compat
 from provisioner.local_aws.pipeline_records import PipelineRecords
+from tests.local_aws.pipeline_fixtures import BUILD_URL, FAILED, OLDEST, TOKEN, WAITING, create_delivery_pipeline, execution, write_three_executions
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -83,7 +84,7 @@ def test_without_the_patches_moto_shows_each_gap(monkeypatch: pytest.MonkeyPatch
             client("codebuild").create_project(
                 name="px", source={"type": "CODEPIPELINE"}, artifacts={"type": "CODEPIPELINE"}, environment=ENVIRONMENT, serviceRole=ROLE_ARN
             )
-        create_delivery_pipeline()
+        create_delivery_pipeline(client, PIPELINE)
         codepipeline = client("codepipeline")
         started = codepipeline.start_pipeline_execution(name=PIPELINE)["pipelineExecutionId"]
         summary = codepipeline.list_pipeline_executions(pipelineName=PIPELINE)["pipelineExecutionSummaries"][0]
@@ -165,92 +166,12 @@ def test_get_pipeline_metadata_is_a_timestamp_near_now(moto: None) -> None:
 
 # --- CodePipeline executions, from the local runner's records ----------------------------------------
 PIPELINE = "demo-delivery"
-SOURCE = {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"}
-CODEBUILD = {"category": "Build", "owner": "AWS", "provider": "CodeBuild", "version": "1"}
-APPROVAL = {"category": "Approval", "owner": "AWS", "provider": "Manual", "version": "1"}
-OLDEST, FAILED, WAITING = "11111111-0000-4000-8000-000000000001", "22222222-0000-4000-8000-000000000002", "33333333-0000-4000-8000-000000000003"
-TOKEN = "0b8a2f4e-6c1d-4e3f-9a7b-5d2c1e0f9a8b"
-BUILD_URL = "https://console.aws.amazon.com/codesuite/codebuild/projects/demo-apply-dev/build/demo-apply-dev:7"
-
-
-def create_delivery_pipeline() -> None:
-    trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-    role = client("iam").create_role(RoleName="delivery", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-
-    def action(name: str, type_id: dict, run_order: int = 1) -> dict:
-        return {"name": name, "actionTypeId": type_id, "runOrder": run_order}
-
-    client("codepipeline").create_pipeline(
-        pipeline={
-            "name": PIPELINE,
-            "roleArn": role,
-            "artifactStore": {"type": "S3", "location": "artifacts"},
-            "stages": [
-                {"name": "Source", "actions": [{**action("Source", SOURCE), "outputArtifacts": [{"name": "source"}]}]},
-                {"name": "Synth", "actions": [action("Synth", CODEBUILD)]},
-                {"name": "Deploy-dev", "actions": [action("Plan-dev", CODEBUILD), action("Approve-dev", APPROVAL, 2), action("Apply-dev", CODEBUILD, 3)]},
-                {"name": "Deploy-prod", "actions": [action("Plan-prod", CODEBUILD)]},
-            ],
-        }
-    )  # fmt: skip
-
-
-def detail(execution_id: str, stage: str, name: str, status: str, start: float, end: float, type_id: dict = CODEBUILD, **result) -> dict:
-    """An ActionExecutionDetail as the runner records it."""
-    output: dict = {"executionResult": result, "outputVariables": {}}
-    if type_id is SOURCE:
-        output["outputArtifacts"] = [{"name": "source", "s3location": {"bucket": "artifacts", "key": f"{PIPELINE}/source/{execution_id[:8]}"}}]
-    return {
-        "pipelineExecutionId": execution_id, "actionExecutionId": f"{execution_id[:8]}-{name}", "pipelineVersion": 1,
-        "stageName": stage, "actionName": name, "startTime": start, "lastUpdateTime": end, "status": status,
-        "input": {"actionTypeId": type_id, "configuration": {}}, "output": output,
-    }  # fmt: skip
-
-
-def execution(execution_id: str, status: str, start: float, stages: list[tuple[str, str]], actions: list[dict], **extra) -> dict:
-    """An execution record as the runner writes it: stages entered, in order, and their actions."""
-    end = max((action["lastUpdateTime"] for action in actions), default=start)
-    return {
-        "pipelineName": PIPELINE, "pipelineVersion": 1, "pipelineExecutionId": execution_id, "status": status, "startTime": start,
-        "lastUpdateTime": end, "trigger": {"triggerType": "StartPipelineExecution", "triggerDetail": f"arn:aws:sts::{ACCOUNT}:assumed-role/operator/alice"},
-        "executionMode": "SUPERSEDED", "sourceRevisions": [{"actionName": "Source", "revisionId": f"v-{execution_id[:8]}", "revisionSummary": "Add the qa environment"}],
-        "variables": [],
-        "stages": [{"stageName": name, "status": stage_status, "startTime": start, "lastUpdateTime": end} for name, stage_status in stages],
-        "actions": actions, **extra,
-    }  # fmt: skip
-
-
-def write_three_executions(data_dir: Path) -> PipelineRecords:
-    """The oldest succeeded up to dev; the next failed applying to dev; the newest waits for dev's approval."""
-    records = PipelineRecords(data_dir, ACCOUNT, REGION, PIPELINE)
-    records.write_execution(execution(OLDEST, "Succeeded", 1000, [("Source", "Succeeded"), ("Synth", "Succeeded"), ("Deploy-dev", "Succeeded")], [
-        detail(OLDEST, "Source", "Source", "Succeeded", 1000, 1010, SOURCE, externalExecutionSummary="Add the qa environment"),
-        detail(OLDEST, "Synth", "Synth", "Succeeded", 1010, 1100),
-        detail(OLDEST, "Deploy-dev", "Plan-dev", "Succeeded", 1100, 1200),
-        detail(OLDEST, "Deploy-dev", "Approve-dev", "Succeeded", 1200, 1250, APPROVAL, externalExecutionSummary="looks right"),
-        detail(OLDEST, "Deploy-dev", "Apply-dev", "Succeeded", 1250, 1400),
-    ]))  # fmt: skip
-    records.write_execution(execution(FAILED, "Failed", 2000, [("Source", "Succeeded"), ("Synth", "Succeeded"), ("Deploy-dev", "Failed")], [
-        detail(FAILED, "Source", "Source", "Succeeded", 2000, 2010, SOURCE),
-        detail(FAILED, "Synth", "Synth", "Succeeded", 2010, 2100),
-        detail(FAILED, "Deploy-dev", "Plan-dev", "Succeeded", 2100, 2200),
-        detail(FAILED, "Deploy-dev", "Approve-dev", "Succeeded", 2200, 2250, APPROVAL),
-        detail(FAILED, "Deploy-dev", "Apply-dev", "Failed", 2250, 2400, externalExecutionId="demo-apply-dev:7", externalExecutionUrl=BUILD_URL,
-               errorDetails={"code": "JobFailed", "message": "Error while executing command: terraform apply tfplan. Reason: exit status 1"}),
-    ], statusSummary="Apply-dev failed", variables=[{"name": "ENVIRONMENT", "resolvedValue": "dev"}]))  # fmt: skip
-    records.write_execution(execution(WAITING, "InProgress", 3000, [("Source", "Succeeded"), ("Synth", "Succeeded"), ("Deploy-dev", "InProgress")], [
-        detail(WAITING, "Source", "Source", "Succeeded", 3000, 3010, SOURCE),
-        detail(WAITING, "Synth", "Synth", "Succeeded", 3010, 3100),
-        detail(WAITING, "Deploy-dev", "Plan-dev", "Succeeded", 3100, 3200),
-        {**detail(WAITING, "Deploy-dev", "Approve-dev", "InProgress", 3200, 3200, APPROVAL), "token": TOKEN},
-    ]))  # fmt: skip
-    return records
 
 
 @pytest.fixture
 def delivery(moto: Path) -> PipelineRecords:
-    create_delivery_pipeline()
-    return write_three_executions(moto)
+    create_delivery_pipeline(client, PIPELINE)
+    return write_three_executions(PipelineRecords(moto, ACCOUNT, REGION, PIPELINE))
 
 
 def epoch(moment: datetime) -> float:
@@ -258,7 +179,7 @@ def epoch(moment: datetime) -> float:
 
 
 def test_pipeline_state_lists_every_stage_and_action_before_any_execution(moto: Path) -> None:
-    create_delivery_pipeline()
+    create_delivery_pipeline(client, PIPELINE)
     state = client("codepipeline").get_pipeline_state(name=PIPELINE)
     assert (state["pipelineName"], state["pipelineVersion"]) == (PIPELINE, 1)
     assert [(stage["stageName"], [a["actionName"] for a in stage["actionStates"]]) for stage in state["stageStates"]] == [
@@ -287,7 +208,7 @@ def test_pipeline_state_shows_the_newest_execution_that_reached_each_stage_and_a
 
 def test_pipeline_state_keeps_to_the_callers_account_and_region(delivery: PipelineRecords, moto: Path) -> None:
     elsewhere = PipelineRecords(moto, ACCOUNT, "us-west-2", PIPELINE)
-    elsewhere.write_execution(execution("44444444-0000-4000-8000-000000000004", "InProgress", 9000, [("Deploy-prod", "InProgress")], []))
+    elsewhere.write_execution(execution(PIPELINE, "44444444-0000-4000-8000-000000000004", "InProgress", 9000, [("Deploy-prod", "InProgress")], []))
     stages = client("codepipeline").get_pipeline_state(name=PIPELINE)["stageStates"]
     assert "latestExecution" not in stages[3], "another region's records are another pipeline's"
     assert len(client("codepipeline").list_pipeline_executions(pipelineName=PIPELINE)["pipelineExecutionSummaries"]) == 3
@@ -347,7 +268,7 @@ def test_one_execution_with_its_variables_and_artifact_revisions(delivery: Pipel
     ],
 )  # fmt: skip
 def test_a_pipeline_moto_does_not_have_is_not_found_whatever_the_records(delivery: PipelineRecords, moto: Path, call: str, arguments: dict) -> None:
-    PipelineRecords(moto, ACCOUNT, REGION, "missing").write_execution({**execution(WAITING, "InProgress", 1, [], []), "pipelineName": "missing"})
+    PipelineRecords(moto, ACCOUNT, REGION, "missing").write_execution(execution("missing", WAITING, "InProgress", 1, [], []))
     with pytest.raises(ClientError) as raised:
         getattr(client("codepipeline"), call)(**arguments)
     assert raised.value.response["Error"]["Code"] == "PipelineNotFoundException"
@@ -390,7 +311,7 @@ def test_a_start_is_a_request_for_the_runner_and_in_progress_at_once(delivery: P
     assert (newest["pipelineExecutionId"], newest["status"]) == (started, "InProgress")
     found = codepipeline.get_pipeline_execution(pipelineName=PIPELINE, pipelineExecutionId=started)["pipelineExecution"]
     assert found["variables"] == [{"name": "ENVIRONMENT", "resolvedValue": "prod"}]
-    delivery.write_execution(execution(started, "InProgress", request["requestedAt"], [("Source", "InProgress")], []))
+    delivery.write_execution(execution(PIPELINE, started, "InProgress", request["requestedAt"], [("Source", "InProgress")], []))
     assert [s["pipelineExecutionId"] for s in codepipeline.list_pipeline_executions(pipelineName=PIPELINE)["pipelineExecutionSummaries"]].count(started) == 1, (
         "taken up, the record and the request are one execution"
     )
