@@ -1,4 +1,4 @@
-"""``provisioner local-aws start|stop|status``: the local, multi-account emulated AWS (moto)."""
+"""``provisioner local-aws start|stop|status|approve``: the local, multi-account emulated AWS (moto)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ import argparse
 from pathlib import Path
 
 from provisioner.configuration.target import LOCAL_AWS_FILE, TARGET_ENV
+from provisioner.errors import UserError
 from provisioner.local_aws import DEVOPS_ACCOUNT_ID
+from provisioner.local_aws.pipeline_records import data_dir
 from provisioner.paths import ENVIRONMENTS_DIR
 
 EXIT_NOT_RUNNING = 1
@@ -26,17 +28,33 @@ returns credentials acting in that account, as the workload stacks use it. The e
 
 `make demo` does all of this and more, with an emulator of its own.
 
-Everything lives in memory: stopping the emulator forgets every resource. moto has no CodeStar
-Connections API: give the pipeline an "s3" (or "codecommit") source when deploying devops locally,
-as demo/environments/devops.hcl does. Where moto differs from AWS for the calls terraform makes,
+Resources live in memory: stopping the emulator forgets them. The emulator runs no pipeline; the
+local pipeline runner (provisioner local-aws run-pipeline) does, and records each execution as files
+in .provisioner/{data_dir(LOCAL_AWS_FILE).name}/ (emptied when a new emulator starts). From them the emulator
+answers GetPipelineState, ListPipelineExecutions, GetPipelineExecution and ListActionExecutions, so
+`provisioner status` and the AWS CLI see executions; StartPipelineExecution, StopPipelineExecution
+and PutApprovalResult become requests the runner takes up. `provisioner local-aws approve` answers
+an approval that waits.
+
+moto has no CodeStar Connections API: give the pipeline an "s3" (or "codecommit") source when
+deploying devops locally, as demo/environments/devops.hcl does. Where moto differs from AWS,
 provisioner/local_aws/compat.py patches it inside the emulator (the log lists each patch).
 """
+
+
+APPROVE_EPILOG = """\
+It prints one line, e.g. "approved Approve-prod in Deploy-prod of acme-delivery (execution <id>)".
+The pipeline is looked up in account DEVOPS (plain credentials) and the region of devops.hcl
+(PROVISIONER_ENVIRONMENTS or --environments names the folder), or --region.
+
+exit codes: 0 answered; 2 no emulator running, no such pipeline or stage, nothing waiting for an
+approval there, or several waiting without --action (one line on stderr)""".replace("DEVOPS", DEVOPS_ACCOUNT_ID)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "local-aws",
-        help="start, stop or inspect the local emulated AWS (moto) for PROVISIONER_TARGET=local",
+        help="start, stop or inspect the local emulated AWS (moto) for PROVISIONER_TARGET=local; answer its pipelines' approvals",
         description="Run a local, multi-account emulated AWS (moto in server mode) for trying the stacks without AWS.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -81,6 +99,27 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--variable", action="append", default=[], metavar="NAME=VALUE", help="a pipeline variable for this execution (repeatable)"
     )
     run.set_defaults(func=run_pipeline)
+    approve = actions.add_parser(
+        "approve",
+        help="answer the manual approval that waits in a stage of a pipeline of the running emulator",
+        description=(
+            "Approve (or reject) the manual approval that waits in STAGE of PIPELINE in the running emulator,\n"
+            "as a person would in the console: GetPipelineState finds the waiting approval and its token,\n"
+            "PutApprovalResult answers it, and the local pipeline runner goes on (or fails the stage)."
+        ),
+        epilog=APPROVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    approve.add_argument("pipeline", metavar="PIPELINE", help="pipeline name, e.g. acme-delivery")
+    approve.add_argument("stage", metavar="STAGE", help="stage the approval waits in, e.g. Deploy-prod")
+    approve.add_argument("--action", metavar="NAME", help="the approval action, when several wait in the stage")
+    approve.add_argument("--reject", action="store_true", help="reject instead of approving")
+    approve.add_argument("--comment", default="", metavar="TEXT", help="the approver's comment (the action's summary)")
+    approve.add_argument("--region", metavar="R", help="region of the pipeline (default: region in devops.hcl)")
+    approve.add_argument(
+        "--environments", type=Path, default=ENVIRONMENTS_DIR, metavar="DIR", help="folder whose devops.hcl names the region (default: %(default)s)"
+    )
+    approve.set_defaults(func=run_approve)
 
 
 def run_start(args: argparse.Namespace) -> int:
@@ -126,9 +165,7 @@ def run_pipeline(args: argparse.Namespace) -> int:
 
     from provisioner.configuration.settings import load
     from provisioner.configuration.target import Target
-    from provisioner.errors import UserError
     from provisioner.local_aws import server
-    from provisioner.local_aws.pipeline_records import data_dir
     from provisioner.local_aws.pipeline_runner import LocalMachine, PipelineRunner
     from provisioner.paths import REPO_ROOT, STATE_DIR
     from provisioner.progress import Progress
@@ -162,6 +199,22 @@ def run_pipeline(args: argparse.Namespace) -> int:
     )
     executions = runner.run_until_idle(args.pipeline or project.naming.pipeline, variables=variables)
     return 0 if executions[-1]["status"] == "Succeeded" else 1
+def run_approve(args: argparse.Namespace) -> int:
+    from provisioner.configuration.settings import AWS_REGIONS, load
+    from provisioner.configuration.target import Target
+    from provisioner.local_aws import approvals, server
+    from provisioner.operations import aws
+
+    if args.region is not None and args.region not in AWS_REGIONS:
+        raise UserError(f"--region {args.region!r}: not an AWS region code")
+    found = server.status()
+    if not found.running or found.emulator is None:
+        raise UserError("the local AWS is not running: start it with `provisioner local-aws start`")
+    region = args.region or load(args.environments).devops.region
+    codepipeline = aws.client(Target.local(found.emulator.endpoint), "codepipeline", region)
+    answered = approvals.answer(codepipeline, args.pipeline, args.stage, args.action, approved=not args.reject, comment=args.comment)
+    print(answered.describe())
+    return 0
 
 
 def _port(text: str) -> int:
