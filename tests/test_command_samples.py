@@ -166,3 +166,22 @@ def test_the_synopses_are_the_commands_usage(command: str) -> None:
     (subparsers,) = [action for action in parser._actions if action.dest == "command"]
     usage = " ".join(subparsers.choices[command].format_usage().removeprefix("usage: ").replace("[-h] ", "").split())
     assert f"```\n{usage}\n```" in (REPO_ROOT / "docs" / "operations.md").read_text()
+
+
+# --- provisioner local-aws approve (README.md) ---------------------------------------------------
+
+
+def test_the_approve_sample_is_what_the_command_prints(moto_aws, tmp_path) -> None:
+    """The command prints ``answer(...).describe()``; here against moto in-process with the emulator's patches."""
+    from provisioner.local_aws import approvals, compat
+    from provisioner.local_aws.pipeline_records import PipelineRecords
+    from tests.local_aws.pipeline_fixtures import create_delivery_pipeline, write_three_executions
+
+    with compat.patched(tmp_path):
+        create_delivery_pipeline(lambda service: boto3.client(service, region_name=REGION), "acme-delivery")
+        records = write_three_executions(PipelineRecords(tmp_path, "123456789012", REGION, "acme-delivery"))
+        codepipeline = boto3.client("codepipeline", region_name=REGION)
+        answered = approvals.answer(codepipeline, "acme-delivery", "Deploy-dev", None, approved=True, comment="plan reviewed")
+        assert records.approval(answered.execution_id, "Deploy-dev", "Approve-dev")["summary"] == "plan reviewed"
+    command = '$ provisioner local-aws approve acme-delivery Deploy-dev --comment "plan reviewed"'
+    compare(REPO_ROOT / "README.md", "local-aws-approve", f"{command}\n{answered.describe()}")
