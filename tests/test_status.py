@@ -1,4 +1,4 @@
-"""``provisioner status``: stages, actions and executions (Stubber: moto has no GetPipelineState), errors, CLI."""
+"""``provisioner status``: stages, actions and executions (Stubber for AWS's exact answers; the local emulator's from the runner's records), errors, CLI."""
 
 from __future__ import annotations
 
@@ -269,3 +269,53 @@ def test_a_bad_execution_count_exits_2_on_one_line(aws_env, tmp_path, capsys, va
     folder, _ = make_project(tmp_path)
     assert cli.main(["status", "--environments", str(folder), "--executions", value]) == 2
     assert capsys.readouterr().err == f"provisioner: {message}\n"
+
+
+# --- against the local emulator: executions from the local runner's records -------------------------
+
+
+def test_status_shows_the_local_runners_executions(moto_server, tmp_path, capsys):
+    """The emulator answers GetPipelineState and ListPipelineExecutions from the records the local
+    pipeline runner writes: one execution waits for an approval, one failed, one succeeded."""
+    from provisioner.configuration.target import target_from_environment
+    from provisioner.local_aws import compat
+    from provisioner.local_aws.pipeline_records import PipelineRecords
+    from tests.local_aws.pipeline_fixtures import BUILD_URL, FAILED, OLDEST, WAITING, create_delivery_pipeline, write_three_executions
+
+    folder, project = make_project(tmp_path)
+    read_at = datetime(2024, 5, 3, 12, 0, tzinfo=timezone.utc)
+    clients = aws.client_factory(target_from_environment({"PROVISIONER_TARGET": "local", "PROVISIONER_AWS_ENDPOINT": moto_server}))
+    with compat.patched(tmp_path / "local-aws-pipelines") as data_dir:
+        create_delivery_pipeline(lambda service: clients(service, REGION), PIPELINE)
+        write_three_executions(PipelineRecords(data_dir, MOTO_ACCOUNT, REGION, PIPELINE), start=read_at.timestamp() - 3600)
+        status = read_status(project, 5, clients, now=read_at)
+        assert cli.main(["status", "--environments", str(folder), "--executions", "2"]) == 0
+    assert status_text(status) == f"""\
+Pipeline acme-delivery (V2, version 1) in account {MOTO_ACCOUNT}, {REGION}
+
+stage / action  status      last change (UTC)    details
+Source          Succeeded
+  Source        Succeeded   2024-05-03 11:50:10
+Synth           Succeeded
+  Synth         Succeeded   2024-05-03 11:51:40
+Deploy-dev      InProgress
+  Plan-dev      Succeeded   2024-05-03 11:53:20
+  Approve-dev   InProgress  2024-05-03 11:53:20
+  Apply-dev     Failed      2024-05-03 11:40:00  Error while executing command: terraform apply
+                                                 tfplan. Reason: exit status 1
+Deploy-prod     -
+  Plan-prod     -
+
+Last 3 execution(s), newest first:
+execution                             status      trigger           started     duration  revision
+                                                                    (UTC)
+{WAITING}  InProgress  StartPipelineExe  2024-05-03  10m 00s   v-33333333
+                                                  cution            11:50:00    so far
+{FAILED}  Failed      StartPipelineExe  2024-05-03  6m 40s    v-22222222
+                                                  cution            11:33:20
+{OLDEST}  Succeeded   StartPipelineExe  2024-05-03  6m 40s    v-11111111
+                                                  cution            11:16:40"""
+    assert status.stages[2].actions[2].url == BUILD_URL, "the failed build's link"
+    printed = capsys.readouterr().out
+    assert "  Approve-dev   InProgress" in printed and "Last 2 execution(s), newest first:" in printed
+    assert WAITING in printed and OLDEST not in printed, "--executions 2 pages through the emulator's answers"

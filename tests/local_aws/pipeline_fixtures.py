@@ -32,6 +32,7 @@ def create_delivery_pipeline(client: Callable[[str], Any], name: str, role_name:
             "name": name,
             "roleArn": role,
             "artifactStore": {"type": "S3", "location": "artifacts"},
+            "pipelineType": "V2",
             "stages": [
                 {"name": "Source", "actions": [{**action("Source", SOURCE), "outputArtifacts": [{"name": "source"}]}]},
                 {"name": "Synth", "actions": [action("Synth", CODEBUILD)]},
