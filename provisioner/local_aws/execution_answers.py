@@ -186,7 +186,7 @@ def action_executions(executions: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def waiting_approval(executions: list[dict[str, Any]], stage_name: str, action_name: str, token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """The execution and the action record that ``token`` was handed out for (answered or not), or None."""
     for execution in executions:
-        for action in execution["actions"]:
+        for action in execution.get("actions") or []:
             if (action.get("stageName"), action.get("actionName"), action.get("token")) == (stage_name, action_name, token):
                 return execution, action
     return None

@@ -104,7 +104,7 @@ def test_without_the_patches_moto_shows_each_gap(monkeypatch: pytest.MonkeyPatch
 
 
 # --- CodeBuild ------------------------------------------------------------------------------------
-def test_codepipeline_projects_need_no_location_and_keep_their_key(moto: None) -> None:
+def test_codepipeline_projects_need_no_location_and_keep_their_key(moto: Path) -> None:
     codebuild = client("codebuild")
     codebuild.create_project(
         name="demo-synth",
@@ -120,14 +120,14 @@ def test_codepipeline_projects_need_no_location_and_keep_their_key(moto: None) -
     assert "location" not in project["source"], "the location is only supplied to moto's validation"
 
 
-def test_other_source_types_still_need_a_location(moto: None) -> None:
+def test_other_source_types_still_need_a_location(moto: Path) -> None:
     with pytest.raises(ClientError, match="location is required"):
         client("codebuild").create_project(
             name="needs-location", source={"type": "S3"}, artifacts={"type": "NO_ARTIFACTS"}, environment=ENVIRONMENT, serviceRole=ROLE_ARN
         )
 
 
-def test_a_project_without_a_key_keeps_moto_default(moto: None) -> None:
+def test_a_project_without_a_key_keeps_moto_default(moto: Path) -> None:
     codebuild = client("codebuild")
     codebuild.create_project(
         name="no-key", source={"type": "CODEPIPELINE"}, artifacts={"type": "CODEPIPELINE"}, environment=ENVIRONMENT, serviceRole=ROLE_ARN
@@ -136,7 +136,7 @@ def test_a_project_without_a_key_keeps_moto_default(moto: None) -> None:
 
 
 # --- CodePipeline ---------------------------------------------------------------------------------
-def test_pipeline_timestamps_are_epoch_numbers(moto: None) -> None:
+def test_pipeline_timestamps_are_epoch_numbers(moto: Path) -> None:
     from moto.codepipeline.models import CodePipeline
 
     stage = {"name": "Source", "actions": [{"name": "S", "actionTypeId": {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"}}]}
@@ -145,7 +145,7 @@ def test_pipeline_timestamps_are_epoch_numbers(moto: None) -> None:
     assert abs(pipeline.metadata["created"] - time.time()) < 60, "naive UTC must not be read as local time"
 
 
-def test_get_pipeline_metadata_is_a_timestamp_near_now(moto: None) -> None:
+def test_get_pipeline_metadata_is_a_timestamp_near_now(moto: Path) -> None:
     trust = {"Statement": [{"Effect": "Allow", "Principal": {"Service": "codepipeline.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
     role = client("iam").create_role(RoleName="pipeline", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     action = {"category": "Source", "owner": "AWS", "provider": "S3", "version": "1"}
@@ -436,7 +436,7 @@ def test_a_condition_that_holds_still_applies() -> None:
         assert evaluate(deny_other_account, incoming={"aws:SourceAccount": "123456789012"}) == PermissionResult.NEUTRAL
 
 
-def test_objects_of_a_tls_only_bucket_can_be_read_and_written(moto: None) -> None:
+def test_objects_of_a_tls_only_bucket_can_be_read_and_written(moto: Path) -> None:
     s3 = client("s3")
     s3.create_bucket(Bucket="state", CreateBucketConfiguration={"LocationConstraint": REGION})
     s3.put_bucket_policy(Bucket="state", Policy=json.dumps({"Version": "2012-10-17", "Statement": [DENY_INSECURE]}))
@@ -457,7 +457,7 @@ def redrive_policy_of_a_queue_with_a_dead_letter_queue() -> tuple[str, str]:
     return written, read
 
 
-def test_a_redrive_policy_reads_back_as_written(moto: None) -> None:
+def test_a_redrive_policy_reads_back_as_written(moto: Path) -> None:
     """AWS answers the compact JSON terraform's jsonencode writes: the provider then plans no change."""
     written, read = redrive_policy_of_a_queue_with_a_dead_letter_queue()
     assert read == written
