@@ -105,6 +105,7 @@ class Demo:
             self.bootstrap_state()
             self.deploy_with_cdktf()
             self.run_pipeline()
+            self.status()
             self.verify()
             self.second_plans()
             self.drift_run()
@@ -235,6 +236,14 @@ class Demo:
         if changed:
             raise StepFailed(f"the second release planned changes: {'; '.join(changed)}")
         self.progress.say("    the second release planned no changes in any environment, and so applied nothing")
+
+    def status(self) -> None:
+        """``provisioner status`` against the emulator: the releases as the pipeline's own API reports them."""
+        command = [sys.executable, "-m", "provisioner", "status", "--environments", str(self.environments), "--executions", "3"]
+        with self.progress.step("provisioner status: the pipeline's stages and last executions, as CodePipeline reports them"):
+            shown = self.progress.run("status", command, cwd=REPO_ROOT, env=self.env, quiet=True)
+            for line in shown.output.rstrip().splitlines():
+                self.progress.say(f"    {line}")
 
     def verify(self) -> None:
         with self.progress.step("check with boto3 that every resource is in its account"):

@@ -273,6 +273,7 @@ class PipelineRunner:
         self._say_machine()
         self.progress.say(f"--- {pipeline_name}: execution {execution.id} (pipeline version {execution.record['pipelineVersion']})")
         execution.save()
+        records.take_start(execution.id)  # a start request is taken up once its execution is recorded
         events = Events(self, pipeline)
         events.pipeline(execution, "STARTED")
         try:
@@ -313,7 +314,6 @@ class PipelineRunner:
         records = PipelineRecords(self.records_root, self.account, self.region, pipeline_name)
         while pending := records.pending_starts():
             request = pending[0]
-            records.take_start(request["pipelineExecutionId"])
             revisions = request.get("sourceRevisions") or []
             self.progress.say(f"--- {pipeline_name}: a start requested through the emulator ({request['trigger'].get('triggerDetail', '')})")
             executions.append(
