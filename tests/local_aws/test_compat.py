@@ -446,6 +446,50 @@ def test_objects_of_a_tls_only_bucket_can_be_read_and_written(moto: Path) -> Non
     assert s3.get_object(Bucket="state", Key="stacks/devops/terraform.tfstate")["Body"].read() == b"{}"
 
 
+# --- S3 lifecycle configurations -----------------------------------------------------------------
+# The rule as the AWS provider 5.100.0 PUTs modules/encrypted_bucket.py's lifecycle (from a debug log).
+PRODUCT_RULE = {
+    "ID": "expire-noncurrent-versions-and-abort-incomplete-uploads",
+    "Status": "Enabled",
+    "Filter": {"Prefix": ""},
+    "NoncurrentVersionExpiration": {"NoncurrentDays": 90},
+    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7},
+}
+
+
+def lifecycle_read_back(rule: dict, **put: str) -> dict:
+    s3 = client("s3")
+    s3.create_bucket(Bucket="artifacts", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_bucket_lifecycle_configuration(Bucket="artifacts", LifecycleConfiguration={"Rules": [rule]}, **put)
+    return s3.get_bucket_lifecycle_configuration(Bucket="artifacts")
+
+
+def test_a_lifecycle_configuration_reads_back_as_put(moto: None) -> None:
+    """The provider waits for 10 reads equal to what it sent: any difference would fail the apply after 3 minutes."""
+    read = lifecycle_read_back(PRODUCT_RULE)
+    assert read["Rules"] == [PRODUCT_RULE]
+    assert read["TransitionDefaultMinimumObjectSize"] == "all_storage_classes_128K", "AWS's default when none is put"
+
+
+def test_a_lifecycle_configuration_reads_back_its_transition_default_minimum_object_size(moto: None) -> None:
+    read = lifecycle_read_back(PRODUCT_RULE, TransitionDefaultMinimumObjectSize="varies_by_storage_class")
+    assert read["TransitionDefaultMinimumObjectSize"] == "varies_by_storage_class"
+    s3 = client("s3")
+    s3.put_bucket_lifecycle_configuration(Bucket="artifacts", LifecycleConfiguration={"Rules": [PRODUCT_RULE]})
+    assert s3.get_bucket_lifecycle_configuration(Bucket="artifacts")["TransitionDefaultMinimumObjectSize"] == "all_storage_classes_128K"
+
+
+def test_without_the_patch_moto_answers_the_default_transition_size_whatever_was_put(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    compat.undo()
+    with mock_aws():
+        read = lifecycle_read_back(PRODUCT_RULE, TransitionDefaultMinimumObjectSize="varies_by_storage_class")
+    assert read["TransitionDefaultMinimumObjectSize"] == "all_storage_classes_128K"
+
+
 # --- SQS ------------------------------------------------------------------------------------------
 def redrive_policy_of_a_queue_with_a_dead_letter_queue() -> tuple[str, str]:
     sqs = client("sqs")
