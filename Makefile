@@ -10,6 +10,23 @@ PY := $(VENV)/bin/python
 CHECKOV_VENV := .venv-checkov
 CHECKOV_REQUIREMENTS := policy/checkov-requirements.txt
 
+# What `make setup` installs. dev (the default): the project with its test tools (the dev extras) and
+# cdktf-cli, for developers. build: the project alone, all that synth, check and the policy gate need
+# (the pipeline's synth builds set SETUP_PROFILE=build in their environment, so `make scan` keeps to it).
+SETUP_PROFILE ?= dev
+ifeq ($(SETUP_PROFILE),dev)
+PROJECT_SPEC := .[dev]
+SETUP_NEEDS := node_modules/.installed
+INSTALLED_MODULES := cdktf, cdktf_cdktf_provider_aws, hcl2, yaml, pytest, xdist
+else ifeq ($(SETUP_PROFILE),build)
+PROJECT_SPEC := .
+SETUP_NEEDS :=
+INSTALLED_MODULES := cdktf, cdktf_cdktf_provider_aws, hcl2, yaml
+else
+$(error SETUP_PROFILE=$(SETUP_PROFILE): must be dev (the default) or build)
+endif
+VENV_STAMP := $(VENV)/.installed-$(SETUP_PROFILE)
+
 # Every target (and every script it runs) uses the project's own terraform CLI config, never ~/.terraformrc.
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.provisioner/terraform.rc
 export CHECKPOINT_DISABLE := 1
@@ -21,15 +38,15 @@ export PATH := $(CURDIR)/node_modules/.bin:$(VENV)/bin:$(PATH)
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
 
-setup: $(VENV)/.installed node_modules/.installed ## create .venv, install cdktf-cli, write the terraform CLI config
+setup: $(VENV_STAMP) $(SETUP_NEEDS) ## create .venv, install cdktf-cli, write the terraform CLI config (SETUP_PROFILE=build: the project only)
 	@$(PY) -m provisioner terraform-config
 
-$(VENV)/.installed: pyproject.toml
-	@echo "==> python virtualenv .venv (project + dev tools)"
+$(VENV_STAMP): pyproject.toml
+	@echo "==> python virtualenv .venv (project$(if $(filter dev,$(SETUP_PROFILE)), + dev tools))"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]' > $(VENV)/pip.log 2>&1 \
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '$(PROJECT_SPEC)' > $(VENV)/pip.log 2>&1 \
 		|| { tail -n 30 $(VENV)/pip.log; echo "pip install failed: full log in .venv/pip.log" >&2; exit 1; }
-	@$(PY) -c 'import cdktf, cdktf_cdktf_provider_aws, hcl2, pytest, xdist'
+	@$(PY) -c 'import $(INSTALLED_MODULES)'
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json

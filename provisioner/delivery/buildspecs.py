@@ -1,7 +1,9 @@
 """Every CodeBuild buildspec the pipeline runs, generated from one place.
 
-- synth: installs the pinned toolchain (cached), checks ``environments/``, synthesizes every stack,
-  runs the policy gate, and passes the repository with ``cdktf.out/`` on as the ``synth`` artifact.
+- synth: installs what synthesis and the policy gate need (``make setup`` with ``SETUP_PROFILE=build``:
+  the project without its test tools, no cdktf-cli, no terraform; pip's cache kept), checks
+  ``environments/``, synthesizes every stack, runs the policy gate, and passes the repository with
+  ``cdktf.out/`` on as the ``synth`` artifact.
 - plan-<env>: ``terraform init`` + ``terraform plan -out tfplan`` for ``workload-<env>`` (the provider
   assumes the environment's read-only plan role), ``terraform show -json``, the plan summary; the
   saved plan, the summary and the revision it was made for become the ``plan_<env>`` artifact.
@@ -43,6 +45,10 @@ NODE_VERSION = "20"
 
 POLICY_GATE_COMMAND = "make scan"
 """The policy gate (checkov and the project's rules); it synthesizes first."""
+SYNTH_SETUP_PROFILE = "build"
+"""``make setup``'s profile in synth builds: the project alone. Synthesis runs the CDK app in Python (the
+jsii runtime needs Node.js, not cdktf-cli), the gate runs checkov from its own pinned virtualenv, and
+neither runs terraform: the dev extras (pytest, moto), cdktf-cli and terraform would only cost minutes."""
 PLAN_SUMMARY = "plan-summary.md"
 PLAN_COMMIT = "plan-commit-id"
 EXPORTED_PLAN_VARIABLES = ("PLAN_HEADLINE", "PLAN_BUILD_URL")
@@ -158,7 +164,9 @@ def synth_spec(gate_command: str) -> BuildSpec:
     """
     return BuildSpec(
         runtimes={"python": PYTHON_VERSION, "nodejs": NODE_VERSION},
-        install=(*_INSTALL_TERRAFORM, "make setup"),
+        # In the environment, not on the command line: `make scan` then stays with the same profile.
+        variables={"SETUP_PROFILE": SYNTH_SETUP_PROFILE},
+        install=("make setup",),
         build=(
             'echo "release of commit ${COMMIT_ID} (${RELEASE_REASON})"',
             ".venv/bin/python -m provisioner check",
@@ -169,7 +177,7 @@ def synth_spec(gate_command: str) -> BuildSpec:
             "exclude-paths": [".venv/**/*", ".venv-checkov/**/*", "node_modules/**/*", ".git/**/*", "**/.terraform/**/*"],
         },
         reports={"policy-gate": {"files": ["reports/policy-gate.xml"], "file-format": "JUNITXML"}},
-        cache=("/root/.cache/pip/**/*", "/root/.npm/**/*", "/root/.cache/aws/jsii/**/*", TERRAFORM_CACHE[0]),
+        cache=("/root/.cache/pip/**/*", "/root/.cache/aws/jsii/**/*"),
     )
 
 

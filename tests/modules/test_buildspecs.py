@@ -130,6 +130,10 @@ def test_apply_has_no_artifacts_and_runs_in_the_plan_artifact() -> None:
 
 
 # --- synth ---------------------------------------------------------------------------------------
+POLICY_GATE_TARGET = buildspecs.POLICY_GATE_COMMAND.removeprefix("make ")
+CHECKOV_REQUIREMENTS = "policy/checkov-requirements.txt"
+
+
 def makefile_prerequisites(target: str) -> list[str]:
     match = re.search(rf"^{re.escape(target)}:([^#\n]*)", (REPO_ROOT / "Makefile").read_text(), re.M)
     assert match, f"Makefile has no {target} target"
@@ -156,6 +160,63 @@ def test_synth_artifact_leaves_out_virtualenvs_node_modules_and_terraform_folder
     assert {".venv/**/*", ".venv-checkov/**/*", "node_modules/**/*", ".git/**/*", "**/.terraform/**/*"} <= set(artifacts["exclude-paths"])
 
 
+def make_dry_run(target: str, environment: dict[str, str]) -> str:
+    """The commands ``make <target>`` would run from scratch (``-B``: every target as if out of date) with ``environment``."""
+    env = {key: value for key, value in os.environ.items() if key != "SETUP_PROFILE"} | environment
+    result = subprocess.run(["make", "--no-print-directory", "-n", "-B", target], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def pip_installs(commands: str) -> list[str]:
+    return re.findall(r"-m pip install .*?(-e '[^']*'|-r \S+)", commands)
+
+
+DEV_TOOLS = ("pytest", "pytest-xdist", "moto")
+
+
+def test_the_test_tools_are_dev_extras_only() -> None:
+    import tomllib
+
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    names = lambda requirements: {re.split(r"[<>=\[ ]", requirement)[0] for requirement in requirements}  # noqa: E731
+    assert set(DEV_TOOLS) <= names(project["optional-dependencies"]["dev"])
+    assert not set(DEV_TOOLS) & names(project["dependencies"])
+
+
+def test_synth_installs_the_project_without_its_dev_tools_nor_cdktf_cli_nor_terraform() -> None:
+    """Synthesis runs the app in Python, the gate runs checkov from its own virtualenv; no synth step runs terraform."""
+    spec = load(buildspecs.synth("make scan"))
+    environment = spec["env"]["variables"]
+    assert environment["SETUP_PROFILE"] == buildspecs.SYNTH_SETUP_PROFILE == "build"
+    assert spec["phases"]["install"]["commands"] == ["make setup"]
+    assert pip_installs(make_dry_run("setup", environment)) == ["-e '.'"]
+    installed = make_dry_run(POLICY_GATE_TARGET, environment)  # the gate makes setup and synth first
+    assert pip_installs(installed) == ["-e '.'", f"-r {CHECKOV_REQUIREMENTS}"], "the project alone, then the pinned checkov"
+    assert "[dev]" not in installed and "import pytest" not in installed and "xdist" not in installed
+    assert "npm" not in installed and "node_modules" not in installed
+    assert "terraform" not in " ".join(spec["phases"]["install"]["commands"] + spec["phases"]["build"]["commands"])
+
+
+def test_developers_setup_still_installs_the_dev_tools_and_cdktf_cli() -> None:
+    installed = make_dry_run("setup", {})
+    assert pip_installs(installed) == ["-e '.[dev]'"]
+    assert "import cdktf, cdktf_cdktf_provider_aws, hcl2, yaml, pytest, xdist" in installed
+    assert "npm ci" in installed
+
+
+def test_an_unknown_setup_profile_is_refused_in_one_line() -> None:
+    env = {key: value for key, value in os.environ.items() if key != "SETUP_PROFILE"} | {"SETUP_PROFILE": "ci"}
+    result = subprocess.run(["make", "--no-print-directory", "-n", "setup"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode != 0
+    assert "SETUP_PROFILE=ci: must be dev (the default) or build" in result.stderr
+
+
+def test_synth_keeps_pip_and_jsii_caches_only() -> None:
+    """What the synth build downloads (Python packages, jsii's unpacked provider bindings) is cached; nothing else is downloaded."""
+    assert load(buildspecs.synth("make scan"))["cache"]["paths"] == ["/root/.cache/pip/**/*", "/root/.cache/aws/jsii/**/*"]
+
+
 def test_the_policy_gate_the_devops_stack_runs_is_a_makefile_target() -> None:
     from provisioner.delivery.buildspecs import POLICY_GATE_COMMAND
 
@@ -167,8 +228,8 @@ def test_the_policy_gate_the_devops_stack_runs_is_a_makefile_target() -> None:
 # --- every buildspec -----------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "text",
-    [buildspecs.synth("make scan"), plan_spec(), apply_spec(), buildspecs.pr_plan({STACK: "arn:aws:iam::222222222222:role/acme-plan-dev"})],
-    ids=["synth", "plan", "apply", "pr-plan"],
+    [plan_spec(), apply_spec(), buildspecs.pr_plan({STACK: "arn:aws:iam::222222222222:role/acme-plan-dev"})],
+    ids=["plan", "apply", "pr-plan"],
 )
 def test_terraform_is_pinned_and_checked_against_its_checksums(text: str) -> None:
     spec = load(text)

@@ -260,6 +260,9 @@ class Matrix:
     def synth_build(self) -> None:
         me = self.role(self.naming.synth_build_role)
         self.add(ALLOWED, "the synth build writes the synth artifact", me, "s3:PutObject", f"{self.artifacts}/pipeline/synth/a1", context=SSE)
+        own_cache = f"{self.artifacts}/build-cache/{self.naming.build_project('synth')}/cache.zip"
+        self.add(ALLOWED, "the synth build reads its build cache (pip and jsii packages)", me, "s3:GetObject", own_cache, context=TLS)
+        self.add(ALLOWED, "the synth build keeps its build cache", me, "s3:PutObject", own_cache, context=SSE)
         self.add(DENIED, "the synth build may not read any state", me, "s3:GetObject", self.state(self.project.environments[0].workload_stack), context=TLS)
         for env in self.project.environments:
             self.add(DENIED, f"the synth build may not assume {env.name}'s plan role", me, "sts:AssumeRole", self.project.plan_role_arn(env), context=self.external_id(env))
