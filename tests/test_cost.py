@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from provisioner.commands import cost
-from provisioner.cost import monthly, pricing
+from provisioner.cost import codebuild, monthly, pricing
 from provisioner.cost.monthly import DirectorySource, build_report
 from provisioner.cost.pricing import BillingMonth, UsagePattern
 from provisioner.errors import UserError
@@ -194,7 +194,7 @@ def test_estimate_rounds_a_fractional_minute_up_per_action():
     assert result.pattern.billed_minutes_per_action == 1
     assert result.v2.action_minutes == 8 * 30
     assert result.v2.usd == Decimal("0.28")
-    assert result.codebuild_minutes == Decimal("105.0")  # CodeBuild itself is not rounded here
+    assert result.codebuild_minutes == 7 * 30 * 1  # CodeBuild, too, bills each build rounded up to the whole minute
 
 
 def test_estimate_as_v1_charges_active_pipelines_past_the_free_one(tmp_path):
@@ -270,7 +270,13 @@ def test_estimate_cli_prints_json_for_the_fixture():
     assert output["total_usd"] == 0.28
     assert output["compare"] == {"all_v1_usd": 0.0, "all_v1_active": 1, "all_v2_usd": 0.28, "all_v2_action_minutes": 240}
     assert [stage["name"] for stage in output["pipelines"][0]["stages"]][-1] == "Deploy-prod"
-    assert {item["service"] for item in output["billed_elsewhere"]} == {"CodeBuild", "S3", "KMS"}
+    assert {item["service"] for item in output["billed_elsewhere"]} == {"S3", "KMS"}
+    # The fixture declares no CodeBuild projects: its 7 builds run --minutes-per-action, of no known compute type.
+    assert output["codebuild"] | {"assumed_minutes": None} == {
+        "rates_region": "us-east-1", "build_minutes": 7 * 10 * 3, "free_minutes": 0, "unpriced_minutes": 7 * 10 * 3,
+        "billed_minutes": 0, "usd": 0.0, "assumed_minutes": None,
+    }  # fmt: skip
+    assert output["total_with_codebuild_usd"] == output["total_usd"]
 
 
 def test_estimate_cli_text_names_the_cheaper_type():
@@ -753,6 +759,116 @@ def test_the_drift_pipeline_is_priced_on_its_schedule_not_on_releases(example_sy
     drift, release = pipelines["acme-platform-drift"], pipelines["acme-platform-delivery"]
     assert (drift["schedule"], drift["runs_per_month"]) == ("rate(1 day)", 30)
     assert (release["schedule"], release["runs_per_month"]) == (None, 10)
-    # Source, Synth and Detect-drift are charged action minutes, each for the default minutes per action, every run.
+    # Source runs the default minutes per action; Synth and Detect-drift their builds' assumed minutes, every run.
     per_action = pricing.UsagePattern(1, Decimal(cost.DEFAULT_MINUTES_PER_ACTION)).billed_minutes_per_action
-    assert drift["v2_action_minutes"] == 3 * 30 * per_action
+    builds = codebuild.billed_minutes(codebuild.ASSUMED_MINUTES["synth"]) + codebuild.billed_minutes(codebuild.ASSUMED_MINUTES["drift"])
+    assert drift["v2_action_minutes"] == 30 * (per_action + builds)
+    assert drift["build_minutes_per_run"] == builds
+
+
+# --- CodeBuild build minutes --------------------------------------------------------------------
+
+
+def test_codebuild_bills_each_build_rounded_up() -> None:
+    assert codebuild.billed_minutes(Decimal("2.01")) == 3
+    assert codebuild.billed_minutes(Decimal("3")) == 3
+    with pytest.raises(ValueError):
+        codebuild.billed_minutes(Decimal(0))
+
+
+def test_the_free_tier_is_small_minutes_only_and_unknown_types_are_not_priced() -> None:
+    small, medium = codebuild.PRICE_PER_MINUTE["BUILD_GENERAL1_SMALL"], codebuild.PRICE_PER_MINUTE["BUILD_GENERAL1_MEDIUM"]
+    bill = codebuild.codebuild_bill({"BUILD_GENERAL1_SMALL": 250, "BUILD_GENERAL1_MEDIUM": 40, "BUILD_GENERAL1_2XLARGE": 7})
+    assert (bill.build_minutes, bill.free_minutes, bill.unpriced_minutes, bill.billed_minutes) == (297, codebuild.FREE_MINUTES, 7, 290 - codebuild.FREE_MINUTES)
+    assert bill.usd == (250 - codebuild.FREE_MINUTES) * small + 40 * medium
+    assert codebuild.codebuild_bill({"BUILD_GENERAL1_SMALL": 60}).usd == 0
+    assert codebuild.codebuild_bill({"BUILD_GENERAL1_MEDIUM": 60}).usd == 60 * medium, "the free minutes are general1.small's"
+
+
+def test_every_kind_of_step_has_an_assumed_duration_and_its_project_says_its_kind(example_synth, alt_synth, token_synth) -> None:
+    from provisioner.delivery import steps
+
+    for synth in (example_synth, alt_synth, token_synth):
+        project = synth.project
+        every = [*steps.release_steps(project), *steps.drift_steps(project), *steps.pull_request_steps(project, comment=True)]
+        for step in every:
+            assert steps.kind_of_construct_id(step.construct_id) == step.kind, step.construct_id
+            assert step.kind in codebuild.ASSUMED_MINUTES
+    assert steps.kind_of_construct_id("build-cache") is None and steps.kind_of_construct_id("artifacts") is None
+
+
+def expected_builds(project, step_list, runs: int) -> list[dict]:
+    compute_type = project.devops.build.compute_type
+    rows = []
+    for step in step_list:
+        billed = codebuild.billed_minutes(codebuild.ASSUMED_MINUTES[step.kind])
+        rows.append({
+            "action": step.action_name, "project": step.project_name(project.naming), "kind": step.kind, "compute_type": compute_type,
+            "billed_minutes_per_run": billed, "build_minutes_per_month": billed * runs,
+            "usd_per_run": float(billed * codebuild.PRICE_PER_MINUTE[compute_type]),
+        })  # fmt: skip
+    return rows
+
+
+@pytest.mark.parametrize("configuration", ["example_synth", "alt_synth", "token_synth"])
+def test_each_build_of_the_configured_pipelines_has_its_assumed_minutes_per_run_and_a_month(configuration, request, capsys) -> None:
+    """The builds of every pipeline, in order, from the configuration's own steps; the figures from the assumptions."""
+    from provisioner import cli
+    from provisioner.delivery import steps
+
+    synth = request.getfixturevalue(configuration)
+    project = synth.project
+    releases = 20
+    assert cli.main(["cost", "estimate", "--stacks-dir", str(synth.outdir / "stacks"), "--releases-per-month", str(releases), "--json"]) == 0
+    output = json.loads(capsys.readouterr().out)
+    pipelines = {p["name"]: p for p in output["pipelines"]}
+    naming = project.naming
+    expected = {naming.pipeline: expected_builds(project, steps.release_steps(project), releases)}
+    pull_requests = [name for name in pipelines if name not in (naming.pipeline,) and pipelines[name]["schedule"] is None]
+    for name in pull_requests:
+        comment = project.devops.github_token_secret is not None
+        expected[name] = expected_builds(project, steps.pull_request_steps(project, comment=comment), releases)
+    if project.devops.drift_schedule:
+        [drift] = [p for p in output["pipelines"] if p["schedule"]]
+        expected[drift["name"]] = expected_builds(project, steps.drift_steps(project), pricing.schedule_runs_per_month(project.devops.drift_schedule))
+    assert set(expected) == set(pipelines)
+    for name, builds in expected.items():
+        shown = [{key: value for key, value in build.items() if key != "assumed_minutes"} for build in pipelines[name]["builds"]]
+        assert shown == builds, name
+        assert pipelines[name]["build_minutes_per_run"] == sum(build["billed_minutes_per_run"] for build in builds)
+    total = sum(build["build_minutes_per_month"] for builds in expected.values() for build in builds)
+    rate = codebuild.PRICE_PER_MINUTE[project.devops.build.compute_type]
+    free = min(total, codebuild.FREE_MINUTES) if project.devops.build.compute_type == codebuild.FREE_TIER_COMPUTE_TYPE else 0
+    assert output["codebuild"]["build_minutes"] == total
+    assert output["codebuild"]["usd"] == float((total - free) * rate)
+    assert output["total_with_codebuild_usd"] == round(output["total_usd"] + output["codebuild"]["usd"], 3)
+
+
+def test_build_minutes_of_a_kind_can_be_given(example_synth, capsys) -> None:
+    from provisioner import cli
+
+    stacks = str(example_synth.outdir / "stacks")
+    assert cli.main(["cost", "estimate", "--stacks-dir", stacks, "--build-minutes", "synth=9.5", "--build-minutes", "plan=1", "--json"]) == 0
+    output = json.loads(capsys.readouterr().out)
+    builds = [build for pipeline in output["pipelines"] for build in pipeline["builds"]]
+    assert {build["billed_minutes_per_run"] for build in builds if build["kind"] == "synth"} == {10}
+    assert {build["billed_minutes_per_run"] for build in builds if build["kind"] == "plan"} == {1}
+    assert output["codebuild"]["assumed_minutes"]["synth"] == 9.5
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("synth", "--build-minutes 'synth': must be KIND=MINUTES, KIND one of synth, "),
+        ("compile=3", "--build-minutes 'compile=3': must be KIND=MINUTES, KIND one of synth, "),
+        ("plan=abc", "--build-minutes 'plan=abc': the minutes must be a number above 0"),
+        ("plan=0", "--build-minutes plan=0: the minutes must be a number above 0"),
+        ("plan=20000", "--build-minutes plan=20000: the minutes must be a number above 0 and at most 10080"),
+    ],
+)
+def test_bad_build_minutes_are_refused_on_one_line(value, message):
+    result = run_cli("cost", "estimate", "--stacks-dir", str(FIXTURE_STACKS), "--build-minutes", value)
+    assert result.returncode == 2
+    assert result.stderr.startswith(f"provisioner: {message}")
+    assert result.stderr.count("\n") == 1
+    assert result.stdout == ""

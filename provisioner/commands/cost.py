@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from provisioner.cost import monthly, pricing
+from provisioner.cost import codebuild, monthly, pricing
 from provisioner.cost.monthly import Report
 from provisioner.cost.pricing import (
     PIPELINE_TYPES,
@@ -20,6 +20,7 @@ from provisioner.cost.pricing import (
     V2,
     ActionDefinition,
     BillingMonth,
+    BuildDefinition,
     Estimate,
     PipelineDefinition,
     StageDefinition,
@@ -29,6 +30,7 @@ from provisioner.cost.pricing import (
     format_usd,
 )
 from provisioner.configuration.target import target_from_environment
+from provisioner.delivery.steps import kind_of_construct_id
 from provisioner.errors import UserError
 from provisioner.paths import CDKTF_OUT
 from provisioner.tables import table
@@ -46,8 +48,12 @@ CodePipeline pricing (https://aws.amazon.com/codepipeline/pricing/):
   V1 pipelines  ${pricing.V1_PRICE_PER_ACTIVE_PIPELINE} a month per active pipeline: older than {pricing.V1_FREE_PERIOD.days} days with at least
                 one code change run through it that month; not prorated. One active V1
                 pipeline a month is free per account.
-  Months are UTC calendar months. CodeBuild minutes, S3 artifact storage and requests and
-  KMS requests are billed by those services and are not included.
+  Months are UTC calendar months. S3 artifact storage and requests and KMS requests are
+  billed by those services and are not included.
+CodeBuild pricing (https://aws.amazon.com/codebuild/pricing/, {codebuild.RATES_REGION}, Linux on-demand):
+  each build is billed from its start to its end, rounded up to the whole minute, at its
+  compute type's rate: {", ".join(f"{name.removeprefix('BUILD_GENERAL1_').lower()} ${rate}" for name, rate in codebuild.PRICE_PER_MINUTE.items())} a minute.
+  {codebuild.FREE_MINUTES} minutes a month of {codebuild.FREE_TIER_COMPUTE_TYPE} are free per account.
 
 exit codes: 0 done, 2 bad arguments or input (one line on stderr)"""
 
@@ -73,10 +79,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="estimate a month from the synthesized pipelines and a release pattern",
         description=_paragraph(
             "Estimate a month of CodePipeline charges for the pipelines in <stacks-dir>/*/cdk.tf.json "
-            "(run `make synth` first): every release runs every action once for --minutes-per-action. "
-            "Prints the charge per pipeline and stage, V1 against V2 for the same pattern, and what "
-            "else is billed. V1 pipelines are taken as past their free first 30 days, and all "
-            "pipelines as in one account."
+            "(run `make synth` first): every release runs every action once. A build of a known kind "
+            "runs its assumed minutes (--build-minutes), any other action --minutes-per-action. "
+            "Prints the charge per pipeline and stage, V1 against V2 for the same pattern, the CodeBuild "
+            "build minutes of each build, per run and a month, and their charge, and what else is "
+            "billed. V1 pipelines are taken as past their free first 30 days, and all pipelines as in "
+            "one account."
         ),
         epilog=PRICING_RULES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -92,8 +100,18 @@ help=f"pipeline executions a month, per pipeline; a whole number, 0 to {pricing.
         default=DEFAULT_MINUTES_PER_ACTION,
         metavar="M",
 help=(
-            f"how long each action runs, > 0 and at most {pricing.MAX_MINUTES_PER_ACTION} (a week), may be fractional "
-            "(0.5 is billed as 1 minute) (default: %(default)s)"
+            f"how long an action runs when its kind is not known (a source action, another build), > 0 and at most "
+            f"{pricing.MAX_MINUTES_PER_ACTION} (a week), may be fractional (0.5 is billed as 1 minute) (default: %(default)s)"
+        ),
+    )
+    estimate.add_argument(
+        "--build-minutes",
+        action="append",
+        default=[],
+        metavar="KIND=M",
+        help=(
+            "how long a kind of build runs, replacing the assumption (repeatable), e.g. synth=6; kinds and assumed minutes: "
+            + ", ".join(f"{kind} {_number(minutes)}" for kind, minutes in codebuild.ASSUMED_MINUTES.items())
         ),
     )
     estimate.add_argument(
@@ -144,7 +162,7 @@ def _paragraph(text: str) -> str:
 
 
 def run_estimate(args: argparse.Namespace) -> int:
-    pattern = _usage_pattern(args.releases_per_month, args.minutes_per_action)
+    pattern = _usage_pattern(args.releases_per_month, args.minutes_per_action, args.build_minutes)
     pipeline_type = _pipeline_type(args.pipeline_type)
     pipelines = load_synthesized_pipelines(args.stacks_dir)
     if pipeline_type is None:
@@ -160,7 +178,7 @@ def run_estimate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _usage_pattern(releases: str, minutes: str) -> UsagePattern:
+def _usage_pattern(releases: str, minutes: str, build_minutes: list[str] = ()) -> UsagePattern:
     releases_range = f"from 0 to {pricing.MAX_RELEASES_PER_MONTH}"
     try:
         release_count = int(releases)
@@ -175,7 +193,24 @@ def _usage_pattern(releases: str, minutes: str) -> UsagePattern:
         raise UserError(f"--minutes-per-action {minutes!r}: must be {minutes_range}") from None
     if not minutes_value.is_finite() or not 0 < minutes_value <= pricing.MAX_MINUTES_PER_ACTION:
         raise UserError(f"--minutes-per-action {minutes}: must be {minutes_range}")
-    return UsagePattern(release_count, minutes_value)
+    return UsagePattern(release_count, minutes_value, _build_minutes(build_minutes, minutes_range))
+
+
+def _build_minutes(values: list[str], minutes_range: str) -> dict[str, Decimal]:
+    """``KIND=M`` pairs over the assumed minutes of each kind of build."""
+    assumed = dict(codebuild.ASSUMED_MINUTES)
+    for value in values:
+        kind, equals, text = value.partition("=")
+        if not equals or kind not in assumed:
+            raise UserError(f"--build-minutes {value!r}: must be KIND=MINUTES, KIND one of {', '.join(codebuild.ASSUMED_MINUTES)}")
+        try:
+            minutes = Decimal(text)
+        except InvalidOperation:
+            raise UserError(f"--build-minutes {value!r}: the minutes must be {minutes_range}") from None
+        if not minutes.is_finite() or not 0 < minutes <= pricing.MAX_MINUTES_PER_ACTION:
+            raise UserError(f"--build-minutes {value}: the minutes must be {minutes_range}")
+        assumed[kind] = minutes
+    return assumed
 
 
 def _pipeline_type(value: str | None) -> str | None:
@@ -204,8 +239,9 @@ def load_synthesized_pipelines(stacks_dir: Path) -> list[PipelineDefinition]:
         if not isinstance(declared, dict):
             raise UserError(f"{_shown(path)}: resource.aws_codepipeline must be an object of pipelines")
         schedules = _schedules(resources)
+        projects = _projects(resources, _shown(path))
         for logical_id, body in declared.items():
-            pipeline = _pipeline(body, _shown(path), f"resource.aws_codepipeline.{logical_id}")
+            pipeline = _pipeline(body, _shown(path), f"resource.aws_codepipeline.{logical_id}", projects)
             pipelines.append(dataclasses.replace(pipeline, schedule=schedules.get(logical_id)))
     if not pipelines:
         found = f"{len(files)} cdk.tf.json file(s) but no aws_codepipeline" if files else "no */cdk.tf.json"
@@ -231,6 +267,25 @@ def _schedules(resources: Any) -> dict[str, str]:
     return found
 
 
+def _projects(resources: Any, file: str) -> dict[str, BuildDefinition]:
+    """The stack's CodeBuild projects, by name and by ``${aws_codebuild_project.<id>.name}``: what the
+    pipeline actions' ``ProjectName`` says. The step kind comes from the construct id cdktf records."""
+    declared = resources.get("aws_codebuild_project") or {} if isinstance(resources, dict) else {}
+    if not isinstance(declared, dict):
+        raise UserError(f"{file}: resource.aws_codebuild_project must be an object of projects")
+    found = {}
+    for logical_id, body in declared.items():
+        if not isinstance(body, dict) or not isinstance(body.get("name"), str):
+            continue
+        path = str(((body.get("//") or {}).get("metadata") or {}).get("path", ""))
+        construct_id = path.rsplit("/", 2)[-2] if path.count("/") >= 2 else ""
+        environment = body.get("environment")
+        compute_type = environment.get("compute_type") if isinstance(environment, dict) else None
+        build = BuildDefinition(body["name"], kind_of_construct_id(construct_id), compute_type if isinstance(compute_type, str) else None)
+        found[body["name"]] = found[f"${{aws_codebuild_project.{logical_id}.name}}"] = build
+    return found
+
+
 def _blocks(value: Any, where: str) -> list[dict]:
     """A nested block list; cdktf writes lists, a single object is accepted too."""
     items = [value] if isinstance(value, dict) else value
@@ -246,7 +301,7 @@ def _string(block: dict, key: str, where: str, default: str | None = None) -> st
     return value
 
 
-def _pipeline(body: Any, file: str, address: str) -> PipelineDefinition:
+def _pipeline(body: Any, file: str, address: str, projects: dict[str, BuildDefinition]) -> PipelineDefinition:
     where = f"{file}: {address}"
     if not isinstance(body, dict):
         raise UserError(f"{where}: must be an object")
@@ -254,12 +309,7 @@ def _pipeline(body: Any, file: str, address: str) -> PipelineDefinition:
     for index, stage in enumerate(_blocks(body.get("stage"), f"{where}.stage")):
         stage_where = f"{where}.stage[{index}]"
         actions = tuple(
-            ActionDefinition(
-                name=_string(action, "name", f"{stage_where}.action[{number}]"),
-                category=_string(action, "category", f"{stage_where}.action[{number}]"),
-                owner=_string(action, "owner", f"{stage_where}.action[{number}]"),
-                provider=_string(action, "provider", f"{stage_where}.action[{number}]"),
-            )
+            _action(action, f"{stage_where}.action[{number}]", projects)
             for number, action in enumerate(_blocks(stage.get("action"), f"{stage_where}.action"))
         )
         stages.append(StageDefinition(_string(stage, "name", stage_where), actions))
@@ -268,6 +318,22 @@ def _pipeline(body: Any, file: str, address: str) -> PipelineDefinition:
         pipeline_type=_string(body, "pipeline_type", where, default=pricing.DEFAULT_PIPELINE_TYPE),
         stages=tuple(stages),
         source=file,
+    )
+
+
+def _action(action: dict, where: str, projects: dict[str, BuildDefinition]) -> ActionDefinition:
+    provider = _string(action, "provider", where)
+    build = None
+    if provider == "CodeBuild":
+        configuration = action.get("configuration")
+        project = configuration.get("ProjectName") if isinstance(configuration, dict) else None
+        build = projects.get(project, BuildDefinition(project)) if isinstance(project, str) else BuildDefinition("")
+    return ActionDefinition(
+        name=_string(action, "name", where),
+        category=_string(action, "category", where),
+        owner=_string(action, "owner", where),
+        provider=provider,
+        build=build,
     )
 
 
@@ -305,8 +371,8 @@ def estimate_text(result: Estimate) -> str:
     pattern = result.pattern
     lines = [
         f"CodePipeline estimate: {pattern.releases_per_month} release(s) a month per pipeline, "
-        f"{_number(pattern.minutes_per_action)} minute(s) per action "
-        f"(billed {pattern.billed_minutes_per_action} whole minute(s) each under V2)",
+        f"{_number(pattern.minutes_per_action)} minute(s) per action of no known kind "
+        f"(billed {pattern.billed_minutes_per_action} whole minute(s) each under V2), builds their assumed minutes (below)",
     ]
     for item in result.pipelines:
         pipeline = item.pipeline
@@ -328,6 +394,7 @@ def estimate_text(result: Estimate) -> str:
             )
         )
         lines += table(rows, "  ", right_align_numbers=True)
+        lines += _builds_text(item)
     v1_count = sum(1 for item in result.pipelines if item.priced_as == V1)
     v2_count = len(result.pipelines) - v1_count
     lines.append("")
@@ -336,25 +403,55 @@ def estimate_text(result: Estimate) -> str:
     if v1_count:
         lines.append(_v1_line(f"V1 ({v1_count} pipeline(s))", result.v1))
     lines.append(f"Total: {format_usd(result.total_usd)} a month")
+    lines += ["", _codebuild_line(result.codebuild), f"CodePipeline and CodeBuild: {format_usd(result.total_with_codebuild_usd)} a month"]
     lines += ["", "Same pattern, every pipeline as one type:"]
     lines.append("  " + _v2_line("all V2", result.all_v2))
     lines.append("  " + _v1_line("all V1", result.all_v1))
     lines.append("  " + _comparison(result.all_v1.usd, result.all_v2.usd))
     lines += ["", "Billed by other services, not included above (see their pricing pages):"]
-    codebuild_actions = sum(item.codebuild_actions for item in result.pipelines)
-    lines.append(
-        f"  - CodeBuild: about {_number(result.codebuild_minutes)} build minutes a month "
-        f"({codebuild_actions} CodeBuild action(s), each once per run, x "
-        f"{_number(pattern.minutes_per_action)} min), at the rate of each project's compute type"
-    )
     lines += [f"  - {service}: {what}" for service, what in BILLED_ELSEWHERE]
     lines += [
         "",
         "Assumes all these pipelines in one account, V1 pipelines past their free first 30 days, and no "
         "other pipeline in the account: other V2 pipelines share the 100 free minutes, and another "
         "active V1 pipeline would take the free one. V1 lacks V2's triggers, variables and execution modes.",
+        "",
+        f"Build minutes assumed per build, {_number(codebuild.OVERHEAD_MINUTES)} min of CodeBuild's own work (provisioning, "
+        "source, cache, artifacts) included, before rounding up (--build-minutes KIND=M to use yours): "
+        + ", ".join(f"{kind} {_number(minutes)}" for kind, minutes in pattern.build_minutes.items())
+        + f"; an action of no known kind: {_number(pattern.minutes_per_action)} (--minutes-per-action). Each build's "
+        "action also runs that long in CodePipeline.",
     ]
     return "\n".join(lines)
+
+
+def _compute_label(compute_type: str | None) -> str:
+    return compute_type.removeprefix("BUILD_GENERAL1_").lower() if compute_type else "unknown"
+
+
+def _builds_text(item: pricing.PipelineEstimate) -> list[str]:
+    """The pipeline's CodeBuild builds: assumed and billed minutes of one run, and the month's."""
+    if not item.builds:
+        return []
+    rows: list[tuple] = [("build (action)", "kind", "compute", "assumed min", "billed min/run", "$/run")]
+    for build in item.builds:
+        cost = "n/a" if build.usd_per_run is None else format_usd(build.usd_per_run)
+        rows.append((build.action, build.build.kind or "other", _compute_label(build.build.compute_type), _number(build.minutes), build.billed_minutes, cost))
+    priced = [build.usd_per_run for build in item.builds if build.usd_per_run is not None]
+    rows.append(("all builds", "", "", "", item.build_minutes_per_run, format_usd(sum(priced, Decimal(0)))))
+    per_month = item.build_minutes_per_run * item.runs
+    return [
+        f"  CodeBuild: {item.build_minutes_per_run} build minutes a run x {item.runs} run(s) = {per_month} build minutes a month",
+        *table(rows, "  ", right_align_numbers=True),
+    ]
+
+
+def _codebuild_line(bill: codebuild.CodeBuildBill) -> str:
+    unpriced = f" - {bill.unpriced_minutes} not priced here (no rate for their compute type)" if bill.unpriced_minutes else ""
+    return (
+        f"CodeBuild ({codebuild.RATES_REGION} rates): {bill.build_minutes} build minutes - {bill.free_minutes} free "
+        f"({_compute_label(codebuild.FREE_TIER_COMPUTE_TYPE)}){unpriced} = {bill.billed_minutes} billed = {format_usd(bill.usd)} a month"
+    )
 
 
 def _comparison(v1_usd: Decimal, v2_usd: Decimal) -> str:
@@ -396,6 +493,20 @@ def estimate_json(result: Estimate) -> dict:
                 "free_actions": item.free_actions,
                 "v2_action_minutes": item.action_minutes,
                 "v2_gross_usd": _usd(item.action_minutes * pricing.V2_PRICE_PER_ACTION_MINUTE),
+                "build_minutes_per_run": item.build_minutes_per_run,
+                "builds": [
+                    {
+                        "action": build.action,
+                        "project": build.build.project,
+                        "kind": build.build.kind,
+                        "compute_type": build.build.compute_type,
+                        "assumed_minutes": _number(build.minutes),
+                        "billed_minutes_per_run": build.billed_minutes,
+                        "build_minutes_per_month": build.minutes_per_month,
+                        "usd_per_run": None if build.usd_per_run is None else _usd(build.usd_per_run),
+                    }
+                    for build in item.builds
+                ],
                 "stages": [
                     {
                         "name": stage.name,
@@ -409,10 +520,17 @@ def estimate_json(result: Estimate) -> dict:
             }
             for item in result.pipelines
         ],
-        "billed_elsewhere": [
-            {"service": "CodeBuild", "build_minutes": _number(result.codebuild_minutes)},
-            *({"service": service, "what": what} for service, what in BILLED_ELSEWHERE),
-        ],
+        "codebuild": {
+            "rates_region": codebuild.RATES_REGION,
+            "build_minutes": result.codebuild.build_minutes,
+            "free_minutes": result.codebuild.free_minutes,
+            "unpriced_minutes": result.codebuild.unpriced_minutes,
+            "billed_minutes": result.codebuild.billed_minutes,
+            "usd": _usd(result.codebuild.usd),
+            "assumed_minutes": {kind: _number(minutes) for kind, minutes in pattern.build_minutes.items()},
+        },
+        "total_with_codebuild_usd": _usd(result.total_with_codebuild_usd),
+        "billed_elsewhere": [{"service": service, "what": what} for service, what in BILLED_ELSEWHERE],
     }
 
 

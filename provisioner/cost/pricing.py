@@ -12,15 +12,21 @@ Source: https://aws.amazon.com/codepipeline/pricing/ (see also /work/shared/refe
 - A pipeline created without a type is a V1 pipeline.
 
 Billing months are UTC calendar months. Nothing here talks to AWS: ``provisioner.cost.monthly``
-collects what ran, ``provisioner.commands.cost`` reads the synthesized pipelines.
+collects what ran, ``provisioner.commands.cost`` reads the synthesized pipelines. The estimate also
+prices the CodeBuild builds the pipelines run (``provisioner.cost.codebuild``): a build's assumed
+duration is both its action's V2 minutes and its build minutes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_CEILING, Decimal
+from typing import Mapping
+
+from provisioner.cost import codebuild
 
 V1 = "V1"
 V2 = "V2"
@@ -161,6 +167,16 @@ def format_usd(amount: Decimal) -> str:
 
 
 @dataclass(frozen=True)
+class BuildDefinition:
+    """The CodeBuild project a ``CodeBuild`` action runs, as far as the synthesized stack declares it."""
+
+    project: str
+    kind: str | None = None
+    """The kind of step it is (``provisioner.delivery.steps``); None for a project no step makes."""
+    compute_type: str | None = None
+
+
+@dataclass(frozen=True)
 class ActionDefinition:
     """One action of a pipeline definition (the ``action`` block of ``aws_codepipeline``)."""
 
@@ -168,6 +184,8 @@ class ActionDefinition:
     category: str
     owner: str
     provider: str
+    build: BuildDefinition | None = None
+    """Set for a CodeBuild action."""
 
     @property
     def charged(self) -> bool:
@@ -241,20 +259,55 @@ class UsagePattern:
     """How often the pipelines run: every release runs every action once.
 
     releases_per_month: pipeline executions a month, per pipeline (>= 0).
-    minutes_per_action: how long each action runs (> 0, may be fractional; billed rounded up).
+    minutes_per_action: how long an action runs when nothing better is known: a source action, a build
+    of no known kind (> 0, may be fractional; billed rounded up). A build of a known kind runs its
+    assumed minutes (``build_minutes``, ``provisioner.cost.codebuild.ASSUMED_MINUTES`` by default).
     """
 
     releases_per_month: int
     minutes_per_action: Decimal
+    build_minutes: Mapping[str, Decimal] = dataclasses.field(default_factory=lambda: dict(codebuild.ASSUMED_MINUTES))
 
     def __post_init__(self) -> None:
         if self.releases_per_month < 0:
             raise ValueError(f"releases per month must be 0 or more, not {self.releases_per_month}")
         billable_minutes_per_action(self.minutes_per_action)
+        for minutes in self.build_minutes.values():
+            billable_minutes_per_action(minutes)
 
     @property
     def billed_minutes_per_action(self) -> int:
         return billable_minutes_per_action(self.minutes_per_action)
+
+    def minutes_of(self, action: ActionDefinition) -> Decimal:
+        """How long ``action`` is assumed to run."""
+        kind = action.build.kind if action.build else None
+        return self.build_minutes.get(kind, self.minutes_per_action) if kind else self.minutes_per_action
+
+
+@dataclass(frozen=True)
+class BuildEstimate:
+    """One CodeBuild action of a pipeline: its build's assumed minutes, billed per run and per month."""
+
+    action: str
+    build: BuildDefinition
+    minutes: Decimal
+    """Assumed duration of one build."""
+    runs: int
+
+    @property
+    def billed_minutes(self) -> int:
+        """Build minutes of one run (rounded up, as CodeBuild bills each build)."""
+        return codebuild.billed_minutes(self.minutes)
+
+    @property
+    def minutes_per_month(self) -> int:
+        return self.billed_minutes * self.runs
+
+    @property
+    def usd_per_run(self) -> Decimal | None:
+        rate = codebuild.PRICE_PER_MINUTE.get(self.build.compute_type or "")
+        return None if rate is None else self.billed_minutes * rate
 
 
 @dataclass(frozen=True)
@@ -297,12 +350,16 @@ class PipelineEstimate(StageTotals):
     """Whether, as a V1 pipeline past its first 30 days, this pattern makes it active."""
     runs: int = 0
     """Executions a month: the pattern's releases, or what its schedule makes."""
+    builds: tuple[BuildEstimate, ...] = ()
+    """Its CodeBuild actions, in pipeline order."""
 
     @property
     def codebuild_actions(self) -> int:
-        return sum(
-            1 for stage in self.pipeline.stages for action in stage.actions if action.provider == "CodeBuild"
-        )
+        return len(self.builds)
+
+    @property
+    def build_minutes_per_run(self) -> int:
+        return sum(build.billed_minutes for build in self.builds)
 
 
 @dataclass(frozen=True)
@@ -319,12 +376,20 @@ class Estimate:
     v2: V2Bill
     all_v1: V1Bill
     all_v2: V2Bill
-    codebuild_minutes: Decimal
-    """CodeBuild build minutes a month (billed by CodeBuild, not included in any total here)."""
+    codebuild: codebuild.CodeBuildBill
+    """The month's CodeBuild builds (billed by CodeBuild: not in ``total_usd``, in ``total_with_codebuild_usd``)."""
+
+    @property
+    def codebuild_minutes(self) -> int:
+        return self.codebuild.build_minutes
 
     @property
     def total_usd(self) -> Decimal:
         return self.v1.usd + self.v2.usd
+
+    @property
+    def total_with_codebuild_usd(self) -> Decimal:
+        return self.total_usd + self.codebuild.usd
 
 
 def estimate(
@@ -334,25 +399,32 @@ def estimate(
 ) -> Estimate:
     """Price ``pattern`` on ``pipelines``, each as its own type or all as ``pipeline_type``.
 
-    A V1 pipeline is assumed past its first 30 days, so any release makes it active.
+    A V1 pipeline is assumed past its first 30 days, so any release makes it active. Each action runs
+    ``pattern.minutes_of`` it: its V2 action minutes and, for a CodeBuild action, its build minutes.
     """
     if pipeline_type is not None and pipeline_type not in PIPELINE_TYPES:
         raise ValueError(f"pipeline type must be one of {', '.join(PIPELINE_TYPES)}, not {pipeline_type!r}")
-    per_action = pattern.billed_minutes_per_action
     estimates = []
-    build_minutes = Decimal(0)
+    minutes_by_type: dict[str, int] = {}
     for pipeline in pipelines:
         releases = pattern.releases_per_month if pipeline.runs_per_month is None else pipeline.runs_per_month
         stages = []
+        builds = []
         for stage in pipeline.stages:
-            charged = sum(1 for action in stage.actions if action.charged)
-            stages.append(
-                StageEstimate(stage.name, charged, len(stage.actions) - charged, charged * per_action * releases)
-            )
+            charged = [action for action in stage.actions if action.charged]
+            minutes = sum(billable_minutes_per_action(pattern.minutes_of(action)) for action in charged)
+            stages.append(StageEstimate(stage.name, len(charged), len(stage.actions) - len(charged), minutes * releases))
+            builds += [
+                BuildEstimate(action.name, action.build or BuildDefinition(""), pattern.minutes_of(action), releases)
+                for action in stage.actions
+                if action.provider == "CodeBuild"
+            ]
         estimates.append(
-            PipelineEstimate(pipeline, pipeline_type or pipeline.pipeline_type, tuple(stages), releases > 0, releases)
+            PipelineEstimate(pipeline, pipeline_type or pipeline.pipeline_type, tuple(stages), releases > 0, releases, tuple(builds))
         )
-        build_minutes += estimates[-1].codebuild_actions * releases * pattern.minutes_per_action
+        for build in builds:
+            compute_type = build.build.compute_type or ""
+            minutes_by_type[compute_type] = minutes_by_type.get(compute_type, 0) + build.minutes_per_month
     v1_active = sum(1 for item in estimates if item.priced_as == V1 and item.v1_active)
     v2_minutes = sum(item.action_minutes for item in estimates if item.priced_as == V2)
     return Estimate(
@@ -362,5 +434,5 @@ def estimate(
         v2=v2_bill(v2_minutes),
         all_v1=v1_bill(sum(1 for item in estimates if item.v1_active)),
         all_v2=v2_bill(sum(item.action_minutes for item in estimates)),
-        codebuild_minutes=build_minutes,
+        codebuild=codebuild.codebuild_bill(minutes_by_type),
     )

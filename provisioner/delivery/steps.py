@@ -89,6 +89,27 @@ class BuildStep:
         )
 
 
+_KIND_OF_KEY = {
+    "synth": "synth", "devops-plan": "devops-plan", "devops-apply": "devops-apply", "drift-plan": "drift",
+    "pr-synth": "pr-synth", "pr-plan": "pr-plan", "pr-comment": "pr-comment",
+}  # fmt: skip
+"""The steps of the whole project: their ``key`` and ``kind``."""
+_KIND_OF_ENVIRONMENT_KEY = {"plan": "plan", "apply": "apply", TEAM_STEP_PREFIX.rstrip("-"): "team"}
+"""The first word of the steps of one environment (``<key>-<environment>``, a team step ``step-<name>-<environment>``)."""
+
+
+def kind_of_construct_id(construct_id: str) -> str | None:
+    """The ``kind`` of the step whose project has ``construct_id`` (``BuildStep.construct_id``, which the
+    synthesized project carries in its metadata); None for a project no step makes."""
+    key = construct_id.removeprefix("build-")
+    if key == construct_id:
+        return None
+    if key in _KIND_OF_KEY:
+        return _KIND_OF_KEY[key]
+    first, _, rest = key.partition("-")
+    return _KIND_OF_ENVIRONMENT_KEY.get(first) if rest else None
+
+
 def plan_artifact(environment: EnvironmentConfig) -> str:
     return f"plan_{environment.name.replace('-', '_')}"
 
