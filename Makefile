@@ -13,6 +13,7 @@ CHECKOV_REQUIREMENTS := policy/checkov-requirements.txt
 # What `make setup` installs. dev (the default): the project with its test tools (the dev extras) and
 # cdktf-cli, for developers. build: the project alone, all that synth, check and the policy gate need
 # (the pipeline's synth builds set SETUP_PROFILE=build in their environment, so `make scan` keeps to it).
+# A dev install holds everything the build profile installs, so it counts as that too.
 SETUP_PROFILE ?= dev
 ifeq ($(SETUP_PROFILE),dev)
 PROJECT_SPEC := .[dev]
@@ -47,7 +48,7 @@ $(VENV_STAMP): pyproject.toml
 	@$(PY) -m pip install --quiet --disable-pip-version-check -e '$(PROJECT_SPEC)' > $(VENV)/pip.log 2>&1 \
 		|| { tail -n 30 $(VENV)/pip.log; echo "pip install failed: full log in .venv/pip.log" >&2; exit 1; }
 	@$(PY) -c 'import $(INSTALLED_MODULES)'
-	@touch $@
+	@touch $@ $(if $(filter dev,$(SETUP_PROFILE)),$(VENV)/.installed-build)
 
 node_modules/.installed: package.json package-lock.json
 	@echo "==> cdktf-cli from package-lock.json"

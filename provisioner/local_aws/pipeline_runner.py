@@ -74,11 +74,13 @@ IMAGE_HOME = "/root"
 IMAGE_VARIABLES = ("PATH", "LANG", "LC_ALL", "TMPDIR", "TF_CLI_CONFIG_FILE", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "CHECKPOINT_DISABLE")
 """What the build image takes from this machine's environment (nothing else: no ambient AWS setting)."""
 TOOLCHAIN = {
-    ".venv": ("pyproject.toml",),
-    ".venv-checkov": ("policy/checkov-requirements.txt",),
-    "node_modules": ("package.json", "package-lock.json"),
+    ".venv": ((".installed-build", ".installed-dev"), ("pyproject.toml",)),
+    ".venv-checkov": ((".installed",), ("policy/checkov-requirements.txt",)),
+    "node_modules": ((".installed",), ("package.json", "package-lock.json")),
 }
-"""Installed folders of the repository a build's source may use, and the files each was installed from."""
+"""Installed folders of the repository a build's source may use: the stamps ``make`` checks in each (every
+one must be current, so that make installs nothing into it, whichever setup a build asks for) and the
+files each was installed from."""
 APPROVAL_POLL_SECONDS = 1.0
 STOPPED = ["(stopped)"]
 """What a stage's actions return when a stop request ended them before every action ran."""
@@ -783,13 +785,16 @@ def _exported(path: Path) -> dict[str, str]:
 
 def _link_toolchain(source: Path, repository: Path) -> list[str]:
     """Link the repository's installed folders into ``source`` where the files they were installed from are
-    identical and older than the install (so ``make`` finds them current); never install or change them."""
+    identical and older than every stamp ``make`` checks (so it finds them current and installs nothing);
+    never install into them or change them."""
     linked = []
-    for name, inputs in TOOLCHAIN.items():
-        stamp = repository / name / ".installed"
-        if not stamp.is_file() or (source / name).exists() or not (source / "Makefile").is_file():
+    for name, (stamps, inputs) in TOOLCHAIN.items():
+        if (source / name).exists() or not (source / "Makefile").is_file():
             continue
-        installed = stamp.stat().st_mtime
+        paths = [repository / name / stamp for stamp in stamps]
+        if not all(path.is_file() for path in paths):
+            continue
+        installed = min(path.stat().st_mtime for path in paths)
         mine = [(source / i, repository / i) for i in inputs]
         if not all(s.is_file() and r.is_file() and s.read_bytes() == r.read_bytes() and r.stat().st_mtime <= installed for s, r in mine):
             continue

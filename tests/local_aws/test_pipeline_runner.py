@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -379,3 +380,31 @@ def test_a_stop_request_lets_the_running_action_finish_and_starts_nothing_more_i
     assert actions(result)["First"]["status"] == "Succeeded", "the running action finishes"
     assert "Second" not in actions(result)
     assert result["stages"][-1]["stageName"] == "Both" and result["stages"][-1]["status"] == "Stopped"
+
+
+def test_the_installed_toolchain_is_linked_only_where_make_would_install_nothing(tmp_path) -> None:
+    from provisioner.local_aws.pipeline_runner import _link_toolchain
+
+    repository, source = tmp_path / "repository", tmp_path / "source"
+    for folder in (repository, source):
+        (folder / "policy").mkdir(parents=True)
+        (folder / "Makefile").write_text("setup:\n")
+        (folder / "pyproject.toml").write_text("[project]\nname = 'x'\n")
+        (folder / "policy" / "checkov-requirements.txt").write_text("checkov==1\n")
+    (source / "policy" / "checkov-requirements.txt").write_text("checkov==2\n")  # the source asks for another checkov
+    for stamp in (".venv/.installed-dev", ".venv/.installed-build", ".venv-checkov/.installed"):
+        (repository / stamp).parent.mkdir(exist_ok=True)
+        (repository / stamp).touch()
+    old = (repository / ".venv" / ".installed-dev").stat().st_mtime - 10
+    os.utime(repository / "pyproject.toml", (old, old))
+    os.utime(repository / "policy" / "checkov-requirements.txt", (old, old))
+
+    assert _link_toolchain(source, repository) == [".venv"]
+    assert (source / ".venv").resolve() == (repository / ".venv").resolve()
+    assert (source / "pyproject.toml").stat().st_mtime < (repository / ".venv" / ".installed-build").stat().st_mtime
+    assert not (source / ".venv-checkov").exists(), "its requirements differ: the build installs its own"
+    assert (repository / "pyproject.toml").stat().st_mtime == old, "the repository is never changed"
+
+    (source / ".venv").unlink()
+    (repository / ".venv" / ".installed-build").unlink()  # a dev install made before the build profile existed
+    assert _link_toolchain(source, repository) == []
