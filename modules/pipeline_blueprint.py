@@ -13,6 +13,8 @@ from typing import Mapping, Sequence, Union
 SOURCE_ACTION = "Source"
 SOURCE_ARTIFACT = "source"
 SOURCE_NAMESPACE = "SourceVariables"
+ARTIFACT_PREFIX_CHARS = 20
+"""CodePipeline keeps a pipeline's artifacts in the artifact bucket under the first 20 characters of its name."""
 
 _ARTIFACT = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 _ACTION = re.compile(r"^[A-Za-z0-9.@_-]{1,100}$")
@@ -56,6 +58,11 @@ class S3Source:
 
 
 Source = Union[CodeStarSource, CodeCommitSource, S3Source]
+
+
+def artifact_prefix(pipeline_name: str) -> str:
+    """The folder of the artifact bucket where CodePipeline keeps ``pipeline_name``'s artifacts."""
+    return pipeline_name[:ARTIFACT_PREFIX_CHARS]
 
 
 def source_revision(source: Source) -> str:

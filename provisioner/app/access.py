@@ -31,10 +31,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 from modules import policy
-from modules.pipeline_blueprint import CodeCommitSource, CodeStarSource, S3Source, Source
+from modules.pipeline_blueprint import CodeCommitSource, CodeStarSource, S3Source, Source, artifact_prefix
 from provisioner.configuration.naming import DEVOPS_STACK, Naming, standard_tags, workload_stack
 from provisioner.delivery.steps import (
     TEAM_STEP_PREFIX, BuildStep, drift_step, drift_steps, environment_steps, pull_request_steps, release_steps, self_update_steps,
@@ -182,10 +182,13 @@ def comments_on_pull_requests(project: ProjectConfig) -> bool:
 # --------------------------------------------------------------------------------------------
 # Statements
 # --------------------------------------------------------------------------------------------
-def artifact_statements(bucket_arn: str, kms_key_arn: str | None, *, sid: str = "Artifact", write: bool = True) -> list[Statement]:
-    """Read (and with ``write``, write) one artifact bucket's objects, and use the pipeline key unless
-    ``kms_key_arn`` is None (a role that holds the key grant through another statement)."""
-    objects = ["s3:GetObject", "s3:GetObjectVersion", *(["s3:PutObject"] if write else [])]
+def artifact_statements(
+    bucket_arn: str, kms_key_arn: str | None, *, sid: str = "Artifact", write_for: Sequence[str] = ()
+) -> list[Statement]:
+    """Read one artifact bucket's objects, write (``write_for``) only where CodePipeline keeps those pipelines'
+    artifacts, and use the pipeline key unless ``kms_key_arn`` is None (a role that holds the key grant
+    through another statement). Nobody writes the bucket at large: the builds' caches sit beside the
+    artifacts, one prefix per project, each writable by its own build only."""
     statements: list[Statement] = [
         {
             "Sid": f"{sid}Bucket",
@@ -193,11 +196,20 @@ def artifact_statements(bucket_arn: str, kms_key_arn: str | None, *, sid: str = 
             "Action": ["s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket"],
             "Resource": bucket_arn,
         },
-        {"Sid": f"{sid}Objects", "Effect": "Allow", "Action": objects, "Resource": f"{bucket_arn}/*"},
+        {"Sid": f"{sid}Objects", "Effect": "Allow", "Action": ["s3:GetObject", "s3:GetObjectVersion"], "Resource": f"{bucket_arn}/*"},
     ]
+    if write_for:
+        prefixes = sorted({artifact_prefix(pipeline) for pipeline in write_for})
+        statements.append({"Sid": f"{sid}Writes", "Effect": "Allow", "Action": "s3:PutObject", "Resource": [f"{bucket_arn}/{p}/*" for p in prefixes]})
     if kms_key_arn is not None:
         statements.append({"Sid": f"{sid}Key", "Effect": "Allow", "Action": list(policy.KMS_USE_ACTIONS), "Resource": kms_key_arn})
     return statements
+
+
+def release_pipelines(project: ProjectConfig) -> list[str]:
+    """The pipelines whose artifacts live in the release artifact bucket: the release and the drift run."""
+    naming = project.naming
+    return [naming.pipeline, *([naming.drift_pipeline] if project.devops.drift_schedule else [])]
 
 
 def assume_roles(role_arns: list[str]) -> Statement:
@@ -411,7 +423,7 @@ def build_role(project: ProjectConfig, step: BuildStep, resources: Resources) ->
 
 def _synth_statements(project: ProjectConfig, env: None, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:
     return (
-        artifact_statements(project.naming.artifact_bucket_arn, resources.artifact_key_arn),
+        artifact_statements(project.naming.artifact_bucket_arn, resources.artifact_key_arn, write_for=release_pipelines(project)),
         "CodeBuild: synthesizes the stacks and runs the policy gate; no AWS access beyond its artifacts and logs",
     )
 
@@ -420,7 +432,7 @@ def _plan_statements(project: ProjectConfig, env: EnvironmentConfig, step: Build
     naming = project.naming
     return (
         [
-            *artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn),
+            *artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn, write_for=[naming.pipeline]),
             *state_statements(naming, resources.state_key_arn, env.workload_stack, write=False),
             assume_roles([project.plan_role_arn(env)]),
         ],
@@ -432,7 +444,7 @@ def _apply_statements(project: ProjectConfig, env: EnvironmentConfig, step: Buil
     naming = project.naming
     return (
         [
-            *artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn, write=False),
+            *artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn),
             *state_statements(naming, resources.state_key_arn, env.workload_stack, write=True),
             assume_roles([project.deployment_role_arn(env)]),
         ],
@@ -444,7 +456,7 @@ def _team_statements(project: ProjectConfig, env: EnvironmentConfig, step: Build
     """A team's step reads the release (the synth artifact) and, through the plan role, the workload account."""
     return (
         [
-            *artifact_statements(project.naming.artifact_bucket_arn, resources.artifact_key_arn, write=False),
+            *artifact_statements(project.naming.artifact_bucket_arn, resources.artifact_key_arn),
             assume_roles([project.plan_role_arn(env)]),
         ],
         f"CodeBuild: the team's step {step.key.removeprefix(TEAM_STEP_PREFIX)} of {env.name}; reads the workload account through its plan role",
@@ -453,7 +465,7 @@ def _team_statements(project: ProjectConfig, env: EnvironmentConfig, step: Build
 
 def _pr_synth_statements(project: ProjectConfig, env: None, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:
     return (
-        artifact_statements(project.naming.pr_artifact_bucket_arn, resources.artifact_key_arn),
+        artifact_statements(project.naming.pr_artifact_bucket_arn, resources.artifact_key_arn, write_for=[project.naming.pr_pipeline]),
         "CodeBuild: synthesizes a pull request and runs the policy gate; pull-request artifacts only",
     )
 
@@ -462,7 +474,7 @@ def _pr_plan_statements(project: ProjectConfig, env: None, step: BuildStep, reso
     naming = project.naming
     return (
         [
-            *artifact_statements(naming.pr_artifact_bucket_arn, resources.artifact_key_arn),
+            *artifact_statements(naming.pr_artifact_bucket_arn, resources.artifact_key_arn, write_for=[naming.pr_pipeline]),
             *read_every_workload_state(naming, resources.state_key_arn),
             assume_roles([project.plan_role_arn(env) for env in project.environments]),
         ],
@@ -476,7 +488,7 @@ def _pr_comment_statements(project: ProjectConfig, env: None, step: BuildStep, r
     secret_arn = naming.secret_arn(devops.github_token_secret)
     token = {"Sid": "ReadPullRequestCommentToken", "Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": secret_arn}
     return (
-        [*artifact_statements(naming.pr_artifact_bucket_arn, resources.artifact_key_arn, write=False), token],
+        [*artifact_statements(naming.pr_artifact_bucket_arn, resources.artifact_key_arn), token],
         "CodeBuild: posts the plan summary on the pull request; runs no pull-request code",
     )
 
@@ -487,7 +499,7 @@ def _drift_statements(project: ProjectConfig, env: None, step: BuildStep, resour
     naming = project.naming
     return (
         [
-            *artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn, write=False),
+            *artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn),
             *read_every_workload_state(naming, resources.state_key_arn),
             assume_roles([project.plan_role_arn(env) for env in project.environments]),
             {"Sid": "ReportDrift", "Effect": "Allow", "Action": "sns:Publish", "Resource": naming.notifications_topic_arn},
@@ -510,7 +522,10 @@ def _devops_state_read(naming: Naming, state_key_arn: str) -> list[Statement]:
 def _devops_plan_statements(project: ProjectConfig, env: None, step: BuildStep, resources: Resources) -> tuple[list[Statement], str]:
     naming = project.naming
     return (
-        [*artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn), *_devops_state_read(naming, resources.state_key_arn)],
+        [
+            *artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn, write_for=[naming.pipeline]),
+            *_devops_state_read(naming, resources.state_key_arn),
+        ],
         "CodeBuild: plans the devops stack (the pipeline itself) with ReadOnlyAccess minus data reads; changes nothing",
     )
 
@@ -522,7 +537,7 @@ def _devops_apply_statements(project: ProjectConfig, env: None, step: BuildStep,
     named = f"{prefix}-*"
     tagged = {"StringEquals": {f"aws:ResourceTag/{PROJECT_TAG}": prefix}}
     statements: list[Statement] = [
-        *artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn, write=False),
+        *artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn),
         *state_statements(naming, resources.state_key_arn, DEVOPS_STACK, write=True),
         {"Sid": "DeliveryRoles", "Effect": "Allow", "Action": [*IAM_ROLE_CHANGES, "iam:PassRole"], "Resource": naming.devops_role_arn(named)},
         {
@@ -647,11 +662,11 @@ def pipeline_role(project: ProjectConfig, resources: Resources) -> ServiceRoleSp
     projects += [f"{prefix}-plan-*", f"{prefix}-apply-*"]
     if any(env.steps for env in project.environments):
         projects.append(f"{prefix}-{TEAM_STEP_PREFIX}*")
-    statements = artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn)
+    statements = artifact_statements(naming.artifact_bucket_arn, resources.artifact_key_arn, write_for=release_pipelines(project))
     if plans_pull_requests(project):
         pipelines.append(naming.pr_pipeline_arn)
         projects.append(f"{prefix}-pr-*")
-        statements += artifact_statements(naming.pr_artifact_bucket_arn, None, sid="PullRequestArtifact")
+        statements += artifact_statements(naming.pr_artifact_bucket_arn, None, sid="PullRequestArtifact", write_for=[naming.pr_pipeline])
     if project.devops.drift_schedule:
         pipelines.append(naming.drift_pipeline_arn)
         projects.append(drift_step(project).project_name(naming))

@@ -60,6 +60,7 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from modules.pipeline_blueprint import artifact_prefix
 from provisioner.configuration.target import Target
 from provisioner.errors import UserError
 from provisioner.local_aws.pipeline_records import PipelineRecords
@@ -476,7 +477,7 @@ class PipelineRunner:
     def _store(self, execution: Execution, pipeline: dict, run: ActionRun, name: str, body: bytes, credentials: dict | None = None) -> None:
         store = pipeline["artifactStore"]
         bucket = store["location"]
-        key = f"{pipeline['name'][:20]}/{name[:20]}/{uuid.uuid4().hex[:7]}"
+        key = f"{artifact_prefix(pipeline['name'])}/{name[:20]}/{uuid.uuid4().hex[:7]}"
         encryption = store.get("encryptionKey")
         extra = {"ServerSideEncryption": "aws:kms", "SSEKMSKeyId": encryption["id"]} if encryption else {}
         try:

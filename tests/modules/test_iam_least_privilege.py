@@ -12,6 +12,9 @@ import json
 
 import pytest
 
+from modules.pipeline_blueprint import artifact_prefix
+from provisioner.app import access
+from provisioner.delivery.steps import drift_step, release_steps
 from tests.modules.helpers import (
     as_list,
     at_path,
@@ -449,7 +452,8 @@ def test_no_pull_request_role_has_any_statement_on_the_release_artifact_bucket(a
     for role in pr_roles(any_synth):
         assert not [s["Sid"] for s in policies[role] if names_bucket(s, release)], role
         assert any_synth.project.naming.artifact_bucket not in json.dumps(policies[role]), f"{role}: not even by name or cache path"
-        assert [s["Sid"] for s in policies[role] if names_bucket(s, pr)] == ["ArtifactBucket", "ArtifactObjects"], role
+        on_pr = [s["Sid"] for s in policies[role] if names_bucket(s, pr)]
+        assert on_pr in (["ArtifactBucket", "ArtifactObjects"], ["ArtifactBucket", "ArtifactObjects", "ArtifactWrites"]), role
 
 
 def test_no_release_role_has_any_statement_on_the_pull_request_bucket(any_synth) -> None:
@@ -459,7 +463,38 @@ def test_no_release_role_has_any_statement_on_the_pull_request_bucket(any_synth)
         assert not [s["Sid"] for s in policies[role] if names_bucket(s, pr)], role
         assert any_synth.project.naming.pr_artifact_bucket not in json.dumps(policies[role]), role
         # Every release build keeps a cache of its own in the release bucket (CodeBuild writes it as the build's role).
-        assert [s["Sid"] for s in policies[role] if names_bucket(s, release)] == ["ArtifactBucket", "ArtifactObjects", "OwnBuildCache"], role
+        on_release = [s["Sid"] for s in policies[role] if names_bucket(s, release)]
+        assert on_release in (
+            ["ArtifactBucket", "ArtifactObjects", "OwnBuildCache"], ["ArtifactBucket", "ArtifactObjects", "ArtifactWrites", "OwnBuildCache"]
+        ), role
+
+
+def test_artifact_writes_stay_in_the_pipelines_folders_and_each_cache_is_its_own_builds(any_synth) -> None:
+    """CodePipeline keeps a pipeline's artifacts under the first 20 characters of its name; the builds' caches
+    sit beside them. Nobody may write the bucket at large, and a build may write no other build's cache (the
+    providers a plan or apply build runs come from its cache)."""
+    project, naming = any_synth.project, any_synth.project.naming
+    release, pr = bucket_arns(any_synth)
+    folders = {f"{release}/{artifact_prefix(name)}/*" for name in access.release_pipelines(project)} | {f"{pr}/{artifact_prefix(naming.pr_pipeline)}/*"}
+    for role, policy in inline_policies(any_synth).items():
+        for statement in policy:
+            if "s3:PutObject" not in as_list(statement["Action"]):
+                continue
+            for resource in as_list(statement["Resource"]):
+                assert resource not in (f"{release}/*", f"{pr}/*"), f"{role}: {statement['Sid']} writes the whole artifact bucket"
+                if "/build-cache/" in resource:
+                    project_name = resource.split("/build-cache/")[1].removesuffix("/*")
+                    assert statement["Sid"] == "OwnBuildCache" and role.endswith(own_role_suffix(project, project_name)), f"{role} writes {project_name}'s cache"
+                elif resource.startswith((release, pr)):
+                    assert resource in folders, f"{role}: {statement['Sid']} writes {resource}"
+
+
+def own_role_suffix(project, project_name: str) -> str:
+    """The construct id of the build role of the CodeBuild project ``project_name``."""
+    for step in [*release_steps(project), *([drift_step(project)] if project.devops.drift_schedule else [])]:
+        if step.project_name(project.naming) == project_name:
+            return step.role_id
+    raise AssertionError(f"no release step builds {project_name}")
 
 
 def test_apply_builds_read_artifacts_and_write_none(any_synth) -> None:
@@ -467,24 +502,28 @@ def test_apply_builds_read_artifacts_and_write_none(any_synth) -> None:
     release, _ = bucket_arns(any_synth)
     policies = inline_policies(any_synth)
     for env in any_synth.project.environments:
-        (objects,) = [s for s in policies[f"devops/apply-build-role-{env.name}"] if s["Sid"] == "ArtifactObjects"]
-        assert (objects["Resource"], objects["Action"]) == (f"{release}/*", ["s3:GetObject", "s3:GetObjectVersion"])
-        (planned,) = [s for s in policies[f"devops/plan-build-role-{env.name}"] if s["Sid"] == "ArtifactObjects"]
-        assert planned["Action"] == ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]
+        applying = {s["Sid"]: s for s in policies[f"devops/apply-build-role-{env.name}"]}
+        assert (applying["ArtifactObjects"]["Resource"], applying["ArtifactObjects"]["Action"]) == (f"{release}/*", ["s3:GetObject", "s3:GetObjectVersion"])
+        assert "ArtifactWrites" not in applying
+        (planned,) = [s for s in policies[f"devops/plan-build-role-{env.name}"] if s["Sid"] == "ArtifactWrites"]
+        assert (planned["Action"], planned["Resource"]) == ("s3:PutObject", [f"{release}/{artifact_prefix(any_synth.project.naming.pipeline)}/*"])
 
 
 def test_pipeline_role_reaches_both_artifact_buckets(any_synth) -> None:
     """CodePipeline moves artifacts of both pipelines: bucket and object access on each, nothing more."""
     release, pr = bucket_arns(any_synth)
     policy = inline_policies(any_synth)["devops/pipeline-role"]
-    for bucket, present in ((release, True), (pr, plans_pull_requests(any_synth.project))):
+    project = any_synth.project
+    release_folders = sorted({f"{release}/{artifact_prefix(name)}/*" for name in access.release_pipelines(project)})
+    for bucket, present, folders in ((release, True, release_folders), (pr, plans_pull_requests(project), [f"{pr}/{artifact_prefix(project.naming.pr_pipeline)}/*"])):
         on_bucket = [s for s in policy if names_bucket(s, bucket)]
         if not present:
             assert on_bucket == []
             continue
         assert [(s["Resource"], s["Action"]) for s in on_bucket] == [
             (bucket, ["s3:GetBucketLocation", "s3:GetBucketVersioning", "s3:ListBucket"]),
-            (f"{bucket}/*", ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"]),
+            (f"{bucket}/*", ["s3:GetObject", "s3:GetObjectVersion"]),
+            (folders, "s3:PutObject"),
         ]
 
 
@@ -507,9 +546,9 @@ def test_pipeline_role_starts_the_products_build_projects_and_no_others(any_synt
 
 def test_pull_request_build_roles_hold_their_artifacts_logs_and_nothing_of_releases(example_synth) -> None:
     policies = inline_policies(example_synth)
-    assert [s["Sid"] for s in policies[PR_SYNTH_BUILD]] == ["ArtifactBucket", "ArtifactObjects", "ArtifactKey", "OwnBuildLogs", "OwnBuildReports"]
+    assert [s["Sid"] for s in policies[PR_SYNTH_BUILD]] == ["ArtifactBucket", "ArtifactObjects", "ArtifactWrites", "ArtifactKey", "OwnBuildLogs", "OwnBuildReports"]
     assert [s["Sid"] for s in policies[PR_PLAN_BUILD]] == [
-        "ArtifactBucket", "ArtifactObjects", "ArtifactKey", "StateBucket", "ReadWorkloadState", "StateKeyDecrypt",
+        "ArtifactBucket", "ArtifactObjects", "ArtifactWrites", "ArtifactKey", "StateBucket", "ReadWorkloadState", "StateKeyDecrypt",
         "AssumeExactRoles", "OwnBuildLogs", "OwnBuildReports",
     ]  # fmt: skip
 

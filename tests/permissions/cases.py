@@ -9,7 +9,7 @@ role starts only the product's projects, and service principals act only for the
 
 from __future__ import annotations
 
-from modules.pipeline_blueprint import CodeStarSource
+from modules.pipeline_blueprint import CodeStarSource, artifact_prefix
 from provisioner.app import access
 from provisioner.configuration.naming import Naming, standard_tags
 from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig
@@ -38,6 +38,7 @@ class Matrix:
         self.state_bucket = self.naming.state_bucket_arn
         self.artifacts = self.naming.artifact_bucket_arn
         self.pr_artifacts = self.naming.pr_artifact_bucket_arn
+        self.pr_artifact = f"{self.pr_artifacts}/{artifact_prefix(self.naming.pr_pipeline)}/summary/a1"
         self.state_key = self._key("devops/state-key/key")
         self.artifact_key = self._key("devops/artifacts/key/key")
         self.pull_requests = access.plans_pull_requests(self.project)
@@ -56,6 +57,10 @@ class Matrix:
     def state(self, stack: str, lock: bool = False) -> str:
         key = Naming.state_lock_key(stack) if lock else Naming.state_key(stack)
         return f"{self.state_bucket}/{key}"
+
+    def artifact(self, name: str, pipeline: str | None = None) -> str:
+        """An artifact object where CodePipeline keeps it: under the first 20 characters of the pipeline's name."""
+        return f"{self.artifacts}/{artifact_prefix(pipeline or self.naming.pipeline)}/{name}/a1"
 
     def add(self, expected: str, name: str, principal: str, action: str, resource: str, **kwargs) -> None:
         self.cases.append(Case(name=name, principal=principal, action=action, resource=resource, expected=expected, **kwargs))
@@ -116,12 +121,14 @@ class Matrix:
         self.add(DENIED, f"{who} may not read state over plain HTTP", me, "s3:GetObject", self.state(stack), context={"aws:SecureTransport": "false"})
         self.add(ALLOWED, f"{who} assumes {env.name}'s read-only plan role", me, "sts:AssumeRole", self.project.plan_role_arn(env), context=self.external_id(env))
         self.add(DENIED, f"{who} may not assume {env.name}'s deployment role", me, "sts:AssumeRole", self.project.deployment_role_arn(env), context=self.external_id(env))
-        self.add(ALLOWED, f"{who} reads the synth artifact", me, "s3:GetObject", f"{self.artifacts}/pipeline/synth/a1", context=TLS)
-        self.add(ALLOWED, f"{who} writes its plan artifact", me, "s3:PutObject", f"{self.artifacts}/pipeline/plan/a1", context=SSE)
-        self.add(DENIED, f"{who} may not upload an artifact without SSE-KMS", me, "s3:PutObject", f"{self.artifacts}/pipeline/plan/a1", context=TLS)
+        self.add(ALLOWED, f"{who} reads the synth artifact", me, "s3:GetObject", self.artifact("synth"), context=TLS)
+        self.add(ALLOWED, f"{who} writes its plan artifact", me, "s3:PutObject", self.artifact("plan"), context=SSE)
+        synth_cache = f"{self.artifacts}/build-cache/{self.naming.build_project('synth')}/cache.zip"
+        self.add(DENIED, f"{who} may not write the synth build's cache", me, "s3:PutObject", synth_cache, context=SSE)
+        self.add(DENIED, f"{who} may not upload an artifact without SSE-KMS", me, "s3:PutObject", self.artifact("plan"), context=TLS)
         self.add(ALLOWED, f"{who} uses the artifact key", me, "kms:GenerateDataKey", self.artifact_key)
         if self.pull_requests:
-            self.add(DENIED, f"{who} may not touch pull-request artifacts", me, "s3:GetObject", f"{self.pr_artifacts}/pr/a1", context=TLS)
+            self.add(DENIED, f"{who} may not touch pull-request artifacts", me, "s3:GetObject", self.pr_artifact, context=TLS)
         if other is not None:
             self.add(DENIED, f"{who} may not read {other.workload_stack}'s state", me, "s3:GetObject", self.state(other.workload_stack), context=TLS)
             self.add(DENIED, f"{who} may not assume {other.name}'s plan role", me, "sts:AssumeRole", self.project.plan_role_arn(other), context=self.external_id(other))
@@ -136,8 +143,8 @@ class Matrix:
         self.add(DENIED, f"{env.name}'s apply project may not run as {who}", "codebuild.amazonaws.com", "sts:AssumeRole", me, context={**source, "aws:SourceArn": apply_project})
         self.add(ALLOWED, f"{who} assumes {env.name}'s read-only plan role", me, "sts:AssumeRole", self.project.plan_role_arn(env), context=self.external_id(env))
         self.add(DENIED, f"{who} may not assume {env.name}'s deployment role", me, "sts:AssumeRole", self.project.deployment_role_arn(env), context=self.external_id(env))
-        self.add(ALLOWED, f"{who} reads the synth artifact", me, "s3:GetObject", f"{self.artifacts}/pipeline/synth/a1", context=TLS)
-        self.add(DENIED, f"{who} may not write an artifact", me, "s3:PutObject", f"{self.artifacts}/pipeline/plan/a1", context=SSE)
+        self.add(ALLOWED, f"{who} reads the synth artifact", me, "s3:GetObject", self.artifact("synth"), context=TLS)
+        self.add(DENIED, f"{who} may not write an artifact", me, "s3:PutObject", self.artifact("plan"), context=SSE)
         self.add(DENIED, f"{who} may not read {env.workload_stack}'s state", me, "s3:GetObject", self.state(env.workload_stack), context=TLS)
         if other is not None:
             self.add(DENIED, f"{who} may not assume {other.name}'s plan role", me, "sts:AssumeRole", self.project.plan_role_arn(other), context=self.external_id(other))
@@ -157,8 +164,8 @@ class Matrix:
         if env.deployment_role.external_id:
             self.add(DENIED, f"{who} may not assume {env.name}'s deployment role without the external id", me, "sts:AssumeRole", self.project.deployment_role_arn(env))
         self.add(DENIED, f"{who} has no use for {env.name}'s plan role", me, "sts:AssumeRole", self.project.plan_role_arn(env), context=self.external_id(env))
-        self.add(ALLOWED, f"{who} reads its saved plan", me, "s3:GetObject", f"{self.artifacts}/pipeline/plan/a1", context=TLS)
-        self.add(DENIED, f"{who} may not overwrite a saved plan", me, "s3:PutObject", f"{self.artifacts}/pipeline/plan/a1", context=SSE)
+        self.add(ALLOWED, f"{who} reads its saved plan", me, "s3:GetObject", self.artifact("plan"), context=TLS)
+        self.add(DENIED, f"{who} may not overwrite a saved plan", me, "s3:PutObject", self.artifact("plan"), context=SSE)
         own_cache = f"{self.artifacts}/build-cache/{self.naming.build_project('apply', env.name)}/cache.zip"
         self.add(ALLOWED, f"{who} keeps its build cache (terraform and the providers)", me, "s3:PutObject", own_cache, context=SSE)
         plan_cache = f"{self.artifacts}/build-cache/{self.naming.build_project('plan', env.name)}/cache.zip"
@@ -186,7 +193,7 @@ class Matrix:
         for arn, who in ((self.project.deployment_role_arn(env), "deployment"), (self.project.plan_role_arn(env), "plan")):
             name = f"{env.name}'s {who} role, widened to every permission by its account's admin,"
             for action, resource, context in (
-                ("s3:GetObject", f"{self.artifacts}/pipeline/plan/a1", TLS),
+                ("s3:GetObject", self.artifact("plan"), TLS),
                 ("s3:ListBucket", self.artifacts, TLS),
                 ("kms:Decrypt", self.artifact_key, {}),
                 ("s3:GetObject", self.state(env.workload_stack), TLS),
@@ -236,7 +243,7 @@ class Matrix:
         for other in ("deploy-everything", f"{prefix}x-plan-dev"):
             self.add(DENIED, f"the pipeline role may not start the project {other}", me, "codebuild:StartBuild", self.project_arn(other))
         self.add(DENIED, "the pipeline role may not start a project of another account", me, "codebuild:StartBuild", self.project_arn(self.naming.build_project("synth"), OTHER_ACCOUNT), account=OTHER_ACCOUNT)
-        self.add(ALLOWED, "the pipeline role writes release artifacts", me, "s3:PutObject", f"{self.artifacts}/pipeline/source/a1", context=SSE)
+        self.add(ALLOWED, "the pipeline role writes release artifacts", me, "s3:PutObject", self.artifact("source"), context=SSE)
         self.add(ALLOWED, "the pipeline role publishes approval requests", me, "sns:Publish", self.naming.notifications_topic_arn, context=TLS)
         for env in self.project.environments:
             self.add(DENIED, f"the pipeline role may not assume {env.name}'s deployment role", me, "sts:AssumeRole", self.project.deployment_role_arn(env), context=self.external_id(env))
@@ -259,10 +266,14 @@ class Matrix:
 
     def synth_build(self) -> None:
         me = self.role(self.naming.synth_build_role)
-        self.add(ALLOWED, "the synth build writes the synth artifact", me, "s3:PutObject", f"{self.artifacts}/pipeline/synth/a1", context=SSE)
+        self.add(ALLOWED, "the synth build writes the synth artifact", me, "s3:PutObject", self.artifact("synth"), context=SSE)
         own_cache = f"{self.artifacts}/build-cache/{self.naming.build_project('synth')}/cache.zip"
         self.add(ALLOWED, "the synth build reads its build cache (pip and jsii packages)", me, "s3:GetObject", own_cache, context=TLS)
         self.add(ALLOWED, "the synth build keeps its build cache", me, "s3:PutObject", own_cache, context=SSE)
+        first = self.project.environments[0]
+        plan_cache = f"{self.artifacts}/build-cache/{self.naming.build_project('plan', first.name)}/cache.zip"
+        self.add(DENIED, "the synth build may not write a plan build's cache (the providers a plan runs)", me, "s3:PutObject", plan_cache, context=SSE)
+        self.add(DENIED, "the synth build may not write outside its pipelines' artifacts", me, "s3:PutObject", f"{self.artifacts}/elsewhere/a1", context=SSE)
         self.add(DENIED, "the synth build may not read any state", me, "s3:GetObject", self.state(self.project.environments[0].workload_stack), context=TLS)
         for env in self.project.environments:
             self.add(DENIED, f"the synth build may not assume {env.name}'s plan role", me, "sts:AssumeRole", self.project.plan_role_arn(env), context=self.external_id(env))
@@ -353,8 +364,8 @@ class Matrix:
             self.add(ALLOWED, f"the drift build reads {stack}'s state", me, "s3:GetObject", self.state(stack), context=TLS)
             self.add(DENIED, f"the drift build may not write {stack}'s state", me, "s3:PutObject", self.state(stack), context=TLS)
             self.add(DENIED, f"the drift build may not take {stack}'s lock (it never locks)", me, "s3:PutObject", self.state(stack, lock=True), context=TLS)
-        self.add(ALLOWED, "the drift build reads the released synth output", me, "s3:GetObject", f"{self.artifacts}/drift/synth/a1", context=TLS)
-        self.add(DENIED, "the drift build may not write artifacts (saved plans wait there)", me, "s3:PutObject", f"{self.artifacts}/drift/synth/a1", context=SSE)
+        self.add(ALLOWED, "the drift build reads the released synth output", me, "s3:GetObject", self.artifact("synth", self.naming.drift_pipeline), context=TLS)
+        self.add(DENIED, "the drift build may not write artifacts (saved plans wait there)", me, "s3:PutObject", self.artifact("synth", self.naming.drift_pipeline), context=SSE)
         self.add(ALLOWED, "the drift build reports drift to the notifications topic", me, "sns:Publish", self.naming.notifications_topic_arn)
         self.add(DENIED, "the drift build may not encrypt with the state key", me, "kms:GenerateDataKey", self.state_key)
         self.add(DENIED, "the drift build may not read the devops stack's state", me, "s3:GetObject", self.state("devops"), context=TLS)
@@ -380,16 +391,16 @@ class Matrix:
         self.add(DENIED, "the pull-request plan build may not encrypt with the state key", plan, "kms:GenerateDataKey", self.state_key)
         self.add(DENIED, "the pull-request plan build may not read the devops stack's state", plan, "s3:GetObject", self.state("devops"), context=TLS)
         for role, who in ((plan, "plan"), (synth, "synth")):
-            self.add(ALLOWED, f"the pull-request {who} build writes pull-request artifacts", role, "s3:PutObject", f"{self.pr_artifacts}/pr/a1", context=SSE)
-            self.add(DENIED, f"the pull-request {who} build may not read release artifacts (saved plans)", role, "s3:GetObject", f"{self.artifacts}/pipeline/plan/a1", context=TLS)
-            self.add(DENIED, f"the pull-request {who} build may not write release artifacts", role, "s3:PutObject", f"{self.artifacts}/pipeline/plan/a1", context=SSE)
+            self.add(ALLOWED, f"the pull-request {who} build writes pull-request artifacts", role, "s3:PutObject", self.pr_artifact, context=SSE)
+            self.add(DENIED, f"the pull-request {who} build may not read release artifacts (saved plans)", role, "s3:GetObject", self.artifact("plan"), context=TLS)
+            self.add(DENIED, f"the pull-request {who} build may not write release artifacts", role, "s3:PutObject", self.artifact("plan"), context=SSE)
         devops = self.project.devops
         if access.comments_on_pull_requests(self.project):
             token = f"arn:aws:secretsmanager:{self.region}:{self.devops}:secret:{devops.github_token_secret}-AbCdEf"
             comment = self.role(self.naming.pr_comment_build_role)
             self.add(ALLOWED, "the comment build reads the GitHub token", comment, "secretsmanager:GetSecretValue", token, account=self.devops)
-            self.add(ALLOWED, "the comment build reads the pull request's summary", comment, "s3:GetObject", f"{self.pr_artifacts}/pr/a1", context=TLS)
-            self.add(DENIED, "the comment build may not write pull-request artifacts", comment, "s3:PutObject", f"{self.pr_artifacts}/pr/a1", context=SSE)
+            self.add(ALLOWED, "the comment build reads the pull request's summary", comment, "s3:GetObject", self.pr_artifact, context=TLS)
+            self.add(DENIED, "the comment build may not write pull-request artifacts", comment, "s3:PutObject", self.pr_artifact, context=SSE)
             self.add(DENIED, "the comment build may not read any state", comment, "s3:GetObject", self.state(self.project.environments[0].workload_stack), context=TLS)
             for env in self.project.environments:
                 self.add(DENIED, f"the comment build may not assume {env.name}'s plan role", comment, "sts:AssumeRole", self.project.plan_role_arn(env), context=self.external_id(env))
