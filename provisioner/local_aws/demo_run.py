@@ -128,7 +128,7 @@ class Demo:
 
     def _fresh_workspace(self) -> None:
         # Every run starts a new, empty emulator: output, state and logs of a previous run are meaningless.
-        for name in ("cdktf.out", "bootstrap", "logs"):
+        for name in ("cdktf.out", "bootstrap", "logs", "pipeline"):
             shutil.rmtree(self.workspace / name, ignore_errors=True)
         self.workspace.mkdir(parents=True, exist_ok=True)
 

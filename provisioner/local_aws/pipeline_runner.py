@@ -49,6 +49,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import threading
 import time
@@ -83,6 +84,8 @@ TOOLCHAIN = {
 one must be current, so that make installs nothing into it, whichever setup a build asks for) and the
 files each was installed from."""
 APPROVAL_POLL_SECONDS = 1.0
+KEPT_BUILD_FOLDERS = 3
+"""Executions whose build folders (sources, scripts) stay in the workspace for a look afterwards; older ones go."""
 STOPPED = ["(stopped)"]
 """What a stage's actions return when a stop request ended them before every action ran."""
 EVENT_SOURCE = "aws.codepipeline"
@@ -276,6 +279,7 @@ class PipelineRunner:
         self._say_machine()
         self.progress.say(f"--- {pipeline_name}: execution {execution.id} (pipeline version {execution.record['pipelineVersion']})")
         execution.save()
+        self._prune_builds()
         records.take_start(execution.id)  # a start request is taken up once its execution is recorded
         events = Events(self, pipeline)
         events.pipeline(execution, "STARTED")
@@ -310,6 +314,12 @@ class PipelineRunner:
             status, summary = "Stopped", stop.get("reason", "")
             execution.record["stopTrigger"] = {"reason": summary}
         return status, summary
+
+    def _prune_builds(self) -> None:
+        """Remove the build folders of all but the last ``KEPT_BUILD_FOLDERS`` executions (each holds copies of the source)."""
+        folders = sorted((p for p in (self.workspace / "builds").glob("*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+        for folder in folders[:-KEPT_BUILD_FOLDERS]:
+            shutil.rmtree(folder, ignore_errors=True)
 
     def run_until_idle(self, pipeline_name: str, **start: Any) -> list[dict[str, Any]]:
         """Run once, then every execution started through the emulator meanwhile (a restart), in order."""
