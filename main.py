@@ -11,6 +11,7 @@ from provisioner.configuration.target import target_from_environment
 from provisioner.errors import UserError, error_lines
 from provisioner.interruption import TERMINATED_EXIT_CODE, Terminated, sigterm_raises
 from provisioner.paths import ENVIRONMENTS_DIR, REPO_ROOT
+from provisioner.runtime import exit_promptly
 
 
 def main() -> int:
@@ -31,4 +32,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_promptly(main())

@@ -87,6 +87,20 @@ def test_main_rejects_bad_config_with_one_line_errors_and_keeps_output(tmp_path:
     assert (outdir / "keep.txt").read_text() == "earlier output"
 
 
+def test_main_ends_with_its_output_delivered_and_nothing_left_running_or_behind(tmp_path: Path) -> None:
+    """main.py skips the interpreter's teardown, not the exit handlers: the jsii runtime's Node.js process
+    has ended and removed its temporary folder, jsii's own temporary files are gone, and what main.py
+    printed reached the pipe."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = dict(os.environ, PROVISIONER_ENVIRONMENTS=str(EXAMPLE_ENVIRONMENTS), CDKTF_OUTDIR=str(tmp_path / "out"), TMPDIR=str(scratch))
+    result = subprocess.run([sys.executable, str(REPO_ROOT / "main.py")], env=env, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    stacks = sorted(path.name for path in (tmp_path / "out" / "stacks").iterdir())
+    assert result.stderr.splitlines()[-1] == f"synthesized {len(stacks)} stacks: {', '.join(stacks)}"
+    assert list(scratch.iterdir()) == []
+
+
 def test_main_reports_a_workload_that_cannot_be_imported_on_one_line(tmp_path: Path) -> None:
     workload = tmp_path / "workload.hcl"
     workload.write_text('entry = "tests.workloads.missing_dependency:define"\n')
