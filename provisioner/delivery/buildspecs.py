@@ -177,7 +177,11 @@ def synth_spec(gate_command: str) -> BuildSpec:
             "exclude-paths": [".venv/**/*", ".venv-checkov/**/*", "node_modules/**/*", ".git/**/*", "**/.terraform/**/*"],
         },
         reports={"policy-gate": {"files": ["reports/policy-gate.xml"], "file-format": "JUNITXML"}},
-        cache=("/root/.cache/pip/**/*", "/root/.cache/aws/jsii/**/*"),
+        cache=(
+            "/root/.cache/pip/**/*",
+            "/root/.cache/aws/jsii/**/*",
+            "/root/.cache/pipeline-provisioner/**/*",  # the provider package the jsii runtime loads lazily
+        ),
     )
 
 

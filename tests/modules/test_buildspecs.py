@@ -213,8 +213,22 @@ def test_an_unknown_setup_profile_is_refused_in_one_line() -> None:
 
 
 def test_synth_keeps_pip_and_jsii_caches_only() -> None:
-    """What the synth build downloads (Python packages, jsii's unpacked provider bindings) is cached; nothing else is downloaded."""
-    assert load(buildspecs.synth("make scan"))["cache"]["paths"] == ["/root/.cache/pip/**/*", "/root/.cache/aws/jsii/**/*"]
+    """What the synth build downloads (Python packages, jsii's unpacked provider bindings, the provider's lazy copy) is cached;
+    nothing else is downloaded."""
+    assert load(buildspecs.synth("make scan"))["cache"]["paths"] == [
+        "/root/.cache/pip/**/*", "/root/.cache/aws/jsii/**/*", "/root/.cache/pipeline-provisioner/**/*",
+    ]  # fmt: skip
+
+
+def test_synth_keeps_the_lazy_provider_package_and_the_jsii_cache_between_builds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without them a build would derive the provider's lazy copy (about 10 s) and unpack it again."""
+    from modules.provider_loading import cache_dir
+
+    monkeypatch.setenv("HOME", "/root")  # CodeBuild's
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    cached = load(buildspecs.synth("make scan"))["cache"]["paths"]
+    assert "/root/.cache/aws/jsii/**/*" in cached
+    assert f"{cache_dir().parent}/**/*" in cached
 
 
 def test_the_policy_gate_the_devops_stack_runs_is_a_makefile_target() -> None:
