@@ -17,6 +17,14 @@ floor, the time each environment adds, and whether the goals are met:
 
 Exit status 1 when a goal is missed.
 
+What stands in the way of the second goal (measured 1 -> 50 environments on a busy 2-core machine): an
+environment adds two stacks, and with them about 64 requests to the jsii runtime (35 objects created,
+22 attributes read, 3 calls). A request's bare round trip (Python -> the runtime's relay process -> the
+kernel process, and back) takes 0.23 ms here: 15 ms per environment before the runtime does any work.
+Measured per environment: about 50 ms in those requests, 20 ms of Python around them (the bindings'
+argument type checks, serialization), 20 ms for the runtime to render and write the two stacks, and 9 ms
+to read and check the configuration. None of it is the provider's loading, which is paid once.
+
     python -m tests.bench.synth_bench [--runs N] [--json]
 """
 
