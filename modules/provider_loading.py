@@ -35,12 +35,13 @@ modules of the types in use. ``lazy_tarball()`` derives, once per tarball, a cop
 and hands the kernel that copy instead of the original. Everything else is byte for byte the original.
 
 The copy lives in the user's cache (``$XDG_CACHE_HOME`` or ``~/.cache``, then
-``pipeline-provisioner/provider-packages/<sha256 of the original tarball>/``). It is written to a
-temporary file and renamed into place, so an interrupted run never leaves a half-written copy (a
-leftover temporary file is removed by a later derivation). Deriving takes about 10 s, 700 MB of memory
-and 33 MB of disk once per provider version; the runtime then unpacks the copy into its own package
-cache, as it did the original (310 MB). A small stamp file per tarball (path, size, modification time
--> content hash) spares later runs hashing the 34 MB tarball.
+``pipeline-provisioner/provider-packages/<sha256>/``, the hash of the original tarball, of this
+derivation's version and of the jsii runtime's). It is written to a temporary file and renamed into
+place, so an interrupted run never leaves a half-written copy (a leftover temporary file is removed by
+a later derivation). Deriving takes about 10 s, 700 MB of memory and 33 MB of disk once per provider
+and runtime version; the runtime then unpacks the copy into its own package cache, as it did the
+original (315 MB). A small stamp file per tarball (path, size, modification time -> content hash)
+spares later runs hashing the 34 MB tarball.
 
 What it costs to maintain: it relies on two things of the prebuilt package, both checked every time a
 copy is derived: ``lib/lazy-index.js`` exports exactly the modules ``lib/index.js`` does (same names,
@@ -157,6 +158,7 @@ DERIVATION = "lazy-main-slim-jsii-1"
 LAZY_MAIN = "lib/lazy-index.js"
 _EAGER_EXPORT = re.compile(r'^exports\.(\w+) = require\("\./([\w-]+)"\);$', re.M)
 _LAZY_EXPORT = re.compile(r"^Object\.defineProperty\(exports, '(\w+)', \{ get: function \(\) \{ return require\('\./([\w-]+)'\); \} \}\);$", re.M)
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 _RUNTIME_UNUSED = frozenset({"docs", "locationInModule", "sourceLine"})
 """Fields of a type's description the jsii runtime never reads (its own type index drops the same)."""
 
@@ -178,7 +180,9 @@ def lazy_tarball(original: Path, cache: Path | None = None) -> Path:
     """The tarball to load instead of ``original`` (``original`` itself when no lazy copy can be made)."""
     cache = cache or cache_dir()
     stat = original.stat()
-    stamp_key = f"{original.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0{DERIVATION}"
+    # The runtime's version is part of every key: its type index, inside the copy, is the runtime's own.
+    derivation = f"{DERIVATION}\0{_runtime_version()}"
+    stamp_key = f"{original.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\0{derivation}"
     stamp = cache / "stamps" / hashlib.sha256(stamp_key.encode()).hexdigest()
     try:
         known = stamp.read_text().strip()
@@ -186,9 +190,9 @@ def lazy_tarball(original: Path, cache: Path | None = None) -> Path:
         known = ""
     if known == "as-shipped":
         return original
-    if known and (cache / known / original.name).is_file():
+    if _DIGEST.fullmatch(known) and (cache / known / original.name).is_file():
         return cache / known / original.name
-    digest = hashlib.sha256(f"{DERIVATION}\0".encode())
+    digest = hashlib.sha256(f"{derivation}\0".encode())
     with original.open("rb") as stream:
         while chunk := stream.read(1 << 20):
             digest.update(chunk)
@@ -202,6 +206,12 @@ def lazy_tarball(original: Path, cache: Path | None = None) -> Path:
         result, record = original, "as-shipped"
     _write_atomically(stamp, lambda target: target.write_text(record + "\n"))
     return result
+
+
+def _runtime_version() -> str:
+    import jsii  # loaded by the provider package anyway
+
+    return getattr(jsii, "__version__", "unknown")
 
 
 def derive(original: Path, target: Path) -> None:
@@ -341,7 +351,7 @@ def _kernel_loads_lazy_tarball(jsii_dir: Path) -> Iterator[None]:
     from jsii import _runtime
 
     kernel = _runtime.kernel
-    load = kernel.load
+    load, shadowed = kernel.load, vars(kernel).get("load")
 
     def load_lazily(name: str, version: str, tarball: str) -> None:
         chosen = Path(tarball)
@@ -357,4 +367,7 @@ def _kernel_loads_lazy_tarball(jsii_dir: Path) -> Iterator[None]:
     try:
         yield
     finally:
-        del kernel.load
+        if shadowed is None:
+            del kernel.load
+        else:
+            kernel.load = shadowed
