@@ -560,7 +560,7 @@ class PipelineRunner:
             "CODEBUILD_SRC_DIR": str(source),
             **{f"CODEBUILD_SRC_DIR_{name}": str(root / f"src-{name}") for name in inputs if name != primary},
             "CODEBUILD_BUILD_ID": build_id,
-            "CODEBUILD_BUILD_ARN": f"arn:aws:codebuild:{self.region}:{self.account}:build/{build_id}",
+            "CODEBUILD_BUILD_ARN": project["arn"].replace(":project/", ":build/").rsplit("/", 1)[0] + f"/{build_id}",
             "CODEBUILD_BUILD_NUMBER": "1",
             "CODEBUILD_BUILD_URL": url,
             "CODEBUILD_BUILD_SUCCEEDING": "1",
@@ -671,7 +671,8 @@ class Events:
 
     def __init__(self, runner: PipelineRunner, pipeline: dict) -> None:
         self.runner = runner
-        self.arn = f"arn:aws:codepipeline:{runner.region}:{runner.account}:{pipeline['name']}"
+        partition = pipeline["roleArn"].split(":")[1]  # the pipeline's own partition (aws, aws-cn, aws-us-gov)
+        self.arn = f"arn:{partition}:codepipeline:{runner.region}:{runner.account}:{pipeline['name']}"
         self.version = pipeline.get("version", 1)
         self.rules = list(self._rules())
 
@@ -715,7 +716,7 @@ class Events:
                 except ValueError:
                     pass
                 self.runner.progress.say(f"    notification to {target['Arn'].split(':')[-1]}: {shown}")
-                if target["Arn"].startswith("arn:aws:sns:") or ":sns:" in target["Arn"]:
+                if target["Arn"].split(":")[2] == "sns":
                     self.runner._publish(target["Arn"], "", message)
 
 
