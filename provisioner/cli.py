@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "provisioner.commands.plan_summary",
     "provisioner.commands.plan",
     "provisioner.commands.drift",
+    "provisioner.commands.unlock",
     "provisioner.commands.pr_comment",
     "provisioner.commands.cost",
     "provisioner.commands.doctor",

@@ -22,6 +22,7 @@ from typing import IO, Iterator, Mapping, Sequence
 
 from provisioner.colour import GREEN, RED, paint
 from provisioner.errors import UserError
+from provisioner.operations import state_lock
 from provisioner.runtime import prepare_environment
 
 TAIL_LINES = 25
@@ -143,6 +144,9 @@ class Progress:
             self.say(f"    {argv[0]} exited {result.returncode}; last lines of its output:")
             for line in _tail(lines):
                 self.say(f"    | {line}")
+            held = state_lock.lock_in_terraform_error(result.output)
+            if held is not None:
+                raise StepFailed(f'step "{title}" failed: {state_lock.recovery(held)}; full output: {log}')
             raise StepFailed(f'step "{title}" failed (exit {result.returncode}); full output: {log}')
         return result
 

@@ -37,6 +37,7 @@ from typing import Any, Mapping
 from provisioner.configuration.naming import WORKLOAD_ROLE_VARIABLE
 from provisioner.delivery import terraform
 from provisioner.delivery.terraform import PLAN_FILE, PLAN_JSON
+from provisioner.operations.state_lock import recovery_awk
 from provisioner.paths import REPO_ROOT
 
 TERRAFORM_VERSION = "1.11.4"
@@ -98,6 +99,18 @@ _INSTALL_TERRAFORM = [
 ]
 
 
+TERRAFORM_ERRORS = "terraform-errors.log"
+
+
+def naming_a_held_lock(command: tuple[str, ...]) -> str:
+    """``command`` as one shell line, its standard error shown as it is, then, when terraform could not take the
+    state lock (an interrupted plan or apply left it), one line naming the lock and how to release it."""
+    return (
+        f"{terraform.shell(command)} 2> {TERRAFORM_ERRORS}; status=$?; cat {TERRAFORM_ERRORS} >&2; "
+        f"awk '{recovery_awk()}' {TERRAFORM_ERRORS} >&2; rm -f {TERRAFORM_ERRORS}; [ $status -eq 0 ]"
+    )
+
+
 _REFUSE_ANOTHER_REVISION = (
     f'planned="$(cat {PLAN_COMMIT})"; if [ "$planned" != "$COMMIT_ID" ]; then '
     'echo "refusing to apply: the plan was made for revision $planned, this release is $COMMIT_ID" >&2; exit 1; fi'
@@ -107,7 +120,7 @@ _APPLY_THE_REVIEWED_PLAN = (
     _REFUSE_ANOTHER_REVISION,
     f"cat {PLAN_SUMMARY}",
     terraform.shell(terraform.INIT_LOCKED),
-    terraform.shell(terraform.APPLY_PLAN),
+    naming_a_held_lock(terraform.APPLY_PLAN),
 )
 """Exactly the saved plan of the plan artifact, with the providers it was made with."""
 
@@ -211,7 +224,7 @@ def plan_spec(stack: str, plan_role_arn: str, external_id: str | None = None, bo
             *check,
             f'cd "{stack_dir}"',
             terraform.shell(terraform.INIT),
-            terraform.shell(terraform.PLAN),
+            naming_a_held_lock(terraform.PLAN),
             f"{terraform.shell(terraform.SHOW_PLAN)} > {PLAN_JSON}",
             f'PYTHONPATH="$CODEBUILD_SRC_DIR" python3 -m provisioner plan-summary --name "$STACK" {PLAN_JSON} > {PLAN_SUMMARY}',
             f"cat {PLAN_SUMMARY}",

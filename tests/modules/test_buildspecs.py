@@ -50,7 +50,7 @@ def test_plan_saves_the_plan_shows_it_as_json_and_summarizes_it() -> None:
     commands = build_commands(plan_spec())
     cd = index_of(commands, rf'^cd "cdktf\.out/stacks/{STACK}"$')
     init = index_of(commands, r"^terraform init\b")
-    plan = index_of(commands, r"^terraform plan\b.* -out=tfplan$")
+    plan = index_of(commands, r"^terraform plan\b.* -out=tfplan 2> ")
     show = index_of(commands, r"^terraform show -json tfplan > plan\.json$")
     summary = index_of(commands, r"-m provisioner plan-summary --name \"\$STACK\" plan\.json > plan-summary\.md$")
     shown = index_of(commands, r"^cat plan-summary\.md$")
@@ -94,7 +94,7 @@ def test_apply_applies_the_saved_plan_and_never_plans_again() -> None:
     commands = build_commands(text)
     assert "terraform plan" not in text
     apply = index_of(commands, r"^terraform apply\b")
-    assert commands[apply].split()[-1] == "tfplan", "apply must take the saved plan file"
+    assert commands[apply].split(" 2> ")[0].split()[-1] == "tfplan", "apply must take the saved plan file"
     assert "-auto-approve" not in commands[apply], "a saved plan needs no approval flag; -auto-approve hints at a re-plan"
     assert apply == len(commands) - 1
 
