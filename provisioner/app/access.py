@@ -262,6 +262,18 @@ def state_statements(naming: Naming, state_key_arn: str, stack: str, *, write: b
     ]
 
 
+def unlock_statements(naming: Naming, state_key_arn: str) -> list[Statement]:
+    """What an operator needs to release the lock an interrupted plan or apply left (``provisioner unlock``, or
+    ``terraform force-unlock``): read any stack's lock object (who, when, which operation) and delete it, and
+    nothing on any state. ``s3:ListBucket`` makes "no lock held" a 404 rather than a 403."""
+    bucket = naming.state_bucket_arn
+    return [
+        {"Sid": "StateBucket", "Effect": "Allow", "Action": "s3:ListBucket", "Resource": bucket},
+        {"Sid": "StateLocks", "Effect": "Allow", "Action": ["s3:GetObject", "s3:DeleteObject"], "Resource": f"{bucket}/{Naming.state_lock_key('*')}"},
+        {"Sid": "StateKeyDecrypt", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": state_key_arn},
+    ]
+
+
 def read_every_workload_state(naming: Naming, state_key_arn: str) -> list[Statement]:
     """Read (never write, never lock) the state of every workload stack: pull-request plans."""
     bucket = naming.state_bucket_arn
@@ -620,7 +632,8 @@ def _devops_apply_statements(project: ProjectConfig, env: None, step: BuildStep,
 
 def self_update_denies(project: ProjectConfig, step: BuildStep) -> list[Statement]:
     """What the devops plan and apply builds may not do although ReadOnlyAccess or their grants would allow it:
-    read data, read or write another stack's state, and (the apply) change the self-update's own roles."""
+    read data, read or write another stack's state, delete an earlier version of any state, and (the apply)
+    change the self-update's own roles."""
     naming = project.naming
     bucket = naming.state_bucket_arn
     denies: list[Statement] = [
@@ -631,6 +644,8 @@ def self_update_denies(project: ProjectConfig, step: BuildStep) -> list[Statemen
             "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
             "Resource": [f"{bucket}/{Naming.state_key(workload_stack('*'))}*", f"{bucket}/stacks/bootstrap-*"],
         },
+        # Versioning keeps every earlier state (what an interrupted or bad apply leaves to go back to).
+        {"Sid": "DenyDeletingStateVersions", "Effect": "Deny", "Action": "s3:DeleteObjectVersion", "Resource": f"{bucket}/stacks/*"},
     ]
     if step.kind == "devops-apply":
         own = [naming.devops_role_arn(naming.build_role(key)) for key in ("devops-plan", "devops-apply")]

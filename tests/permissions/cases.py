@@ -92,6 +92,7 @@ class Matrix:
             self.self_update(envs)
         if self.project.devops.build.vpc:
             self.builds_in_a_vpc(envs[0])
+        self.interrupted_runs(envs)
         return self.cases
 
     def codebuild_runs_each_build_as_its_own_role(self, env: EnvironmentConfig) -> None:
@@ -173,6 +174,30 @@ class Matrix:
         if other is not None:
             self.add(DENIED, f"{who} may not write {other.workload_stack}'s state", me, "s3:PutObject", self.state(other.workload_stack), context=TLS)
             self.add(DENIED, f"{who} may not assume {other.name}'s deployment role", me, "sts:AssumeRole", self.project.deployment_role_arn(other), context=self.external_id(other))
+
+    def interrupted_runs(self, envs: list[EnvironmentConfig]) -> None:
+        """After a killed plan or apply: an operator given ``access.unlock_statements`` (what ``provisioner unlock``
+        needs) reads and releases a stack's lock through the state bucket's and key's policies, and can touch no
+        state; no build role can delete a version of a state, so every state versioning kept stays."""
+        operator = f"arn:aws:iam::{self.devops}:role/platform-operator"
+        grant = ({"Version": "2012-10-17", "Statement": access.unlock_statements(self.naming, self.state_key)},)
+        who, stack = "an operator with the unlock grant", envs[0].workload_stack
+        self.add(ALLOWED, f"{who} lists the state bucket (no lock held answers 404, not 403)", operator, "s3:ListBucket", self.state_bucket, context=TLS, extra_identity=grant)
+        for action in ("s3:GetObject", "s3:DeleteObject"):
+            self.add(ALLOWED, f"{who} reads and releases {stack}'s lock ({action})", operator, action, self.state(stack, lock=True), context=TLS, extra_identity=grant)
+        self.add(ALLOWED, f"{who} decrypts a lock object with the state key", operator, "kms:Decrypt", self.state_key, extra_identity=grant)
+        self.add(DENIED, f"{who} may not release a lock over plain HTTP", operator, "s3:DeleteObject", self.state(stack, lock=True), context={"aws:SecureTransport": "false"}, extra_identity=grant)
+        self.add(DENIED, f"{who} may not take a lock", operator, "s3:PutObject", self.state(stack, lock=True), context=SSE, extra_identity=grant)
+        for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"):
+            self.add(DENIED, f"{who} may not touch {stack}'s state ({action})", operator, action, self.state(stack), context=TLS, extra_identity=grant)
+        for env in envs:
+            for role in (self.naming.plan_build_role(env.name), self.naming.apply_build_role(env.name)):
+                self.add(DENIED, f"{role} may not delete an earlier version of {env.workload_stack}'s state", self.role(role), "s3:DeleteObjectVersion", self.state(env.workload_stack), context=TLS)
+                self.add(DENIED, f"{role} may not suspend the state bucket's versioning", self.role(role), "s3:PutBucketVersioning", self.state_bucket, context=TLS)
+        if self.project.devops.self_update:
+            apply = self.role(self.naming.build_role("devops-apply"))
+            for stack_name in ("devops", stack):
+                self.add(DENIED, f"the devops apply may not delete an earlier version of {stack_name}'s state", apply, "s3:DeleteObjectVersion", self.state(stack_name), context=TLS, managed="grants")
 
     def configured_roles(self, env: EnvironmentConfig) -> None:
         """Roles named in environment.hcl, given by their own admins every sts:AssumeRole: the trust decides."""
