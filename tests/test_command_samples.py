@@ -5,6 +5,7 @@ samples after a deliberate change to what a command prints."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -185,3 +186,38 @@ def test_the_approve_sample_is_what_the_command_prints(moto_aws, tmp_path) -> No
         assert records.approval(answered.execution_id, "Deploy-dev", "Approve-dev")["summary"] == "plan reviewed"
     command = '$ provisioner local-aws approve acme-delivery Deploy-dev --comment "plan reviewed"'
     compare(REPO_ROOT / "README.md", "local-aws-approve", f"{command}\n{answered.describe()}")
+
+
+# --- an interrupted apply (README.md) ------------------------------------------------------------
+LEFT_BEHIND = {
+    "ID": "9d3e1f52-7c1a-4b0e-8a55-2f6c9e0b7d41", "Operation": "OperationTypeApply", "Info": "", "Who": "root@ip-10-0-1-23",
+    "Version": "1.11.4", "Created": "2026-12-04T21:14:05.123456789Z",
+}  # fmt: skip
+"""The lock a killed Apply build leaves (terraform writes a new id and time on every run; the samples keep one)."""
+
+
+def test_the_interrupted_apply_samples_are_what_the_builds_and_unlock_print(moto_aws, tmp_path, capsys) -> None:
+    """The builds' line is ``recovery`` of the lock terraform reports (tests/test_state_lock.py shows the builds'
+    command prints exactly it for terraform's own error); ``provisioner unlock`` runs as a team runs it."""
+    from provisioner.configuration.naming import Naming
+    from provisioner.operations import state_lock
+
+    folder, project = make_project(tmp_path)
+    create_state_bucket(project)
+    stack, bucket = "workload-dev", project.naming.state_bucket
+    body = {**LEFT_BEHIND, "Path": f"{bucket}/{Naming.state_key(stack)}"}
+    boto3.client("s3", region_name=REGION).put_object(Bucket=bucket, Key=Naming.state_lock_key(stack), Body=json.dumps(body))
+    held = state_lock.read_lock(boto3.client("s3", region_name=REGION), bucket, stack)
+    assert held is not None
+    compare(REPO_ROOT / "README.md", "state-locked", f"provisioner: {state_lock.recovery(held)}")
+
+    assert cli.main(["unlock", stack, "--environments", str(folder)]) == 2
+    refused = capsys.readouterr()
+    assert cli.main(["unlock", stack, "--environments", str(folder), "--lock-id", LEFT_BEHIND["ID"]]) == 0
+    released = capsys.readouterr()
+    assert released.err == ""
+    compare(
+        REPO_ROOT / "README.md",
+        "unlock",
+        f"$ provisioner unlock {stack}\n{refused.out}{refused.err}$ provisioner unlock {stack} --lock-id {LEFT_BEHIND['ID']}\n{released.out}",
+    )
