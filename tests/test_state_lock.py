@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+from datetime import datetime
 from pathlib import Path
 
 import boto3
@@ -86,7 +87,9 @@ def test_the_next_plan_names_the_lock_and_the_recovery_in_one_line(killed_apply)
     assert lock is not None
     assert (lock.id, lock.who, lock.stack, lock.action) == (recorded["ID"], recorded["Who"], STACK, "apply")
     line = state_lock.recovery(lock)
-    assert f"lock {recorded['ID']}, taken by {recorded['Who']} for apply at {recorded['Created'][:10]} " in line
+    taken = datetime.fromisoformat(recorded["Created"][:19]).strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert lock.since == taken
+    assert f"lock {recorded['ID']}, taken by {recorded['Who']} for apply at {taken} (" in line
     assert f"s3://{project.naming.state_bucket}/{Naming.state_lock_key(STACK)})" in line
     assert f"provisioner unlock {STACK} --lock-id {recorded['ID']}" in line and "\n" not in line
 

@@ -26,6 +26,8 @@ TERRAFORM_LOCK_ERROR = "Error acquiring the state lock"
 README_SECTION = "README: An apply was interrupted"
 _FIELD = re.compile(r"^\s*(ID|Path|Operation|Who|Created):[ \t]*(.*?)\s*$", re.M)
 _FRACTION = re.compile(r"\.\d+")
+_DATE_T = re.compile(r"(?<=^\d{4}-\d\d-\d\d)T")
+"""The ``T`` of an RFC 3339 time (the lock object's); terraform's error writes a space there."""
 
 RECOVERY = (
     "the state of {stack} is locked: lock {id}, taken by {who} for {operation} at {created} (the lock object "
@@ -65,10 +67,10 @@ class Lock:
     @property
     def since(self) -> str:
         """When it was taken, to the second, in UTC (terraform records UTC)."""
-        text = _FRACTION.sub("", self.created, count=1).replace("T", " ")
+        text = _FRACTION.sub("", self.created, count=1)
         for zone in (" +0000 UTC", "Z"):
             text = text.removesuffix(zone)
-        return f"{text} UTC"
+        return f"{_DATE_T.sub(' ', text, count=1)} UTC"
 
 
 def recovery(lock: Lock) -> str:
@@ -103,7 +105,7 @@ def recovery_awk() -> str:
         'END { if (held && v["ID"] != "" && v["Path"] != "") { '
         'stack = v["Path"]; sub(/\\/terraform\\.tfstate$/, "", stack); sub(/.*\\//, "", stack); '
         'op = v["Operation"]; sub(/^OperationType/, "", op); op = tolower(op); if (op == "") op = "an unnamed operation"; '
-        'at = v["Created"]; sub(/\\.[0-9]+/, "", at); sub(/T/, " ", at); sub(/ \\+0000 UTC$/, "", at); sub(/Z$/, "", at); at = at " UTC"; '
+        'at = v["Created"]; sub(/\\.[0-9]+/, "", at); sub(/ \\+0000 UTC$/, "", at); sub(/Z$/, "", at); if (at ~ /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T/) at = substr(at, 1, 10) " " substr(at, 12); at = at " UTC"; '
         f'print "provisioner: " {message} }} }}'
     )
 
