@@ -5,12 +5,14 @@ account_id  = "123456789012"
 region      = "eu-west-1"
 name_prefix = "demo"
 
-# The emulator has no CodeStar Connections API; an S3 source (a zip of the repository, which the
-# demo uploads) is a source type the product supports and the emulator serves.
+# The repository at HEAD is the source (the local pipeline runner archives it, as CodePipeline would fetch
+# the commit through the connection). The connection is named, not created: the emulator has no CodeStar
+# Connections API, and a pipeline needs only the connection's ARN.
 source {
-  type       = "s3"
-  bucket     = "demo-source-123456789012-eu-west-1"
-  repository = "pipeline-provisioner/source.zip"
+  type           = "codestar"
+  repository     = "example-org/pipeline-provisioner"
+  branch         = "main"
+  connection_arn = "arn:aws:codestar-connections:eu-west-1:123456789012:connection/0c0ffee0-demo-4000-8000-000000000001"
 }
 
 notification_emails = ["platform-team@example.com"]

@@ -274,7 +274,7 @@ def pr_plan_spec(plan_roles: Mapping[str, str]) -> BuildSpec:
         variables={"PLAN_ROLES": stacks, "TF_CLI_CONFIG_FILE": PR_PLAN_CLI_CONFIG},
         install=(
             *_INSTALL_TERRAFORM,
-            f"printf 'provider_installation {{\\n  direct {{\\n    include = [{include}]\\n  }}\\n}}\\n' > {PR_PLAN_CLI_CONFIG}",
+            _pull_request_cli_config(include),
             _unpack(PLAN_SUMMARY_FILES),
         ),
         build=(
@@ -285,6 +285,19 @@ def pr_plan_spec(plan_roles: Mapping[str, str]) -> BuildSpec:
         ),
         artifacts={"files": [PLAN_SUMMARY]},
     )
+
+
+MIRROR_ENV = "PROVISIONER_PROVIDER_MIRROR"
+"""A provider filesystem mirror the build image holds (set in the image): the pull request's plans install the
+allowed providers from it instead of the registry, for builds without internet."""
+
+
+def _pull_request_cli_config(include: str) -> str:
+    """Write terraform's CLI config for pull-request plans: only ``include`` may be installed, from the image's
+    mirror when it names one (``MIRROR_ENV``), else from the registry."""
+    mirror = f"printf 'provider_installation {{\\n  filesystem_mirror {{\\n    path    = \"%s\"\\n    include = [{include}]\\n  }}\\n}}\\n' \"${MIRROR_ENV}\""
+    direct = f"printf 'provider_installation {{\\n  direct {{\\n    include = [{include}]\\n  }}\\n}}\\n'"
+    return f'if [ -n "${{{MIRROR_ENV}:-}}" ]; then {mirror} > {PR_PLAN_CLI_CONFIG}; else {direct} > {PR_PLAN_CLI_CONFIG}; fi'
 
 
 def pr_comment_spec(repository: str, token_secret: str) -> BuildSpec:

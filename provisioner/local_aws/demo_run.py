@@ -35,11 +35,13 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
-from typing import Iterator, Mapping
+from typing import TYPE_CHECKING, Iterator, Mapping
 
+from provisioner.app.access import plans_pull_requests
 from provisioner.configuration.naming import DEVOPS_STACK
 from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig, load
 from provisioner.configuration.target import DEVOPS_LOCAL_STATE_ENV, TARGET_ENV, Target
+from provisioner.delivery.buildspecs import MIRROR_ENV
 from provisioner.delivery.steps import release_steps
 from provisioner.errors import UserError
 from provisioner.local_aws import DEVOPS_ACCOUNT_ID
@@ -48,6 +50,9 @@ from provisioner.operations import aws
 from provisioner.paths import NODE_BIN, REPO_ROOT
 from provisioner.progress import Progress, StepFailed, tool_environment
 from provisioner.tables import table
+
+if TYPE_CHECKING:
+    from provisioner.local_aws.pipeline_runner import PipelineRunner
 
 PARALLEL_PLANS = 3
 ENVIRONMENTS_ENV = "PROVISIONER_ENVIRONMENTS"
@@ -105,6 +110,7 @@ class Demo:
             self.bootstrap_state()
             self.deploy_with_cdktf()
             self.run_pipeline()
+            self.pull_request()
             self.status()
             self.verify()
             self.second_plans()
@@ -194,20 +200,7 @@ class Demo:
     def run_pipeline(self, releases: int = 2) -> None:
         """The deployed release pipeline, executed from its definition in the emulator (``releases`` times): the
         first release deploys every environment; a second, of the same revision, plans no changes."""
-        from provisioner.local_aws.pipeline_runner import LocalMachine, PipelineRunner
-
-        assert self.record is not None
-        runner = PipelineRunner(
-            self.target,
-            account=self.project.devops.account_id,
-            region=self.project.devops.region,
-            records_root=data_dir(self.record),
-            workspace=self.workspace / "pipeline",
-            progress=self.progress,
-            machine=LocalMachine(repository=REPO_ROOT, environment=self.env, python_bin=Path(sys.executable).parent),
-            build_variables={ENVIRONMENTS_ENV: _relative(self.environments)},
-            auto_approve=True,
-        )
+        runner = self.runner()
         name = self.project.naming.pipeline
         reasons = ("source change", "the demo's second release: nothing left to change")[:releases]
         for release, reason in enumerate(reasons, start=1):
@@ -236,6 +229,49 @@ class Demo:
         if changed:
             raise StepFailed(f"the second release planned changes: {'; '.join(changed)}")
         self.progress.say("    the second release planned no changes in any environment, and so applied nothing")
+
+    def runner(self) -> PipelineRunner:
+        """The local pipeline runner on this run's emulator, builds seeing the demo's configuration and this
+        machine's provider mirror (an image without internet would hold one too)."""
+        from provisioner.local_aws.pipeline_runner import LocalMachine, PipelineRunner
+        from provisioner.operations.terraform_rc import find_mirror
+
+        assert self.record is not None
+        mirror = find_mirror()
+        return PipelineRunner(
+            self.target,
+            account=self.project.devops.account_id,
+            region=self.project.devops.region,
+            records_root=data_dir(self.record),
+            workspace=self.workspace / "pipeline",
+            progress=self.progress,
+            machine=LocalMachine(repository=REPO_ROOT, environment=self.env, python_bin=Path(sys.executable).parent),
+            build_variables={ENVIRONMENTS_ENV: _relative(self.environments), **({MIRROR_ENV: str(mirror)} if mirror else {})},
+            auto_approve=True,
+        )
+
+    def pull_request(self) -> None:
+        """The pull-request pipeline once, on the repository's HEAD: synth and policy gate, a read-only plan of
+        every workload stack and one summary. It never applies: no workload state changes."""
+        if not plans_pull_requests(self.project):
+            return
+        name = self.project.naming.pr_pipeline
+        states = self._workload_state_versions()
+        self.progress.say(f"--- a pull request: the deployed pipeline {name} (plans every environment, applies nothing)")
+        (execution,) = self.runner().run_until_idle(name)
+        if execution["status"] != "Succeeded":
+            raise StepFailed(f"the pull-request pipeline's execution {execution['pipelineExecutionId']} {execution['status']}")
+        if self._workload_state_versions() != states:
+            raise StepFailed("the pull-request pipeline changed a workload state: it must never apply")
+        self.progress.say("    every workload state is as it was: the pull request was planned, nothing applied")
+
+    def _workload_state_versions(self) -> dict[str, str]:
+        s3 = aws.client(self.target, "s3", self.project.devops.region)
+        naming = self.project.naming
+        return {
+            env.workload_stack: s3.head_object(Bucket=naming.state_bucket, Key=naming.state_key(env.workload_stack)).get("VersionId", "")
+            for env in self.project.environments
+        }
 
     def status(self) -> None:
         """``provisioner status`` against the emulator: the releases as the pipeline's own API reports them."""
@@ -348,8 +384,12 @@ def _check_emulatable(project: ProjectConfig, environments: Path) -> None:
         raise UserError(
             f"{devops}: account_id must be {DEVOPS_ACCOUNT_ID} for the demo: the local AWS acts in that account for plain credentials"
         )
-    if project.devops.source.type == "codestar":
-        raise UserError(f'{devops}: the local AWS has no CodeStar Connections API: use source type "s3" (as demo/environments does)')
+    source = project.devops.source
+    if source.type == "codestar" and source.connection_arn is None:
+        raise UserError(
+            f"{devops}: source.connection_arn: the local AWS has no CodeStar Connections API, so the devops stack cannot create "
+            'the connection there: name one (any ARN in this account, as demo/environments does) or use source type "s3"'
+        )
 
 
 def verify_placement(project: ProjectConfig, target: Target, workload_states: Mapping[str, dict] | None = None) -> list[str]:

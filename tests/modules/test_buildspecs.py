@@ -362,10 +362,18 @@ def test_pull_request_plans_may_install_only_the_aws_provider(tmp_path: Path) ->
     """Another provider would run code of the pull request's choosing next to the build's read access to all state."""
     spec = load(buildspecs.pr_plan(PLAN_ROLES))
     assert spec["env"]["variables"]["TF_CLI_CONFIG_FILE"] == buildspecs.PR_PLAN_CLI_CONFIG
-    (write,) = [c for c in spec["phases"]["install"]["commands"] if c.startswith("printf 'provider_installation")]
+    (write,) = [c for c in spec["phases"]["install"]["commands"] if "provider_installation" in c]
     config = tmp_path / "cli.tfrc"
-    subprocess.run(["bash", "-c", write.replace(buildspecs.PR_PLAN_CLI_CONFIG, str(config))], check=True)
+    without_mirror = {key: value for key, value in os.environ.items() if key != buildspecs.MIRROR_ENV}
+    subprocess.run(["sh", "-c", write.replace(buildspecs.PR_PLAN_CLI_CONFIG, str(config))], check=True, env=without_mirror)
     assert config.read_text() == 'provider_installation {\n  direct {\n    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n'
+    # An image with a provider mirror (a build without internet): the same single provider, from the mirror.
+    mirrored = tmp_path / "mirrored.tfrc"
+    subprocess.run(["sh", "-c", write.replace(buildspecs.PR_PLAN_CLI_CONFIG, str(mirrored))], check=True, env={**without_mirror, buildspecs.MIRROR_ENV: "/opt/my mirror"})
+    assert mirrored.read_text() == (
+        'provider_installation {\n  filesystem_mirror {\n    path    = "/opt/my mirror"\n'
+        '    include = ["registry.terraform.io/hashicorp/aws"]\n  }\n}\n'
+    )
     stack = tmp_path / "stack"
     stack.mkdir()
     (stack / "main.tf.json").write_text('{"terraform": {"required_providers": {"external": {"source": "hashicorp/external"}}}}')
