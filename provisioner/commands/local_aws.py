@@ -36,8 +36,9 @@ answers GetPipelineState, ListPipelineExecutions, GetPipelineExecution and ListA
 and PutApprovalResult become requests the runner takes up. `provisioner local-aws approve` answers
 an approval that waits.
 
-moto has no CodeStar Connections API: give the pipeline an "s3" (or "codecommit") source when
-deploying devops locally, as demo/environments/devops.hcl does. Where moto differs from AWS,
+moto has no CodeStar Connections API: locally, a "codestar" source names its connection
+(connection_arn, as demo/environments/devops.hcl does) so the devops stack creates none; the runner
+releases the repository's HEAD. An "s3" or "codecommit" source works too. Where moto differs from AWS,
 provisioner/local_aws/compat.py patches it inside the emulator (the log lists each patch).
 """
 

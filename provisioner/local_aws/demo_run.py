@@ -3,7 +3,8 @@
 ``provisioner demo`` (what ``make demo`` runs):
 
 1. starts the local AWS (moto, ``provisioner.local_aws``): the DevOps account and every workload
-   account; uploads the repository as the pipeline's S3 source object;
+   account; with an S3 source, uploads the repository as its object (a git source releases the
+   repository's HEAD);
 2. ``provisioner bootstrap-state``: the state bucket, with the devops state moved into it;
 3. ``cdktf deploy devops``, then every ``cdktf deploy bootstrap-<env>`` side by side: the real CLI, as a
    user types it;
@@ -11,7 +12,8 @@
    runner (``provisioner.local_aws.pipeline_runner``): Source, Synth, the devops stack's plan (and, when
    it changes, its approval and apply and the restart), then per ``order`` wave Plan, Approve (approved
    by the demo, visibly), Apply and the teams' steps, each build running its own buildspec. The second
-   release of the same revision must plan no changes;
+   release of the same revision must plan no changes. Then the pull-request pipeline once (git sources),
+   which must leave every workload state as it was, and ``provisioner status``;
 5. checks with boto3 that each resource is in the right account, and that a second
    ``terraform plan -detailed-exitcode`` of every stack finds nothing to change;
 6. a drift run from the laptop (``provisioner drift``), before and after a change by hand;

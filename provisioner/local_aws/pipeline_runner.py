@@ -581,7 +581,7 @@ class PipelineRunner:
         note = f" (linked from this machine: {', '.join(linked)})" if linked else ""
         self.progress.say(f"    {project['name']} as {project['serviceRole'].split('/')[-1]}, in {source}{note}")
         try:
-            result = self.progress.run(f"{run.stage} {run.name}", ["sh", str(script)], cwd=source, env=environment, quiet=quiet)
+            result = self.progress.run(f"{execution.id[:8]} {run.stage} {run.name}", ["sh", str(script)], cwd=source, env=environment, quiet=quiet)
         except StepFailed as failed:
             raise ActionFailed(f"build {build_id} failed: {failed}", code="JobFailed") from None
         if quiet:  # side by side, the build's lines were not shown as they came
