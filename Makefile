@@ -76,8 +76,8 @@ plan: setup ## synth + plan every workload stack, one combined summary (cdktf.ou
 demo: setup ## everything end to end on a local multi-account AWS (moto): state, cdktf deploy, the pipeline's steps
 	@$(PY) -m provisioner demo
 
-test: setup $(CHECKOV_VENV)/.installed ## run the whole test suite (what CI runs), a file per worker, one worker per core (at most 4)
-	@$(PY) -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadfile
+test: setup $(CHECKOV_VENV)/.installed ## run the whole test suite (what CI runs), a file per worker, one worker per core (at most 4); lists the ten slowest
+	@$(PY) -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadfile --durations=10
 
 bench: setup ## benchmarks: synth time, peak memory, exit time against an empty app (repo, 1/30/50 envs), plan-summary on 6,000 resources; fails when a synth goal is missed
 	@status=0; $(PY) -m tests.bench.synth_bench || status=$$?; $(PY) -m tests.bench.plan_summary_bench; exit $$status
