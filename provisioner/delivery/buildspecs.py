@@ -295,9 +295,11 @@ allowed providers from it instead of the registry, for builds without internet."
 def _pull_request_cli_config(include: str) -> str:
     """Write terraform's CLI config for pull-request plans: only ``include`` may be installed, from the image's
     mirror when it names one (``MIRROR_ENV``), else from the registry."""
-    mirror = f"printf 'provider_installation {{\\n  filesystem_mirror {{\\n    path    = \"%s\"\\n    include = [{include}]\\n  }}\\n}}\\n' \"${MIRROR_ENV}\""
-    direct = f"printf 'provider_installation {{\\n  direct {{\\n    include = [{include}]\\n  }}\\n}}\\n'"
-    return f'if [ -n "${{{MIRROR_ENV}:-}}" ]; then {mirror} > {PR_PLAN_CLI_CONFIG}; else {direct} > {PR_PLAN_CLI_CONFIG}; fi'
+    quoted = include.replace('"', '\\"')
+    return (
+        f'if [ -n "${{{MIRROR_ENV}:-}}" ]; then m="filesystem_mirror {{\\n    path    = \\"${MIRROR_ENV}\\"\\n"; else m="direct {{\\n"; fi; '
+        f'printf "provider_installation {{\\n  $m    include = [{quoted}]\\n  }}\\n}}\\n" > {PR_PLAN_CLI_CONFIG}'
+    )
 
 
 def pr_comment_spec(repository: str, token_secret: str) -> BuildSpec:

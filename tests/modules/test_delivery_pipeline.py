@@ -162,12 +162,22 @@ def test_only_stages_without_approval_retry_failed_actions(synth) -> None:
 
 @pytest.fixture(scope="session")
 def s3_synth(tmp_path_factory: pytest.TempPathFactory):
-    """The demo's configuration: an S3 source, whose action emits only VersionId and ETag."""
+    """The demo's configuration with an S3 source, whose action emits only VersionId and ETag."""
+    import re
+    import shutil
+
     from provisioner.configuration import settings
     from provisioner.paths import REPO_ROOT
     from tests.conftest import _synthesize
 
-    return _synthesize(settings.load(REPO_ROOT / "demo" / "environments"), tmp_path_factory.mktemp("s3") / "cdktf.out")
+    folder = tmp_path_factory.mktemp("s3") / "environments"
+    shutil.copytree(REPO_ROOT / "demo" / "environments", folder)
+    devops = folder / "devops.hcl"
+    s3_source = 'source {\n  type       = "s3"\n  bucket     = "demo-source-123456789012-eu-west-1"\n  repository = "pipeline-provisioner/source.zip"\n}'
+    text, replaced = re.subn(r"source \{.*?\n\}", s3_source, devops.read_text(), count=1, flags=re.S)
+    assert replaced == 1
+    devops.write_text(text)
+    return _synthesize(settings.load(folder), folder.parent / "cdktf.out")
 
 
 def test_an_s3_source_releases_its_object_version(s3_synth) -> None:
