@@ -1,0 +1,92 @@
+"""The emulated deployment the end-to-end modules start from: devops plus one environment, as ``make demo``
+deploys them, in an emulator of its own.
+
+``release(tmp_path_factory)`` bootstraps the remote state (``provisioner bootstrap-state``'s code), applies
+``devops`` with terraform, deploys ``bootstrap-dev`` with the real ``cdktf deploy``, then runs the deployed
+release pipeline once through the local runner: Source (the S3 object), Synth, the devops stack's plan,
+then ``workload-dev``'s Plan, Apply (through the deployment role, with its external id) and post-deploy
+check, each build its own buildspec. Each module that uses it gets its own emulator, so the modules run
+side by side on separate workers."""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import boto3
+import pytest
+
+from provisioner.local_aws import server
+from provisioner.local_aws.demo_run import Demo
+from provisioner.paths import NODE_BIN, REPO_ROOT
+from tests.conftest import write_environments
+
+DEVOPS_ACCOUNT = "123456789012"
+DEV_ACCOUNT = "222222222222"
+REGION = "eu-west-1"
+EXTERNAL_ID = "itest-dev-external-id"
+DEVOPS = f"""
+account_id  = "{DEVOPS_ACCOUNT}"
+region      = "{REGION}"
+name_prefix = "itest"
+source {{
+  type       = "s3"
+  bucket     = "itest-source-{DEVOPS_ACCOUNT}"
+  repository = "repository.zip"
+}}
+"""
+DEV = f"""
+account_id = "{DEV_ACCOUNT}"
+region     = "{REGION}"
+order      = 1
+deployment_role {{
+  external_id = "{EXTERNAL_ID}"
+}}
+bootstrap {{
+  role_arn       = "arn:aws:iam::{DEV_ACCOUNT}:role/OrganizationAccountAccessRole"
+  state_role_arn = "arn:aws:iam::{DEVOPS_ACCOUNT}:role/OrganizationAccountAccessRole"
+}}
+step "bucket-check" {{
+  when     = "after-apply"
+  commands = ["python3 examples/workloads/checks/data_bucket.py"]
+}}
+"""
+STACKS = ("devops", "bootstrap-dev", "workload-dev")
+
+
+class Deployed:
+    def __init__(self, demo: Demo, endpoint: str) -> None:
+        self.demo = demo
+        self.project = demo.project
+        self.endpoint = endpoint
+        self.env = demo.project.environments[0]
+
+    def client(self, service: str, credentials: dict[str, str] | None = None) -> Any:
+        keys = credentials or {"AccessKeyId": "test", "SecretAccessKey": "test"}
+        return boto3.client(
+            service,
+            region_name=REGION,
+            endpoint_url=self.endpoint,
+            aws_access_key_id=keys["AccessKeyId"],
+            aws_secret_access_key=keys["SecretAccessKey"],
+            aws_session_token=keys.get("SessionToken"),
+        )
+
+    def workload_credentials(self) -> dict[str, str]:
+        return self.client("sts").assume_role(
+            RoleArn=self.project.deployment_role_arn(self.env), RoleSessionName="integration-test", ExternalId=EXTERNAL_ID
+        )["Credentials"]
+
+
+def release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    root = tmp_path_factory.mktemp("e2e")
+    demo = Demo(write_environments(root, DEVOPS, {"dev": DEV}), root / "workspace")
+    demo.record = root / "local-aws.json"
+    with server.running(record=demo.record) as emulator, demo.targeting(emulator.endpoint):
+        demo.seed_source()
+        demo.bootstrap_state()
+        devops_dir = demo.outdir / "stacks" / "devops"
+        demo.progress.run("apply devops", ("terraform", "apply", "-auto-approve", "-input=false", "-no-color"), cwd=devops_dir, env=demo.env)
+        deploy = ["deploy", "bootstrap-dev", "--auto-approve", "--skip-provider-lock", "--skip-synth", "--output", str(demo.outdir)]
+        demo.progress.run("cdktf deploy bootstrap-dev", [str(NODE_BIN / "cdktf"), *deploy], cwd=REPO_ROOT, env=demo.env)
+        demo.run_pipeline(releases=1)
+        yield Deployed(demo, emulator.endpoint)
