@@ -1,12 +1,17 @@
-"""The emulated deployment the end-to-end modules start from: devops plus one environment, as ``make demo``
-deploys them, in an emulator of its own.
+"""The emulated deployments the end-to-end modules start from, each in an emulator of its own, so the
+modules run side by side on separate workers.
 
 ``release(tmp_path_factory)`` bootstraps the remote state (``provisioner bootstrap-state``'s code), applies
 ``devops`` with terraform, deploys ``bootstrap-dev`` with the real ``cdktf deploy``, then runs the deployed
 release pipeline once through the local runner: Source (the S3 object), Synth, the devops stack's plan,
 then ``workload-dev``'s Plan, Apply (through the deployment role, with its external id) and post-deploy
-check, each build its own buildspec. Each module that uses it gets its own emulator, so the modules run
-side by side on separate workers."""
+check, each build its own buildspec.
+
+``workload(tmp_path_factory)`` deploys what an apply of ``workload-dev`` needs and nothing else: the
+remote state, ``bootstrap-dev``, then ``workload-dev`` planned through the plan role and applied through
+the deployment role with the commands of the Plan and Apply builds. No devops stack and no pipeline: a
+bootstrap stack needs nothing of the devops stack but the state bucket (its roles trust the pipeline's
+roles by account and ``aws:PrincipalArn``, which need not exist yet)."""
 
 from __future__ import annotations
 
@@ -15,6 +20,8 @@ from typing import Any, Iterator
 import boto3
 import pytest
 
+from provisioner.delivery import buildspecs, terraform
+from provisioner.delivery.steps import environment_steps
 from provisioner.local_aws import server
 from provisioner.local_aws.demo_run import Demo
 from provisioner.paths import NODE_BIN, REPO_ROOT
@@ -71,6 +78,11 @@ class Deployed:
             aws_session_token=keys.get("SessionToken"),
         )
 
+    def build_environment(self, kind: str) -> dict[str, str]:
+        """The tools' environment of ``kind``'s build (``plan``, ``apply``) of the environment: the role it assumes."""
+        steps = {step.kind: step for step in environment_steps(self.project, self.env)}
+        return {**self.demo.env, buildspecs.ROLE_ENV: steps[kind].spec.variables[buildspecs.ROLE_ENV]}
+
     def workload_credentials(self) -> dict[str, str]:
         return self.client("sts").assume_role(
             RoleArn=self.project.deployment_role_arn(self.env), RoleSessionName="integration-test", ExternalId=EXTERNAL_ID
@@ -90,3 +102,21 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         demo.progress.run("cdktf deploy bootstrap-dev", [str(NODE_BIN / "cdktf"), *deploy], cwd=REPO_ROOT, env=demo.env)
         demo.run_pipeline(releases=1)
         yield Deployed(demo, emulator.endpoint)
+
+
+def workload(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    root = tmp_path_factory.mktemp("workload")
+    demo = Demo(write_environments(root, DEVOPS, {"dev": DEV}), root / "workspace")
+    demo.record = root / "local-aws.json"
+    with server.running(record=demo.record) as emulator, demo.targeting(emulator.endpoint):
+        demo.bootstrap_state()
+        deploy = ["deploy", "bootstrap-dev", "--auto-approve", "--skip-provider-lock", "--skip-synth", "--output", str(demo.outdir)]
+        demo.progress.run("cdktf deploy bootstrap-dev", [str(NODE_BIN / "cdktf"), *deploy], cwd=REPO_ROOT, env=demo.env)
+        deployed = Deployed(demo, emulator.endpoint)
+        stack_dir = demo.outdir / "stacks" / deployed.env.workload_stack
+        planning, applying = deployed.build_environment("plan"), deployed.build_environment("apply")
+        demo.progress.run("plan init", terraform.INIT, cwd=stack_dir, env=planning)
+        demo.progress.run("plan", terraform.PLAN, cwd=stack_dir, env=planning)
+        demo.progress.run("apply init", terraform.INIT_LOCKED, cwd=stack_dir, env=applying)
+        demo.progress.run("apply", terraform.APPLY_PLAN, cwd=stack_dir, env=applying)
+        yield deployed

@@ -1,7 +1,8 @@
 """An apply killed mid-way against the local multi-account AWS, and the recovery a team follows.
 
-One emulator for the module, deployed by ``tests.integration.emulated.release`` as the end-to-end module's
-is; the test takes about 2 minutes of its own, side by side with that module on another worker."""
+One emulator for the module, with what an apply of ``workload-dev`` needs (``tests.integration.emulated.workload``:
+the remote state, ``bootstrap-dev``, ``workload-dev`` applied as the Apply build applies it); about 4
+minutes in all, side by side with the end-to-end module on another worker."""
 
 from __future__ import annotations
 
@@ -20,17 +21,16 @@ from examples.workloads.sample import data_bucket_name
 from provisioner.app.workloads import environment_of
 from provisioner.configuration.naming import Naming
 from provisioner.delivery import buildspecs, terraform
-from provisioner.delivery.steps import environment_steps
 from provisioner.operations import state_lock
 from provisioner.paths import REPO_ROOT
-from tests.integration.emulated import Deployed, release
+from tests.integration.emulated import Deployed, workload
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
 def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
-    yield from release(tmp_path_factory)
+    yield from workload(tmp_path_factory)
 
 
 # --- an interrupted apply -------------------------------------------------------------------------
@@ -50,18 +50,16 @@ def state_versions(deployed: Deployed, key: str) -> list[dict]:
 
 
 def test_an_apply_killed_mid_way_leaves_its_lock_and_a_new_release_converges(deployed: Deployed, tmp_path: Path) -> None:
-    """The release after the fixture's adds an archive bucket; its apply is killed (SIGKILL, as a stopped build)
+    """The release after workload-dev's first adds an archive bucket; its apply is killed (SIGKILL, as a stopped build)
     while the bucket's lifecycle configuration is being created. What a team sees and does next, as README's
     "An apply was interrupted" says, and what the state bucket kept.
 
-    Runs last in this module: it leaves workload-dev with the archive bucket."""
+    It leaves workload-dev with the archive bucket: the module has no other test."""
     demo, naming, env = deployed.demo, deployed.project.naming, deployed.env
     stack = env.workload_stack
     bucket, state_key, lock_key = naming.state_bucket, Naming.state_key(stack), Naming.state_lock_key(stack)
     s3 = deployed.client("s3")
-    steps = {step.kind: step for step in environment_steps(deployed.project, env)}
-    planning = {**demo.env, buildspecs.ROLE_ENV: steps["plan"].spec.variables[buildspecs.ROLE_ENV]}
-    applying = {**demo.env, buildspecs.ROLE_ENV: steps["apply"].spec.variables[buildspecs.ROLE_ENV]}
+    planning, applying = deployed.build_environment("plan"), deployed.build_environment("apply")
     before = state_versions(deployed, state_key)
     current_before = next(version for version in before if version["IsLatest"])
 
