@@ -34,6 +34,12 @@ export CHECKPOINT_DISABLE := 1
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := $(shell node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
 export PATH := $(CURDIR)/node_modules/.bin:$(VENV)/bin:$(PATH)
 
+# Test workers: one per core (at most 4), plus one for each of the two emulator modules (tests/integration/),
+# which spend most of their minutes in the AWS provider's own waits. Files keep their collection order, so
+# those two, the longest, start first, each on a worker of its own; every other file goes to whichever
+# worker is free. `make test TEST_WORKERS=N` overrides.
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(min(os.cpu_count() or 1, 4) + 2)')
+
 .PHONY: help setup synth scan plan demo test bench clean
 
 help: ## list the targets
@@ -76,8 +82,8 @@ plan: setup ## synth + plan every workload stack, one combined summary (cdktf.ou
 demo: setup ## everything end to end on a local multi-account AWS (moto): state, cdktf deploy, the pipeline's steps
 	@$(PY) -m provisioner demo
 
-test: setup $(CHECKOV_VENV)/.installed ## run the whole test suite (what CI runs), a file per worker, one worker per core (at most 4); lists the ten slowest
-	@$(PY) -m pytest --numprocesses=auto --maxprocesses=4 --dist=loadfile --durations=10
+test: setup $(CHECKOV_VENV)/.installed ## run the whole test suite (what CI runs), a file per worker, the emulator modules first; lists the ten slowest
+	@$(PY) -m pytest --numprocesses=$(TEST_WORKERS) --dist=loadfile --no-loadscope-reorder --durations=10
 
 bench: setup ## benchmarks: synth time, peak memory, exit time against an empty app (repo, 1/30/50 envs), plan-summary on 6,000 resources; fails when a synth goal is missed
 	@status=0; $(PY) -m tests.bench.synth_bench || status=$$?; $(PY) -m tests.bench.plan_summary_bench; exit $$status
