@@ -2,19 +2,21 @@
 modules run side by side on separate workers.
 
 ``release(tmp_path_factory)`` bootstraps the remote state (``provisioner bootstrap-state``'s code), applies
-``devops`` with terraform, deploys ``bootstrap-dev`` with the real ``cdktf deploy``, then runs the deployed
-release pipeline once through the local runner: Source (the S3 object), Synth, the devops stack's plan,
-then ``workload-dev``'s Plan, Apply (through the deployment role, with its external id) and post-deploy
-check, each build its own buildspec.
+``devops`` with terraform and, side by side, deploys ``bootstrap-dev`` with the real ``cdktf deploy``, then
+runs the deployed release pipeline once through the local runner: Source (the S3 object), Synth, the
+devops stack's plan, then ``workload-dev``'s Plan, Apply (through the deployment role, with its external
+id) and post-deploy check, each build its own buildspec.
 
 ``workload(tmp_path_factory)`` deploys what an apply of ``workload-dev`` needs and nothing else: the
 remote state, ``bootstrap-dev``, then ``workload-dev`` planned through the plan role and applied through
 the deployment role with the commands of the Plan and Apply builds. No devops stack and no pipeline: a
 bootstrap stack needs nothing of the devops stack but the state bucket (its roles trust the pipeline's
-roles by account and ``aws:PrincipalArn``, which need not exist yet)."""
+roles by account and ``aws:PrincipalArn``, which need not exist yet), which is also why ``release`` deploys
+the two side by side."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
 
 import boto3
@@ -97,9 +99,12 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
         demo.seed_source()
         demo.bootstrap_state()
         devops_dir = demo.outdir / "stacks" / "devops"
-        demo.progress.run("apply devops", ("terraform", "apply", "-auto-approve", "-input=false", "-no-color"), cwd=devops_dir, env=demo.env)
+        apply_devops = ("terraform", "apply", "-auto-approve", "-input=false", "-no-color")
         deploy = ["deploy", "bootstrap-dev", "--auto-approve", "--skip-provider-lock", "--skip-synth", "--output", str(demo.outdir)]
-        demo.progress.run("cdktf deploy bootstrap-dev", [str(NODE_BIN / "cdktf"), *deploy], cwd=REPO_ROOT, env=demo.env)
+        with ThreadPoolExecutor(max_workers=2) as pool:  # side by side: each needs only the state bucket
+            applied = pool.submit(demo.progress.run, "apply devops", apply_devops, cwd=devops_dir, env=demo.env, quiet=True)
+            bootstrapped = pool.submit(demo.progress.run, "cdktf deploy bootstrap-dev", [str(NODE_BIN / "cdktf"), *deploy], cwd=REPO_ROOT, env=demo.env, quiet=True)
+            applied.result(), bootstrapped.result()
         demo.run_pipeline(releases=1)
         yield Deployed(demo, emulator.endpoint)
 
