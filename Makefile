@@ -79,7 +79,7 @@ $(CHECKOV_VENV)/.installed: $(CHECKOV_REQUIREMENTS)
 plan: setup ## synth + plan every workload stack, one combined summary (cdktf.out/plan-summary.md)
 	@$(PY) -m provisioner plan --output cdktf.out/plan-summary.md
 
-demo: setup ## everything end to end on a local multi-account AWS (moto): state, cdktf deploy, the pipeline's steps
+demo: setup ## everything end to end on a local multi-account AWS (moto): state, cdktf deploy, the deployed pipelines run locally
 	@$(PY) -m provisioner demo
 
 test: setup $(CHECKOV_VENV)/.installed ## run the whole test suite (what CI runs), a file per worker, the emulator modules first; lists the ten slowest

@@ -11,12 +11,13 @@ from provisioner.paths import REPO_ROOT, STATE_DIR
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo",
-        help="deploy everything to a local emulated multi-account AWS, run the pipeline's steps, verify, stop",
+        help="deploy everything to a local emulated multi-account AWS, run the deployed pipelines, verify, stop",
         description=(
             "Start the local AWS (moto), create the state bucket, cdktf deploy the devops and bootstrap stacks, run "
-            "the pipeline's plan and apply steps for every environment (with your workloads/ code), check that every "
-            "resource is in its account and that a second plan finds nothing to change, then stop the emulator. "
-            "About 7 minutes; nothing of your cdktf.out/ is touched."
+            "the deployed release pipeline twice (the second release plans no changes) and the pull-request pipeline "
+            "once through the local pipeline runner (with your workloads/ code), show provisioner status, check that "
+            "every resource is in its account, that a second plan finds nothing to change and that drift is found, "
+            "then stop the emulator. About 8 minutes; nothing of your cdktf.out/ is touched."
         ),
     )
     parser.add_argument(
