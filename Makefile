@@ -82,7 +82,9 @@ plan: setup ## synth + plan every workload stack, one combined summary (cdktf.ou
 demo: setup ## everything end to end on a local multi-account AWS (moto): state, cdktf deploy, the deployed pipelines run locally
 	@$(PY) -m provisioner demo
 
-test: setup $(CHECKOV_VENV)/.installed ## run the whole test suite (what CI runs), a file per worker, the emulator modules first; lists the ten slowest
+test: ## run the whole test suite (what CI runs), a file per worker, the emulator modules first; lists the ten slowest
+	@# The three installs (.venv, node_modules, .venv-checkov) are independent: side by side.
+	@$(MAKE) --no-print-directory --jobs=3 setup $(CHECKOV_VENV)/.installed
 	@$(PY) -m pytest --numprocesses=$(TEST_WORKERS) --dist=loadfile --no-loadscope-reorder --durations=10
 
 bench: setup ## benchmarks: synth time, peak memory, exit time against an empty app (repo, 1/30/50 envs), plan-summary on 6,000 resources; fails when a synth goal is missed
