@@ -167,7 +167,10 @@ def render(spec: BuildSpec) -> str:
         document["reports"] = dict(spec.reports)
     if spec.cache:
         document["cache"] = {"paths": list(spec.cache)}
-    return yaml.safe_dump(document, sort_keys=False, width=1000)
+    # libyaml's emitter where PyYAML has it: the same text as PyYAML's own (a test compares every buildspec
+    # of the example stacks), about 10x faster, which is 2 to 3 ms of every environment's synth.
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(document, Dumper=dumper, sort_keys=False, width=1000)
 
 
 def synth_spec(gate_command: str) -> BuildSpec:

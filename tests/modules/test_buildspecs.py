@@ -514,3 +514,18 @@ def test_a_plan_build_names_a_missing_bootstrap_stack_in_one_line(tmp_path) -> N
         "runs cdktf deploy bootstrap-dev (README, Bootstrap a workload account)"
     )
     assert not load(buildspecs.plan(STACK, PLAN_ROLE))["phases"]["build"]["commands"][0].startswith("aws "), "without a bootstrap stack, no check"
+
+
+@pytest.mark.parametrize("synth_name", ["example_synth", "alt_synth"])
+def test_every_synthesized_buildspec_is_the_text_pyyamls_own_emitter_writes(request: pytest.FixtureRequest, synth_name: str) -> None:
+    """``render`` uses libyaml's emitter where PyYAML has it: the text must be what PyYAML's own writes, or
+    a machine without libyaml would synthesize other buildspecs (and every project would change)."""
+    synth = request.getfixturevalue(synth_name)
+    texts = [
+        project["source"]["buildspec"]
+        for stack in synth.stacks
+        for project in synth.resources(stack, "aws_codebuild_project").values()
+    ]
+    assert len(texts) >= 8
+    for text in texts:
+        assert yaml.dump(yaml.safe_load(text), Dumper=yaml.SafeDumper, sort_keys=False, width=1000) == text
