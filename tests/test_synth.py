@@ -19,6 +19,7 @@ from provisioner.app import synthesis as app_module
 from provisioner.configuration.settings import load
 from provisioner.paths import REPO_ROOT
 from tests.conftest import EXAMPLE_ENVIRONMENTS, Synthesized
+from tests.workloads.stalled import STALLED_MARKER
 
 
 def _fingerprint(folder: Path) -> dict[str, bytes]:
@@ -271,6 +272,9 @@ def test_main_refuses_a_folder_that_is_not_an_earlier_output_on_one_line(tmp_pat
 # --- scratch folders: an interrupted run removes its own; a later run removes those of runs killed outright ---
 
 
+STALLED_WORKLOAD = REPO_ROOT / "tests" / "workloads" / "stalled.hcl"
+
+
 def _scratch_folders(parent: Path) -> list[str]:
     return sorted(p.name for p in parent.iterdir() if p.name.startswith(".cdktf.out."))
 
@@ -280,17 +284,20 @@ def test_an_interrupted_synth_removes_its_scratch_folder_and_keeps_the_earlier_o
     outdir = tmp_path / "cdktf.out"
     _earlier_output(outdir)
     before = _fingerprint(outdir)
+    # The stalled workload writes the marker mid-synth and waits there: the signal finds the synth running.
+    marker = tmp_path / "stalled"
+    env = dict(os.environ, PROVISIONER_WORKLOAD=str(STALLED_WORKLOAD), **{STALLED_MARKER: str(marker)})
     process = subprocess.Popen(
         [sys.executable, "-m", "provisioner", "synth", "--environments", str(EXAMPLE_ENVIRONMENTS), "--output", str(outdir)],
-        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         # A test run started in the background inherits SIGINT ignored, and Python then keeps ignoring it.
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     deadline = time.monotonic() + 60
-    while not _scratch_folders(tmp_path) and process.poll() is None and time.monotonic() < deadline:
+    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert _scratch_folders(tmp_path), "the synth never started its scratch folder"
-    time.sleep(0.5)  # into the CDK app's loading
+    assert marker.exists(), f"the synth never reached the workload: {process.poll()=}"
+    assert _scratch_folders(tmp_path), "the synth runs in its scratch folder"
     process.send_signal(signal_number)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == exit_code, stderr
