@@ -17,6 +17,7 @@ the two side by side."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Any, Iterator
 
 import boto3
@@ -91,33 +92,40 @@ class Deployed:
         )["Credentials"]
 
 
-def release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
-    root = tmp_path_factory.mktemp("e2e")
+@contextmanager
+def _emulated(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[tuple[Demo, str]]:
+    """A demo run on a new emulator (the integration configuration), pointed at it for the block."""
+    root = tmp_path_factory.mktemp(name)
     demo = Demo(write_environments(root, DEVOPS, {"dev": DEV}), root / "workspace")
     demo.record = root / "local-aws.json"
     with server.running(record=demo.record) as emulator, demo.targeting(emulator.endpoint):
+        yield demo, emulator.endpoint
+
+
+def _deploy_bootstrap(demo: Demo, quiet: bool = False) -> None:
+    deploy = ["deploy", "bootstrap-dev", "--auto-approve", "--skip-provider-lock", "--skip-synth", "--output", str(demo.outdir)]
+    demo.progress.run("cdktf deploy bootstrap-dev", [str(NODE_BIN / "cdktf"), *deploy], cwd=REPO_ROOT, env=demo.env, quiet=quiet)
+
+
+def release(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    with _emulated(tmp_path_factory, "e2e") as (demo, endpoint):
         demo.seed_source()
         demo.bootstrap_state()
         devops_dir = demo.outdir / "stacks" / "devops"
         apply_devops = ("terraform", "apply", "-auto-approve", "-input=false", "-no-color")
-        deploy = ["deploy", "bootstrap-dev", "--auto-approve", "--skip-provider-lock", "--skip-synth", "--output", str(demo.outdir)]
         with ThreadPoolExecutor(max_workers=2) as pool:  # side by side: each needs only the state bucket
             applied = pool.submit(demo.progress.run, "apply devops", apply_devops, cwd=devops_dir, env=demo.env, quiet=True)
-            bootstrapped = pool.submit(demo.progress.run, "cdktf deploy bootstrap-dev", [str(NODE_BIN / "cdktf"), *deploy], cwd=REPO_ROOT, env=demo.env, quiet=True)
+            bootstrapped = pool.submit(_deploy_bootstrap, demo, quiet=True)
             applied.result(), bootstrapped.result()
         demo.run_pipeline(releases=1)
-        yield Deployed(demo, emulator.endpoint)
+        yield Deployed(demo, endpoint)
 
 
 def workload(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
-    root = tmp_path_factory.mktemp("workload")
-    demo = Demo(write_environments(root, DEVOPS, {"dev": DEV}), root / "workspace")
-    demo.record = root / "local-aws.json"
-    with server.running(record=demo.record) as emulator, demo.targeting(emulator.endpoint):
+    with _emulated(tmp_path_factory, "workload") as (demo, endpoint):
         demo.bootstrap_state()
-        deploy = ["deploy", "bootstrap-dev", "--auto-approve", "--skip-provider-lock", "--skip-synth", "--output", str(demo.outdir)]
-        demo.progress.run("cdktf deploy bootstrap-dev", [str(NODE_BIN / "cdktf"), *deploy], cwd=REPO_ROOT, env=demo.env)
-        deployed = Deployed(demo, emulator.endpoint)
+        _deploy_bootstrap(demo)
+        deployed = Deployed(demo, endpoint)
         stack_dir = demo.outdir / "stacks" / deployed.env.workload_stack
         planning, applying = deployed.build_environment("plan"), deployed.build_environment("apply")
         demo.progress.run("plan init", terraform.INIT, cwd=stack_dir, env=planning)
