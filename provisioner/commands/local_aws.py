@@ -161,14 +161,11 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_pipeline(args: argparse.Namespace) -> int:
-    import os
-    import sys
-
     from provisioner.configuration.settings import load
     from provisioner.configuration.target import Target
     from provisioner.local_aws import server
-    from provisioner.local_aws.pipeline_runner import LocalMachine, PipelineRunner
-    from provisioner.paths import REPO_ROOT, STATE_DIR
+    from provisioner.local_aws.pipeline_runner import PipelineRunner, this_machine
+    from provisioner.paths import STATE_DIR
     from provisioner.progress import Progress
 
     variables = {}
@@ -181,11 +178,7 @@ def run_pipeline(args: argparse.Namespace) -> int:
     if not (found.running and found.emulator):
         raise UserError("no local AWS is running: start one with `provisioner local-aws start`, then deploy the devops stack to it")
     project = load(args.environments)
-    environments = Path(args.environments).resolve()
-    try:
-        inside = str(environments.relative_to(REPO_ROOT))
-    except ValueError:
-        inside = str(environments)  # outside the repository: the builds read it where it is
+    machine, build_variables = this_machine(Path(args.environments))
     workspace = STATE_DIR / "pipeline-runs"
     runner = PipelineRunner(
         Target.local(found.emulator.endpoint),
@@ -194,12 +187,14 @@ def run_pipeline(args: argparse.Namespace) -> int:
         records_root=data_dir(LOCAL_AWS_FILE),
         workspace=workspace,
         progress=Progress(workspace / "logs"),
-        machine=LocalMachine(repository=REPO_ROOT, environment=dict(os.environ), python_bin=Path(sys.executable).parent),
-        build_variables={"PROVISIONER_ENVIRONMENTS": inside},
+        machine=machine,
+        build_variables=build_variables,
         auto_approve=args.auto_approve,
     )
     executions = runner.run_until_idle(args.pipeline or project.naming.pipeline, variables=variables)
     return 0 if executions[-1]["status"] == "Succeeded" else 1
+
+
 def run_approve(args: argparse.Namespace) -> int:
     from provisioner.configuration.settings import AWS_REGIONS, load
     from provisioner.configuration.target import Target

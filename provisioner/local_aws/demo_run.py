@@ -43,7 +43,6 @@ from provisioner.app.access import plans_pull_requests
 from provisioner.configuration.naming import DEVOPS_STACK
 from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig, load
 from provisioner.configuration.target import DEVOPS_LOCAL_STATE_ENV, TARGET_ENV, Target
-from provisioner.delivery.buildspecs import MIRROR_ENV
 from provisioner.delivery.steps import release_steps
 from provisioner.errors import UserError
 from provisioner.local_aws import DEVOPS_ACCOUNT_ID
@@ -235,11 +234,10 @@ class Demo:
     def runner(self) -> PipelineRunner:
         """The local pipeline runner on this run's emulator, builds seeing the demo's configuration and this
         machine's provider mirror (an image without internet would hold one too)."""
-        from provisioner.local_aws.pipeline_runner import LocalMachine, PipelineRunner
-        from provisioner.operations.terraform_rc import find_mirror
+        from provisioner.local_aws.pipeline_runner import PipelineRunner, this_machine
 
         assert self.record is not None
-        mirror = find_mirror()
+        machine, build_variables = this_machine(self.environments, self.env)
         return PipelineRunner(
             self.target,
             account=self.project.devops.account_id,
@@ -247,8 +245,8 @@ class Demo:
             records_root=data_dir(self.record),
             workspace=self.workspace / "pipeline",
             progress=self.progress,
-            machine=LocalMachine(repository=REPO_ROOT, environment=self.env, python_bin=Path(sys.executable).parent),
-            build_variables={ENVIRONMENTS_ENV: _relative(self.environments), **({MIRROR_ENV: str(mirror)} if mirror else {})},
+            machine=machine,
+            build_variables=build_variables,
             auto_approve=True,
         )
 

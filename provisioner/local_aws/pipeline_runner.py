@@ -51,6 +51,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -63,10 +64,12 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from modules.pipeline_blueprint import artifact_prefix
 from provisioner.configuration.target import Target
+from provisioner.delivery.buildspecs import MIRROR_ENV
 from provisioner.errors import UserError
 from provisioner.local_aws.pipeline_records import PipelineRecords
 from provisioner.operations import aws
-from provisioner.progress import Progress, StepFailed
+from provisioner.paths import ENVIRONMENTS_VARIABLE, REPO_ROOT
+from provisioner.progress import Progress, StepFailed, tool_environment
 
 UNRESOLVED = "An action in this pipeline failed because one or more variables could not be resolved: Action name={action}"
 """CodePipeline's message for an action whose configuration names a variable nothing emitted."""
@@ -111,6 +114,27 @@ class LocalMachine:
     """This machine's environment, of which the build image takes ``IMAGE_VARIABLES``."""
     python_bin: Path | None = None
     """Put first on PATH: a ``python3`` with the product's dependencies, as the build image's."""
+
+
+def this_machine(environments: Path, environment: Mapping[str, str] | None = None) -> tuple[LocalMachine, dict[str, str]]:
+    """This repository's machine as the build image, and what every build on it gets besides the pipeline's own
+    variables: the configuration folder ``environments`` (repository-relative when inside it, as a build's
+    checkout holds it) and this machine's provider mirror, when it has one (an image without internet would
+    hold one too). The builds' tools see the environment every provisioner script gives them
+    (``tool_environment`` of ``environment``, this process's by default: the project's terraform CLI config,
+    cdktf on PATH), and this interpreter's python first on PATH."""
+    from provisioner.operations.terraform_rc import find_mirror
+
+    environments = Path(environments).resolve()
+    try:
+        inside = str(environments.relative_to(REPO_ROOT))
+    except ValueError:
+        inside = str(environments)  # outside the repository: the builds read it where it is
+    variables = {ENVIRONMENTS_VARIABLE: inside}
+    if mirror := find_mirror():
+        variables[MIRROR_ENV] = str(mirror)
+    machine = LocalMachine(repository=REPO_ROOT, environment=tool_environment(environment), python_bin=Path(sys.executable).parent)
+    return machine, variables
 
 
 @dataclass

@@ -26,7 +26,9 @@ from provisioner.configuration.target import Target
 from provisioner.errors import UserError
 from provisioner.local_aws import DEVOPS_ACCOUNT_ID, server
 from provisioner.local_aws.pipeline_records import PipelineRecords, data_dir
-from provisioner.local_aws.pipeline_runner import UNRESOLVED, LocalMachine, PipelineRunner, _glob
+from provisioner.local_aws.pipeline_runner import UNRESOLVED, LocalMachine, PipelineRunner, _glob, this_machine
+from provisioner.operations.terraform_rc import find_mirror
+from provisioner.paths import REPO_ROOT, TERRAFORM_RC
 from provisioner.progress import Progress
 
 REGION = "eu-west-1"
@@ -121,7 +123,8 @@ def pipeline(aws: dict, name: str, stages: list[dict], source: dict | None = Non
     )  # fmt: skip
 
 
-def runner(emulator, tmp_path: Path, *, auto_approve: bool = True, repository: Path | None = None) -> PipelineRunner:
+def runner(emulator, tmp_path: Path, *, auto_approve: bool = True, repository: Path | None = None, machine: LocalMachine | None = None,
+           build_variables: dict[str, str] | None = None) -> PipelineRunner:
     running, record = emulator
     return PipelineRunner(
         Target.local(running.endpoint),
@@ -130,7 +133,8 @@ def runner(emulator, tmp_path: Path, *, auto_approve: bool = True, repository: P
         records_root=data_dir(record),
         workspace=tmp_path / "runs",
         progress=Progress(tmp_path / "logs", out=io.StringIO()),
-        machine=LocalMachine(repository=repository or tmp_path, python_bin=Path(sys.executable).parent),
+        machine=machine or LocalMachine(repository=repository or tmp_path, python_bin=Path(sys.executable).parent),
+        build_variables=build_variables or {},
         auto_approve=auto_approve,
     )
 
@@ -176,6 +180,27 @@ def test_variables_namespaces_artifacts_and_actions_side_by_side(emulator, aws, 
     # Recorded where the emulator serves executions from.
     stored = PipelineRecords(data_dir(emulator[1]), DEVOPS_ACCOUNT_ID, REGION, "rt-basic").execution(record["pipelineExecutionId"])
     assert stored["status"] == "Succeeded" and stored["variables"] == [{"name": "RELEASE_REASON", "resolvedValue": "by-hand"}]
+
+
+def test_builds_on_this_machine_use_the_projects_terraform_config_and_provider_mirror_whatever_the_shell_says(emulator, aws, tmp_path) -> None:
+    """``provisioner local-aws run-pipeline`` from a shell that never sourced .provisioner/env.sh (its own
+    TF_CLI_CONFIG_FILE, no cdktf on PATH): the builds still get the project's CLI config, cdktf, the
+    configuration folder and the mirror, as make demo's do; without them an offline plan fails at init."""
+    assert TERRAFORM_RC.is_file(), "make setup writes the project's terraform CLI config"
+    node_bin = str(REPO_ROOT / "node_modules" / ".bin")
+    path = os.pathsep.join(folder for folder in os.environ["PATH"].split(os.pathsep) if folder != node_bin)
+    shell = {"PATH": path, "TF_CLI_CONFIG_FILE": str(tmp_path / "terraformrc-of-this-shell"), "HOME": str(Path.home())}
+    machine, variables = this_machine(REPO_ROOT / "demo" / "environments", shell)
+    mirror = find_mirror()
+    assert variables == {"PROVISIONER_ENVIRONMENTS": "demo/environments", **({"PROVISIONER_PROVIDER_MIRROR": str(mirror)} if mirror else {})}
+    project(aws, "rt-machine", ['SEEN="$TF_CLI_CONFIG_FILE|$PROVISIONER_ENVIRONMENTS|$PROVISIONER_PROVIDER_MIRROR|$(command -v cdktf)"'], exported=["SEEN"])
+    pipeline(aws, "rt-machine", [{"name": "Build", "actions": [build("Build", "rt-machine", namespace="Build")]}])
+
+    record = runner(emulator, tmp_path, machine=machine, build_variables=variables).run("rt-machine")
+
+    assert record["status"] == "Succeeded", record
+    seen = actions(record)["Build"]["output"]["outputVariables"]["SEEN"].split("|")
+    assert seen == [str(TERRAFORM_RC), "demo/environments", str(mirror or ""), str(REPO_ROOT / "node_modules" / ".bin" / "cdktf")]
 
 
 def test_a_variable_the_source_does_not_emit_fails_the_action_with_codepipelines_message(emulator, aws, tmp_path) -> None:
