@@ -283,7 +283,11 @@ class PipelineRunner:
         try:
             pipeline = codepipeline.get_pipeline(name=pipeline_name)["pipeline"]
         except aws.api_errors() as error:
-            raise UserError(f"pipeline {pipeline_name}: {aws.error_message(error)}") from None
+            hint = ""
+            if aws.error_code(error) == "PipelineNotFoundException":
+                names = sorted(p["name"] for page in codepipeline.get_paginator("list_pipelines").paginate() for p in page["pipelines"])
+                hint = f" (deployed here: {', '.join(names)})" if names else " (none is deployed here: cdktf deploy devops first)"
+            raise UserError(f"pipeline {pipeline_name}: {aws.error_message(error)}{hint}") from None
         records = PipelineRecords(self.records_root, self.account, self.region, pipeline_name)
         execution = Execution(
             records,
@@ -902,4 +906,5 @@ def _build_news(output: str) -> list[str]:
 
 
 def _listed(variables: Mapping[str, str]) -> str:
-    return ", ".join(f"{k}={v[:40]}" for k, v in variables.items())
+    # Long values are cut, visibly: a connection ARN cut short would look like a wrong one.
+    return ", ".join(f"{k}={v if len(v) <= 40 else v[:39] + '…'}" for k, v in variables.items())
