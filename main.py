@@ -1,7 +1,6 @@
 """Entry point of the CDK for Terraform app (``cdktf.json`` runs it): environments/ -> cdktf.out/."""
 
 import os
-import sys
 from pathlib import Path
 
 from provisioner.app.error_output import error_stream
@@ -27,7 +26,8 @@ def main() -> int:
         return error.exit_code
     except Terminated:
         return TERMINATED_EXIT_CODE
-    print(f"synthesized {len(stacks)} stacks: {', '.join(stacks)}", file=sys.stderr)
+    # Standard output: the cdktf CLI labels every line an app writes to standard error "[ERROR]".
+    print(f"synthesized {len(stacks)} stacks: {', '.join(stacks)}")
     return 0
 
 

@@ -98,7 +98,7 @@ def test_main_ends_with_its_output_delivered_and_nothing_left_running_or_behind(
     result = subprocess.run([sys.executable, str(REPO_ROOT / "main.py")], env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     stacks = sorted(path.name for path in (tmp_path / "out" / "stacks").iterdir())
-    assert result.stderr.splitlines()[-1] == f"synthesized {len(stacks)} stacks: {', '.join(stacks)}"
+    assert result.stdout.splitlines()[-1] == f"synthesized {len(stacks)} stacks: {', '.join(stacks)}"
     assert list(scratch.iterdir()) == []
 
 
@@ -139,6 +139,19 @@ def test_cdktf_synth_shows_each_config_error_once_with_the_prefix(tmp_path: Path
     assert output.count(problem) == 1, output
     assert f"provisioner: {problem}\n" in result.stderr
     assert not (tmp_path / "cdktf.out" / "manifest.json").exists()
+
+
+@pytest.mark.skipif(not CDKTF.exists(), reason="cdktf-cli is installed by make setup")
+def test_a_cdktf_synth_that_succeeds_shows_no_error_line(tmp_path: Path) -> None:
+    """The cdktf CLI labels whatever the app writes to standard error "[ERROR]": a synth that succeeds writes nothing there."""
+    env = dict(os.environ, PROVISIONER_ENVIRONMENTS=str(EXAMPLE_ENVIRONMENTS), CI="1")
+    result = subprocess.run(
+        [str(CDKTF), "synth", "--output", str(tmp_path / "cdktf.out")],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ERROR" not in result.stdout + result.stderr
+    assert "Generated Terraform code for the stacks: " in result.stdout
 
 
 # --- the output folder: only ever an earlier synth output is replaced ---------------------------------
