@@ -74,7 +74,11 @@ class ServiceRole(Construct):
         if props.deny_statements:
             IamRolePolicy(self, "deny", name="explicit-deny", role=self.role.id, policy=policy.document(props.deny_statements))
         for arn in props.managed_policy_arns:
-            IamRolePolicyAttachment(self, f"policy-{policy.policy_id(arn)}", role=self.role.name, policy_arn=arn)
+            # The id comes from the policy's path and name, not its position (reordering the list must not move
+            # addresses), by this rule as it always has, not ``policy.policy_id`` (DeployRole's): teams' stacks
+            # hold these addresses, and another id would re-create the attachment.
+            name = arn.split(":policy/", 1)[1].replace("/", "-")
+            IamRolePolicyAttachment(self, f"policy-{name}", role=self.role.name, policy_arn=arn)
 
     def trust_statement(self) -> policy.Statement:
         return policy.trust_service(self.props.service, self.props.account_id, self.props.source_arns)

@@ -230,3 +230,26 @@ def test_invalid_props_are_refused_with_the_rule(overrides: dict, message: str) 
     with pytest.raises(ValueError) as error:
         props(**overrides)
     assert str(error.value) == message
+
+
+def test_managed_policy_attachments_keep_the_ids_teams_stacks_already_hold() -> None:
+    """A managed policy's attachment is named from the policy's path and name as it always was: a new id
+    would make terraform re-create the attachment in every stack that uses ServiceRole."""
+    import json
+
+    import cdktf
+
+    from modules.framework import TerraformStack
+    from modules.service_role import ServiceRole
+
+    stack = TerraformStack(cdktf.Testing.app(), "service-role")
+    arns = ["arn:aws:iam::aws:policy/service-role/AWSCodeBuildDeveloperAccess", "arn:aws:iam::111111111111:policy/team/deploy_extra"]
+    ServiceRole(stack, "role", ServiceRoleProps(
+        role_name="example-build", service="codebuild.amazonaws.com", account_id="111111111111",
+        source_arns=["arn:aws:codebuild:eu-west-1:111111111111:project/example"], statements=[], managed_policy_arns=arns,
+    ))  # fmt: skip
+    attachments = json.loads(cdktf.Testing.synth(stack))["resource"]["aws_iam_role_policy_attachment"]
+    assert {logical_id: resource["policy_arn"] for logical_id, resource in attachments.items()} == {
+        "role_policy-service-role-AWSCodeBuildDeveloperAccess_46F3F788": arns[0],
+        "role_policy-team-deploy_extra_0C4705A8": arns[1],
+    }
