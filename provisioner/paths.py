@@ -18,6 +18,14 @@ CDKTF_OUT = REPO_ROOT / "cdktf.out"
 NODE_BIN = REPO_ROOT / "node_modules" / ".bin"
 
 
+def repository_relative(path: Path) -> str:
+    """``path`` as seen from the repository (as a build's checkout holds it) when inside it, else as it is."""
+    try:
+        return str(Path(path).relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def importable_repository() -> None:
     """Make the repository's own packages (``workloads``, ``examples``) importable, as ``python main.py`` does."""
     import sys

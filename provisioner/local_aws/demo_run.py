@@ -43,12 +43,13 @@ from provisioner.app.access import plans_pull_requests
 from provisioner.configuration.naming import DEVOPS_STACK
 from provisioner.configuration.settings import EnvironmentConfig, ProjectConfig, load
 from provisioner.configuration.target import DEVOPS_LOCAL_STATE_ENV, TARGET_ENV, Target
+from provisioner.delivery import terraform
 from provisioner.delivery.steps import release_steps
 from provisioner.errors import UserError
 from provisioner.local_aws import DEVOPS_ACCOUNT_ID
 from provisioner.local_aws.pipeline_records import data_dir
 from provisioner.operations import aws
-from provisioner.paths import NODE_BIN, REPO_ROOT
+from provisioner.paths import ENVIRONMENTS_VARIABLE, NODE_BIN, REPO_ROOT, repository_relative
 from provisioner.progress import Progress, StepFailed, tool_environment
 from provisioner.tables import table
 
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
     from provisioner.local_aws.pipeline_runner import PipelineRunner
 
 PARALLEL_PLANS = 3
-ENVIRONMENTS_ENV = "PROVISIONER_ENVIRONMENTS"
 # Files of the repository the demo zips into the pipeline's S3 source object.
 SOURCE_FILES = ("Makefile", "cdktf.json", "main.py", "package.json", "package-lock.json", "pyproject.toml")
 SOURCE_FOLDERS = ("modules", "provisioner", "demo", "workloads", "examples", "policy", "environments")
@@ -146,7 +146,7 @@ class Demo:
         return tool_environment(
             kept,
             **target.environment(),
-            **{ENVIRONMENTS_ENV: str(self.environments)},
+            **{ENVIRONMENTS_VARIABLE: str(self.environments)},
             AWS_ACCESS_KEY_ID=target.local_aws.access_key,
             AWS_SECRET_ACCESS_KEY=target.local_aws.secret_key,
             AWS_REGION=self.project.devops.region,
@@ -185,7 +185,7 @@ class Demo:
         """``cdktf deploy devops`` (it synthesizes), then every bootstrap stack side by side: each is in an
         account of its own and depends on nothing but the devops stack's state bucket."""
         self.progress.say("--- cdktf deploy: the devops stack, then each workload account's roles (the bootstrap stacks, side by side)")
-        output = ["--auto-approve", "--skip-provider-lock", "--output", _relative(self.outdir)]
+        output = ["--auto-approve", "--skip-provider-lock", "--output", repository_relative(self.outdir)]
         self._deploy(DEVOPS_STACK, self.project.devops.account_id, output, quiet=False)
         bootstraps = [(env.bootstrap_stack, env.account_id) for env in self.project.environments]
         with ThreadPoolExecutor(max_workers=PARALLEL_PLANS) as pool:
@@ -298,7 +298,7 @@ class Demo:
         in their own folders): for the demo's checks, which read the state the pipeline left."""
         folder = self.outdir / "stacks" / stack
         if not (folder / ".terraform" / "terraform.tfstate").is_file():
-            self.progress.run(f"init {stack}", ("terraform", "init", "-input=false", "-no-color"), cwd=folder, env=self.env, quiet=True)
+            self.progress.run(f"init {stack}", terraform.INIT, cwd=folder, env=self.env, quiet=True)
         return folder
 
     def second_plans(self) -> None:
@@ -495,13 +495,6 @@ def _source_files() -> list[str]:
             found += [p.relative_to(REPO_ROOT).as_posix() for p in sorted((REPO_ROOT / folder).rglob("*")) if p.is_file() and "__pycache__" not in p.parts]
         return found
     return [name for name in listed.split("\0") if name and (REPO_ROOT / name).is_file()]
-
-
-def _relative(path: Path) -> str:
-    try:
-        return str(path.relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
 
 
 def _quiet_broken_pipe(unraisable: sys.UnraisableHookArgs) -> None:

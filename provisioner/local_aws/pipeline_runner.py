@@ -68,7 +68,7 @@ from provisioner.delivery.buildspecs import MIRROR_ENV
 from provisioner.errors import UserError
 from provisioner.local_aws.pipeline_records import PipelineRecords
 from provisioner.operations import aws
-from provisioner.paths import ENVIRONMENTS_VARIABLE, REPO_ROOT
+from provisioner.paths import ENVIRONMENTS_VARIABLE, REPO_ROOT, repository_relative
 from provisioner.progress import Progress, StepFailed, tool_environment
 
 UNRESOLVED = "An action in this pipeline failed because one or more variables could not be resolved: Action name={action}"
@@ -125,12 +125,7 @@ def this_machine(environments: Path, environment: Mapping[str, str] | None = Non
     cdktf on PATH), and this interpreter's python first on PATH."""
     from provisioner.operations.terraform_rc import find_mirror
 
-    environments = Path(environments).resolve()
-    try:
-        inside = str(environments.relative_to(REPO_ROOT))
-    except ValueError:
-        inside = str(environments)  # outside the repository: the builds read it where it is
-    variables = {ENVIRONMENTS_VARIABLE: inside}
+    variables = {ENVIRONMENTS_VARIABLE: repository_relative(Path(environments).resolve())}  # outside it: read where it is
     if mirror := find_mirror():
         variables[MIRROR_ENV] = str(mirror)
     machine = LocalMachine(repository=REPO_ROOT, environment=tool_environment(environment), python_bin=Path(sys.executable).parent)

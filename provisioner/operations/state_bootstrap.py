@@ -28,7 +28,7 @@ from provisioner.configuration.target import TARGET_ENV, Target
 from provisioner.delivery import terraform
 from provisioner.errors import UserError
 from provisioner.operations import aws
-from provisioner.paths import STATE_DIR
+from provisioner.paths import STATE_DIR, repository_relative
 from provisioner.progress import Progress
 
 DEFAULT_LOCAL_STATE = STATE_DIR / "bootstrap" / "devops.tfstate"
@@ -80,7 +80,7 @@ def bootstrap_state(
         progress.say(f"    the state bucket {bucket} already exists: nothing to bootstrap")
         if not holds_state:
             progress.say(
-                f"    warning: it holds no {state_key} and there is no {_relative(local_state)} to move into it; "
+                f"    warning: it holds no {state_key} and there is no {repository_relative(local_state)} to move into it; "
                 f"`terraform import` the state key and bucket before deploying {DEVOPS_STACK}"
             )
         return False
@@ -88,7 +88,7 @@ def bootstrap_state(
         progress.say(f"    the bucket exists but {local_state} was not moved into it yet: resuming at the migration")
     else:
         local_state.parent.mkdir(parents=True, exist_ok=True)
-        with progress.step(f"synthesize with the {DEVOPS_STACK} state in a local file ({_relative(local_state)})"):
+        with progress.step(f"synthesize with the {DEVOPS_STACK} state in a local file ({repository_relative(local_state)})"):
             synthesize(project, outdir, dataclasses.replace(target, devops_local_state=local_state))
             targets = state_resource_addresses(json.loads((stack_dir / "cdk.tf.json").read_text()))
         with progress.step("terraform init (local state)"):
@@ -104,7 +104,7 @@ def bootstrap_state(
             raise UserError(f"terraform reported success but s3://{bucket}/{state_key} does not exist; {local_state} is kept")
     # Kept, not deleted: it is the only copy if the bucket is ever lost before versioning matters.
     os.replace(local_state, local_state.with_name(local_state.name + MIGRATED_SUFFIX))
-    progress.say(f"    remote state ready: s3://{bucket}/{state_key} (the local copy is kept as {_relative(local_state)}{MIGRATED_SUFFIX})")
+    progress.say(f"    remote state ready: s3://{bucket}/{state_key} (the local copy is kept as {repository_relative(local_state)}{MIGRATED_SUFFIX})")
     return True
 
 
@@ -147,10 +147,3 @@ def _object_exists(project: ProjectConfig, bucket: str, key: str, client: aws.Cl
     return True
 
 
-def _relative(path: Path) -> str:
-    from provisioner.paths import REPO_ROOT
-
-    try:
-        return str(path.relative_to(REPO_ROOT))
-    except ValueError:
-        return str(path)
