@@ -354,10 +354,6 @@ class PipelineEstimate(StageTotals):
     """Its CodeBuild actions, in pipeline order."""
 
     @property
-    def codebuild_actions(self) -> int:
-        return len(self.builds)
-
-    @property
     def build_minutes_per_run(self) -> int:
         return sum(build.billed_minutes for build in self.builds)
 

@@ -120,11 +120,3 @@ class PipelineRecords:
         folder = self.folder / kind
         if folder.is_dir():
             yield from (path for path in folder.iterdir() if path.suffix == ".json" and not path.name.startswith("."))
-
-
-def pipelines(root: Path) -> Iterator[PipelineRecords]:
-    """Every pipeline with records under ``root``."""
-    for folder in sorted(Path(root).glob("*/*/*")):
-        if folder.is_dir():
-            account, region, name = folder.relative_to(root).parts
-            yield PipelineRecords(root, account, region, name)
