@@ -94,4 +94,4 @@ def _explained(error: BaseException) -> str:
     problem = aws.explain(error)
     if aws.error_code(error) in aws.ACCESS_DENIED_CODES:
         return f"{problem.message}; the caller needs s3:ListBucket on the state bucket, s3:GetObject and s3:DeleteObject on the lock object and kms:Decrypt on the state key"
-    return f"{problem.message}; {problem.fix}" if problem.fix else problem.message
+    return problem.in_one_line()

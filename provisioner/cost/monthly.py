@@ -262,8 +262,7 @@ class Boto3Source:
             for page in self.client.get_paginator(operation).paginate(**params):
                 items.extend(page.get(key, []))
         except aws.api_errors() as error:
-            problem = aws.explain(error)
-            raise UserError(f"CodePipeline {operation} in {self.region}: {problem.message}" + (f"; {problem.fix}" if problem.fix else "")) from None
+            raise UserError(f"CodePipeline {operation} in {self.region}: {aws.explain(error).in_one_line()}") from None
         return items
 
     def pipelines(self) -> list[PipelineSummary]:

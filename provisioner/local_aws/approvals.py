@@ -78,5 +78,4 @@ def _call(operation: Any, what: str, pipeline: str, **arguments: Any) -> dict[st
                 f"pipeline {pipeline} does not exist in the local AWS (account {DEVOPS_ACCOUNT_ID}, {region}): deploy the devops stack "
                 "to it, or name the region with --region"
             ) from None
-        problem = explain(error)
-        raise UserError(f"{what}: {problem.message}" + (f"; {problem.fix}" if problem.fix else "")) from None
+        raise UserError(f"{what}: {explain(error).in_one_line()}") from None

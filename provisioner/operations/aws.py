@@ -147,6 +147,10 @@ class Problem:
     message: str
     fix: str = ""
 
+    def in_one_line(self) -> str:
+        """What happened, then what to do where it is known: the tail of a one-line error."""
+        return f"{self.message}; {self.fix}" if self.fix else self.message
+
 
 def api_errors() -> tuple[type[Exception], ...]:
     """What a boto3 call raises for AWS's and the network's reasons (``except aws.api_errors() as error``)."""

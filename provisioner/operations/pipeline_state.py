@@ -168,8 +168,7 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 def _user_error(what: str, error: Exception) -> UserError:
-    problem = explain(error)
-    return UserError(f"{what}: {problem.message}" + (f"; {problem.fix}" if problem.fix else ""))
+    return UserError(f"{what}: {explain(error).in_one_line()}")
 
 
 def format_duration(delta: timedelta) -> str:
