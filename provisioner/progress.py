@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as all_done
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Iterator, Mapping, Sequence
+from typing import IO, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from provisioner.colour import GREEN, RED, paint
+from provisioner.delivery.terraform import MOST_PLANS_AT_ONCE
 from provisioner.errors import UserError
 from provisioner.operations import state_lock
 from provisioner.runtime import prepare_environment
@@ -32,6 +36,19 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # cdktf's periodic progress line says nothing a heartbeat should repeat.
 NOT_NEWS = re.compile(r"^\d+ Stacks? deploying")
 SHOWN = re.compile(r"(^|\s)(Plan: \d|No changes\.|Apply complete!|Error: )")
+Item = TypeVar("Item")
+Outcome = TypeVar("Outcome")
+
+
+def default_jobs() -> int:
+    """How many plans run side by side unless told: this machine's cores, at most ``MOST_PLANS_AT_ONCE``."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(MOST_PLANS_AT_ONCE, cores))
+
+
+def workload_stacks_at_a_time(count: int, jobs: int) -> str:
+    """``3 workload stacks, 2 at a time`` (``1 workload stack``): a side-by-side step's title."""
+    return f"{count} workload stacks, {min(jobs, count)} at a time" if count != 1 else "1 workload stack"
 
 
 class StepFailed(UserError):
@@ -65,9 +82,14 @@ class Progress:
         self.log_dir = Path(log_dir)
         self.out = out or sys.stdout
         self.count = 0
+        self._saying = threading.Lock()
+        self._tools: set[subprocess.Popen] = set()
 
     def say(self, line: str = "") -> None:
-        print(line, file=self.out, flush=True)
+        """Print ``line`` (one or more lines) whole: tools run side by side never split each other's lines."""
+        with self._saying:
+            self.out.write(f"{line}\n")
+            self.out.flush()
 
     @contextmanager
     def step(self, title: str) -> Iterator[None]:
@@ -91,11 +113,14 @@ class Progress:
         stdout_path: Path | None = None,
         accept: Sequence[int] = (0,),
         quiet: bool = False,
+        label: str = "",
     ) -> Result:
         """Run ``argv`` as part of the current step; raise ``StepFailed`` unless its exit code is in ``accept``.
 
-        ``quiet``: no verdict lines and no heartbeat (for tools run side by side, whose lines would interleave).
+        ``quiet``: no verdict lines and no heartbeat. ``label``: what the verdict and heartbeat lines start
+        with (``workload-dev: No changes.``), so that tools run side by side can still be told apart.
         """
+        shown = f"    {label}: " if label else "    "
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{self.count:02d}-{_slug(title)}.log"
         started = time.monotonic()
@@ -120,8 +145,10 @@ class Progress:
                 raise StepFailed(f'step "{title}": {argv[0]} not found; run `make setup`') from None
             lines: list[str] = []
             stream = process.stderr if stdout else process.stdout
-            reader = threading.Thread(target=self._read, args=(stream, log_file, lines, quiet), daemon=True)
+            reader = threading.Thread(target=self._read, args=(stream, log_file, lines, None if quiet else shown, label), daemon=True)
             reader.start()
+            with self._saying:
+                self._tools.add(process)
             try:
                 last_beat = started
                 while process.poll() is None:
@@ -131,9 +158,11 @@ class Progress:
                         last_beat = now
                         news = [line.strip() for line in lines if line.strip() and not NOT_NEWS.match(line.strip())]
                         latest = news[-1] if news else "(no output yet)"
-                        self.say(f"    ... {now - started:.0f} s: {latest[:110]}")
+                        self.say(f"{shown}... {now - started:.0f} s: {latest[:110]}")
                 reader.join()
             finally:
+                with self._saying:
+                    self._tools.discard(process)
                 if process.poll() is None:
                     process.kill()
                     process.wait()
@@ -141,23 +170,49 @@ class Progress:
                     stdout.close()
         result = Result(process.returncode, "".join(lines), time.monotonic() - started)
         if result.returncode not in accept:
-            self.say(f"    {argv[0]} exited {result.returncode}; last lines of its output:")
-            for line in _tail(lines):
-                self.say(f"    | {line}")
+            tail = "\n".join(f"{shown}| {line}" for line in _tail(lines))
+            self.say(f"{shown}{argv[0]} exited {result.returncode}; last lines of its output:\n{tail}")
             held = state_lock.lock_in_terraform_error(result.output)
             if held is not None:
                 raise StepFailed(f'step "{title}" failed: {state_lock.recovery(held)}; full output: {log}')
             raise StepFailed(f'step "{title}" failed (exit {result.returncode}); full output: {log}')
         return result
 
-    def _read(self, stream: IO[str], log_file: IO[str], lines: list[str], quiet: bool) -> None:
+    def side_by_side(self, work: Callable[[Item], Outcome], items: Sequence[Item], jobs: int) -> list[Outcome]:
+        """``work(item)`` for each of ``items``, at most ``jobs`` at a time; the outcomes in the items' order.
+
+        Every item runs to its end even when another fails (each failure is worth seeing, and the tools
+        run here are plans that write nothing); then the first failure in the items' order is raised.
+        Interrupted (Ctrl-C, SIGTERM raised as an exception), every tool still running is sent SIGINT, which
+        terraform takes as "stop now and release what you hold", and the interruption goes on once they ended.
+        """
+        pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(items))))
+        futures = [pool.submit(work, item) for item in items]
+        try:
+            all_done(futures)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            with self._saying:
+                running = list(self._tools)
+            for process in running:
+                if process.poll() is None:
+                    process.send_signal(signal.SIGINT)
+            raise
+        finally:
+            pool.shutdown(wait=True)
+        return [future.result() for future in futures]
+
+    def _read(self, stream: IO[str], log_file: IO[str], lines: list[str], shown: str | None, label: str) -> None:
         for raw in stream:
             line = ANSI.sub("", raw).replace("\r", "")
             log_file.write(line)
             log_file.flush()
             lines.append(line)
-            if not quiet and SHOWN.search(line.strip()):
-                self.say(f"    {line.strip()}")
+            text = line.strip()
+            if shown is not None and SHOWN.search(text):
+                # cdktf starts its lines with the stack's name: said once is enough.
+                self.say(f"{shown}{text.removeprefix(label).lstrip() if label else text}")
 
 
 def _tail(lines: list[str]) -> list[str]:

@@ -66,3 +66,86 @@ def test_tool_environment_never_prompts_and_shares_the_provider_cache(tmp_path: 
     env = tool_environment({"PATH": "/usr/bin", "HOME": str(tmp_path)}, TF_PLUGIN_CACHE_DIR=str(tmp_path / "cache"))
     assert (env["TF_IN_AUTOMATION"], env["TF_INPUT"], env["CHECKPOINT_DISABLE"]) == ("1", "0", "1")
     assert env["TF_PLUGIN_CACHE_DIR"] == str(tmp_path / "cache") and (tmp_path / "cache").is_dir()
+
+
+# --- tools side by side ------------------------------------------------------------------------
+
+
+def test_side_by_side_runs_at_most_jobs_at_once_labels_their_lines_and_keeps_the_items_order(tmp_path: Path) -> None:
+    """Each tool notes when it starts and ends; three items two at a time never overlap three ways."""
+    out = io.StringIO()
+    progress = Progress(tmp_path / "logs", out=out)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    code = (
+        "import sys, time, pathlib; m = pathlib.Path(sys.argv[1]); (m / ('start-' + sys.argv[2])).write_text(str(time.time()));"
+        "time.sleep(0.4); print('No changes. Your infrastructure matches the configuration.');"
+        "(m / ('end-' + sys.argv[2])).write_text(str(time.time()))"
+    )
+
+    def plan(stack: str) -> str:
+        progress.run(f"{stack} plan", [*script(code), str(marks), stack], cwd=tmp_path, env=tool_environment(), label=stack)
+        return f"planned {stack}"
+
+    stacks = ["workload-a", "workload-b", "workload-c"]
+    assert progress.side_by_side(plan, stacks, jobs=2) == ["planned workload-a", "planned workload-b", "planned workload-c"]
+    spans = {stack: (float((marks / f"start-{stack}").read_text()), float((marks / f"end-{stack}").read_text())) for stack in stacks}
+    overlapping = [sum(start <= moment < end for start, end in spans.values()) for moment, _ in spans.values()]
+    assert max(overlapping) == 2, spans  # two at once, never three
+    shown = out.getvalue().splitlines()
+    assert sorted(shown) == [f"    {stack}: No changes. Your infrastructure matches the configuration." for stack in stacks]
+    assert sorted(path.name for path in (tmp_path / "logs").iterdir()) == [f"00-{stack}-plan.log" for stack in stacks]
+
+
+def test_side_by_side_runs_every_item_and_raises_the_first_failure_in_the_items_order(tmp_path: Path) -> None:
+    out = io.StringIO()
+    progress = Progress(tmp_path / "logs", out=out)
+    finished: list[str] = []
+
+    def plan(stack: str) -> None:
+        code = "import sys; print('Error: no credentials'); sys.exit(1)" if stack != "workload-c" else "import time; time.sleep(0.3)"
+        try:
+            progress.run(f"{stack} plan", script(code), cwd=tmp_path, env=tool_environment(), label=stack)
+        finally:
+            finished.append(stack)
+
+    with pytest.raises(StepFailed, match='step "workload-a plan" failed'):
+        progress.side_by_side(plan, ["workload-a", "workload-b", "workload-c"], jobs=3)
+    assert sorted(finished) == ["workload-a", "workload-b", "workload-c"]
+    shown = out.getvalue()
+    # Each failure's tail is one block, labelled with its stack: two tools' lines never mix.
+    for stack in ("workload-a", "workload-b"):
+        assert f"    {stack}: {sys.executable} exited 1; last lines of its output:\n    {stack}: | Error: no credentials\n" in shown
+
+
+def test_an_interrupted_side_by_side_run_stops_the_tools_still_running(tmp_path: Path) -> None:
+    """Ctrl-C (or SIGTERM raised as an exception) in the waiting thread: each tool still running gets SIGINT, which
+    terraform takes as "stop and release the lock", and the interruption goes on once they ended."""
+    import signal
+    import threading
+    import time
+
+    progress = Progress(tmp_path / "logs", out=io.StringIO())
+    stacks = ["workload-a", "workload-b"]
+    code = (
+        "import signal, sys, time, pathlib\n"
+        "mark = pathlib.Path(sys.argv[1])\n"
+        "signal.signal(signal.SIGINT, lambda *_: (mark.write_text('interrupted'), sys.exit(130)))\n"
+        "mark.write_text('ready')\n"
+        "time.sleep(60)\n"
+    )
+
+    def plan(stack: str) -> None:
+        progress.run(f"{stack} plan", [*script(code), str(tmp_path / stack)], cwd=tmp_path, env=tool_environment(), accept=(0, 130))
+
+    def interrupt() -> None:
+        deadline = time.monotonic() + 30
+        while not all((tmp_path / stack).is_file() for stack in stacks) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
+
+    threading.Thread(target=interrupt, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        progress.side_by_side(plan, stacks, jobs=2)
+    assert (tmp_path / "workload-a").read_text() == "interrupted"
+    assert (tmp_path / "workload-b").read_text() == "interrupted"
