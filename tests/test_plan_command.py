@@ -46,10 +46,10 @@ def recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[list
 OUTDIR: list[Path] = []
 
 
-def run(*environments: str, target: list[str] | None = None, var: list[str] | None = None) -> int:
+def run(*environments: str, target: list[str] | None = None, var: list[str] | None = None, jobs: int = 1) -> int:
     args = argparse.Namespace(
         environments=REPO_ENVIRONMENTS, environment=list(environments) or None, output=None, fail_on_destroy=False, outdir=OUTDIR[0],
-        target=target, var=var,
+        target=target, var=var, jobs=jobs,
     )  # fmt: skip
     return plan_command.run(args)
 
@@ -96,6 +96,60 @@ def test_bad_targets_and_variables_are_refused_before_anything_runs(recorded, op
     with pytest.raises(UserError, match=message):
         run("dev", **option)
     assert recorded == []
+
+
+def test_stacks_are_planned_side_by_side_and_summarized_in_the_environments_order(monkeypatch, tmp_path, capsys) -> None:
+    """Three environments, --jobs 3: the three plans overlap; each stack's init, plan and show stay in order."""
+    import threading
+    import time
+
+    running, most, calls = set(), [0], []
+    lock = threading.Lock()
+
+    def slow_run(self, title: str, command, *, cwd: Path, env, stdout_path: Path | None = None, **_: object) -> Result:
+        with lock:
+            running.add(cwd.name)
+            most[0] = max(most[0], len(running))
+            calls.append((cwd.name, command[1]))
+        time.sleep(0.2)
+        if stdout_path is not None:
+            stack = {**EMPTY_PLAN, "resource_changes": [{"address": f"aws_s3_bucket.{cwd.name}", "mode": "managed", "type": "aws_s3_bucket",
+                     "name": cwd.name, "change": {"actions": ["create"], "before": None, "after": {}}}]}  # fmt: skip
+            stdout_path.write_text(json.dumps(stack))
+        with lock:
+            running.discard(cwd.name)
+        return Result(0, "", 0.2)
+
+    def fake_synthesize(project, outdir: Path, target=None) -> list[str]:
+        for env in project.environments:
+            (outdir / "stacks" / env.workload_stack).mkdir(parents=True, exist_ok=True)
+        return []
+
+    monkeypatch.setattr(Progress, "run", slow_run)
+    monkeypatch.setattr(plan_command, "STATE_DIR", tmp_path / "state")
+    monkeypatch.setattr("provisioner.app.synthesis.synthesize", fake_synthesize)
+    monkeypatch.delenv("PROVISIONER_TARGET", raising=False)
+    OUTDIR[:] = [tmp_path / "cdktf.out"]
+    assert run(jobs=3) == 0
+    assert most[0] == 3
+    stacks = ["workload-dev", "workload-staging", "workload-prod"]
+    for stack in stacks:
+        assert [step for name, step in calls if name == stack] == ["init", "plan", "show"]
+    shown = capsys.readouterr()
+    assert [shown.out.index(f"**{stack}**") for stack in stacks] == sorted(shown.out.index(f"**{stack}**") for stack in stacks)
+    assert "==> plan 3 workload stacks, 3 at a time, each through its read-only role acme-platform-plan-<env>" in shown.err
+
+
+def test_plan_and_drift_take_a_number_of_jobs_of_at_least_one(capsys) -> None:
+    from provisioner.cli import build_parser
+
+    assert build_parser().parse_args(["plan", "--jobs", "2"]).jobs == 2
+    assert build_parser().parse_args(["drift"]).jobs >= 1
+    for bad in ("0", "two"):
+        with pytest.raises(SystemExit) as exited:
+            build_parser().parse_args(["drift", "--jobs", bad])
+        assert exited.value.code == 2
+        assert f"--jobs: '{bad}': must be a whole number of at least 1" in capsys.readouterr().err
 
 
 def test_plan_cli_takes_target_and_var_options() -> None:

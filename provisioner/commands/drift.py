@@ -8,7 +8,7 @@ import socket
 import sys
 from pathlib import Path
 
-from provisioner.commands.options import selected_environments
+from provisioner.commands.options import add_jobs, selected_environments
 from provisioner.errors import UserError
 from provisioner.paths import CDKTF_OUT, ENVIRONMENTS_DIR, STATE_DIR
 
@@ -20,8 +20,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "drift",
         help="plan every workload stack read-only and report those that differ from their configuration",
         description=(
-            "Synthesize (unless --skip-synth), then plan each workload-<env> stack through its read-only plan role "
-            "(<prefix>-plan-<env>) with `terraform plan -detailed-exitcode -lock=false`: an environment drifted when "
+            "Synthesize (unless --skip-synth), then plan the workload-<env> stacks, side by side (--jobs), each through its "
+            "read-only plan role (<prefix>-plan-<env>) with `terraform plan -detailed-exitcode -lock=false`: an environment drifted when "
             "the plan would change anything, because someone changed it outside terraform or because its "
             "configuration was never released. Never applies, never takes the state lock. With --notify, publishes "
             "one message per drifted (or unplannable) environment to the pipeline's SNS topic, as the scheduled "
@@ -46,6 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--link", default="", help="the link the messages carry (the drift build's URL); default: this host")
     parser.add_argument("--json", action="store_true", help="print the findings as JSON instead of text")
     parser.add_argument("--fail-on-drift", action="store_true", help=f"exit {EXIT_DRIFTED} when an environment drifted")
+    add_jobs(parser)
     parser.set_defaults(func=run)
 
 
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     stacks = drift.workload_stacks(args.outdir, args.environment)
     progress = Progress(STATE_DIR / "drift-logs", out=sys.stderr)
     env = tool_environment()
-    findings = drift.detect(args.outdir, stacks, progress, env)
+    findings = drift.detect(args.outdir, stacks, progress, env, jobs=args.jobs)
     publish = None
     if topic:
         from provisioner.configuration.target import target_from_environment

@@ -1,7 +1,8 @@
-"""What several commands share: the ``--environment`` selection."""
+"""What several commands share: the ``--environment`` selection, ``--jobs``."""
 
 from __future__ import annotations
 
+import argparse
 from typing import TYPE_CHECKING
 
 from provisioner.errors import UserError
@@ -17,3 +18,30 @@ def selected_environments(project: ProjectConfig, names: list[str] | None) -> li
     if unknown:
         raise UserError(f"--environment {', '.join(unknown)}: no such environment (known: {', '.join(sorted(known))})")
     return [env for env in project.environments if not names or env.name in names]
+
+
+def add_jobs(parser: argparse.ArgumentParser) -> None:
+    """``--jobs N``: how many stacks are planned side by side."""
+    from provisioner.delivery.terraform import MOST_PLANS_AT_ONCE
+    from provisioner.progress import default_jobs
+
+    parser.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=default_jobs(),
+        metavar="N",
+        help=(
+            "plan at most N stacks side by side (default: this machine's cores, at most "
+            f"{MOST_PLANS_AT_ONCE}, here %(default)s); each plan's AWS provider takes about 300 MB of memory"
+        ),
+    )
+
+
+def _jobs(text: str) -> int:
+    try:
+        jobs = int(text)
+    except ValueError:
+        jobs = 0
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a whole number of at least 1")
+    return jobs

@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 from pathlib import Path
 
 from provisioner.configuration.naming import WORKLOAD_ROLE_VARIABLE
-from provisioner.configuration.settings import load
+from provisioner.configuration.settings import EnvironmentConfig, load
 from provisioner.configuration.target import target_from_environment
-from provisioner.commands.options import selected_environments
+from provisioner.commands.options import add_jobs, selected_environments
 from provisioner.errors import UserError
 from provisioner.paths import CDKTF_OUT, ENVIRONMENTS_DIR, STATE_DIR
 from provisioner.plan_review import summary
@@ -23,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Synthesize, then `terraform init -reconfigure` (the backend follows PROVISIONER_TARGET; no state is moved) + "
             "`terraform plan -out tfplan` + `terraform show -json` for each "
-            "workload-<env> stack (or those given with --environment), and print the same summary the pull-request "
+            "workload-<env> stack (or those given with --environment), side by side (--jobs), and print the same summary the pull-request "
             "pipeline posts. Plans assume each environment's read-only plan role (<prefix>-plan-<env>), so they need "
             "credentials for the DevOps account (to read state) listed in deployment_role.plan_trusted_role_arns. "
             "--target and --var go through to terraform plan. Never applies anything. Tool output goes to .provisioner/plan-logs/. "
@@ -41,6 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--var", action="append", metavar="NAME=VALUE", help="set a variable of the workload stacks, as terraform plan -var (repeatable)"
     )
+    add_jobs(parser)
     parser.set_defaults(func=run)
 
 
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: every `provisioner` command parses all sub-commands at start-up.
     from provisioner.app.synthesis import synthesize
     from provisioner.delivery import terraform
-    from provisioner.progress import Progress, tool_environment
+    from provisioner.progress import Progress, tool_environment, workload_stacks_at_a_time
 
     project = load(args.environments)
     target = target_from_environment(os.environ)
@@ -58,21 +60,26 @@ def run(args: argparse.Namespace) -> int:
     env = tool_environment()
     with progress.step("synthesize"):
         synthesize(project, args.outdir, target)
-    plans = []
-    for environment in selected:
+
+    def plan(environment: EnvironmentConfig) -> summary.StackPlan:
         stack = environment.workload_stack
         stack_dir = args.outdir / "stacks" / stack
-        with progress.step(f"{stack}: plan through the read-only role {project.plan_role_arn(environment)}"):
-            # A synth for the other target (PROVISIONER_TARGET local or aws) changes the backend under the
-            # .terraform/ it carries over; -reconfigure points terraform at the new one and moves no state,
-            # so the emulator's and AWS's states each stay where they are.
-            progress.run(f"{stack} init", (*terraform.INIT, "-reconfigure"), cwd=stack_dir, env=env)
-            # The plan role can change nothing, and a plan that writes nothing needs no state lock.
-            read_only_plan = [*terraform.PLAN_WITHOUT_LOCK, f"-var={WORKLOAD_ROLE_VARIABLE}={project.plan_role_arn(environment)}", *passed_through]
-            progress.run(f"{stack} plan", read_only_plan, cwd=stack_dir, env=env)
-            plan_json = stack_dir / terraform.PLAN_JSON
-            progress.run(f"{stack} show", terraform.SHOW_PLAN, cwd=stack_dir, env=env, stdout_path=plan_json)
-        plans.append(summary.load_plan(plan_json, stack))
+        started = time.monotonic()
+        # A synth for the other target (PROVISIONER_TARGET local or aws) changes the backend under the
+        # .terraform/ it carries over; -reconfigure points terraform at the new one and moves no state,
+        # so the emulator's and AWS's states each stay where they are.
+        progress.run(f"{stack} init", (*terraform.INIT, "-reconfigure"), cwd=stack_dir, env=env, label=stack)
+        # The plan role can change nothing, and a plan that writes nothing needs no state lock.
+        read_only_plan = [*terraform.PLAN_WITHOUT_LOCK, f"-var={WORKLOAD_ROLE_VARIABLE}={project.plan_role_arn(environment)}", *passed_through]
+        progress.run(f"{stack} plan", read_only_plan, cwd=stack_dir, env=env, label=stack)
+        plan_json = stack_dir / terraform.PLAN_JSON
+        progress.run(f"{stack} show", terraform.SHOW_PLAN, cwd=stack_dir, env=env, stdout_path=plan_json, label=stack)
+        progress.say(f"    {stack}: planned through the read-only role {project.plan_role_arn(environment)} ({time.monotonic() - started:.1f} s)")
+        return summary.load_plan(plan_json, stack)
+
+    stacks = workload_stacks_at_a_time(len(selected), args.jobs)
+    with progress.step(f"plan {stacks}, each through its read-only role {project.naming.prefix}-plan-<env>"):
+        plans = progress.side_by_side(plan, selected, args.jobs)
     markdown = summary.render_markdown(plans)
     sys.stdout.write(markdown)
     if args.output:

@@ -14,6 +14,7 @@ publishing): the build runs it from the released checkout.
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -21,7 +22,7 @@ from typing import Callable
 from provisioner.configuration.naming import WORKLOAD_STACK_PREFIX
 from provisioner.delivery import terraform
 from provisioner.errors import UserError
-from provisioner.progress import Progress, StepFailed
+from provisioner.progress import Progress, StepFailed, workload_stacks_at_a_time
 
 SUBJECT = "Drift in {environment}"
 MESSAGE = "DRIFT: environment {environment} ({stack}) differs from its released configuration. {headline} Plan: {link}"
@@ -64,30 +65,33 @@ def workload_stacks(outdir: Path, environments: list[str] | None = None) -> list
     return found
 
 
-def detect(outdir: Path, stacks: list[str], progress: Progress, env: dict[str, str]) -> list[Finding]:
-    """Plan each stack read-only; a stack whose plan fails is a failed finding, and the others still run."""
+def detect(outdir: Path, stacks: list[str], progress: Progress, env: dict[str, str], jobs: int = 1) -> list[Finding]:
+    """Plan each stack read-only, ``jobs`` side by side; a stack whose plan fails is a failed finding, and the
+    others still run."""
+    with progress.step(f"plan {workload_stacks_at_a_time(len(stacks), jobs)} read-only, through their plan roles, without the state lock"):
+        return progress.side_by_side(lambda stack: _detect(outdir, stack, progress, env), stacks, jobs)
+
+
+def _detect(outdir: Path, stack: str, progress: Progress, env: dict[str, str]) -> Finding:
     from provisioner.plan_review import summary
 
-    findings = []
-    for stack in stacks:
-        stack_dir = outdir / "stacks" / stack
-        with progress.step(f"{stack}: read-only plan through its plan role, without the state lock"):
-            try:
-                progress.run(f"{stack} init", terraform.INIT, cwd=stack_dir, env=env)
-                planned = progress.run(f"{stack} plan", terraform.PLAN_DRIFT, cwd=stack_dir, env=env, accept=(0, terraform.DRIFT_EXIT_CODE))
-                plan_json = stack_dir / terraform.PLAN_JSON
-                progress.run(f"{stack} show", terraform.SHOW_PLAN, cwd=stack_dir, env=env, stdout_path=plan_json)
-            except StepFailed as failed:
-                findings.append(Finding(stack, drifted=False, headline=str(failed), failed=True))
-                continue
-            try:
-                headline = summary.verdict(summary.load_plan(plan_json, stack))
-            finally:
-                plan_json.unlink()  # it repeats variable values in clear text
-        drifted = planned.returncode == terraform.DRIFT_EXIT_CODE
-        findings.append(Finding(stack, drifted=drifted, headline=headline))
-        progress.say(f"    {'DRIFTED' if drifted else 'no drift'}: {headline}")
-    return findings
+    stack_dir = outdir / "stacks" / stack
+    started = time.monotonic()
+    try:
+        progress.run(f"{stack} init", terraform.INIT, cwd=stack_dir, env=env, label=stack)
+        planned = progress.run(f"{stack} plan", terraform.PLAN_DRIFT, cwd=stack_dir, env=env, accept=(0, terraform.DRIFT_EXIT_CODE), label=stack)
+        plan_json = stack_dir / terraform.PLAN_JSON
+        progress.run(f"{stack} show", terraform.SHOW_PLAN, cwd=stack_dir, env=env, stdout_path=plan_json, label=stack)
+    except StepFailed as failed:
+        progress.say(f"    {stack}: FAILED after {time.monotonic() - started:.1f} s")
+        return Finding(stack, drifted=False, headline=str(failed), failed=True)
+    try:
+        headline = summary.verdict(summary.load_plan(plan_json, stack))
+    finally:
+        plan_json.unlink()  # it repeats variable values in clear text
+    drifted = planned.returncode == terraform.DRIFT_EXIT_CODE
+    progress.say(f"    {'DRIFTED' if drifted else 'no drift'}: {headline} ({time.monotonic() - started:.1f} s)")
+    return Finding(stack, drifted=drifted, headline=headline)
 
 
 def publisher(topic_arn: str, client_factory: Callable[[str, str], object]) -> Callable[[str, str], None]:
