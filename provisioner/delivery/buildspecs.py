@@ -34,7 +34,7 @@ import tarfile
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from provisioner.configuration.naming import WORKLOAD_ROLE_VARIABLE
+from provisioner.configuration.naming import WORKLOAD_ROLE_VARIABLE, WORKLOAD_STACK_PREFIX
 from provisioner.delivery import terraform
 from provisioner.delivery.terraform import PLAN_FILE, PLAN_JSON
 from provisioner.operations.state_lock import recovery_awk
@@ -253,28 +253,38 @@ def apply_spec(stack: str, deployment_role_arn: str) -> BuildSpec:
 
 
 def pr_plan_spec(plan_roles: Mapping[str, str]) -> BuildSpec:
-    """Plan every workload stack of a pull request (never apply) and summarize them in one file.
+    """Plan every workload stack of a pull request (never apply), side by side, and summarize them in one file.
 
-    ``plan_roles`` maps each stack to the read-only role its plan assumes. Plans take no state lock:
-    they write nothing, and the read-only build role could not write the lock file. This build runs
-    terraform on the pull request's configuration, so terraform may install only
+    ``plan_roles`` maps each environment to the read-only role its stack's plan assumes. Plans take no
+    state lock: they write nothing, and the read-only build role could not write the lock file. This
+    build runs terraform on the pull request's configuration, so terraform may install only
     ``PULL_REQUEST_PROVIDERS``, the summary is made by the deployed code, and the build holds no token:
     ``pr_comment`` posts the summary in a later, separate build. It keeps no cache: a pull request could
     leave a provider there for the next pull request's plan, which reads every workload state.
     """
-    stacks = " ".join(f"{stack}={role}" for stack, role in plan_roles.items())
+    pairs = " ".join(f"{environment}={role}" for environment, role in plan_roles.items())
     include = ", ".join(f'"{source}"' for source in PULL_REQUEST_PROVIDERS)
-    # CodeBuild runs a phase's commands in one shell: a failure is a non-zero status, never `exit`.
-    plan_each = (
-        'status=0; for pair in $PLAN_ROLES; do stack="${pair%%=*}"; role="${pair#*=}"; '
+    stacks = f"cdktf.out/stacks/{WORKLOAD_STACK_PREFIX}"
+    # Side by side, as many at once as the build has cores (or PLAN_JOBS, when the project sets it): a line
+    # as each plan ends, then every stack's output whole, in order (plans that end together would mix
+    # their lines). xargs runs every stack and exits non-zero when one failed. CodeBuild runs a phase's
+    # commands in one shell: a failure is a non-zero status, never `exit`. Terse: the buildspec of 50
+    # environments must stay well under CodeBuild's quota.
+    plan_one = (
+        f'stack="{WORKLOAD_STACK_PREFIX}${{1%%=*}}"; '
         f'(cd "cdktf.out/stacks/$stack" && {terraform.shell(terraform.INIT)} '
-        f'&& {ROLE_ENV}="$role" {terraform.shell(terraform.PLAN_WITHOUT_LOCK)} '
-        f"&& {terraform.shell(terraform.SHOW_PLAN)} > {PLAN_JSON}) || {{ status=1; break; }}; done; [ $status -eq 0 ]"
+        f'&& {ROLE_ENV}="${{1#*=}}" {terraform.shell(terraform.PLAN_WITHOUT_LOCK)} '
+        f'&& {terraform.shell(terraform.SHOW_PLAN)} > {PLAN_JSON}) > "$stack.log" 2>&1; status=$?; '
+        'echo "$stack: exit $status"; exit $status'
+    )
+    plan_each = (
+        f"echo $PLAN_ROLES | xargs -n 1 -P \"${{PLAN_JOBS:-$(nproc)}}\" sh -c '{plan_one}' plan; status=$?; "
+        f'for pair in $PLAN_ROLES; do echo "--- {WORKLOAD_STACK_PREFIX}${{pair%%=*}}"; cat "{WORKLOAD_STACK_PREFIX}${{pair%%=*}}.log"; done; [ $status -eq 0 ]'
     )
     # Exactly the plans made above (a plan.json the pull request brought along elsewhere is never read).
-    plans = f'set --; for pair in $PLAN_ROLES; do set -- "$@" "cdktf.out/stacks/${{pair%%=*}}/{PLAN_JSON}"; done'
+    plans = f'set --; for pair in $PLAN_ROLES; do set -- "$@" "{stacks}${{pair%%=*}}/{PLAN_JSON}"; done'
     return BuildSpec(
-        variables={"PLAN_ROLES": stacks, "TF_CLI_CONFIG_FILE": PR_PLAN_CLI_CONFIG},
+        variables={"PLAN_ROLES": pairs, "TF_CLI_CONFIG_FILE": PR_PLAN_CLI_CONFIG},
         install=(
             *_INSTALL_TERRAFORM,
             _pull_request_cli_config(include),

@@ -236,7 +236,7 @@ def release_steps(project: ProjectConfig) -> list[BuildStep]:
 def pull_request_steps(project: ProjectConfig, *, comment: bool) -> list[BuildStep]:
     """The pull-request pipeline's builds: synth and policy gate, one read-only plan of every workload
     stack, then (``comment``) the summary posted by a build that runs no pull-request code."""
-    plan_roles = {env.workload_stack: project.plan_role_arn(env) for env in project.environments}
+    plan_roles = {env.name: project.plan_role_arn(env) for env in project.environments}
     steps = [
         BuildStep(
             kind="pr-synth", key="pr-synth", environment=None, action_name="Synth", role_id="pr-synth-build-role",

@@ -55,7 +55,7 @@ def expected_projects(synth) -> dict[str, tuple[str, str]]:
     if plans_pull_requests(synth.project):
         # Pull requests: their own projects and roles; the same synth and policy gate as releases.
         expected[f"{prefix}-pr-synth"] = ("pr-synth-build-role", buildspecs.synth("make scan"))
-        plan_roles = {env.workload_stack: plan_role_arn(synth.project, env) for env in synth.project.environments}
+        plan_roles = {env.name: plan_role_arn(synth.project, env) for env in synth.project.environments}
         expected[f"{prefix}-pr-plan"] = ("pr-plan-build-role", buildspecs.pr_plan(plan_roles))
     if comments_on_pull_requests(synth.project):
         expected[f"{prefix}-pr-comment"] = (
@@ -212,7 +212,7 @@ def test_repo_pull_request_plans_run_as_the_read_only_build_role_with_each_plan_
     assert project["service_role"] == ref("aws_iam_role", role_id, "arn")
     spec = yaml.safe_load(terraform_string(project["source"]["buildspec"]))
     assert spec["env"]["variables"]["PLAN_ROLES"] == " ".join(
-        f"workload-{env}=arn:aws:iam::{account}:role/acme-platform-plan-{env}"
+        f"{env}=arn:aws:iam::{account}:role/acme-platform-plan-{env}"
         for env, account in (("dev", "222222222222"), ("staging", "333333333333"), ("prod", "444444444444"))
     )
 
@@ -247,7 +247,7 @@ def test_token_source_plans_without_the_token_and_comments_in_a_separate_build(t
     assert by_name["tok-pr-plan"]["service_role"] == ref("aws_iam_role", plan_role_id, "arn")
     assert by_name["tok-pr-comment"]["service_role"] == ref("aws_iam_role", comment_role_id, "arn")
     plan = terraform_string(by_name["tok-pr-plan"]["source"]["buildspec"])
-    assert plan == buildspecs.pr_plan({"workload-dev": "arn:aws:iam::666666666666:role/tok-plan-dev"})
+    assert plan == buildspecs.pr_plan({"dev": "arn:aws:iam::666666666666:role/tok-plan-dev"})
     assert "secrets-manager" not in yaml.safe_load(plan)["env"] and "GITHUB_TOKEN" not in plan
     comment = terraform_string(by_name["tok-pr-comment"]["source"]["buildspec"])
     assert comment == buildspecs.pr_comment("tok/infra", "tok/github-token")

@@ -254,9 +254,10 @@ def test_terraform_is_pinned_and_checked_against_its_checksums(text: str) -> Non
 
 
 PLAN_ROLES = {
-    "workload-dev": "arn:aws:iam::222222222222:role/acme-plan-dev",
-    "workload-prod": "arn:aws:iam::444444444444:role/acme-plan-prod",
+    "dev": "arn:aws:iam::222222222222:role/acme-plan-dev",
+    "prod": "arn:aws:iam::444444444444:role/acme-plan-prod",
 }
+STACKS = {f"workload-{environment}": role for environment, role in PLAN_ROLES.items()}
 
 
 def unpack(command: str, into: Path) -> Path:
@@ -271,7 +272,7 @@ def test_pull_request_plans_never_apply() -> None:
     text = buildspecs.pr_plan(PLAN_ROLES)
     assert "terraform apply" not in text and "apply" not in " ".join(build_commands(text)).split()
     assert load(text)["artifacts"]["files"] == ["plan-summary.md"]
-    assert load(text)["env"]["variables"]["PLAN_ROLES"] == " ".join(f"{stack}={role}" for stack, role in PLAN_ROLES.items())
+    assert load(text)["env"]["variables"]["PLAN_ROLES"] == "dev=arn:aws:iam::222222222222:role/acme-plan-dev prod=arn:aws:iam::444444444444:role/acme-plan-prod"
 
 
 def test_pull_request_plan_buildspec_names_only_plan_roles() -> None:
@@ -282,13 +283,17 @@ def test_pull_request_plan_buildspec_names_only_plan_roles() -> None:
 
 FAKE_TERRAFORM = """#!/bin/bash
 echo "$PWD|$*|${TF_VAR_workload_role_arn}" >> "$CALLS"
-if [ "$1" = plan ] && [ -n "$FAIL_IN" ] && [ "${PWD##*/}" = "$FAIL_IN" ]; then exit 1; fi
+if [ "$1" = plan ]; then
+  echo "start ${PWD##*/} $(date +%s.%N)" >> "$SPANS"; sleep 0.5; echo "end ${PWD##*/} $(date +%s.%N)" >> "$SPANS"
+  if [ -n "$FAIL_IN" ] && [ "${PWD##*/}" = "$FAIL_IN" ]; then echo "Error: no credentials"; exit 1; fi
+  echo "Plan: 0 to add"
+fi
 if [ "$1" = show ]; then cat "$PLAN_JSON_FIXTURE"; fi
 """
 
 
-def run_pr_plan_build(tmp_path: Path, fail_in: str = "") -> tuple[subprocess.CompletedProcess, list[list[str]]]:
-    """The pr-plan build's own commands, run by bash against a fake terraform that records its calls, with a
+def run_pr_plan_build(tmp_path: Path, fail_in: str = "", jobs: str = "2") -> tuple[subprocess.CompletedProcess, list[list[str]]]:
+    """The pr-plan build's own commands, run by sh against a fake terraform that records its calls, with a
     python3 that has no site-packages (CodeBuild's image has none of the project's packages)."""
     bin_dir = tmp_path / "bin"
     bare_python3(bin_dir)
@@ -296,7 +301,7 @@ def run_pr_plan_build(tmp_path: Path, fail_in: str = "") -> tuple[subprocess.Com
     (bin_dir / "terraform").chmod(0o755)
     fixture = tmp_path / "plan-fixture.json"
     fixture.write_text('{"format_version": "1.2", "terraform_version": "1.11.4", "resource_changes": []}')
-    for stack in [*PLAN_ROLES, "workload-stray"]:
+    for stack in [*STACKS, "workload-stray"]:
         (tmp_path / "src" / "cdktf.out" / "stacks" / stack).mkdir(parents=True)
     # A plan.json brought along by the pull request, beside a stack it does not plan: never read.
     (tmp_path / "src" / "cdktf.out" / "stacks" / "workload-stray" / "plan.json").write_text("{}")
@@ -305,14 +310,17 @@ def run_pr_plan_build(tmp_path: Path, fail_in: str = "") -> tuple[subprocess.Com
     deployed = unpack(install[-1], tmp_path / "deployed")
     env = {
         "PATH": f"{bin_dir}:{os.environ['PATH']}", "CALLS": str(tmp_path / "calls"), "PLAN_JSON_FIXTURE": str(fixture),
-        "FAIL_IN": fail_in, **spec["env"]["variables"],
+        "FAIL_IN": fail_in, "SPANS": str(tmp_path / "spans"), "PLAN_JOBS": jobs, **spec["env"]["variables"],
     }  # fmt: skip
-    # As CodeBuild does: each command in turn, the first that fails stops the build.
+    # As CodeBuild does: each command in turn, the first that fails stops the build; the log has them all.
+    log = []
     for command in spec["phases"]["build"]["commands"]:
         script = command.replace(buildspecs.DEPLOYED_CODE_DIR, str(deployed))
-        result = subprocess.run(["bash", "-c", script], cwd=tmp_path / "src", env=env, capture_output=True, text=True, timeout=60)
+        result = subprocess.run(["sh", "-c", script], cwd=tmp_path / "src", env=env, capture_output=True, text=True, timeout=60)
+        log.append(result.stdout)
         if result.returncode:
             break
+    result.stdout = "".join(log)
     calls = [line.split("|") for line in (tmp_path / "calls").read_text().splitlines()] if (tmp_path / "calls").exists() else []
     return result, calls
 
@@ -321,25 +329,45 @@ def test_pull_request_plans_assume_each_stacks_plan_role_without_a_lock(tmp_path
     """Run for real (terraform faked): init, plan through the stack's own plan role with no lock, show, per stack."""
     result, calls = run_pr_plan_build(tmp_path)
     assert result.returncode == 0, result.stderr
-    expected = []
-    for stack, role in PLAN_ROLES.items():
+    for stack, role in STACKS.items():
         folder = str(tmp_path / "src" / "cdktf.out" / "stacks" / stack)
-        expected += [
+        assert [call for call in calls if call[0] == folder] == [
             [folder, "init -input=false -no-color", ""],
             [folder, "plan -input=false -no-color -lock=false -out=tfplan", role],
             [folder, "show -json tfplan", ""],
         ]
-    assert calls == expected
+    assert len(calls) == 3 * len(STACKS)
     summary = (tmp_path / "src" / "plan-summary.md").read_text()
     assert "**workload-dev**: No changes." in summary and "**workload-prod**: No changes." in summary
     assert "workload-stray" not in summary, "only the plans this build made are summarized"
     assert not list((tmp_path / "src" / "cdktf.out" / "stacks" / "workload-dev").glob("plan.json")), "plan.json is removed"
 
 
-def test_a_failing_pull_request_plan_fails_the_build_and_plans_no_further(tmp_path: Path) -> None:
+def plan_spans(tmp_path: Path) -> dict[str, tuple[float, float]]:
+    marks = [line.split() for line in (tmp_path / "spans").read_text().splitlines()]
+    return {stack: (float(start), float(end)) for (_, stack, start), (_, _, end) in zip(
+        sorted((m for m in marks if m[0] == "start"), key=lambda m: m[1]), sorted((m for m in marks if m[0] == "end"), key=lambda m: m[1]))}  # fmt: skip
+
+
+@pytest.mark.parametrize(("jobs", "overlap"), [("2", True), ("1", False)])
+def test_pull_request_plans_run_side_by_side_each_stacks_output_whole(tmp_path: Path, jobs: str, overlap: bool) -> None:
+    result, _ = run_pr_plan_build(tmp_path, jobs=jobs)
+    assert result.returncode == 0, result.stderr
+    (dev_start, dev_end), (prod_start, prod_end) = plan_spans(tmp_path)["workload-dev"], plan_spans(tmp_path)["workload-prod"]
+    assert (dev_start < prod_end and prod_start < dev_end) is overlap
+    assert sorted(line for line in result.stdout.splitlines() if ": exit " in line) == ["workload-dev: exit 0", "workload-prod: exit 0"]
+    assert "--- workload-dev\nPlan: 0 to add\n--- workload-prod\nPlan: 0 to add\n" in result.stdout, "each stack's output whole, in order"
+
+
+def test_a_failing_pull_request_plan_fails_the_build_after_every_plan_and_leaves_no_summary(tmp_path: Path) -> None:
+    """Every stack is still planned (the author sees each failure at once); the failed stack's plan is not shown."""
     result, calls = run_pr_plan_build(tmp_path, fail_in="workload-dev")
     assert result.returncode != 0
-    assert [call[1].split()[0] for call in calls] == ["init", "plan"], "stops at the failed plan"
+    dev, prod = (str(tmp_path / "src" / "cdktf.out" / "stacks" / stack) for stack in STACKS)
+    assert [call[1].split()[0] for call in calls if call[0] == dev] == ["init", "plan"], "no show of a failed plan"
+    assert [call[1].split()[0] for call in calls if call[0] == prod] == ["init", "plan", "show"]
+    assert "workload-dev: exit 1" in result.stdout.splitlines()
+    assert "--- workload-dev\nError: no credentials\n--- workload-prod\nPlan: 0 to add\n" in result.stdout
     assert not (tmp_path / "src" / "plan-summary.md").exists(), "no summary of plans that were not all made"
 
 
@@ -399,7 +427,7 @@ def test_release_plans_keep_the_lock() -> None:
 
 @pytest.mark.parametrize("count", [1, 50])
 def test_pull_request_plan_buildspec_stays_under_codebuilds_limit(count: int) -> None:
-    roles = {f"workload-environment-numbr-{i:02d}": f"arn:aws:iam::2222222222{i:02d}:role/abcdefghij-klm-plan-environment-numbr-{i:02d}" for i in range(count)}
+    roles = {f"environment-numbr-{i:02d}": f"arn:aws:iam::2222222222{i:02d}:role/abcdefghij-klm-plan-environment-numbr-{i:02d}" for i in range(count)}
     assert len(buildspecs.pr_plan(roles)) < buildspecs.MAX_BUILDSPEC_CHARS
 
 
