@@ -32,7 +32,6 @@ import subprocess
 import sys
 import time
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from io import BytesIO
@@ -57,6 +56,7 @@ if TYPE_CHECKING:
     from provisioner.local_aws.pipeline_runner import PipelineRunner
 
 PARALLEL_PLANS = 3
+"""Stacks the demo deploys or plans at once: the devops stack and both bootstrap stacks deploy together."""
 # Files of the repository the demo zips into the pipeline's S3 source object.
 SOURCE_FILES = ("Makefile", "cdktf.json", "main.py", "package.json", "package-lock.json", "pyproject.toml")
 SOURCE_FOLDERS = ("modules", "provisioner", "demo", "workloads", "examples", "policy", "environments")
@@ -182,19 +182,19 @@ class Demo:
         self._report(DEVOPS_STACK, self.project.devops.account_id).seconds += time.monotonic() - started
 
     def deploy_with_cdktf(self) -> None:
-        """``cdktf deploy devops`` (it synthesizes), then every bootstrap stack side by side: each is in an
-        account of its own and depends on nothing but the devops stack's state bucket."""
-        self.progress.say("--- cdktf deploy: the devops stack, then each workload account's roles (the bootstrap stacks, side by side)")
-        output = ["--auto-approve", "--skip-provider-lock", "--output", repository_relative(self.outdir)]
-        self._deploy(DEVOPS_STACK, self.project.devops.account_id, output, quiet=False)
-        bootstraps = [(env.bootstrap_stack, env.account_id) for env in self.project.environments]
-        with ThreadPoolExecutor(max_workers=PARALLEL_PLANS) as pool:
-            list(pool.map(lambda pair: self._deploy(*pair, [*output, "--skip-synth"], quiet=len(bootstraps) > 1), bootstraps))
+        """``cdktf deploy`` of the devops stack and of every bootstrap stack, side by side, from the output
+        ``bootstrap-state`` synthesized last (the S3 backend's): each stack is in an account of its own and
+        needs only the state bucket (a workload account's roles trust the DevOps account by
+        ``aws:PrincipalArn``, which needs no role to exist yet)."""
+        self.progress.say("--- cdktf deploy: the devops stack and each workload account's roles (the bootstrap stacks), side by side")
+        options = ["--auto-approve", "--skip-provider-lock", "--skip-synth", "--output", repository_relative(self.outdir)]
+        stacks = [(DEVOPS_STACK, self.project.devops.account_id), *((env.bootstrap_stack, env.account_id) for env in self.project.environments)]
+        for stack, _ in stacks:
+            self.progress.say(f"==> {TARGET_ENV}=local cdktf deploy {stack} {' '.join(options)}")
+        self.progress.side_by_side(lambda pair: self._deploy(*pair, options), stacks, jobs=PARALLEL_PLANS)
 
-    def _deploy(self, stack: str, account: str, options: list[str], quiet: bool) -> None:
-        typed = f"{TARGET_ENV}=local cdktf deploy {stack} {' '.join(options)}"
-        self.progress.say(f"==> {typed}")
-        result = self.progress.run(f"cdktf deploy {stack}", [str(NODE_BIN / "cdktf"), "deploy", stack, *options], cwd=REPO_ROOT, env=self.env, quiet=quiet)
+    def _deploy(self, stack: str, account: str, options: list[str]) -> None:
+        result = self.progress.run(f"cdktf deploy {stack}", [str(NODE_BIN / "cdktf"), "deploy", stack, *options], cwd=REPO_ROOT, env=self.env, label=stack)
         self.progress.say(f"    {stack} deployed ({result.seconds:.1f} s)")
         self._report(stack, account).seconds += result.seconds
 
@@ -305,8 +305,7 @@ class Demo:
         stacks = [DEVOPS_STACK, *(env.bootstrap_stack for env in self.project.environments)]
         stacks += [env.workload_stack for env in self.project.environments]
         with self.progress.step(f"second plan of every stack: terraform plan -detailed-exitcode ({len(stacks)} stacks)"):
-            with ThreadPoolExecutor(max_workers=PARALLEL_PLANS) as pool:
-                results = dict(zip(stacks, pool.map(self._second_plan_and_count, stacks)))
+            results = dict(zip(stacks, self.progress.side_by_side(self._second_plan_and_count, stacks, jobs=PARALLEL_PLANS)))
             changed = [stack for stack, (returncode, _) in results.items() if returncode != 0]
             for stack, (returncode, resources) in results.items():
                 self.reports[stack].resources = resources
