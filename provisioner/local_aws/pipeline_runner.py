@@ -56,7 +56,6 @@ import threading
 import time
 import uuid
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from io import BytesIO
 from pathlib import Path
@@ -414,10 +413,9 @@ class PipelineRunner:
                 results = [self._action(execution, pipeline, stage["name"], group[0], projects, events, revision, attempt, quiet=False)]
             else:
                 self.progress.say(f"    side by side (run order {order}): {', '.join(a['name'] for a in group)}")
-                with ThreadPoolExecutor(max_workers=len(group)) as pool:
-                    results = list(pool.map(
-                        lambda a: self._action(execution, pipeline, stage["name"], a, projects, events, revision, attempt, quiet=True), group
-                    ))  # fmt: skip
+                results = self.progress.side_by_side(
+                    lambda a: self._action(execution, pipeline, stage["name"], a, projects, events, revision, attempt, quiet=True), group, jobs=len(group)
+                )  # fmt: skip
             failed = [a["name"] for a, ok in zip(group, results) if not ok]
             if failed:
                 return failed
