@@ -30,17 +30,23 @@ def recorded(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple[list
             stdout_path.write_text(json.dumps(EMPTY_PLAN))
         return Result(0, "", 0.0)
 
+    without_tools(monkeypatch, tmp_path, fake_run)
+    return calls
+
+
+def without_tools(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, run_tool) -> None:
+    """``Progress.run`` replaced by ``run_tool``, synthesis by empty stack folders; logs and output under ``tmp_path``."""
+
     def fake_synthesize(project, outdir: Path, target=None) -> list[str]:
         for env in project.environments:
             (outdir / "stacks" / env.workload_stack).mkdir(parents=True, exist_ok=True)
         return []
 
-    monkeypatch.setattr(Progress, "run", fake_run)
+    monkeypatch.setattr(Progress, "run", run_tool)
     monkeypatch.setattr(plan_command, "STATE_DIR", tmp_path / "state")
     monkeypatch.setattr("provisioner.app.synthesis.synthesize", fake_synthesize)
     monkeypatch.delenv("PROVISIONER_TARGET", raising=False)
     OUTDIR[:] = [tmp_path / "cdktf.out"]
-    return calls
 
 
 OUTDIR: list[Path] = []
@@ -120,16 +126,7 @@ def test_stacks_are_planned_side_by_side_and_summarized_in_the_environments_orde
             running.discard(cwd.name)
         return Result(0, "", 0.2)
 
-    def fake_synthesize(project, outdir: Path, target=None) -> list[str]:
-        for env in project.environments:
-            (outdir / "stacks" / env.workload_stack).mkdir(parents=True, exist_ok=True)
-        return []
-
-    monkeypatch.setattr(Progress, "run", slow_run)
-    monkeypatch.setattr(plan_command, "STATE_DIR", tmp_path / "state")
-    monkeypatch.setattr("provisioner.app.synthesis.synthesize", fake_synthesize)
-    monkeypatch.delenv("PROVISIONER_TARGET", raising=False)
-    OUTDIR[:] = [tmp_path / "cdktf.out"]
+    without_tools(monkeypatch, tmp_path, slow_run)
     assert run(jobs=3) == 0
     assert most[0] == 3
     stacks = ["workload-dev", "workload-staging", "workload-prod"]
