@@ -25,6 +25,7 @@ logs, local state), which each run starts afresh: the user's ``cdktf.out/`` is n
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -201,7 +202,7 @@ class Demo:
     def run_pipeline(self, releases: int = 2) -> None:
         """The deployed release pipeline, executed from its definition in the emulator (``releases`` times): the
         first release deploys every environment; a second, of the same revision, plans no changes."""
-        runner = self.runner()
+        runner = self.runner
         name = self.project.naming.pipeline
         reasons = ("source change", "the demo's second release: nothing left to change")[:releases]
         for release, reason in enumerate(reasons, start=1):
@@ -231,9 +232,11 @@ class Demo:
             raise StepFailed(f"the second release planned changes: {'; '.join(changed)}")
         self.progress.say("    the second release planned no changes in any environment, and so applied nothing")
 
+    @functools.cached_property
     def runner(self) -> PipelineRunner:
-        """The local pipeline runner on this run's emulator, builds seeing the demo's configuration and this
-        machine's provider mirror (an image without internet would hold one too)."""
+        """The local pipeline runner on this run's emulator (one for the releases and the pull request), builds
+        seeing the demo's configuration and this machine's provider mirror (an image without internet would
+        hold one too)."""
         from provisioner.local_aws.pipeline_runner import PipelineRunner, this_machine
 
         assert self.record is not None
@@ -258,7 +261,7 @@ class Demo:
         name = self.project.naming.pr_pipeline
         states = self._workload_state_versions()
         self.progress.say(f"--- a pull request: the deployed pipeline {name} (plans every environment, applies nothing)")
-        (execution,) = self.runner().run_until_idle(name)
+        (execution,) = self.runner.run_until_idle(name)
         if execution["status"] != "Succeeded":
             raise StepFailed(f"the pull-request pipeline's execution {execution['pipelineExecutionId']} {execution['status']}")
         if self._workload_state_versions() != states:
