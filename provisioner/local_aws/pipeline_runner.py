@@ -148,8 +148,18 @@ class ActionRun:
 class Execution:
     """One pipeline execution as it runs; every change is recorded (thread-safe)."""
 
-    def __init__(self, records: PipelineRecords, pipeline: dict[str, Any], execution_id: str, trigger: dict[str, str]) -> None:
+    def __init__(
+        self, records: PipelineRecords, pipeline: dict[str, Any], execution_id: str, trigger: dict[str, str], *,
+        projects: dict[str, dict], events: Events, revision: str | None,
+    ) -> None:  # fmt: skip
         self.records = records
+        self.pipeline = pipeline
+        """The pipeline's declaration, as ``GetPipeline`` returned it when the execution started."""
+        self.projects = projects
+        """Its CodeBuild projects by name, as ``BatchGetProjects`` returned them."""
+        self.events = events
+        self.revision = revision
+        """The source revision asked for (``None``: the latest)."""
         self.lock = threading.Lock()
         self.namespaces: dict[str, dict[str, str]] = {}
         self.artifacts: dict[str, dict[str, str]] = {}
@@ -282,51 +292,52 @@ class PipelineRunner:
                 names = sorted(p["name"] for page in codepipeline.get_paginator("list_pipelines").paginate() for p in page["pipelines"])
                 hint = f" (deployed here: {', '.join(names)})" if names else " (none is deployed here: cdktf deploy devops first)"
             raise UserError(f"pipeline {pipeline_name}: {aws.error_message(error)}{hint}") from None
+        declared = {v["name"]: v.get("defaultValue", "") for v in pipeline.get("variables", [])}
+        unknown = sorted(set(variables or {}) - set(declared))
+        if unknown:
+            raise UserError(f"pipeline {pipeline_name} declares no variable {', '.join(unknown)} (it has: {', '.join(declared) or 'none'})")
         records = PipelineRecords(self.records_root, self.account, self.region, pipeline_name)
         execution = Execution(
             records,
             pipeline,
             execution_id or str(uuid.uuid4()),
             dict(trigger or {"triggerType": "StartPipelineExecution", "triggerDetail": "provisioner local-aws run-pipeline"}),
+            projects=self._projects(pipeline),
+            events=Events(self, pipeline),
+            revision=source_revision,
         )
-        declared = {v["name"]: v.get("defaultValue", "") for v in pipeline.get("variables", [])}
-        unknown = sorted(set(variables or {}) - set(declared))
-        if unknown:
-            raise UserError(f"pipeline {pipeline_name} declares no variable {', '.join(unknown)} (it has: {', '.join(declared) or 'none'})")
         pipeline_variables = {**declared, **(variables or {})}
         execution.namespaces["variables"] = pipeline_variables
         execution.namespaces["codepipeline"] = {"PipelineExecutionId": execution.id, "PipelineName": pipeline_name}
         execution.record["variables"] = [{"name": k, "resolvedValue": v} for k, v in pipeline_variables.items()]
-        projects = self._projects(pipeline)
         self._say_machine()
         self.progress.say(f"--- {pipeline_name}: execution {execution.id} (pipeline version {execution.record['pipelineVersion']})")
         execution.save()
         self._prune_builds()
         records.take_start(execution.id)  # a start request is taken up once its execution is recorded
-        events = Events(self, pipeline)
-        events.pipeline(execution, "STARTED")
+        execution.events.pipeline(execution, "STARTED")
         try:
-            status, summary = self._stages(execution, pipeline, projects, events, source_revision)
+            status, summary = self._stages(execution)
         except BaseException:
             execution.finish("Failed", "the local runner was interrupted")
             raise
         execution.finish(status, summary)
-        events.pipeline(execution, status.upper())
+        execution.events.pipeline(execution, status.upper())
         verdict = f"{pipeline_name}: execution {execution.id} {status.upper()}" + (f" ({summary})" if summary else "")
         self.progress.say(f"--- {verdict}")
         return execution.record
 
-    def _stages(self, execution: Execution, pipeline: dict, projects: dict, events: Events, source_revision: str | None) -> tuple[str, str]:
+    def _stages(self, execution: Execution) -> tuple[str, str]:
         """Every stage in order until one fails or the execution is stopped; the execution's status and summary."""
         records = execution.records
         status, summary = "Succeeded", ""
-        for stage in pipeline["stages"]:
+        for stage in execution.pipeline["stages"]:
             if stop := records.stop_request(execution.id):
                 status, summary = "Stopped", stop.get("reason", "")
                 execution.record["stopTrigger"] = {"reason": summary}
                 self.progress.say(f"    execution stopped before {stage['name']}: {summary}")
                 break
-            outcome = self._stage(execution, pipeline, stage, projects, events, source_revision)
+            outcome = self._stage(execution, stage)
             if outcome == "Failed":
                 status, summary = "Failed", f"stage {stage['name']} failed"
                 break
@@ -363,8 +374,9 @@ class PipelineRunner:
         return executions
 
     # -- stages -----------------------------------------------------------------------------------
-    def _stage(self, execution: Execution, pipeline: dict, stage: dict, projects: dict, events: Events, revision: str | None) -> str:
+    def _stage(self, execution: Execution, stage: dict) -> str:
         name = stage["name"]
+        events = execution.events
         if skip := self._entry_skips(execution, stage):
             execution.stage(name, "Skipped")
             self.progress.say(f"==> {name}: SKIPPED by its entry condition ({skip})")
@@ -372,12 +384,12 @@ class PipelineRunner:
         execution.stage(name, "InProgress")
         events.stage(execution, name, "STARTED")
         retry = (stage.get("onFailure") or {}).get("result") == "RETRY"
-        failed = self._actions(execution, pipeline, stage, stage["actions"], projects, events, revision, attempt=1)
+        failed = self._actions(execution, stage, stage["actions"], attempt=1)
         if failed and failed != STOPPED and retry:
             self.progress.say(f"    {name} failed; its onFailure retries the failed actions once: {', '.join(failed)}")
             order = min(a.get("runOrder", 1) for a in stage["actions"] if a["name"] in failed)
             again = [a for a in stage["actions"] if a["name"] in failed or a.get("runOrder", 1) > order]
-            failed = self._actions(execution, pipeline, stage, again, projects, events, revision, attempt=2)
+            failed = self._actions(execution, stage, again, attempt=2)
         status = "Failed" if failed else "Succeeded"
         if failed == STOPPED:
             status = "Stopped"
@@ -401,8 +413,7 @@ class PipelineRunner:
                         return f"{settings['Variable']} is {value!r}, not {settings.get('Operator', 'EQ')} {settings.get('Value', '')!r}"
         return ""
 
-    def _actions(self, execution: Execution, pipeline: dict, stage: dict, actions: Sequence[dict], projects: dict,
-                 events: Events, revision: str | None, attempt: int) -> list[str]:  # fmt: skip
+    def _actions(self, execution: Execution, stage: dict, actions: Sequence[dict], attempt: int) -> list[str]:
         """Run ``actions`` by run order (equal orders side by side); the names of those that failed."""
         orders = sorted({a.get("runOrder", 1) for a in actions})
         for order in orders:
@@ -410,31 +421,29 @@ class PipelineRunner:
             if execution.records.stop_request(execution.id):
                 return STOPPED
             if len(group) == 1:
-                results = [self._action(execution, pipeline, stage["name"], group[0], projects, events, revision, attempt, quiet=False)]
+                results = [self._action(execution, stage["name"], group[0], attempt, quiet=False)]
             else:
                 self.progress.say(f"    side by side (run order {order}): {', '.join(a['name'] for a in group)}")
-                results = self.progress.side_by_side(
-                    lambda a: self._action(execution, pipeline, stage["name"], a, projects, events, revision, attempt, quiet=True), group, jobs=len(group)
-                )  # fmt: skip
+                results = self.progress.side_by_side(lambda a: self._action(execution, stage["name"], a, attempt, quiet=True), group, jobs=len(group))
             failed = [a["name"] for a, ok in zip(group, results) if not ok]
             if failed:
                 return failed
         return []
 
-    def _action(self, execution: Execution, pipeline: dict, stage: str, declaration: dict, projects: dict, events: Events,
-                revision: str | None, attempt: int, quiet: bool) -> bool:  # fmt: skip
+    def _action(self, execution: Execution, stage: str, declaration: dict, attempt: int, quiet: bool) -> bool:
         run = execution.action(stage, declaration, attempt)
+        events = execution.events
         category = declaration["actionTypeId"]["category"]
         events.action(execution, stage, declaration, "STARTED")
         started = time.monotonic()
         self.progress.say(f"==> {stage} / {run.name} ({declaration['actionTypeId']['provider']})")
         try:
             if category == "Source":
-                self._source(execution, pipeline, run, revision)
+                self._source(execution, run)
             elif category == "Build":
-                self._build(execution, pipeline, run, projects[declaration["configuration"]["ProjectName"]], quiet)
+                self._build(execution, run, execution.projects[declaration["configuration"]["ProjectName"]], quiet)
             elif category == "Approval":
-                self._approval(execution, pipeline, run)
+                self._approval(execution, run)
             else:
                 raise ActionFailed(f"the local runner does not run {category} actions ({declaration['actionTypeId']['provider']})")
         except Exception as error:  # noqa: BLE001 - whatever goes wrong fails the action, as in CodePipeline, and is recorded
@@ -454,7 +463,8 @@ class PipelineRunner:
         return True
 
     # -- source -----------------------------------------------------------------------------------
-    def _source(self, execution: Execution, pipeline: dict, run: ActionRun, revision: str | None) -> None:
+    def _source(self, execution: Execution, run: ActionRun) -> None:
+        revision = execution.revision
         settings = run.declaration.get("configuration", {})
         provider = run.declaration["actionTypeId"]["provider"]
         if provider == "S3":
@@ -474,7 +484,7 @@ class PipelineRunner:
         else:
             raise ActionFailed(f"the local runner has no {provider} source")
         for output in run.declaration.get("outputArtifacts", []):
-            self._store(execution, pipeline, run, output["name"], body)
+            self._store(execution, run, output["name"], body)
         with execution.lock:
             execution.record["sourceRevisions"] = [{"actionName": run.name, "revisionId": revision_id, "revisionSummary": summary}]
         self.progress.say(f"    revision {revision_id} ({summary}); variables: {_listed(run.variables)}")
@@ -505,7 +515,8 @@ class PipelineRunner:
         return git("archive", "--format=zip", commit), variables
 
     # -- artifacts --------------------------------------------------------------------------------
-    def _store(self, execution: Execution, pipeline: dict, run: ActionRun, name: str, body: bytes, credentials: dict | None = None) -> None:
+    def _store(self, execution: Execution, run: ActionRun, name: str, body: bytes, credentials: dict | None = None) -> None:
+        pipeline = execution.pipeline
         store = pipeline["artifactStore"]
         bucket = store["location"]
         key = f"{artifact_prefix(pipeline['name'])}/{name[:20]}/{uuid.uuid4().hex[:7]}"
@@ -545,7 +556,8 @@ class PipelineRunner:
             raise UserError(f"pipeline {pipeline['name']} names CodeBuild projects that do not exist: {', '.join(missing)}")
         return {project["name"]: project for project in found["projects"]}
 
-    def _build(self, execution: Execution, pipeline: dict, run: ActionRun, project: dict, quiet: bool) -> None:
+    def _build(self, execution: Execution, run: ActionRun, project: dict, quiet: bool) -> None:
+        pipeline = execution.pipeline
         import yaml
 
         settings = run.declaration.get("configuration", {})
@@ -611,7 +623,7 @@ class PipelineRunner:
         run.variables = _exported(exports_file) if exported else {}
         if spec.get("artifacts") and run.declaration.get("outputArtifacts"):
             body = _zip_artifact(source, spec["artifacts"])
-            self._store(execution, pipeline, run, run.declaration["outputArtifacts"][0]["name"], body, credentials)
+            self._store(execution, run, run.declaration["outputArtifacts"][0]["name"], body, credentials)
         execution.update(run, output={**run.record["output"], "outputVariables": dict(run.variables)})
 
     def _assume(self, role_arn: str, session: str) -> dict[str, str]:
@@ -621,7 +633,8 @@ class PipelineRunner:
             raise ActionFailed(f"the service role {role_arn} cannot be assumed: {aws.error_message(error)}") from None
 
     # -- approvals --------------------------------------------------------------------------------
-    def _approval(self, execution: Execution, pipeline: dict, run: ActionRun) -> None:
+    def _approval(self, execution: Execution, run: ActionRun) -> None:
+        pipeline = execution.pipeline
         settings = {key: execution.resolve(value, run.name) for key, value in run.declaration.get("configuration", {}).items()}
         token = str(uuid.uuid4())
         execution.update(run, token=token)
