@@ -18,11 +18,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
 
-from provisioner.local_aws.pipeline_records import PipelineRecords
+from provisioner.local_aws.pipeline_records import PipelineRecords, new_execution
 
 DEFAULT_PAGE_SIZE = 100
 """CodePipeline's default and largest ``maxResults`` for the list calls."""
-DEFAULT_EXECUTION_MODE = "SUPERSEDED"
 
 SUMMARY_FIELDS = (
     "pipelineExecutionId", "status", "statusSummary", "startTime", "lastUpdateTime", "sourceRevisions", "trigger",
@@ -53,20 +52,8 @@ def served_executions(records: PipelineRecords, pipeline: dict[str, Any]) -> lis
 
 
 def _requested(start: dict[str, Any], pipeline: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "pipelineName": pipeline["name"],
-        "pipelineVersion": pipeline.get("version", 1),
-        "pipelineExecutionId": start["pipelineExecutionId"],
-        "status": "InProgress",
-        "startTime": start["requestedAt"],
-        "lastUpdateTime": start["requestedAt"],
-        "trigger": start["trigger"],
-        "executionMode": pipeline.get("executionMode", DEFAULT_EXECUTION_MODE),
-        "sourceRevisions": [],
-        "variables": [{"name": variable["name"], "resolvedValue": variable["value"]} for variable in start.get("variables") or []],
-        "stages": [],
-        "actions": [],
-    }
+    variables = [{"name": variable["name"], "resolvedValue": variable["value"]} for variable in start.get("variables") or []]
+    return new_execution(pipeline, start["pipelineExecutionId"], start["trigger"], start["requestedAt"], variables)
 
 
 def _with_requests(records: PipelineRecords, execution: dict[str, Any]) -> dict[str, Any]:

@@ -38,6 +38,19 @@ from pathlib import Path
 from typing import Any, Iterator
 
 RUNNING = ("InProgress", "Stopping")
+DEFAULT_EXECUTION_MODE = "SUPERSEDED"
+"""CodePipeline's execution mode for a pipeline that names none."""
+
+
+def new_execution(pipeline: dict[str, Any], execution_id: str, trigger: dict[str, str], started: float,
+                  variables: list[dict[str, str]]) -> dict[str, Any]:  # fmt: skip
+    """The record of an execution that has just started (``variables``: ``{"name", "resolvedValue"}`` each)."""
+    return {
+        "pipelineName": pipeline["name"], "pipelineVersion": pipeline.get("version", 1), "pipelineExecutionId": execution_id,
+        "status": "InProgress", "startTime": started, "lastUpdateTime": started, "trigger": trigger,
+        "executionMode": pipeline.get("executionMode", DEFAULT_EXECUTION_MODE), "sourceRevisions": [], "variables": variables,
+        "stages": [], "actions": [],
+    }  # fmt: skip
 
 
 def data_dir(record: Path) -> Path:

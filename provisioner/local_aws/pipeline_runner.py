@@ -65,7 +65,7 @@ from modules.pipeline_blueprint import artifact_prefix
 from provisioner.configuration.target import Target
 from provisioner.delivery.buildspecs import MIRROR_ENV
 from provisioner.errors import UserError
-from provisioner.local_aws.pipeline_records import PipelineRecords
+from provisioner.local_aws.pipeline_records import PipelineRecords, new_execution
 from provisioner.operations import aws
 from provisioner.paths import ENVIRONMENTS_VARIABLE, REPO_ROOT, repository_relative
 from provisioner.progress import Progress, StepFailed, tool_environment
@@ -164,13 +164,7 @@ class Execution:
         self.namespaces: dict[str, dict[str, str]] = {}
         self.artifacts: dict[str, dict[str, str]] = {}
         """Artifact name -> its S3 location (bucket, key)."""
-        now = time.time()
-        self.record: dict[str, Any] = {
-            "pipelineName": pipeline["name"], "pipelineVersion": pipeline.get("version", 1), "pipelineExecutionId": execution_id,
-            "status": "InProgress", "startTime": now, "lastUpdateTime": now, "trigger": trigger,
-            "executionMode": pipeline.get("executionMode", "SUPERSEDED"), "sourceRevisions": [], "variables": [],
-            "stages": [], "actions": [],
-        }  # fmt: skip
+        self.record: dict[str, Any] = new_execution(pipeline, execution_id, trigger, time.time(), [])
 
     @property
     def id(self) -> str:
