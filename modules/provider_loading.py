@@ -234,8 +234,8 @@ def derive(original: Path, target: Path) -> None:
                     held[member.name] = (member, data)
                     continue
                 if member.name == "package/.jsii":
-                    data = _slim_assembly(data)
-                    for index_member, index_data in _runtime_index(member, data):
+                    data, features = _slim_assembly(data)
+                    for index_member, index_data in _runtime_index(member, data, features):
                         _add(copy, index_member, index_data)
                 _add(copy, member, data)
             if held.keys() != kept:
@@ -254,10 +254,11 @@ def derive(original: Path, target: Path) -> None:
                 _add(copy, member, json.dumps(manifest, indent=2).encode() + b"\n" if name == "package/package.json" else data)
 
 
-def _slim_assembly(data: bytes) -> bytes:
+def _slim_assembly(data: bytes) -> tuple[bytes, list[str]]:
+    """The assembly without what the runtime never reads, and the features it uses (parsed once: it is large)."""
     assembly = json.loads(data)
     if not isinstance(assembly, dict) or not isinstance(assembly.get("types"), dict):
-        return data  # a redirect to a compressed assembly, or a layout this does not know: as shipped
+        return data, []  # a redirect to a compressed assembly, or a layout this does not know: as shipped
 
     def slim(value):
         if isinstance(value, dict):
@@ -268,7 +269,7 @@ def _slim_assembly(data: bytes) -> bytes:
 
     assembly["types"] = slim(assembly["types"])
     assembly["fingerprint"] = "*" * 10  # what jsii itself writes into an assembly it has changed
-    return json.dumps(assembly, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(assembly, separators=(",", ":"), ensure_ascii=False).encode(), assembly.get("usedFeatures", [])
 
 
 # Runs the jsii runtime's own index builder (the worker thread it starts itself) on a folder.
@@ -281,7 +282,7 @@ worker.on("error", (error) => { console.error(String(error)); process.exitCode =
 """
 
 
-def _runtime_index(assembly_member: tarfile.TarInfo, assembly: bytes) -> list[tuple[tarfile.TarInfo, bytes]]:
+def _runtime_index(assembly_member: tarfile.TarInfo, assembly: bytes, features: list[str]) -> list[tuple[tarfile.TarInfo, bytes]]:
     """The jsii runtime's type index of ``assembly``, built by the runtime's own code, as tar members.
 
     The runtime reads a type's description from this index only when the type is first used, instead of
@@ -296,7 +297,6 @@ def _runtime_index(assembly_member: tarfile.TarInfo, assembly: bytes) -> list[tu
     script = next((name for name, path in embedded.EMBEDDED_FILES.items() if path == "lib/runtime-index-worker.js"), None)
     if script is None:
         return []
-    features = json.loads(assembly).get("usedFeatures", [])
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         (folder / "worker.js").write_bytes(importlib.resources.files(embedded).joinpath(script).read_bytes())
