@@ -55,11 +55,17 @@ ASSUMED_MINUTES: Mapping[str, Decimal] = {
 """Minutes each kind of build is assumed to run, overhead included, before rounding up."""
 
 
+def whole_minutes(minutes: Decimal, what: str) -> int:
+    """``minutes`` (``what`` they are, for the error) as AWS bills them: rounded up to whole minutes, at least 1.
+    CodeBuild bills a build so, CodePipeline V2 an action."""
+    if not minutes.is_finite() or minutes <= 0:
+        raise ValueError(f"{what} must be a number above 0, not {minutes}")
+    return int(minutes.to_integral_value(rounding=ROUND_CEILING))
+
+
 def billed_minutes(minutes: Decimal) -> int:
     """Whole minutes billed for a build of ``minutes``: rounded up, at least 1."""
-    if not minutes.is_finite() or minutes <= 0:
-        raise ValueError(f"build minutes must be a number above 0, not {minutes}")
-    return int(minutes.to_integral_value(rounding=ROUND_CEILING))
+    return whole_minutes(minutes, "build minutes")
 
 
 @dataclass(frozen=True)

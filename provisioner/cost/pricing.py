@@ -70,9 +70,7 @@ def billable_minutes(duration: timedelta) -> int:
 
 def billable_minutes_per_action(minutes: Decimal) -> int:
     """Whole minutes charged for an action of ``minutes`` (a positive, possibly fractional, number)."""
-    if not minutes.is_finite() or minutes <= 0:
-        raise ValueError(f"minutes per action must be a number above 0, not {minutes}")
-    return int(minutes.to_integral_value(rounding=ROUND_CEILING))
+    return codebuild.whole_minutes(minutes, "minutes per action")
 
 
 @dataclass(frozen=True)
