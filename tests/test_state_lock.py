@@ -199,6 +199,22 @@ def test_unlock_help_explains_when_to_use_it(capsys: pytest.CaptureFixture[str])
     assert "exit codes: 0 released; 1 an AWS error" in shown and "s3:DeleteObject on the lock object" in shown
 
 
+def test_what_unlock_says_it_needs_is_the_grant_the_permission_matrix_proves() -> None:
+    """Every action of ``access.unlock_statements`` (the grant whose matrix cases pass) is named in the help and the
+    access-denied hint, and nothing else is."""
+    import re
+
+    from provisioner.app import access
+    from provisioner.commands import unlock as unlock_command
+    from provisioner.configuration.naming import Naming
+
+    naming = Naming(prefix="acme", devops_account_id="111111111111", devops_region="eu-west-1")
+    granted = {action for statement in access.unlock_statements(naming, "arn:aws:kms:eu-west-1:111111111111:key/k")
+               for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])}  # fmt: skip
+    assert set(re.findall(r"\b(?:s3|kms):[A-Za-z]+", unlock_command.NEEDED)) == granted
+    assert unlock_command.NEEDED in " ".join(unlock_command.EPILOG.split())
+
+
 def test_plan_and_apply_builds_name_a_held_lock() -> None:
     plan = buildspecs.plan_spec("workload-dev", "arn:aws:iam::210987654321:role/acme-plan-dev")
     apply = buildspecs.apply_spec("workload-dev", "arn:aws:iam::210987654321:role/acme-deploy-dev")

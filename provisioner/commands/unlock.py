@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from pathlib import Path
 
 from provisioner.configuration.naming import DEVOPS_STACK, Naming
@@ -13,7 +14,10 @@ from provisioner.configuration.target import target_from_environment
 from provisioner.errors import UserError
 from provisioner.paths import ENVIRONMENTS_DIR
 
-EPILOG = """\
+NEEDED = "s3:ListBucket on the state bucket, s3:GetObject and s3:DeleteObject on the lock object, and kms:Decrypt on the state key"
+"""What the caller needs, in words: the grant ``provisioner.app.access.unlock_statements`` writes (a test holds them together)."""
+
+EPILOG = f"""\
 A plan or apply takes its stack's lock by writing stacks/<stack>/terraform.tfstate.tflock in the
 state bucket and deletes it when it ends; one that was killed (a stopped build, a closed laptop)
 leaves it, and every later plan or apply of the stack fails with "Error acquiring the state lock".
@@ -23,8 +27,7 @@ taken in the meantime is left alone.
 
 exit codes: 0 released; 1 an AWS error, or the lock changed while being released; 2 bad input
 (unknown stack, no lock held, --lock-id not the lock held, neither --lock-id nor --yes)
-credentials: the DevOps account's, allowed s3:ListBucket on the state bucket, s3:GetObject and
-s3:DeleteObject on the lock object, and kms:Decrypt on the state key"""
+{textwrap.fill(f"credentials: the DevOps account's, allowed {NEEDED}", width=100)}"""
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -93,5 +96,5 @@ def _explained(error: BaseException) -> str:
 
     problem = aws.explain(error)
     if aws.error_code(error) in aws.ACCESS_DENIED_CODES:
-        return f"{problem.message}; the caller needs s3:ListBucket on the state bucket, s3:GetObject and s3:DeleteObject on the lock object and kms:Decrypt on the state key"
+        return f"{problem.message}; the caller needs {NEEDED}"
     return problem.in_one_line()
