@@ -144,8 +144,13 @@ def test_an_interrupted_side_by_side_run_stops_the_tools_still_running(tmp_path:
             time.sleep(0.05)
         signal.pthread_kill(threading.main_thread().ident, signal.SIGINT)
 
-    threading.Thread(target=interrupt, daemon=True).start()
-    with pytest.raises(KeyboardInterrupt):
-        progress.side_by_side(plan, stacks, jobs=2)
+    # A test run started in the background inherits SIGINT ignored (and Python keeps ignoring it): Ctrl-C's own handler.
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        threading.Thread(target=interrupt, daemon=True).start()
+        with pytest.raises(KeyboardInterrupt):
+            progress.side_by_side(plan, stacks, jobs=2)
+    finally:
+        signal.signal(signal.SIGINT, before)
     assert (tmp_path / "workload-a").read_text() == "interrupted"
     assert (tmp_path / "workload-b").read_text() == "interrupted"
