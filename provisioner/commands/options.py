@@ -32,7 +32,7 @@ def add_jobs(parser: argparse.ArgumentParser) -> None:
         metavar="N",
         help=(
             "plan at most N stacks side by side (default: this machine's cores, at most "
-            f"{MOST_PLANS_AT_ONCE}, here %(default)s); each plan's AWS provider takes about 300 MB of memory"
+            f"{MOST_PLANS_AT_ONCE}, here %(default)s); each plan (terraform and its AWS provider) takes about 550 MB of memory"
         ),
     )
 
