@@ -84,6 +84,8 @@ class Progress:
         self.count = 0
         self._saying = threading.Lock()
         self._tools: set[subprocess.Popen] = set()
+        self._interrupted = False
+        """Set (under ``_saying``) while an interrupted ``side_by_side`` winds down: no new tool starts."""
 
     def say(self, line: str = "") -> None:
         """Print ``line`` (one or more lines) whole: tools run side by side never split each other's lines."""
@@ -121,6 +123,8 @@ class Progress:
         with (``workload-dev: No changes.``), so that tools run side by side can still be told apart.
         """
         shown = f"    {label}: " if label else "    "
+        if self._interrupted:
+            raise StepFailed(f'step "{title}": not started, the run was interrupted')
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = self.log_dir / f"{self.count:02d}-{_slug(title)}.log"
         started = time.monotonic()
@@ -149,6 +153,8 @@ class Progress:
             reader.start()
             with self._saying:
                 self._tools.add(process)
+                if self._interrupted:  # interrupted while it started: it was not among the tools told to stop
+                    process.send_signal(signal.SIGINT)
             try:
                 last_beat = started
                 while process.poll() is None:
@@ -184,7 +190,8 @@ class Progress:
         Every item runs to its end even when another fails (each failure is worth seeing, and the tools
         run here are plans that write nothing); then the first failure in the items' order is raised.
         Interrupted (Ctrl-C, SIGTERM raised as an exception), every tool still running is sent SIGINT, which
-        terraform takes as "stop now and release what you hold", and the interruption goes on once they ended.
+        terraform takes as "stop now and release what you hold", no further tool starts (an item's next
+        step fails), and the interruption goes on once they ended.
         """
         pool = ThreadPoolExecutor(max_workers=max(1, min(jobs, len(items))))
         futures = [pool.submit(work, item) for item in items]
@@ -194,6 +201,7 @@ class Progress:
             for future in futures:
                 future.cancel()
             with self._saying:
+                self._interrupted = True
                 running = list(self._tools)
             for process in running:
                 if process.poll() is None:
@@ -201,6 +209,8 @@ class Progress:
             raise
         finally:
             pool.shutdown(wait=True)
+            with self._saying:
+                self._interrupted = False
         return [future.result() for future in futures]
 
     def _read(self, stream: IO[str], log_file: IO[str], lines: list[str], shown: str | None, label: str) -> None:

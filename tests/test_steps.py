@@ -120,7 +120,7 @@ def test_side_by_side_runs_every_item_and_raises_the_first_failure_in_the_items_
 
 def test_an_interrupted_side_by_side_run_stops_the_tools_still_running(tmp_path: Path) -> None:
     """Ctrl-C (or SIGTERM raised as an exception) in the waiting thread: each tool still running gets SIGINT, which
-    terraform takes as "stop and release the lock", and the interruption goes on once they ended."""
+    terraform takes as "stop and release the lock", no next tool starts, and the interruption goes on once they ended."""
     import signal
     import threading
     import time
@@ -137,6 +137,9 @@ def test_an_interrupted_side_by_side_run_stops_the_tools_still_running(tmp_path:
 
     def plan(stack: str) -> None:
         progress.run(f"{stack} plan", [*script(code), str(tmp_path / stack)], cwd=tmp_path, env=tool_environment(), accept=(0, 130))
+        # The stack's next step: never started once the run was interrupted.
+        progress.run(f"{stack} show", script(f"import pathlib; pathlib.Path({str(tmp_path / (stack + '.show'))!r}).write_text('started')"),
+                     cwd=tmp_path, env=tool_environment())  # fmt: skip
 
     def interrupt() -> None:
         deadline = time.monotonic() + 30
@@ -154,3 +157,6 @@ def test_an_interrupted_side_by_side_run_stops_the_tools_still_running(tmp_path:
         signal.signal(signal.SIGINT, before)
     assert (tmp_path / "workload-a").read_text() == "interrupted"
     assert (tmp_path / "workload-b").read_text() == "interrupted"
+    assert not list(tmp_path.glob("*.show")), "no tool starts after the interruption"
+    # The next run of the same Progress starts tools again.
+    assert progress.run("after", script("print('ok')"), cwd=tmp_path, env=tool_environment()).output == "ok\n"
