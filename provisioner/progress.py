@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import IO, Callable, Iterator, Mapping, Sequence, TypeVar
 
 from provisioner.colour import GREEN, RED, paint
-from provisioner.delivery.terraform import MOST_PLANS_AT_ONCE
 from provisioner.errors import UserError
 from provisioner.operations import state_lock
 from provisioner.runtime import prepare_environment
@@ -38,12 +37,6 @@ NOT_NEWS = re.compile(r"^\d+ Stacks? deploying")
 SHOWN = re.compile(r"(^|\s)(Plan: \d|No changes\.|Apply complete!|Error: )")
 Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
-
-
-def default_jobs() -> int:
-    """How many plans run side by side unless told: this machine's cores, at most ``MOST_PLANS_AT_ONCE``."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(MOST_PLANS_AT_ONCE, cores))
 
 
 def workload_stacks_at_a_time(count: int, jobs: int) -> str:
@@ -82,14 +75,15 @@ class Progress:
         self.log_dir = Path(log_dir)
         self.out = out or sys.stdout
         self.count = 0
-        self._saying = threading.Lock()
+        self._lock = threading.Lock()
+        """Guards the output (a line is said whole), the tools running and the interruption."""
         self._tools: set[subprocess.Popen] = set()
         self._interrupted = False
-        """Set (under ``_saying``) while an interrupted ``side_by_side`` winds down: no new tool starts."""
+        """Set while an interrupted ``side_by_side`` winds down: no new tool starts."""
 
     def say(self, line: str = "") -> None:
         """Print ``line`` (one or more lines) whole: tools run side by side never split each other's lines."""
-        with self._saying:
+        with self._lock:
             self.out.write(f"{line}\n")
             self.out.flush()
 
@@ -151,7 +145,7 @@ class Progress:
             stream = process.stderr if stdout else process.stdout
             reader = threading.Thread(target=self._read, args=(stream, log_file, lines, None if quiet else shown, label), daemon=True)
             reader.start()
-            with self._saying:
+            with self._lock:
                 self._tools.add(process)
                 if self._interrupted:  # interrupted while it started: it was not among the tools told to stop
                     process.send_signal(signal.SIGINT)
@@ -167,7 +161,7 @@ class Progress:
                         self.say(f"{shown}... {now - started:.0f} s: {latest[:110]}")
                 reader.join()
             finally:
-                with self._saying:
+                with self._lock:
                     self._tools.discard(process)
                 if process.poll() is None:
                     process.kill()
@@ -198,9 +192,7 @@ class Progress:
         try:
             all_done(futures)
         except BaseException:
-            for future in futures:
-                future.cancel()
-            with self._saying:
+            with self._lock:
                 self._interrupted = True
                 running = list(self._tools)
             for process in running:
@@ -208,8 +200,8 @@ class Progress:
                     process.send_signal(signal.SIGINT)
             raise
         finally:
-            pool.shutdown(wait=True)
-            with self._saying:
+            pool.shutdown(wait=True, cancel_futures=True)
+            with self._lock:
                 self._interrupted = False
         return [future.result() for future in futures]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import TYPE_CHECKING
 
 from provisioner.errors import UserError
@@ -20,11 +21,19 @@ def selected_environments(project: ProjectConfig, names: list[str] | None) -> li
     return [env for env in project.environments if not names or env.name in names]
 
 
+MOST_PLANS_AT_ONCE = 4
+"""Plans side by side, at most, unless told (``provisioner plan`` and ``drift``): each plan (terraform and its
+AWS provider) takes about 550 MB of memory and a core."""
+
+
+def default_jobs() -> int:
+    """How many plans run side by side unless told: this machine's cores, at most ``MOST_PLANS_AT_ONCE``."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(MOST_PLANS_AT_ONCE, cores))
+
+
 def add_jobs(parser: argparse.ArgumentParser) -> None:
     """``--jobs N``: how many stacks are planned side by side."""
-    from provisioner.delivery.terraform import MOST_PLANS_AT_ONCE
-    from provisioner.progress import default_jobs
-
     parser.add_argument(
         "--jobs",
         type=_jobs,

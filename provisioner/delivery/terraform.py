@@ -22,9 +22,6 @@ PLAN_DRIFT = (*PLAN_WITHOUT_LOCK, "-detailed-exitcode")
 DRIFT_EXIT_CODE = 2
 SHOW_PLAN = ("terraform", "show", "-json", PLAN_FILE)
 """Its standard output is ``PLAN_JSON``, the input of ``provisioner plan-summary``."""
-MOST_PLANS_AT_ONCE = 4
-"""Plans side by side, at most, unless told (``provisioner plan`` and ``drift``): each plan (terraform and its
-AWS provider) takes about 550 MB of memory and a core."""
 APPLY_PLAN = ("terraform", "apply", "-input=false", "-no-color", "-lock-timeout=5m", PLAN_FILE)
 """A saved plan applies exactly what was reviewed; terraform fails if state moved since."""
 
