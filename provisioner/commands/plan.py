@@ -64,17 +64,18 @@ def run(args: argparse.Namespace) -> int:
     def plan(environment: EnvironmentConfig) -> summary.StackPlan:
         stack = environment.workload_stack
         stack_dir = args.outdir / "stacks" / stack
+        role = project.plan_role_arn(environment)
         started = time.monotonic()
         # A synth for the other target (PROVISIONER_TARGET local or aws) changes the backend under the
         # .terraform/ it carries over; -reconfigure points terraform at the new one and moves no state,
         # so the emulator's and AWS's states each stay where they are.
         progress.run(f"{stack} init", (*terraform.INIT, "-reconfigure"), cwd=stack_dir, env=env, label=stack)
         # The plan role can change nothing, and a plan that writes nothing needs no state lock.
-        read_only_plan = [*terraform.PLAN_WITHOUT_LOCK, f"-var={WORKLOAD_ROLE_VARIABLE}={project.plan_role_arn(environment)}", *passed_through]
+        read_only_plan = [*terraform.PLAN_WITHOUT_LOCK, f"-var={WORKLOAD_ROLE_VARIABLE}={role}", *passed_through]
         progress.run(f"{stack} plan", read_only_plan, cwd=stack_dir, env=env, label=stack)
         plan_json = stack_dir / terraform.PLAN_JSON
         progress.run(f"{stack} show", terraform.SHOW_PLAN, cwd=stack_dir, env=env, stdout_path=plan_json, label=stack)
-        progress.say(f"    {stack}: planned through the read-only role {project.plan_role_arn(environment)} ({time.monotonic() - started:.1f} s)")
+        progress.say(f"    {stack}: planned through the read-only role {role} ({time.monotonic() - started:.1f} s)")
         return summary.load_plan(plan_json, stack)
 
     stacks = workload_stacks_at_a_time(len(selected), args.jobs)
