@@ -264,7 +264,6 @@ def pr_plan_spec(plan_roles: Mapping[str, str]) -> BuildSpec:
     """
     pairs = " ".join(f"{environment}={role}" for environment, role in plan_roles.items())
     include = ", ".join(f'"{source}"' for source in PULL_REQUEST_PROVIDERS)
-    stacks = f"cdktf.out/stacks/{WORKLOAD_STACK_PREFIX}"
     # Side by side, as many at once as the build has cores (or PLAN_JOBS, when the project sets it): a line
     # as each plan ends, then every stack's output whole, in order (plans that end together would mix
     # their lines). xargs runs every stack and exits non-zero when one failed. CodeBuild runs a phase's
@@ -279,10 +278,10 @@ def pr_plan_spec(plan_roles: Mapping[str, str]) -> BuildSpec:
     )
     plan_each = (
         f"echo $PLAN_ROLES | xargs -n 1 -P \"${{PLAN_JOBS:-$(nproc)}}\" sh -c '{plan_one}' plan; status=$?; "
-        f'for pair in $PLAN_ROLES; do echo "--- {WORKLOAD_STACK_PREFIX}${{pair%%=*}}"; cat "{WORKLOAD_STACK_PREFIX}${{pair%%=*}}.log"; done; [ $status -eq 0 ]'
+        f'for pair in $PLAN_ROLES; do stack="{WORKLOAD_STACK_PREFIX}${{pair%%=*}}"; echo "--- $stack"; cat "$stack.log"; done; [ $status -eq 0 ]'
     )
     # Exactly the plans made above (a plan.json the pull request brought along elsewhere is never read).
-    plans = f'set --; for pair in $PLAN_ROLES; do set -- "$@" "{stacks}${{pair%%=*}}/{PLAN_JSON}"; done'
+    plans = f'set --; for pair in $PLAN_ROLES; do set -- "$@" "cdktf.out/stacks/{WORKLOAD_STACK_PREFIX}${{pair%%=*}}/{PLAN_JSON}"; done'
     return BuildSpec(
         variables={"PLAN_ROLES": pairs, "TF_CLI_CONFIG_FILE": PR_PLAN_CLI_CONFIG},
         install=(
