@@ -150,7 +150,7 @@ class Execution:
 
     def __init__(
         self, records: PipelineRecords, pipeline: dict[str, Any], execution_id: str, trigger: dict[str, str], *,
-        projects: dict[str, dict], events: Events, revision: str | None,
+        variables: Mapping[str, str], projects: dict[str, dict], events: Events, revision: str | None,
     ) -> None:  # fmt: skip
         self.records = records
         self.pipeline = pipeline
@@ -161,10 +161,14 @@ class Execution:
         self.revision = revision
         """The source revision asked for (``None``: the latest)."""
         self.lock = threading.Lock()
-        self.namespaces: dict[str, dict[str, str]] = {}
+        self.namespaces: dict[str, dict[str, str]] = {
+            "variables": dict(variables), "codepipeline": {"PipelineExecutionId": execution_id, "PipelineName": pipeline["name"]},
+        }  # fmt: skip
+        """What ``#{namespace.VARIABLE}`` resolves to: the pipeline's variables, CodePipeline's own, each action's."""
         self.artifacts: dict[str, dict[str, str]] = {}
         """Artifact name -> its S3 location (bucket, key)."""
-        self.record: dict[str, Any] = new_execution(pipeline, execution_id, trigger, time.time(), [])
+        resolved = [{"name": name, "resolvedValue": value} for name, value in variables.items()]
+        self.record: dict[str, Any] = new_execution(pipeline, execution_id, trigger, time.time(), resolved)
 
     @property
     def id(self) -> str:
@@ -291,19 +295,16 @@ class PipelineRunner:
         if unknown:
             raise UserError(f"pipeline {pipeline_name} declares no variable {', '.join(unknown)} (it has: {', '.join(declared) or 'none'})")
         records = PipelineRecords(self.records_root, self.account, self.region, pipeline_name)
-        execution = Execution(
+        execution = Execution(  # the pipeline's variables: their defaults, then what the start gave
             records,
             pipeline,
             execution_id or str(uuid.uuid4()),
             dict(trigger or {"triggerType": "StartPipelineExecution", "triggerDetail": "provisioner local-aws run-pipeline"}),
+            variables={**declared, **(variables or {})},
             projects=self._projects(pipeline),
             events=Events(self, pipeline),
             revision=source_revision,
         )
-        pipeline_variables = {**declared, **(variables or {})}
-        execution.namespaces["variables"] = pipeline_variables
-        execution.namespaces["codepipeline"] = {"PipelineExecutionId": execution.id, "PipelineName": pipeline_name}
-        execution.record["variables"] = [{"name": k, "resolvedValue": v} for k, v in pipeline_variables.items()]
         self._say_machine()
         self.progress.say(f"--- {pipeline_name}: execution {execution.id} (pipeline version {execution.record['pipelineVersion']})")
         execution.save()
@@ -551,9 +552,9 @@ class PipelineRunner:
         return {project["name"]: project for project in found["projects"]}
 
     def _build(self, execution: Execution, run: ActionRun, project: dict, quiet: bool) -> None:
-        pipeline = execution.pipeline
         import yaml
 
+        pipeline = execution.pipeline
         settings = run.declaration.get("configuration", {})
         action_variables = json.loads(execution.resolve(settings.get("EnvironmentVariables", "[]"), run.name))
         build_id = f"{project['name']}:{uuid.uuid4()}"
