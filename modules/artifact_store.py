@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 from modules import policy, validation
@@ -119,14 +120,14 @@ class ArtifactStore(Construct):
             },
         ]
 
-    @property
+    @cached_property
     def key_arn(self) -> str:
         return self.key.key_arn
 
-    @property
+    @cached_property
     def bucket_name(self) -> str:
         return self.bucket.bucket_name
 
-    @property
+    @cached_property
     def bucket_arn(self) -> str:
         return self.bucket.bucket_arn

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Mapping, Sequence
 
 from cdktf_cdktf_provider_aws.cloudwatch_log_group import CloudwatchLogGroup
@@ -141,11 +142,11 @@ class BuildProject(Construct):
             ),
         )
 
-    @property
+    @cached_property
     def project_name(self) -> str:
         return self.project.name
 
-    @property
+    @cached_property
     def project_arn(self) -> str:
         return self.project.arn
 

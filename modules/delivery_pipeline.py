@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
@@ -143,11 +144,11 @@ class DeliveryPipeline(Construct):
         if props.trigger == "schedule":
             self._schedule_rule(props.schedule_expression or "")
 
-    @property
+    @cached_property
     def pipeline_name(self) -> str:
         return self.pipeline.name
 
-    @property
+    @cached_property
     def pipeline_arn(self) -> str:
         return self.pipeline.arn
 

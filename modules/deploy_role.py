@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -85,11 +86,11 @@ class DeployRole(Construct):
     def trust_statement(self) -> policy.Statement:
         return policy.trust_roles("TrustPipelineRolesOnly", self.props.trusted_role_arns, self.props.external_id)
 
-    @property
+    @cached_property
     def role_arn(self) -> str:
         return self.role.arn
 
-    @property
+    @cached_property
     def role_name(self) -> str:
         return self.role.name
 

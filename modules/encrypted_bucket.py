@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
@@ -158,10 +159,10 @@ class EncryptedBucket(Construct):
             )
         return statements
 
-    @property
+    @cached_property
     def bucket_name(self) -> str:
         return self.bucket.bucket
 
-    @property
+    @cached_property
     def bucket_arn(self) -> str:
         return self.bucket.arn

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 from cdktf_cdktf_provider_aws.kms_alias import KmsAlias
@@ -73,10 +74,10 @@ class KmsKey(Construct):
         statements.extend(self.props.extra_statements)
         return statements
 
-    @property
+    @cached_property
     def key_arn(self) -> str:
         return self.key.arn
 
-    @property
+    @cached_property
     def key_id(self) -> str:
         return self.key.key_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 from cdktf_cdktf_provider_aws.cloudwatch_event_rule import CloudwatchEventRule
@@ -105,9 +106,9 @@ class PipelineNotifications(Construct):
         super().__init__(scope, id_)
         self.props = props
         self.topic = SnsTopic(self, "topic", name=props.topic_name, kms_master_key_id=props.kms_key_arn)
-        SnsTopicPolicy(self, "topic-policy", arn=self.topic.arn, policy=policy.document(self.topic_statements()))
+        SnsTopicPolicy(self, "topic-policy", arn=self.topic_arn, policy=policy.document(self.topic_statements()))
         for email in props.emails:
-            SnsTopicSubscription(self, f"email-{email}", topic_arn=self.topic.arn, protocol="email", endpoint=email)
+            SnsTopicSubscription(self, f"email-{email}", topic_arn=self.topic_arn, protocol="email", endpoint=email)
         for rule in RULES:
             self._rule(rule)
         watched = props.alarm_pipeline_name or props.pipeline_names[0]
@@ -149,7 +150,7 @@ class PipelineNotifications(Construct):
             self,
             f"{rule.id}-target",
             rule=event_rule.name,
-            arn=self.topic.arn,
+            arn=self.topic_arn,
             input_transformer=CloudwatchEventTargetInputTransformer(input_paths=paths, input_template=json.dumps(rule.message)),
         )
 
@@ -161,7 +162,7 @@ class PipelineNotifications(Construct):
                 "Effect": "Allow",
                 "Principal": {"Service": "events.amazonaws.com"},
                 "Action": "sns:Publish",
-                "Resource": self.topic.arn,
+                "Resource": self.topic_arn,
                 "Condition": {"ArnLike": {"aws:SourceArn": policy.arn(p.partition, "events", p.region, p.account_id, f"rule/{p.topic_name}-*")}},
             },
             {
@@ -169,7 +170,7 @@ class PipelineNotifications(Construct):
                 "Effect": "Allow",
                 "Principal": {"Service": "cloudwatch.amazonaws.com"},
                 "Action": "sns:Publish",
-                "Resource": self.topic.arn,
+                "Resource": self.topic_arn,
                 "Condition": {"StringEquals": {"aws:SourceAccount": p.account_id}},
             },
             {
@@ -177,11 +178,11 @@ class PipelineNotifications(Construct):
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": "sns:Publish",
-                "Resource": self.topic.arn,
+                "Resource": self.topic_arn,
                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
             },
         ]
 
-    @property
+    @cached_property
     def topic_arn(self) -> str:
         return self.topic.arn

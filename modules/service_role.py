@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Sequence
 
 from cdktf_cdktf_provider_aws.iam_role import IamRole
@@ -83,11 +84,11 @@ class ServiceRole(Construct):
     def trust_statement(self) -> policy.Statement:
         return policy.trust_service(self.props.service, self.props.account_id, self.props.source_arns)
 
-    @property
+    @cached_property
     def role_arn(self) -> str:
         return self.role.arn
 
-    @property
+    @cached_property
     def role_name(self) -> str:
         return self.role.name
 
