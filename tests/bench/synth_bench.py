@@ -17,13 +17,18 @@ floor, the time each environment adds, and whether the goals are met:
 
 Exit status 1 when a goal is missed.
 
-What stands in the way of the second goal (measured 1 -> 50 environments on a busy 2-core machine): an
-environment adds two stacks, and with them about 64 requests to the jsii runtime (35 objects created,
-22 attributes read, 3 calls). A request's bare round trip (Python -> the runtime's relay process -> the
-kernel process, and back) takes 0.23 ms here: 15 ms per environment before the runtime does any work.
-Measured per environment: about 50 ms in those requests, 20 ms of Python around them (the bindings'
-argument type checks, serialization), 20 ms for the runtime to render and write the two stacks, and 9 ms
-to read and check the configuration. None of it is the provider's loading, which is paid once.
+What stands in the way of the second goal (measured 1 -> 31 environments in one process, on a busy 2-core
+machine): an environment adds two stacks, and with them 61 requests to the jsii runtime (41 objects
+created, 8 of them the module constructs themselves; 17 attributes read; 3 calls). A request's bare round
+trip (Python -> the runtime's relay process -> the kernel process, and back) takes 0.23 ms here: 14 ms per
+environment before the runtime does any work. Measured per environment: about 34 ms in those requests
+(the runtime's work on them included: building the resources, then rendering and writing the two stacks),
+and about 13 ms of Python around them (the constructs, the bindings' argument type checks, reading and
+checking the configuration). None of it is the provider's loading, which is paid once. Already spared: the
+bindings' evaluation of each signature's type hints on every call (``modules/binding_checks.py``, about
+7 ms per environment) and repeated reads of the same attribute (module constructs cache theirs). Running
+the kernel without its relay process (its API on the runtime's own stdin and stdout) was tried: 1.23x
+slower for 50 environments, with twice the system time.
 
     python -m tests.bench.synth_bench [--runs N] [--json]
 """
