@@ -76,3 +76,23 @@ def test_other_calls_of_get_type_hints_are_answered_as_before() -> None:
     assert type_hints(annotated) == typing.get_type_hints(annotated) == {"a": int, "b": str, "return": list[int]}
     assert type_hints(_typecheckingstub__example) is type_hints(_typecheckingstub__example)
     assert type_hints(_typecheckingstub__example, include_extras=True) is not type_hints(_typecheckingstub__example)
+
+
+# Two finders that each ask the others (a second one of these, or any other that delegates the same way),
+# then a reload of the module, which must not put a third in.
+TWO_FINDERS = """
+import importlib, sys
+import modules
+import modules.binding_checks as checks
+sys.meta_path.insert(0, checks._BindingFinder(checks.BINDING_PACKAGES))
+from cdktf_cdktf_provider_aws.s3_bucket import S3Bucket
+importlib.reload(checks).install()
+import cdktf_cdktf_provider_aws.kms_key
+print(sum(getattr(finder, "gives_cached_typing", False) for finder in sys.meta_path), S3Bucket.__init__.__globals__["typing"].get_type_hints.__module__)
+"""
+
+
+def test_finders_that_ask_each_other_do_not_loop_and_install_adds_one_finder_at_most() -> None:
+    result = subprocess.run([sys.executable, "-c", TWO_FINDERS], cwd=REPO_ROOT, capture_output=True, text=True, check=False, timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split()[-2:] == ["2", "modules.binding_checks"]
