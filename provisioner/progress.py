@@ -39,9 +39,9 @@ Item = TypeVar("Item")
 Outcome = TypeVar("Outcome")
 
 
-def workload_stacks_at_a_time(count: int, jobs: int) -> str:
-    """``3 workload stacks, 2 at a time`` (``1 workload stack``): a side-by-side step's title."""
-    return f"{count} workload stacks, {min(jobs, count)} at a time" if count != 1 else "1 workload stack"
+def at_a_time(count: int, jobs: int, noun: str) -> str:
+    """``3 workload stacks, 2 at a time`` (``1 workload stack``): what a side-by-side step works on."""
+    return f"{count} {noun}s, {min(jobs, count)} at a time" if count != 1 else f"1 {noun}"
 
 
 class StepFailed(UserError):

@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: every `provisioner` command parses all sub-commands at start-up.
     from provisioner.app.synthesis import synthesize
     from provisioner.delivery import terraform
-    from provisioner.progress import Progress, tool_environment, workload_stacks_at_a_time
+    from provisioner.progress import Progress, at_a_time, tool_environment
 
     project = load(args.environments)
     target = target_from_environment(os.environ)
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         progress.say(f"    {stack}: planned through the read-only role {role} ({time.monotonic() - started:.1f} s)")
         return summary.load_plan(plan_json, stack)
 
-    stacks = workload_stacks_at_a_time(len(selected), args.jobs)
+    stacks = at_a_time(len(selected), args.jobs, "workload stack")
     with progress.step(f"plan {stacks}, each through its read-only role {project.naming.prefix}-plan-<env>"):
         plans = progress.side_by_side(plan, selected, args.jobs)
     markdown = summary.render_markdown(plans)

@@ -22,7 +22,7 @@ from typing import Callable
 from provisioner.configuration.naming import WORKLOAD_STACK_PREFIX
 from provisioner.delivery import terraform
 from provisioner.errors import UserError
-from provisioner.progress import Progress, StepFailed, workload_stacks_at_a_time
+from provisioner.progress import Progress, StepFailed, at_a_time
 
 SUBJECT = "Drift in {environment}"
 MESSAGE = "DRIFT: environment {environment} ({stack}) differs from its released configuration. {headline} Plan: {link}"
@@ -68,7 +68,7 @@ def workload_stacks(outdir: Path, environments: list[str] | None = None) -> list
 def detect(outdir: Path, stacks: list[str], progress: Progress, env: dict[str, str], jobs: int = 1) -> list[Finding]:
     """Plan each stack read-only, ``jobs`` side by side; a stack whose plan fails is a failed finding, and the
     others still run."""
-    with progress.step(f"plan {workload_stacks_at_a_time(len(stacks), jobs)} read-only, through their plan roles, without the state lock"):
+    with progress.step(f"plan {at_a_time(len(stacks), jobs, "workload stack")} read-only, through their plan roles, without the state lock"):
         return progress.side_by_side(lambda stack: _detect(outdir, stack, progress, env), stacks, jobs)
 
 
