@@ -68,7 +68,8 @@ def workload_stacks(outdir: Path, environments: list[str] | None = None) -> list
 def detect(outdir: Path, stacks: list[str], progress: Progress, env: dict[str, str], jobs: int = 1) -> list[Finding]:
     """Plan each stack read-only, ``jobs`` side by side; a stack whose plan fails is a failed finding, and the
     others still run."""
-    with progress.step(f"plan {at_a_time(len(stacks), jobs, "workload stack")} read-only, through their plan roles, without the state lock"):
+    planned = at_a_time(len(stacks), jobs, "workload stack")
+    with progress.step(f"plan {planned} read-only, through their plan roles, without the state lock"):
         return progress.side_by_side(lambda stack: _detect(outdir, stack, progress, env), stacks, jobs)
 
 
